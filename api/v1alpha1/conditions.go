@@ -1,0 +1,177 @@
+package v1alpha1
+
+// Condition types. Ready and Synced are on every kind; the others are on
+// UserMatch (and WindowActive on TenantSyncFeatures).
+const (
+	// ConditionReady: the declared state holds in the world (the tenant or
+	// directory is reachable with valid credentials, the users are matched,
+	// the flags have their desired values).
+	ConditionReady = "Ready"
+	// ConditionSynced: the last reconcile ran to the end without error.
+	ConditionSynced = "Synced"
+	// ConditionAnchorResolved: the AD user was found and its anchor read.
+	ConditionAnchorResolved = "AnchorResolved"
+	// ConditionCloudUserFound: the cloud user was found.
+	ConditionCloudUserFound = "CloudUserFound"
+	// ConditionMatched: the cloud user's onPremisesImmutableId equals the
+	// anchor of the AD user.
+	ConditionMatched = "Matched"
+	// ConditionBlocked: something outside the spec stops the match (a
+	// privileged role, a tenant block flag, a conflicting immutable ID, a
+	// user synced from another anchor). True means blocked.
+	ConditionBlocked = "Blocked"
+	// ConditionUPNSuffixMismatch (warning): the AD user's UPN suffix is not a
+	// verified domain of the tenant, so sync will rewrite the UPN to the
+	// initial onmicrosoft.com domain. True means there is a mismatch.
+	ConditionUPNSuffixMismatch = "UPNSuffixMismatch"
+	// ConditionRolesRemoved (warning): directory roles of the cloud user are
+	// removed for the match and are still to be restored.
+	ConditionRolesRemoved = "RolesRemoved"
+	// ConditionDuplicatesFound (warning): sync created cloud objects for the
+	// same AD user; see status.duplicatesFound.
+	ConditionDuplicatesFound = "DuplicatesFound"
+	// ConditionWindowActive: a matching window of TenantSyncFeatures is open.
+	ConditionWindowActive = "WindowActive"
+)
+
+// Condition reasons, CamelCase as metav1.Condition requires.
+const (
+	// Generic outcomes.
+
+	// ReasonReconcileSucceeded: the last reconcile completed (Synced=True).
+	ReasonReconcileSucceeded = "ReconcileSucceeded"
+	// ReasonReconcileFailed: the last reconcile stopped on an error (Synced=False).
+	ReasonReconcileFailed = "ReconcileFailed"
+	// ReasonProgressing: work is under way; nothing is wrong yet.
+	ReasonProgressing = "Progressing"
+	// ReasonObserveOnly: Mode Observe; the needed change was reported, not made.
+	ReasonObserveOnly = "ObserveOnly"
+	// ReasonSecretNotFound: a referenced Secret or one of its keys is missing.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonInvalidCredentials: the credentials were refused.
+	ReasonInvalidCredentials = "InvalidCredentials"
+	// ReasonMissingPermission: signed in, but a Graph permission or directory
+	// role (or an AD access right) is missing.
+	ReasonMissingPermission = "MissingPermission"
+	// ReasonUnreachable: the endpoint could not be reached (DNS, TCP, timeout).
+	ReasonUnreachable = "Unreachable"
+	// ReasonThrottled: Graph answered 429; the operator waits for Retry-After.
+	ReasonThrottled = "Throttled"
+
+	// EntraTenant.
+
+	// ReasonVerified: the operator signed in and read the tenant's domains.
+	ReasonVerified = "Verified"
+	// ReasonTenantNotFound: the tenant ID does not exist in the chosen cloud.
+	ReasonTenantNotFound = "TenantNotFound"
+
+	// ActiveDirectory.
+
+	// ReasonConnected: bound over TLS and searched the base DN.
+	ReasonConnected = "Connected"
+	// ReasonInsecureConnection: bound, but over clear-text LDAP (Ready=True
+	// with this reason is a warning).
+	ReasonInsecureConnection = "InsecureConnection"
+	// ReasonTLSError: the TLS handshake failed (untrusted CA, wrong name).
+	ReasonTLSError = "TLSError"
+	// ReasonBaseDNNotFound: the base DN does not exist on the server.
+	ReasonBaseDNNotFound = "BaseDNNotFound"
+
+	// References from UserMatch and TenantSyncFeatures.
+
+	// ReasonTenantNotReady: the referenced EntraTenant is missing or not Ready.
+	ReasonTenantNotReady = "TenantNotReady"
+	// ReasonDirectoryNotReady: the referenced ActiveDirectory is missing or not Ready.
+	ReasonDirectoryNotReady = "DirectoryNotReady"
+
+	// UserMatch: AnchorResolved and CloudUserFound.
+
+	// ReasonResolved: the AD user was found and its anchor computed.
+	ReasonResolved = "Resolved"
+	// ReasonADUserNotFound: no AD user matches spec.adUser.
+	ReasonADUserNotFound = "ADUserNotFound"
+	// ReasonADUserAmbiguous: more than one AD user matches spec.adUser.
+	ReasonADUserAmbiguous = "ADUserAmbiguous"
+	// ReasonAnchorMissing: the anchor attribute the spec demands is empty.
+	ReasonAnchorMissing = "AnchorMissing"
+	// ReasonFound: the cloud user was found.
+	ReasonFound = "Found"
+	// ReasonCloudUserNotFound: no cloud user matches.
+	ReasonCloudUserNotFound = "CloudUserNotFound"
+
+	// UserMatch: Matched and Ready.
+
+	// ReasonImmutableIDSet: the cloud user carries the anchor; waiting for
+	// the sync engine to join it.
+	ReasonImmutableIDSet = "ImmutableIDSet"
+	// ReasonSyncJoined: the sync engine has joined the cloud user.
+	ReasonSyncJoined = "SyncJoined"
+	// ReasonImmutableIDMismatch: the cloud user carries another immutable ID.
+	ReasonImmutableIDMismatch = "ImmutableIDMismatch"
+	// ReasonDriftCorrected: someone changed the immutable ID; it was rewritten.
+	ReasonDriftCorrected = "DriftCorrected"
+
+	// UserMatch: Blocked.
+
+	// ReasonPrivilegedRole: the cloud user holds or is eligible for a
+	// directory role and privilegedRoles is Refuse.
+	ReasonPrivilegedRole = "PrivilegedRole"
+	// ReasonHardMatchTakeoverBlocked: the tenant's
+	// blockCloudObjectTakeoverThroughHardMatchEnabled is on.
+	ReasonHardMatchTakeoverBlocked = "HardMatchTakeoverBlocked"
+	// ReasonImmutableIDConflict: another object already holds the immutable ID.
+	ReasonImmutableIDConflict = "ImmutableIDConflict"
+	// ReasonSyncedFromOtherAnchor: the cloud user is already synced from a
+	// different on-premises object; it cannot be changed from the cloud.
+	ReasonSyncedFromOtherAnchor = "SyncedFromOtherAnchor"
+	// ReasonObjectIdentifierSet: the cloud user already has an
+	// onPremisesObjectIdentifier, so Entra refuses to remap it.
+	ReasonObjectIdentifierSet = "ObjectIdentifierSet"
+	// ReasonNotBlocked: nothing blocks the match (Blocked=False).
+	ReasonNotBlocked = "NotBlocked"
+
+	// UserMatch: UPNSuffixMismatch.
+
+	// ReasonUPNSuffixNotVerified: the AD UPN suffix is not a verified domain.
+	ReasonUPNSuffixNotVerified = "UPNSuffixNotVerified"
+	// ReasonUPNSuffixVerified: the AD UPN suffix is a verified domain.
+	ReasonUPNSuffixVerified = "UPNSuffixVerified"
+
+	// UserMatch: role workflow.
+
+	// ReasonRolesRemoved: the recorded roles were removed for the match.
+	ReasonRolesRemoved = "RolesRemoved"
+	// ReasonRolesRestored: the recorded roles were added back.
+	ReasonRolesRestored = "RolesRestored"
+	// ReasonRoleHoldExpired: maxRoleHoldDuration ran out before sync joined
+	// the user; the roles were restored.
+	ReasonRoleHoldExpired = "RoleHoldExpired"
+
+	// UserMatch: duplicates.
+
+	// ReasonDuplicatesReported: duplicates were listed, not touched.
+	ReasonDuplicatesReported = "DuplicatesReported"
+	// ReasonDuplicatesDeleted: duplicates were soft-deleted.
+	ReasonDuplicatesDeleted = "DuplicatesDeleted"
+	// ReasonDuplicatesPurged: duplicates were permanently deleted.
+	ReasonDuplicatesPurged = "DuplicatesPurged"
+	// ReasonNoDuplicates: no duplicates exist.
+	ReasonNoDuplicates = "NoDuplicates"
+
+	// TenantSyncFeatures.
+
+	// ReasonInSync: every declared flag has its desired value.
+	ReasonInSync = "InSync"
+	// ReasonDrifted: some flags differ from the desired values; see
+	// status.differences.
+	ReasonDrifted = "Drifted"
+	// ReasonCorrected: differing flags were written back.
+	ReasonCorrected = "Corrected"
+	// ReasonWindowOpen: a matching window is open.
+	ReasonWindowOpen = "WindowOpen"
+	// ReasonNoWindowOpen: no matching window is open.
+	ReasonNoWindowOpen = "NoWindowOpen"
+	// ReasonDuplicateTenantSyncFeatures: another TenantSyncFeatures already
+	// manages the same tenant; this one is ignored.
+	ReasonDuplicateTenantSyncFeatures = "DuplicateTenantSyncFeatures"
+)

@@ -1,0 +1,35 @@
+package cloud
+
+import "context"
+
+// Client is everything the controllers ask of Entra ID. One Client serves one
+// tenant with one credential; it is safe for concurrent use.
+type Client interface {
+	// GetUser reads a user by object id or UPN, with the onPremises* properties.
+	GetUser(ctx context.Context, idOrUPN string) (User, error)
+	// UsersByImmutableID finds every user carrying the value (an advanced,
+	// eventually consistent query).
+	UsersByImmutableID(ctx context.Context, immutableID string) ([]User, error)
+	// SetImmutableID writes onPremisesImmutableId; nil clears it.
+	SetImmutableID(ctx context.Context, userID string, immutableID *string) error
+	// DeleteUser soft-deletes a user into deleted items.
+	DeleteUser(ctx context.Context, userID string) error
+
+	Organization(ctx context.Context) (Organization, error)
+	Domains(ctx context.Context) ([]Domain, error)
+
+	RoleAssignments(ctx context.Context, principalID string) ([]RoleAssignment, error)
+	CreateRoleAssignment(ctx context.Context, a RoleAssignment) (RoleAssignment, error)
+	DeleteRoleAssignment(ctx context.Context, id string) error
+	RoleEligibilities(ctx context.Context, principalID string) ([]RoleEligibility, error)
+	// AssignEligibility and RemoveEligibility file PIM adminAssign/adminRemove requests.
+	AssignEligibility(ctx context.Context, e RoleEligibility, justification string) error
+	RemoveEligibility(ctx context.Context, e RoleEligibility, justification string) error
+
+	DeletedUsers(ctx context.Context) ([]DeletedUser, error)
+	PurgeDeletedItem(ctx context.Context, id string) error
+
+	SyncSettings(ctx context.Context, tenantID string) (SyncSettings, error)
+	// UpdateSyncSettings sends the whole features object back (read-modify-write).
+	UpdateSyncSettings(ctx context.Context, s SyncSettings) error
+}

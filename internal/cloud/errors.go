@@ -1,0 +1,89 @@
+package cloud
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Class is what a reconciler needs to know about a failed call. It is decided
+// once, in the client, from the HTTP status and Graph's error code, so that
+// reconcilers switch on classes and never on message text.
+type Class string
+
+const (
+	ClassNotFound         Class = "NotFound"
+	ClassConflict         Class = "Conflict"         // ObjectConflict: value used by another object
+	ClassOnPremMastered   Class = "OnPremMastered"   // the object is mastered by directory sync
+	ClassPermission       Class = "Permission"       // 403: the app lacks a permission or role
+	ClassUnauthenticated  Class = "Unauthenticated"  // token could not be obtained or was refused
+	ClassThrottled        Class = "Throttled"        // 429, honour RetryAfter
+	ClassTransient        Class = "Transient"        // 5xx, timeouts, resets
+	ClassInvalid          Class = "Invalid"          // 400 the request itself is wrong
+	ClassUnsupportedQuery Class = "UnsupportedQuery" // an advanced query without its headers
+)
+
+// Error is a classified Graph or token failure.
+type Error struct {
+	Class      Class
+	Status     int
+	Code       string // Graph's error code, e.g. "ObjectConflict"
+	Message    string
+	RetryAfter time.Duration // set for ClassThrottled when the server said
+	RequestID  string
+	// ConflictingObjectID names the object holding a unique value, when Graph
+	// reports it in the error details.
+	ConflictingObjectID string
+	Op                  string // the operation, e.g. "GetUser"
+	Err                 error  // the underlying error, kept for logs
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s: %s", e.Op, e.Class)
+	if e.Code != "" {
+		msg += " (" + e.Code + ")"
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, cloud.ErrNotFound) match any Error of that class.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Op == "" && t.Code == "" && t.Class == e.Class
+}
+
+// Sentinels for errors.Is.
+var (
+	ErrNotFound         = &Error{Class: ClassNotFound}
+	ErrConflict         = &Error{Class: ClassConflict}
+	ErrOnPremMastered   = &Error{Class: ClassOnPremMastered}
+	ErrPermission       = &Error{Class: ClassPermission}
+	ErrUnauthenticated  = &Error{Class: ClassUnauthenticated}
+	ErrThrottled        = &Error{Class: ClassThrottled}
+	ErrTransient        = &Error{Class: ClassTransient}
+	ErrInvalid          = &Error{Class: ClassInvalid}
+	ErrUnsupportedQuery = &Error{Class: ClassUnsupportedQuery}
+)
+
+// ClassOf returns the class of err, or "" when it is not a classified error.
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return ""
+}
+
+// RetryAfter returns the server's requested wait for a throttled error.
+func RetryAfter(err error) (time.Duration, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Class == ClassThrottled && e.RetryAfter > 0 {
+		return e.RetryAfter, true
+	}
+	return 0, false
+}

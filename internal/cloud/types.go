@@ -1,0 +1,72 @@
+package cloud
+
+import "time"
+
+// User is the part of a Graph user that matching reads. The onPremises*
+// properties are only returned by Graph when selected, so implementations
+// must always select them.
+type User struct {
+	ID                          string
+	UserPrincipalName           string
+	DisplayName                 string
+	Mail                        string
+	ProxyAddresses              []string
+	OnPremisesImmutableID       string
+	OnPremisesSyncEnabled       *bool
+	OnPremisesLastSyncDateTime  *time.Time
+	OnPremisesDistinguishedName string
+	OnPremisesObjectIdentifier  string
+	OnPremisesUserPrincipalName string
+}
+
+// Synced reports whether Entra's sync service masters the user: after a match
+// the user is read-only for onPremises* writes through Graph.
+func (u User) Synced() bool { return u.OnPremisesSyncEnabled != nil && *u.OnPremisesSyncEnabled }
+
+// Domain is a tenant domain as GET /domains returns it.
+type Domain struct {
+	ID                 string
+	IsVerified         bool
+	IsInitial          bool
+	IsDefault          bool
+	AuthenticationType string
+}
+
+// Organization is the tenant's identity as GET /organization returns it.
+type Organization struct {
+	ID          string
+	DisplayName string
+}
+
+// RoleDefinition is a directory role; IsPrivileged is Microsoft's own flag
+// and the best available signal of what Entra refuses to match.
+type RoleDefinition struct {
+	ID           string
+	DisplayName  string
+	IsPrivileged bool
+	IsBuiltIn    bool
+}
+
+// RoleAssignment is an active directory role assignment of a principal.
+type RoleAssignment struct {
+	ID               string
+	PrincipalID      string
+	RoleDefinitionID string
+	DirectoryScopeID string
+	Role             RoleDefinition
+}
+
+// RoleEligibility is a PIM eligibility schedule instance of a principal.
+type RoleEligibility struct {
+	ID               string
+	PrincipalID      string
+	RoleDefinitionID string
+	DirectoryScopeID string
+	Role             RoleDefinition
+}
+
+// DeletedUser is a soft-deleted user in the tenant's deleted items.
+type DeletedUser struct {
+	User
+	DeletedDateTime *time.Time
+}

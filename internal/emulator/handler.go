@@ -1,0 +1,188 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// maxBodyBytes is Graph's request size limit (4 MB).
+const maxBodyBytes = 4 << 20
+
+func chain(h http.Handler, mws []func(http.Handler) http.Handler) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// buildHandler assembles the pipeline: request ids and panic recovery
+// around everything; then identity endpoints, authenticated Graph routes
+// (with the configured middlewares between authentication and routing),
+// or the loopback-only admin API.
+func (s *Server) buildHandler(cfg Config) http.Handler {
+	graph := chain(http.HandlerFunc(s.routeGraph), cfg.GraphMiddleware)
+	graphAuthed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, gerr := s.authenticate(r)
+		if gerr != nil {
+			WriteGraphError(w, s.clock(), gerr)
+			return
+		}
+		graph.ServeHTTP(w, r.WithContext(contextWithCaller(r, caller)))
+	})
+	identity := chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		segs, _ := splitPath(r.URL.EscapedPath())
+		s.serveIdentity(w, r, segs)
+	}), cfg.IdentityMiddleware)
+	admin := s.adminHandler(cfg.AdminHandlers)
+
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		segs, err := splitPath(r.URL.EscapedPath())
+		if err != nil || len(segs) == 0 {
+			http.NotFound(w, r)
+			return
+		}
+		switch {
+		case strings.EqualFold(segs[0], "v1.0"):
+			graphAuthed.ServeHTTP(w, r)
+		case segs[0] == "_emulator":
+			admin.ServeHTTP(w, r)
+		case len(segs) >= 3:
+			identity.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	return s.outer(root)
+}
+
+func contextWithCaller(r *http.Request, c Caller) context.Context {
+	return context.WithValue(r.Context(), callerKey{}, c)
+}
+
+// outer sets Graph's correlation headers on every response, logs each
+// request, and turns a panic into a Graph 500 instead of a dropped
+// connection.
+func (s *Server) outer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		reqID := uuid.NewString()
+		clientReqID := r.Header.Get("client-request-id")
+		if clientReqID == "" {
+			clientReqID = reqID
+		}
+		w.Header().Set("request-id", reqID)
+		w.Header().Set("client-request-id", clientReqID)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("Request panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+				if !rec.wrote {
+					WriteGraphError(rec, s.clock(), errors.New("panic"))
+				}
+			}
+			s.log.Debug("Request served", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"requestId", reqID, "duration", time.Since(start))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status = code
+		s.wrote = true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// splitPath splits an escaped path into unescaped segments, so an id
+// containing an encoded '/' stays one segment.
+func splitPath(escaped string) ([]string, error) {
+	var out []string
+	for _, raw := range strings.Split(strings.Trim(escaped, "/"), "/") {
+		if raw == "" {
+			continue
+		}
+		seg, err := url.PathUnescape(raw)
+		if err != nil {
+			return nil, fmt.Errorf("bad path segment %q: %w", raw, err)
+		}
+		out = append(out, seg)
+	}
+	return out, nil
+}
+
+func isLoopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// readJSONObject reads a request body that must be one JSON object, with
+// Graph's size limit. Keys keep their order-independent raw values.
+func readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, newGraphError(http.StatusRequestEntityTooLarge, codeEntityTooLarge,
+				fmt.Sprintf("The request body exceeds the maximum size of %d bytes.", maxBodyBytes))
+		}
+		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, "Unable to read the request body.")
+	}
+	return decodeJSONObject(body)
+}
+
+var errUnreadableJSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
+
+// decodeJSONObject parses body as a single JSON object.
+func decodeJSONObject(body []byte) (map[string]json.RawMessage, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, "Empty Payload. JSON content expected.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var obj map[string]json.RawMessage
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
+	}
+	return obj, nil
+}
+
+const odataContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+func writeOData(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", odataContentType)
+	w.Header().Set("OData-Version", "4.0")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,444 @@
+package emulator
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// store is the tenant state behind one lock. Readers take the read lock;
+// every mutation takes the write lock for its whole check-then-write so
+// uniqueness checks cannot race.
+type store struct {
+	mu sync.RWMutex
+	st *state
+}
+
+// state is the indexed form of a Snapshot. Map keys are lower-case ids.
+type state struct {
+	org           Organization
+	domains       []Domain
+	users         map[string]*User
+	groups        map[string]*Group
+	contacts      map[string]*Contact
+	roleDefs      map[string]*RoleDefinition
+	assignments   map[string]*RoleAssignment
+	eligibilities map[string]*RoleEligibility
+	sync          SyncState
+
+	deletedUsers    map[string]*User
+	deletedGroups   map[string]*Group
+	deletedContacts map[string]*Contact
+
+	// upn indexes active users by lower-case userPrincipalName.
+	upn map[string]string
+	// immutable indexes onPremisesImmutableId (case-sensitive, as source
+	// anchors are) of active and soft-deleted users: a soft-deleted object
+	// still holds its anchor until it is permanently deleted.
+	immutable map[string]string
+	// proxy indexes lower-cased proxy addresses of active users, groups and
+	// contacts; they are unique across object types.
+	proxy map[string]string
+}
+
+func key(id string) string { return strings.ToLower(id) }
+
+// isGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
+}
+
+// loadState validates a snapshot and builds its indexes. The snapshot is
+// not retained; callers pass a copy they own.
+func loadState(s Snapshot, initialDomain string) (*state, error) {
+	st := &state{
+		org:             s.Organization,
+		users:           map[string]*User{},
+		groups:          map[string]*Group{},
+		contacts:        map[string]*Contact{},
+		roleDefs:        map[string]*RoleDefinition{},
+		assignments:     map[string]*RoleAssignment{},
+		eligibilities:   map[string]*RoleEligibility{},
+		sync:            s.Sync,
+		deletedUsers:    map[string]*User{},
+		deletedGroups:   map[string]*Group{},
+		deletedContacts: map[string]*Contact{},
+		upn:             map[string]string{},
+		immutable:       map[string]string{},
+		proxy:           map[string]string{},
+	}
+	if err := st.loadDomains(s.Domains, initialDomain); err != nil {
+		return nil, err
+	}
+	if st.sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType == "" {
+		st.sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType = "disabled"
+	}
+	if err := validPreventionType(st.sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType); err != nil {
+		return nil, err
+	}
+	seen := map[string]string{} // every directory object id -> kind, ids are unique tenant-wide
+	claim := func(id, kind string) error {
+		if !isGUID(id) {
+			return fmt.Errorf("%s id %q is not a GUID", kind, id)
+		}
+		if prev, ok := seen[key(id)]; ok {
+			return fmt.Errorf("%s id %q is already used by a %s", kind, id, prev)
+		}
+		seen[key(id)] = kind
+		return nil
+	}
+	for i := range s.Users {
+		u := s.Users[i]
+		if err := claim(u.ID, "user"); err != nil {
+			return nil, err
+		}
+		u.DeletedDateTime = nil
+		if err := st.checkUser(&u, ""); err != nil {
+			return nil, fmt.Errorf("user %s: %w", u.ID, err)
+		}
+		st.indexUser(&u)
+		st.users[key(u.ID)] = &u
+	}
+	for i := range s.DeletedItems.Users {
+		u := s.DeletedItems.Users[i]
+		if err := claim(u.ID, "deleted user"); err != nil {
+			return nil, err
+		}
+		if u.OnPremisesImmutableID != nil {
+			if other, ok := st.immutable[*u.OnPremisesImmutableID]; ok {
+				return nil, fmt.Errorf("deleted user %s: onPremisesImmutableId already used by %s", u.ID, other)
+			}
+			st.immutable[*u.OnPremisesImmutableID] = u.ID
+		}
+		st.deletedUsers[key(u.ID)] = &u
+	}
+	for i := range s.Groups {
+		g := s.Groups[i]
+		if err := claim(g.ID, "group"); err != nil {
+			return nil, err
+		}
+		g.DeletedDateTime = nil
+		if err := st.checkProxies(g.ProxyAddresses, g.ID); err != nil {
+			return nil, fmt.Errorf("group %s: %w", g.ID, err)
+		}
+		st.indexProxies(g.ProxyAddresses, g.ID)
+		st.groups[key(g.ID)] = &g
+	}
+	for i := range s.DeletedItems.Groups {
+		g := s.DeletedItems.Groups[i]
+		if err := claim(g.ID, "deleted group"); err != nil {
+			return nil, err
+		}
+		st.deletedGroups[key(g.ID)] = &g
+	}
+	for i := range s.Contacts {
+		c := s.Contacts[i]
+		if err := claim(c.ID, "contact"); err != nil {
+			return nil, err
+		}
+		c.DeletedDateTime = nil
+		if err := st.checkProxies(c.ProxyAddresses, c.ID); err != nil {
+			return nil, fmt.Errorf("contact %s: %w", c.ID, err)
+		}
+		st.indexProxies(c.ProxyAddresses, c.ID)
+		st.contacts[key(c.ID)] = &c
+	}
+	for i := range s.DeletedItems.Contacts {
+		c := s.DeletedItems.Contacts[i]
+		if err := claim(c.ID, "deleted contact"); err != nil {
+			return nil, err
+		}
+		st.deletedContacts[key(c.ID)] = &c
+	}
+	for _, d := range BuiltinRoleDefinitions() {
+		d := d
+		st.roleDefs[key(d.ID)] = &d
+	}
+	for i := range s.RoleDefinitions {
+		d := s.RoleDefinitions[i]
+		if !isGUID(d.ID) {
+			return nil, fmt.Errorf("role definition id %q is not a GUID", d.ID)
+		}
+		if d.DisplayName == "" {
+			return nil, fmt.Errorf("role definition %s has no displayName", d.ID)
+		}
+		st.roleDefs[key(d.ID)] = &d // a snapshot may override a built-in, e.g. to flip isPrivileged
+	}
+	for i := range s.RoleAssignments {
+		a := s.RoleAssignments[i]
+		if err := st.checkRoleRef(a.ID, a.PrincipalID, a.RoleDefinitionID, &a.DirectoryScopeID); err != nil {
+			return nil, fmt.Errorf("role assignment: %w", err)
+		}
+		if _, dup := st.assignments[key(a.ID)]; dup {
+			return nil, fmt.Errorf("role assignment id %q is duplicated", a.ID)
+		}
+		st.assignments[key(a.ID)] = &a
+	}
+	for i := range s.RoleEligibilities {
+		e := s.RoleEligibilities[i]
+		if err := st.checkRoleRef(e.ID, e.PrincipalID, e.RoleDefinitionID, &e.DirectoryScopeID); err != nil {
+			return nil, fmt.Errorf("role eligibility: %w", err)
+		}
+		if _, dup := st.eligibilities[key(e.ID)]; dup {
+			return nil, fmt.Errorf("role eligibility id %q is duplicated", e.ID)
+		}
+		st.eligibilities[key(e.ID)] = &e
+	}
+	return st, nil
+}
+
+func (st *state) loadDomains(domains []Domain, initial string) error {
+	seen := map[string]bool{}
+	hasInitial, hasDefault := false, false
+	for _, d := range domains {
+		if d.ID == "" {
+			return fmt.Errorf("domain without id")
+		}
+		if seen[key(d.ID)] {
+			return fmt.Errorf("domain %q is duplicated", d.ID)
+		}
+		seen[key(d.ID)] = true
+		if d.AuthenticationType == "" {
+			d.AuthenticationType = "Managed"
+		}
+		if d.AuthenticationType != "Managed" && d.AuthenticationType != "Federated" {
+			return fmt.Errorf("domain %q: authenticationType must be Managed or Federated", d.ID)
+		}
+		hasInitial = hasInitial || d.IsInitial
+		hasDefault = hasDefault || d.IsDefault
+		st.domains = append(st.domains, d)
+	}
+	if initial != "" && !seen[key(initial)] {
+		st.domains = append(st.domains, Domain{ID: initial, AuthenticationType: "Managed", IsInitial: !hasInitial,
+			IsDefault: !hasDefault, IsVerified: true, IsRoot: true, IsAdminManaged: true,
+			SupportedServices: []string{"Email", "OfficeCommunicationsOnline"}})
+	}
+	if len(st.domains) == 0 {
+		return fmt.Errorf("the tenant needs at least one domain")
+	}
+	return nil
+}
+
+func (st *state) checkRoleRef(id, principalID, roleDefID string, scope *string) error {
+	if id == "" {
+		return fmt.Errorf("missing id")
+	}
+	if !isGUID(principalID) {
+		return fmt.Errorf("%s: principalId %q is not a GUID", id, principalID)
+	}
+	if _, ok := st.roleDefs[key(roleDefID)]; !ok {
+		return fmt.Errorf("%s: unknown roleDefinitionId %q", id, roleDefID)
+	}
+	if *scope == "" {
+		*scope = "/"
+	}
+	return nil
+}
+
+// domain returns the tenant domain named name (case-insensitive).
+func (st *state) domain(name string) (Domain, bool) {
+	for _, d := range st.domains {
+		if strings.EqualFold(d.ID, name) {
+			return d, true
+		}
+	}
+	return Domain{}, false
+}
+
+func (st *state) initialDomain() string {
+	for _, d := range st.domains {
+		if d.IsInitial {
+			return d.ID
+		}
+	}
+	return st.domains[0].ID
+}
+
+// checkUser verifies u's own fields and its uniqueness against every
+// other object; selfID names the object being replaced ("" for a new one).
+func (st *state) checkUser(u *User, selfID string) error {
+	if u.UserPrincipalName == "" {
+		return errInvalidValue("userPrincipalName", "User")
+	}
+	at := strings.LastIndex(u.UserPrincipalName, "@")
+	if at <= 0 || at == len(u.UserPrincipalName)-1 {
+		return errInvalidValue("userPrincipalName", "User")
+	}
+	if _, ok := st.domain(u.UserPrincipalName[at+1:]); !ok {
+		return errBadRequest("The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
+	}
+	if other, ok := st.upn[key(u.UserPrincipalName)]; ok && !strings.EqualFold(other, selfID) {
+		return errConflict("userPrincipalName", other, "User")
+	}
+	if u.OnPremisesImmutableID != nil {
+		if err := validImmutableID(*u.OnPremisesImmutableID); err != nil {
+			return err
+		}
+		if other, ok := st.immutable[*u.OnPremisesImmutableID]; ok && !strings.EqualFold(other, selfID) {
+			return errConflict("onPremisesImmutableId", other, "User")
+		}
+	}
+	return st.checkProxies(u.ProxyAddresses, selfID)
+}
+
+func (st *state) checkProxies(addrs []string, selfID string) error {
+	seen := map[string]bool{}
+	for _, a := range addrs {
+		k := key(a)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if other, ok := st.proxy[k]; ok && !strings.EqualFold(other, selfID) {
+			return errConflict("proxyAddresses", other, st.kindOf(other))
+		}
+	}
+	return nil
+}
+
+func (st *state) kindOf(id string) string {
+	switch {
+	case st.users[key(id)] != nil:
+		return "User"
+	case st.groups[key(id)] != nil:
+		return "Group"
+	case st.contacts[key(id)] != nil:
+		return "Contact"
+	}
+	return "DirectoryObject"
+}
+
+func (st *state) indexUser(u *User) {
+	st.upn[key(u.UserPrincipalName)] = u.ID
+	if u.OnPremisesImmutableID != nil {
+		st.immutable[*u.OnPremisesImmutableID] = u.ID
+	}
+	st.indexProxies(u.ProxyAddresses, u.ID)
+}
+
+func (st *state) unindexUser(u *User, keepAnchor bool) {
+	if strings.EqualFold(st.upn[key(u.UserPrincipalName)], u.ID) {
+		delete(st.upn, key(u.UserPrincipalName))
+	}
+	if u.OnPremisesImmutableID != nil && !keepAnchor && strings.EqualFold(st.immutable[*u.OnPremisesImmutableID], u.ID) {
+		delete(st.immutable, *u.OnPremisesImmutableID)
+	}
+	st.unindexProxies(u.ProxyAddresses, u.ID)
+}
+
+func (st *state) indexProxies(addrs []string, id string) {
+	for _, a := range addrs {
+		st.proxy[key(a)] = id
+	}
+}
+
+func (st *state) unindexProxies(addrs []string, id string) {
+	for _, a := range addrs {
+		if strings.EqualFold(st.proxy[key(a)], id) {
+			delete(st.proxy, key(a))
+		}
+	}
+}
+
+// lookupUser finds an active user by object id or userPrincipalName, the
+// two forms Graph accepts in /users/{id | userPrincipalName}.
+func (st *state) lookupUser(idOrUPN string) *User {
+	if strings.Contains(idOrUPN, "@") {
+		if id, ok := st.upn[key(idOrUPN)]; ok {
+			return st.users[key(id)]
+		}
+		return nil
+	}
+	return st.users[key(idOrUPN)]
+}
+
+// putUser stores the new version of a user that passed checkUser,
+// replacing old (nil for a new user) in every index.
+func (st *state) putUser(old, u *User) {
+	if old != nil {
+		st.unindexUser(old, false)
+	}
+	st.indexUser(u)
+	st.users[key(u.ID)] = u
+}
+
+// privilegedRoles returns the privileged role definitions that principalID
+// holds through an active assignment.
+func (st *state) privilegedRoles(principalID string) []string {
+	var out []string
+	for _, a := range st.assignments {
+		if !strings.EqualFold(a.PrincipalID, principalID) {
+			continue
+		}
+		if d, ok := st.roleDefs[key(a.RoleDefinitionID)]; ok && d.IsPrivileged {
+			out = append(out, d.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// snapshot returns a deep copy of the state, every list sorted by id so
+// dumps are deterministic.
+func (st *state) snapshot() Snapshot {
+	s := Snapshot{Organization: st.org, Sync: st.sync}
+	s.Domains = append([]Domain(nil), st.domains...)
+	s.Users = sortedValues(st.users, func(u *User) string { return u.ID })
+	s.Groups = sortedValues(st.groups, func(g *Group) string { return g.ID })
+	s.Contacts = sortedValues(st.contacts, func(c *Contact) string { return c.ID })
+	s.RoleDefinitions = sortedValues(st.roleDefs, func(d *RoleDefinition) string { return d.ID })
+	s.RoleAssignments = sortedValues(st.assignments, func(a *RoleAssignment) string { return a.ID })
+	s.RoleEligibilities = sortedValues(st.eligibilities, func(e *RoleEligibility) string { return e.ID })
+	s.DeletedItems.Users = sortedValues(st.deletedUsers, func(u *User) string { return u.ID })
+	s.DeletedItems.Groups = sortedValues(st.deletedGroups, func(g *Group) string { return g.ID })
+	s.DeletedItems.Contacts = sortedValues(st.deletedContacts, func(c *Contact) string { return c.ID })
+	out, err := s.DeepCopy()
+	if err != nil {
+		// Every field is plain data, so marshalling cannot fail; keep the
+		// shallow copy rather than lose the dump if it ever does.
+		return s
+	}
+	return out
+}
+
+func sortedValues[T any](m map[string]*T, id func(*T) string) []T {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]T, 0, len(m))
+	for _, v := range m {
+		out = append(out, *v)
+	}
+	sort.Slice(out, func(i, j int) bool { return key(id(&out[i])) < key(id(&out[j])) })
+	return out
+}
+
+// validImmutableID applies Graph's documented limits on
+// onPremisesImmutableId: no '$' or '_', and (as for every source anchor)
+// fewer than 60 characters.
+func validImmutableID(v string) error {
+	if v == "" || len(v) >= 60 || strings.ContainsAny(v, "$_") {
+		return errInvalidValue("onPremisesImmutableId", "User")
+	}
+	for _, r := range v {
+		if r < 0x21 || r > 0x7e {
+			return errInvalidValue("onPremisesImmutableId", "User")
+		}
+	}
+	return nil
+}
+
+func validPreventionType(v string) error {
+	switch v {
+	case "disabled", "enabledForCount", "enabledForPercentage":
+		return nil
+	}
+	return errInvalidValue("synchronizationPreventionType", "onPremisesAccidentalDeletionPrevention")
+}

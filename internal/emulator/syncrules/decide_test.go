@@ -1,0 +1,434 @@
+package syncrules
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// Microsoft pages the rows follow (MicrosoftDocs/entra-docs, docs/identity/hybrid/connect/).
+const (
+	docExisting   = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-install-existing-tenant"
+	docResiliency = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-syncservice-duplicate-attribute-resiliency"
+	docTshoot     = "https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-sync-errors"
+	docUPN        = "https://learn.microsoft.com/entra/identity/hybrid/connect/plan-connect-userprincipalname"
+	docDeletes    = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-sync-feature-prevent-accidental-deletes"
+)
+
+const initial = "contoso.onmicrosoft.com"
+
+var quarantined = regexp.MustCompile(`^alice\+[0-9]{4}@contoso\.onmicrosoft\.com$`)
+
+// tenant is the cloud side every row starts from.
+func tenant() StaticDirectory {
+	return StaticDirectory{
+		Initial:  initial,
+		Verified: []string{"contoso.com"},
+		Objects: []CloudObject{
+			{ID: "u-cloud", Type: User, UserPrincipalName: "alice@contoso.com", ProxyAddresses: []string{"SMTP:alice@contoso.com"}},
+			{ID: "u-synced", Type: User, UserPrincipalName: "bob@contoso.com", ProxyAddresses: []string{"SMTP:bob@contoso.com"},
+				OnPremisesImmutableID: "Qm9iQm9i", OnPremisesSyncEnabled: Synced(true), OnPremisesObjectIdentifier: "oid-bob"},
+			{ID: "u-synced-soft", Type: User, UserPrincipalName: "grace@contoso.com", ProxyAddresses: []string{"SMTP:grace@contoso.com"},
+				OnPremisesImmutableID: "R3JhY2U=", OnPremisesSyncEnabled: Synced(true)},
+			{ID: "u-admin", Type: User, UserPrincipalName: "admin@contoso.com", ProxyAddresses: []string{"SMTP:admin@contoso.com"}, PrivilegedRoleAssigned: true},
+			{ID: "u-elig", Type: User, UserPrincipalName: "elig@contoso.com", ProxyAddresses: []string{"SMTP:elig@contoso.com"}, PrivilegedRoleEligible: true},
+			{ID: "u-upn", Type: User, UserPrincipalName: "frank@contoso.com"},
+			{ID: "u-hard", Type: User, UserPrincipalName: "carol@contoso.com", OnPremisesImmutableID: "Q2Fyb2w="},
+			{ID: "u-removed", Type: User, UserPrincipalName: "dave@contoso.com", OnPremisesImmutableID: "RGF2ZQ==",
+				OnPremisesSyncEnabled: Synced(false), Deleted: true},
+			{ID: "u-hard-admin", Type: User, UserPrincipalName: "erin@contoso.com", OnPremisesImmutableID: "RXJpbg==", PrivilegedRoleAssigned: true},
+			{ID: "u-hard-elig", Type: User, UserPrincipalName: "ivan@contoso.com", OnPremisesImmutableID: "SXZhbg==", PrivilegedRoleEligible: true},
+			{ID: "u-hard-oid", Type: User, UserPrincipalName: "judy@contoso.com", OnPremisesImmutableID: "SnVkeQ==", OnPremisesObjectIdentifier: "oid-old"},
+			{ID: "u-gone", Type: User, UserPrincipalName: "mallory@contoso.com", ProxyAddresses: []string{"SMTP:mallory@contoso.com"}, Deleted: true},
+			{ID: "u-taken-q", Type: User, UserPrincipalName: "alice+0042@" + initial},
+			{ID: "g-mail", Type: Group, MailEnabled: true, ProxyAddresses: []string{"SMTP:tax@contoso.com"}},
+			{ID: "c-vendor", Type: Contact, ProxyAddresses: []string{"SMTP:vendor@fabrikam.com"}},
+		},
+	}
+}
+
+// suffixes returns a deterministic quarantine suffix source.
+func suffixes(ns ...int) func() int {
+	i := 0
+	return func() int {
+		n := ns[i%len(ns)]
+		i++
+		return n
+	}
+}
+
+func pe(prop, value string) ProvisioningError {
+	return ProvisioningError{Category: CategoryPropertyConflict, PropertyCausingError: prop, Value: value}
+}
+
+func TestDecide(t *testing.T) {
+	on := func(f Features) Config { return Config{Features: f} }
+	tests := []struct {
+		name string
+		doc  string
+		e    Export
+		cfg  Config
+		want Decision
+	}{
+		// --- hard match ---
+		{
+			name: "hard match on a cloud-managed user that carries the anchor",
+			doc:  docExisting + "#hard-match-vs-soft-match",
+			e:    Export{Type: User, SourceAnchor: "Q2Fyb2w=", UserPrincipalName: "carol@contoso.com", ProxyAddresses: []string{"SMTP:carol@contoso.com"}},
+			want: Decision{Outcome: HardMatch, TargetID: "u-hard", UserPrincipalName: "carol@contoso.com", MailNickname: "carol",
+				ProxyAddresses: []string{"SMTP:carol@contoso.com"}},
+		},
+		{
+			name: "hard match refused when takeover is blocked (never synced)",
+			doc:  docTshoot + "#invalidhardmatch",
+			e:    Export{Type: User, SourceAnchor: "Q2Fyb2w=", UserPrincipalName: "carol@contoso.com"},
+			cfg:  on(Features{BlockCloudObjectTakeoverThroughHardMatch: true}),
+			want: Decision{Outcome: Error, TargetID: "u-hard", Code: CodeInvalidHardMatch,
+				Message: "Another cloud created object with the same source anchor already exists in Azure Active Directory."},
+		},
+		{
+			name: "hard match restores an object removed from sync scope",
+			doc:  docTshoot + "#invalidhardmatch",
+			e:    Export{Type: User, SourceAnchor: "RGF2ZQ==", UserPrincipalName: "dave@contoso.com"},
+			want: Decision{Outcome: HardMatch, TargetID: "u-removed", Restore: true, UserPrincipalName: "dave@contoso.com", MailNickname: "dave"},
+		},
+		{
+			name: "removed from scope and takeover blocked gives InvalidHardMatch",
+			doc:  docTshoot + "#invalidhardmatch",
+			e:    Export{Type: User, SourceAnchor: "RGF2ZQ==", UserPrincipalName: "dave@contoso.com"},
+			cfg:  on(Features{BlockCloudObjectTakeoverThroughHardMatch: true}),
+			want: Decision{Outcome: Error, TargetID: "u-removed", Code: CodeInvalidHardMatch,
+				Message: "Another cloud created object with the same source anchor already exists in Azure Active Directory."},
+		},
+		{
+			name: "hard match blocked: target holds a privileged role",
+			doc:  docExisting + "#hard-match-security-protections",
+			e:    Export{Type: User, SourceAnchor: "RXJpbg==", UserPrincipalName: "erin@contoso.com"},
+			want: Decision{Outcome: Error, TargetID: "u-hard-admin", Code: CodeInvalidHardMatch,
+				Message: "hard match is blocked: the target cloud object is assigned or eligible for a privileged role"},
+		},
+		{
+			name: "privileged target matches when the emulator plays the pre-2026 service",
+			doc:  docExisting + "#hard-match-security-protections",
+			e:    Export{Type: User, SourceAnchor: "RXJpbg==", UserPrincipalName: "erin@contoso.com"},
+			cfg:  Config{LegacyHardMatch: true},
+			want: Decision{Outcome: HardMatch, TargetID: "u-hard-admin", UserPrincipalName: "erin@contoso.com", MailNickname: "erin"},
+		},
+		{
+			name: "hard match blocked: target eligible for a privileged role",
+			doc:  docExisting + "#hard-match-scenarios-and-recovery-paths",
+			e:    Export{Type: User, SourceAnchor: "SXZhbg==", UserPrincipalName: "ivan@contoso.com"},
+			want: Decision{Outcome: Error, TargetID: "u-hard-elig", Code: CodeInvalidHardMatch,
+				Message: "hard match is blocked: the target cloud object is assigned or eligible for a privileged role"},
+		},
+		{
+			name: "temporary bypass lifts the privileged-role protection",
+			doc:  docExisting + "#temporarily-allow-onpremisesobjectidentifier-updates",
+			e:    Export{Type: User, SourceAnchor: "SXZhbg==", UserPrincipalName: "ivan@contoso.com"},
+			cfg:  on(Features{AllowOnPremUpdateOfOnPremisesObjectIdentifier: true}),
+			want: Decision{Outcome: HardMatch, TargetID: "u-hard-elig", UserPrincipalName: "ivan@contoso.com", MailNickname: "ivan"},
+		},
+		{
+			name: "remap blocked: onPremisesObjectIdentifier already set",
+			doc:  docExisting + "#hard-match-scenarios-and-recovery-paths",
+			e:    Export{Type: User, SourceAnchor: "SnVkeQ==", UserPrincipalName: "judy@contoso.com", ObjectIdentifier: "oid-new"},
+			want: Decision{Outcome: Error, TargetID: "u-hard-oid", Code: CodeAttributeUpdateNotAllowed,
+				Message: "hard match is blocked: onPremisesObjectIdentifier is already set on the target cloud object"},
+		},
+		{
+			name: "identifier set and export sends none: still a remap",
+			doc:  docExisting + "#hard-match-security-protections",
+			e:    Export{Type: User, SourceAnchor: "SnVkeQ==", UserPrincipalName: "judy@contoso.com"},
+			want: Decision{Outcome: Error, TargetID: "u-hard-oid", Code: CodeAttributeUpdateNotAllowed,
+				Message: "hard match is blocked: onPremisesObjectIdentifier is already set on the target cloud object"},
+		},
+		{
+			name: "same on-premises object re-joins (identifier equal, case-insensitive)",
+			doc:  docExisting + "#hard-match-security-protections",
+			e:    Export{Type: User, SourceAnchor: "SnVkeQ==", UserPrincipalName: "judy@contoso.com", ObjectIdentifier: "OID-OLD"},
+			want: Decision{Outcome: HardMatch, TargetID: "u-hard-oid", UserPrincipalName: "judy@contoso.com", MailNickname: "judy"},
+		},
+		{
+			name: "bypass flag allows the identifier remap",
+			doc:  docExisting + "#temporarily-allow-onpremisesobjectidentifier-updates",
+			e:    Export{Type: User, SourceAnchor: "SnVkeQ==", UserPrincipalName: "judy@contoso.com", ObjectIdentifier: "oid-new"},
+			cfg:  on(Features{AllowOnPremUpdateOfOnPremisesObjectIdentifier: true}),
+			want: Decision{Outcome: HardMatch, TargetID: "u-hard-oid", UserPrincipalName: "judy@contoso.com", MailNickname: "judy"},
+		},
+		{
+			name: "anchor of an object already synced: update, not a match",
+			doc:  docExisting + "#sync-with-existing-users-in-microsoft-entra-id",
+			e: Export{Type: User, SourceAnchor: "Qm9iQm9i", UserPrincipalName: "bob@contoso.com", ObjectIdentifier: "oid-bob",
+				ProxyAddresses: []string{"SMTP:bob@contoso.com", "smtp:robert@contoso.com"}},
+			cfg: on(Features{BlockCloudObjectTakeoverThroughHardMatch: true, BlockSoftMatch: true}),
+			want: Decision{Outcome: Updated, TargetID: "u-synced", UserPrincipalName: "bob@contoso.com", MailNickname: "bob",
+				ProxyAddresses: []string{"SMTP:bob@contoso.com", "smtp:robert@contoso.com"}},
+		},
+		{
+			name: "recreated AD object with the same anchor cannot take over a synced user",
+			doc:  docExisting + "#hard-match-scenarios-and-recovery-paths",
+			e:    Export{Type: User, SourceAnchor: "Qm9iQm9i", UserPrincipalName: "bob@contoso.com", ObjectIdentifier: "oid-bob-2"},
+			want: Decision{Outcome: Error, TargetID: "u-synced", Code: CodeAttributeUpdateNotAllowed,
+				Message: "onPremisesObjectIdentifier is already set on the target object and cannot be changed by synchronization"},
+		},
+		{
+			name: "anchor held by an object of another type",
+			doc:  docTshoot + "#objecttypemismatch",
+			e:    Export{Type: Group, SourceAnchor: "Q2Fyb2w=", MailEnabled: true},
+			want: Decision{Outcome: Error, TargetID: "u-hard", Code: CodeObjectTypeMismatch,
+				Message: "the source anchor belongs to a user, the exported object is a group"},
+		},
+		{
+			name: "anchor comparison is case-sensitive",
+			doc:  docExisting + "#hard-match-vs-soft-match",
+			e:    Export{Type: User, SourceAnchor: "q2fyb2w=", UserPrincipalName: "carol2@contoso.com"},
+			want: Decision{Outcome: Created, UserPrincipalName: "carol2@contoso.com", MailNickname: "carol2"},
+		},
+
+		// --- soft match ---
+		{
+			name: "soft match on the primary SMTP address",
+			doc:  docExisting + "#sync-with-existing-users-in-microsoft-entra-id",
+			e:    Export{Type: User, SourceAnchor: "new1", UserPrincipalName: "alice@contoso.com", ProxyAddresses: []string{"SMTP:Alice@Contoso.com"}},
+			want: Decision{Outcome: SoftMatchSMTP, TargetID: "u-cloud", UserPrincipalName: "alice@contoso.com", MailNickname: "Alice",
+				ProxyAddresses: []string{"SMTP:Alice@Contoso.com"}},
+		},
+		{
+			name: "primary derived from mail when the export has no proxy addresses",
+			doc:  docExisting + "#sync-with-existing-users-in-microsoft-entra-id",
+			e:    Export{Type: User, SourceAnchor: "new1", UserPrincipalName: "al@contoso.com", Mail: "alice@contoso.com"},
+			want: Decision{Outcome: SoftMatchSMTP, TargetID: "u-cloud", UserPrincipalName: "al@contoso.com", MailNickname: "alice"},
+		},
+		{
+			name: "secondary smtp does not soft match; colliding value quarantined",
+			doc:  docExisting + "#sync-with-existing-users-in-microsoft-entra-id",
+			e:    Export{Type: User, SourceAnchor: "new2", UserPrincipalName: "alice2@contoso.com", ProxyAddresses: []string{"smtp:alice@contoso.com"}},
+			want: Decision{Outcome: Created, UserPrincipalName: "alice2@contoso.com", MailNickname: "alice2",
+				ProvisioningErrors: []ProvisioningError{pe(PropertyProxyAddresses, "smtp:alice@contoso.com")}, Quarantined: true},
+		},
+		{
+			name: "soft match blocked: new object, UPN and proxy quarantined",
+			doc:  docResiliency + "#behavior-with-duplicate-attribute-resiliency",
+			e:    Export{Type: User, SourceAnchor: "new3", UserPrincipalName: "alice@contoso.com", ProxyAddresses: []string{"SMTP:alice@contoso.com", "X500:/o=x"}},
+			cfg:  Config{Features: Features{BlockSoftMatch: true, SoftMatchOnUpn: true}, QuarantineSuffix: suffixes(7)},
+			want: Decision{Outcome: Created, UserPrincipalName: "alice+0007@" + initial, MailNickname: "alice",
+				ProxyAddresses: []string{"X500:/o=x"},
+				ProvisioningErrors: []ProvisioningError{
+					pe(PropertyUserPrincipalName, "alice@contoso.com"),
+					pe(PropertyProxyAddresses, "SMTP:alice@contoso.com"),
+				}, Quarantined: true},
+		},
+		{
+			name: "quarantine suffix retried while the placeholder UPN is taken",
+			doc:  docResiliency + "#behavior-with-duplicate-attribute-resiliency",
+			e:    Export{Type: User, SourceAnchor: "new4", UserPrincipalName: "alice@contoso.com"},
+			cfg:  Config{QuarantineSuffix: suffixes(42, 3)},
+			want: Decision{Outcome: Created, UserPrincipalName: "alice+0003@" + initial, MailNickname: "alice",
+				ProvisioningErrors: []ProvisioningError{pe(PropertyUserPrincipalName, "alice@contoso.com")}, Quarantined: true},
+		},
+		{
+			name: "soft match on UPN when softMatchOnUpnEnabled",
+			doc:  docExisting + "#sync-with-existing-users-in-microsoft-entra-id",
+			e:    Export{Type: User, SourceAnchor: "new5", UserPrincipalName: "Frank@contoso.com", ProxyAddresses: []string{"SMTP:frank.x@contoso.com"}},
+			cfg:  on(Features{SoftMatchOnUpn: true}),
+			want: Decision{Outcome: SoftMatchUPN, TargetID: "u-upn", UserPrincipalName: "Frank@contoso.com", MailNickname: "frank.x",
+				ProxyAddresses: []string{"SMTP:frank.x@contoso.com"}},
+		},
+		{
+			name: "no UPN soft match when softMatchOnUpnEnabled is off",
+			doc:  docExisting + "#sync-with-existing-users-in-microsoft-entra-id",
+			e:    Export{Type: User, SourceAnchor: "new6", UserPrincipalName: "frank@contoso.com"},
+			cfg:  Config{QuarantineSuffix: suffixes(1234)},
+			want: Decision{Outcome: Created, UserPrincipalName: "frank+1234@" + initial, MailNickname: "frank",
+				ProvisioningErrors: []ProvisioningError{pe(PropertyUserPrincipalName, "frank@contoso.com")}, Quarantined: true},
+		},
+		{
+			name: "non-verified UPN suffix rewritten to MailNickName@initial, so no UPN match",
+			doc:  docUPN + "#nonverified-upn-suffix",
+			e:    Export{Type: User, SourceAnchor: "new7", UserPrincipalName: "frank@contoso.local"},
+			cfg:  on(Features{SoftMatchOnUpn: true}),
+			want: Decision{Outcome: Created, UserPrincipalName: "frank@" + initial, MailNickname: "frank"},
+		},
+		{
+			name: "non-verified suffix uses the on-premises mailNickName first",
+			doc:  docUPN + "#scenario-1-nonverified-upn-suffix--initial-synchronization",
+			e: Export{Type: User, SourceAnchor: "new8", UserPrincipalName: "user3@contoso.local", MailNickname: "",
+				Mail: "user2@contoso.local", ProxyAddresses: []string{"SMTP:user1@contoso.local"}},
+			want: Decision{Outcome: Created, UserPrincipalName: "user1@" + initial, MailNickname: "user1",
+				ProxyAddresses: []string{"SMTP:user1@contoso.local"}},
+		},
+		{
+			name: "UPN with white space is invalid and recalculated",
+			doc:  docUPN + "#verified-upn-suffix",
+			e:    Export{Type: User, SourceAnchor: "new9", UserPrincipalName: "kim lee@contoso.com", MailNickname: "klee"},
+			cfg:  on(Features{SoftMatchOnUpn: true}),
+			want: Decision{Outcome: Created, UserPrincipalName: "klee@" + initial, MailNickname: "klee"},
+		},
+		{
+			name: "admin role: no match, new quarantined object, ExistingAdminRoleConflict",
+			doc:  docTshoot + "#existing-admin-role-conflict",
+			e:    Export{Type: User, SourceAnchor: "new10", UserPrincipalName: "admin@contoso.com", ProxyAddresses: []string{"SMTP:admin@contoso.com"}},
+			cfg:  Config{Features: Features{SoftMatchOnUpn: true}, QuarantineSuffix: suffixes(9)},
+			want: Decision{Outcome: Created, Code: CodeExistingAdminRoleConflict,
+				Message:           "the cloud user u-admin holds an administrative role and cannot be soft-matched",
+				UserPrincipalName: "admin+0009@" + initial, MailNickname: "admin",
+				ProvisioningErrors: []ProvisioningError{
+					pe(PropertyUserPrincipalName, "admin@contoso.com"),
+					pe(PropertyProxyAddresses, "SMTP:admin@contoso.com"),
+				}, Quarantined: true},
+		},
+		{
+			name: "PIM eligibility alone does not block soft match by default",
+			doc:  docExisting + "#considerations-on-soft-matching-user-with-admin-role",
+			e:    Export{Type: User, SourceAnchor: "new11", UserPrincipalName: "elig@contoso.com", ProxyAddresses: []string{"SMTP:elig@contoso.com"}},
+			want: Decision{Outcome: SoftMatchSMTP, TargetID: "u-elig", UserPrincipalName: "elig@contoso.com", MailNickname: "elig",
+				ProxyAddresses: []string{"SMTP:elig@contoso.com"}},
+		},
+		{
+			name: "PIM eligibility blocks soft match when configured",
+			doc:  docExisting + "#considerations-on-soft-matching-user-with-admin-role",
+			e:    Export{Type: User, SourceAnchor: "new11", UserPrincipalName: "elig@contoso.com", ProxyAddresses: []string{"SMTP:elig@contoso.com"}},
+			cfg:  Config{EligibleBlocksSoftMatch: true, QuarantineSuffix: suffixes(1)},
+			want: Decision{Outcome: Created, Code: CodeExistingAdminRoleConflict,
+				Message:           "the cloud user u-elig holds an administrative role and cannot be soft-matched",
+				UserPrincipalName: "elig+0001@" + initial, MailNickname: "elig",
+				ProvisioningErrors: []ProvisioningError{
+					pe(PropertyUserPrincipalName, "elig@contoso.com"),
+					pe(PropertyProxyAddresses, "SMTP:elig@contoso.com"),
+				}, Quarantined: true},
+		},
+		{
+			name: "soft match refused: target already has another source anchor",
+			doc:  docTshoot + "#invalidsoftmatch",
+			e:    Export{Type: User, SourceAnchor: "new12", UserPrincipalName: "grace2@contoso.com", ProxyAddresses: []string{"SMTP:grace@contoso.com"}},
+			want: Decision{Outcome: Error, TargetID: "u-synced-soft", Code: CodeInvalidSoftMatch,
+				Message: "the object matching on primary SMTP address already has a different source anchor"},
+		},
+		{
+			name: "anchored target, resiliency mode: provisioned with the value quarantined",
+			doc:  docTshoot + "#invalidsoftmatch",
+			e:    Export{Type: User, SourceAnchor: "new12", UserPrincipalName: "grace2@contoso.com", ProxyAddresses: []string{"SMTP:grace@contoso.com"}},
+			cfg:  Config{SoftMatchConflict: ConflictQuarantine},
+			want: Decision{Outcome: Created, UserPrincipalName: "grace2@contoso.com", MailNickname: "grace",
+				ProvisioningErrors: []ProvisioningError{pe(PropertyProxyAddresses, "SMTP:grace@contoso.com")}, Quarantined: true},
+		},
+		{
+			name: "anchored target, 2026 page: AttributeValueMustBeUnique",
+			doc:  docExisting + "#hard-match-vs-soft-match",
+			e:    Export{Type: User, SourceAnchor: "new12", UserPrincipalName: "grace2@contoso.com", ProxyAddresses: []string{"SMTP:grace@contoso.com"}},
+			cfg:  Config{SoftMatchConflict: ConflictAttributeValueMustBeUnique},
+			want: Decision{Outcome: Error, TargetID: "u-synced-soft", Code: CodeAttributeValueMustBeUnique,
+				Message: "another object already uses this primary SMTP address value"},
+		},
+		{
+			name: "UPN soft match on an anchored user is InvalidSoftMatch too",
+			doc:  docTshoot + "#invalidsoftmatch",
+			e:    Export{Type: User, SourceAnchor: "new13", UserPrincipalName: "grace@contoso.com"},
+			cfg:  on(Features{SoftMatchOnUpn: true}),
+			want: Decision{Outcome: Error, TargetID: "u-synced-soft", Code: CodeInvalidSoftMatch,
+				Message: "the object matching on userPrincipalName already has a different source anchor"},
+		},
+		{
+			name: "user whose primary SMTP equals a group's: ObjectTypeMismatch",
+			doc:  docTshoot + "#objecttypemismatch",
+			e:    Export{Type: User, SourceAnchor: "new14", UserPrincipalName: "tax@contoso.com", ProxyAddresses: []string{"SMTP:tax@contoso.com"}},
+			want: Decision{Outcome: Error, TargetID: "g-mail", Code: CodeObjectTypeMismatch,
+				Message: "the primary SMTP address value matches a group, the exported object is a user"},
+		},
+		{
+			name: "mail-enabled group soft matches on proxyAddresses",
+			doc:  docExisting + "#other-objects-than-users",
+			e:    Export{Type: Group, SourceAnchor: "grp1", MailEnabled: true, ProxyAddresses: []string{"SMTP:tax@contoso.com"}},
+			want: Decision{Outcome: SoftMatchSMTP, TargetID: "g-mail", ProxyAddresses: []string{"SMTP:tax@contoso.com"}},
+		},
+		{
+			name: "non-mail-enabled group is never matched; colliding address quarantined",
+			doc:  docExisting + "#other-objects-than-users",
+			e:    Export{Type: Group, SourceAnchor: "grp2", ProxyAddresses: []string{"SMTP:tax@contoso.com"}},
+			want: Decision{Outcome: Created,
+				ProvisioningErrors: []ProvisioningError{pe(PropertyProxyAddresses, "SMTP:tax@contoso.com")}, Quarantined: true},
+		},
+		{
+			name: "contact soft matches on proxyAddresses",
+			doc:  docExisting + "#other-objects-than-users",
+			e:    Export{Type: Contact, SourceAnchor: "ct1", ProxyAddresses: []string{"SMTP:vendor@fabrikam.com"}},
+			want: Decision{Outcome: SoftMatchSMTP, TargetID: "c-vendor", ProxyAddresses: []string{"SMTP:vendor@fabrikam.com"}},
+		},
+		{
+			name: "soft-deleted objects neither match nor hold values",
+			doc:  docResiliency,
+			e:    Export{Type: User, SourceAnchor: "new15", UserPrincipalName: "mallory@contoso.com", ProxyAddresses: []string{"SMTP:mallory@contoso.com"}},
+			cfg:  on(Features{SoftMatchOnUpn: true}),
+			want: Decision{Outcome: Created, UserPrincipalName: "mallory@contoso.com", MailNickname: "mallory",
+				ProxyAddresses: []string{"SMTP:mallory@contoso.com"}},
+		},
+
+		// --- provisioning ---
+		{
+			name: "brand-new user without collisions",
+			doc:  docExisting + "#hard-match-vs-soft-match",
+			e: Export{Type: User, SourceAnchor: "new16", UserPrincipalName: "nina@contoso.com",
+				ProxyAddresses: []string{"SMTP:nina@contoso.com", "smtp:NINA@contoso.com", "smtp:n@contoso.com", "SIP:nina@contoso.com"}},
+			want: Decision{Outcome: Created, UserPrincipalName: "nina@contoso.com", MailNickname: "nina",
+				ProxyAddresses: []string{"SMTP:nina@contoso.com", "smtp:n@contoso.com", "SIP:nina@contoso.com"}},
+		},
+		{
+			name: "missing sourceAnchor",
+			doc:  docTshoot + "#identitydatavalidationfailed",
+			e:    Export{Type: User, UserPrincipalName: "x@contoso.com"},
+			want: Decision{Outcome: Error, Code: CodeIdentityDataValidationFailed, Message: "the exported object has no sourceAnchor"},
+		},
+		{
+			name: "unknown object type",
+			doc:  docTshoot + "#identitydatavalidationfailed",
+			e:    Export{Type: "device", SourceAnchor: "d1"},
+			want: Decision{Outcome: Error, Code: CodeIdentityDataValidationFailed, Message: `unknown object type "device"`},
+		},
+		{
+			name: "user without any name to build a UPN from",
+			doc:  docUPN + "#microsoft-entra-mailnickname-attribute-value-calculation",
+			e:    Export{Type: User, SourceAnchor: "new17"},
+			want: Decision{Outcome: Error, Code: CodeIdentityDataValidationFailed,
+				Message: "the user has neither a valid userPrincipalName nor a value to derive a mailNickname from"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.doc == "" {
+				t.Fatal("every row must cite the Microsoft page it follows")
+			}
+			got := Decide(tt.e, tt.cfg, tenant())
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Decide() mismatch (-want +got), per %s:\n%s", tt.doc, diff)
+			}
+		})
+	}
+}
+
+func TestDecideRandomSuffixHasFourDigits(t *testing.T) {
+	// doc: how-to-connect-syncservice-duplicate-attribute-resiliency (<OriginalPrefix>+<4DigitNumber>@<initial>)
+	d := Decide(Export{Type: User, SourceAnchor: "r", UserPrincipalName: "alice@contoso.com", ProxyAddresses: []string{"SMTP:other@contoso.com"}},
+		Config{}, tenant())
+	if d.Outcome != Created || !d.Quarantined {
+		t.Fatalf("want a quarantined create, got %+v", d)
+	}
+	if !quarantined.MatchString(d.UserPrincipalName) {
+		t.Errorf("quarantined UPN %q does not look like alice+NNNN@%s", d.UserPrincipalName, initial)
+	}
+}
+
+func TestDecideDoesNotMutateDirectory(t *testing.T) {
+	dir := tenant()
+	before := tenant()
+	for _, e := range []Export{
+		{Type: User, SourceAnchor: "Q2Fyb2w=", UserPrincipalName: "carol@contoso.com"},
+		{Type: User, SourceAnchor: "n", UserPrincipalName: "alice@contoso.com", ProxyAddresses: []string{"SMTP:alice@contoso.com"}},
+	} {
+		Decide(e, Config{Features: Features{BlockSoftMatch: true}}, dir)
+	}
+	if diff := cmp.Diff(before, dir); diff != "" {
+		t.Errorf("directory changed:\n%s", diff)
+	}
+}

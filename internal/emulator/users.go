@@ -1,0 +1,300 @@
+package emulator
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Routes under /users follow
+// https://learn.microsoft.com/en-us/graph/api/user-list,
+// https://learn.microsoft.com/en-us/graph/api/user-get,
+// https://learn.microsoft.com/en-us/graph/api/user-post-users,
+// https://learn.microsoft.com/en-us/graph/api/user-update and
+// https://learn.microsoft.com/en-us/graph/api/user-delete.
+
+var (
+	permUserRead   = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	permUserWrite  = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+	permUserDelete = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+)
+
+func str(s string) []string { return []string{s} }
+
+func strPtr(p *string) ([]string, bool) {
+	if p == nil {
+		return nil, true
+	}
+	return []string{*p}, false
+}
+
+func boolPtr(p *bool) ([]string, bool) {
+	if p == nil {
+		return nil, true
+	}
+	if *p {
+		return str("true"), false
+	}
+	return str("false"), false
+}
+
+// userFilter lists the user properties the emulator can filter on and
+// whether eq on them needs an advanced query, per the property notes in
+// the user resource page and the tables in
+// https://learn.microsoft.com/en-us/graph/aad-advanced-queries.
+var userFilter = func() filterSchema[User] {
+	known := make([]string, 0, len(userProps)+len(otherUserProps))
+	for _, p := range userProps {
+		known = append(known, p.name)
+	}
+	known = append(known, otherUserProps...)
+	return newSchema[User]("microsoft.graph.user", "User", known,
+		filterField[User]{name: "id", get: func(u *User) ([]string, bool) { return str(u.ID), false }},
+		filterField[User]{name: "userPrincipalName", get: func(u *User) ([]string, bool) { return str(u.UserPrincipalName), false }},
+		filterField[User]{name: "displayName", get: func(u *User) ([]string, bool) { return str(u.DisplayName), false }},
+		filterField[User]{name: "mailNickname", get: func(u *User) ([]string, bool) { return str(u.MailNickname), false }},
+		filterField[User]{name: "mail", get: func(u *User) ([]string, bool) { return strPtr(u.Mail) }},
+		filterField[User]{name: "givenName", get: func(u *User) ([]string, bool) { return strPtr(u.GivenName) }},
+		filterField[User]{name: "surname", get: func(u *User) ([]string, bool) { return strPtr(u.Surname) }},
+		filterField[User]{name: "employeeId", get: func(u *User) ([]string, bool) { return strPtr(u.EmployeeID) }},
+		filterField[User]{name: "userType", get: func(u *User) ([]string, bool) { return str(u.UserType), u.UserType == "" }},
+		filterField[User]{name: "accountEnabled", kind: fieldBool, get: func(u *User) ([]string, bool) { return boolPtr(u.AccountEnabled) }},
+		filterField[User]{name: "proxyAddresses", kind: fieldStringCollection, get: func(u *User) ([]string, bool) { return u.ProxyAddresses, false }},
+		filterField[User]{name: "onPremisesImmutableId", eqAdvanced: true, caseSensitive: true,
+			get: func(u *User) ([]string, bool) { return strPtr(u.OnPremisesImmutableID) }},
+		filterField[User]{name: "onPremisesSamAccountName", eqAdvanced: true,
+			get: func(u *User) ([]string, bool) { return strPtr(u.OnPremisesSamAccountName) }},
+		filterField[User]{name: "onPremisesSyncEnabled", kind: fieldBool, eqAdvanced: true,
+			get: func(u *User) ([]string, bool) { return boolPtr(u.OnPremisesSyncEnabled) }},
+	)
+}()
+
+func (s *Server) require(r *http.Request, perms ...string) error {
+	c, ok := CallerFrom(r.Context())
+	if !ok || !c.Has(perms...) {
+		return errForbidden()
+	}
+	return nil
+}
+
+func (s *Server) metadata(r *http.Request, fragment string) string {
+	return s.baseURL(r) + "/v1.0/$metadata#" + fragment
+}
+
+func selectFragment(sel []string) string {
+	if sel == nil {
+		return ""
+	}
+	return "(" + strings.Join(sel, ",") + ")"
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	if err := s.require(r, permUserRead...); err != nil {
+		return err
+	}
+	q, err := parseListQuery(r, 100, 999)
+	if err != nil {
+		return err
+	}
+	if err := q.requireCountSupported(); err != nil {
+		return err
+	}
+	props, err := resolveUserSelect(q.selected)
+	if err != nil {
+		return err
+	}
+	match := func(*User) bool { return true }
+	if q.filter != nil {
+		if match, err = userFilter.compile(q.filter, q.advanced); err != nil {
+			return err
+		}
+	}
+	s.store.mu.RLock()
+	var hits []*User
+	for _, u := range s.store.st.users {
+		if match(u) {
+			cp := *u
+			hits = append(hits, &cp)
+		}
+	}
+	s.store.mu.RUnlock()
+	return s.writeUserPage(w, r, q, props, hits, "users")
+}
+
+func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, q listQuery, props []string, hits []*User, context string) error {
+	total := len(hits)
+	items, next := page(r, s.baseURL(r), q, hits, func(u *User) string { return u.ID })
+	values := make([]map[string]any, 0, len(items))
+	for _, u := range items {
+		values = append(values, renderUser(u, props))
+	}
+	body := map[string]any{
+		"@odata.context": s.metadata(r, context+selectFragment(q.selected)),
+		"value":          values,
+	}
+	if q.count {
+		body["@odata.count"] = total
+	}
+	if next != "" {
+		body["@odata.nextLink"] = next
+	}
+	writeOData(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
+	if err := s.require(r, permUserRead...); err != nil {
+		return err
+	}
+	q, err := parseListQuery(r, 1, 1)
+	if err != nil {
+		return err
+	}
+	props, err := resolveUserSelect(q.selected)
+	if err != nil {
+		return err
+	}
+	s.store.mu.RLock()
+	u := s.store.st.lookupUser(idOrUPN)
+	var cp User
+	if u != nil {
+		cp = *u
+	}
+	s.store.mu.RUnlock()
+	if u == nil {
+		return errNotFound(idOrUPN)
+	}
+	body := renderUser(&cp, props)
+	body["@odata.context"] = s.metadata(r, "users"+selectFragment(q.selected)+"/$entity")
+	writeOData(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	if err := s.require(r, permUserWrite...); err != nil {
+		return err
+	}
+	body, err := readJSONObject(w, r)
+	if err != nil {
+		return err
+	}
+	change, err := decodeUserChange(body)
+	if err != nil {
+		return err
+	}
+	for _, p := range userProps {
+		if p.created && !change.has(p.name) {
+			return invalidUserValue(p.name)
+		}
+	}
+	now := s.clock().UTC().Truncate(time.Second)
+	u := &User{ID: uuid.NewString(), UserType: "Member", CreatedDateTime: &now}
+	if err := change.apply(u); err != nil {
+		return err
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	st := s.store.st
+	if err := st.checkUser(u, ""); err != nil {
+		return err
+	}
+	if d, _ := st.domain(upnDomain(u.UserPrincipalName)); d.AuthenticationType == "Federated" && u.OnPremisesImmutableID == nil {
+		return errBadRequest("Property 'onPremisesImmutableId' is required for a user whose userPrincipalName is in the federated domain '%s'.", d.ID)
+	}
+	st.putUser(nil, u)
+	out := renderUser(u, mustDefaultUserProps())
+	out["@odata.context"] = s.metadata(r, "users/$entity")
+	w.Header().Set("Location", s.baseURL(r)+"/v1.0/users/"+u.ID)
+	writeOData(w, http.StatusCreated, out)
+	return nil
+}
+
+func mustDefaultUserProps() []string {
+	props, _ := resolveUserSelect(nil)
+	return props
+}
+
+func upnDomain(upn string) string {
+	if at := strings.LastIndex(upn, "@"); at >= 0 {
+		return upn[at+1:]
+	}
+	return ""
+}
+
+// sensitiveAnchorPermission is what an app-only caller needs, on top of
+// User.ReadWrite.All, to change onPremisesImmutableId of a user who holds a
+// privileged role. Graph requires "a higher privileged administrator role"
+// for sensitive actions on privileged users
+// (https://learn.microsoft.com/en-us/graph/api/resources/users#who-can-perform-sensitive-actions);
+// the emulator has no directory roles for apps, so it models that as this
+// permission.
+const sensitiveAnchorPermission = "RoleManagement.ReadWrite.Directory"
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
+	if err := s.require(r, permUserWrite...); err != nil {
+		return err
+	}
+	body, err := readJSONObject(w, r)
+	if err != nil {
+		return err
+	}
+	change, err := decodeUserChange(body)
+	if err != nil {
+		return err
+	}
+	caller, _ := CallerFrom(r.Context())
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	st := s.store.st
+	old := st.lookupUser(idOrUPN)
+	if old == nil {
+		return errNotFound(idOrUPN)
+	}
+	if old.OnPremisesSyncEnabled != nil && *old.OnPremisesSyncEnabled && !change.onlyCloudWritable() {
+		return errBadRequest("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.")
+	}
+	u := *old
+	u.ProxyAddresses = append([]string(nil), old.ProxyAddresses...)
+	if err := change.apply(&u); err != nil {
+		return err
+	}
+	if change.has("onPremisesImmutableId") && !equalStrPtr(old.OnPremisesImmutableID, u.OnPremisesImmutableID) &&
+		len(st.privilegedRoles(old.ID)) > 0 && !caller.Has(sensitiveAnchorPermission) {
+		return errForbidden()
+	}
+	if err := st.checkUser(&u, old.ID); err != nil {
+		return err
+	}
+	st.putUser(old, &u)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func equalStrPtr(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
+	if err := s.require(r, permUserDelete...); err != nil {
+		return err
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	st := s.store.st
+	u := st.lookupUser(idOrUPN)
+	if u == nil {
+		return errNotFound(idOrUPN)
+	}
+	st.unindexUser(u, true)
+	delete(st.users, key(u.ID))
+	now := s.clock().UTC().Truncate(time.Second)
+	u.DeletedDateTime = &now
+	st.deletedUsers[key(u.ID)] = u
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

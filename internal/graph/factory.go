@@ -1,0 +1,61 @@
+package graph
+
+import (
+	"sync"
+
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+)
+
+// Factory builds Clients and caches them per configuration, so that
+// reconcilers reuse token caches and connections, and a rotated secret or
+// certificate (a different fingerprint) yields a fresh Client on the next call.
+type Factory struct {
+	observer Observer
+
+	mu      sync.Mutex
+	clients map[string]*Client
+}
+
+// NewFactory returns a Factory whose clients report to o (which may be nil).
+func NewFactory(o Observer) *Factory {
+	return &Factory{observer: o, clients: map[string]*Client{}}
+}
+
+// Client returns the cached Client for cfg, building it on first use.
+// cfg.Observer is ignored in favour of the Factory's.
+func (f *Factory) Client(cfg Config) (cloud.Client, error) {
+	cfg.Observer = f.observer
+	key := cfg.fingerprint()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.clients[key]; ok {
+		return c, nil
+	}
+	c, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// A new fingerprint for the same app and endpoint means its secret or
+	// certificate was rotated: drop the superseded client so the old secret
+	// material does not stay in memory.
+	for k, old := range f.clients {
+		if old.tenantID == c.tenantID && old.clientID == c.clientID && old.graphURL.String() == c.graphURL.String() {
+			delete(f.clients, k)
+		}
+	}
+	f.clients[key] = c
+	return c, nil
+}
+
+// Forget drops every cached client built for the tenant and client id, for
+// example when the credential Secret is deleted, so that old secret material
+// is not kept in memory longer than needed.
+func (f *Factory) Forget(tenantID, clientID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for key, c := range f.clients {
+		if c.tenantID == tenantID && c.clientID == clientID {
+			delete(f.clients, key)
+		}
+	}
+}

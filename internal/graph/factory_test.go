@@ -1,0 +1,62 @@
+package graph
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFactoryCachesPerFingerprint(t *testing.T) {
+	f := newFakeCloud(t, nil)
+	fac := NewFactory(nil)
+	cfg := f.config()
+
+	a, err := fac.Client(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fac.Client(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Error("same config must return the cached client")
+	}
+
+	rotated := cfg
+	rotated.Credential.ClientSecret = "rotated"
+	c, err := fac.Client(rotated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == a {
+		t.Error("a rotated secret must yield a new client")
+	}
+	if n := len(fac.clients); n != 1 {
+		t.Errorf("factory holds %d clients, want 1: the superseded one is dropped", n)
+	}
+	fac.Forget(cfg.Credential.TenantID, cfg.Credential.ClientID)
+	if n := len(fac.clients); n != 0 {
+		t.Errorf("after Forget the factory holds %d clients", n)
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	base := Config{Credential: Credential{TenantID: "t", ClientID: "c", ClientSecret: "s"}}
+	fp := base.fingerprint()
+	if len(fp) != 64 || strings.Trim(fp, "0123456789abcdef") != "" {
+		t.Errorf("fingerprint %q is not a sha256 hex digest", fp)
+	}
+	shifted := Config{Credential: Credential{TenantID: "t", ClientID: "cs", ClientSecret: ""}}
+	changed := []Config{shifted, base, base, base}
+	changed[1].Credential.ClientSecret = "s2"
+	changed[2].Credential.CertificatePEM = []byte("x")
+	changed[3].Endpoints.CAPEM = []byte("ca")
+	for i, c := range changed {
+		if c.fingerprint() == fp {
+			t.Errorf("config %d has the same fingerprint as the base", i)
+		}
+	}
+	if base.fingerprint() != fp {
+		t.Error("fingerprint is not stable")
+	}
+}

@@ -1,0 +1,238 @@
+package graph
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+)
+
+// call is the per-operation state carried in the request context: the
+// operation name for the Observer, and the last HTTP response seen, which
+// classify uses when the SDK returns an error without a status (for example
+// an error body that is not JSON).
+type call struct {
+	op string
+
+	mu         sync.Mutex
+	lastStatus int
+	lastHeader http.Header
+	tokenErr   error // the last network failure reaching the token endpoint
+}
+
+type callKey struct{}
+
+func withCall(ctx context.Context, op string) (context.Context, *call) {
+	c := &call{op: op}
+	return context.WithValue(ctx, callKey{}, c), c
+}
+
+func callFrom(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey{}).(*call)
+	return c
+}
+
+func (c *call) record(resp *http.Response) {
+	if c == nil || resp == nil {
+		return
+	}
+	c.mu.Lock()
+	c.lastStatus = resp.StatusCode
+	c.lastHeader = resp.Header.Clone()
+	c.mu.Unlock()
+}
+
+func (c *call) recordTokenFailure(err error) {
+	if c == nil || err == nil {
+		return
+	}
+	c.mu.Lock()
+	c.tokenErr = err
+	c.mu.Unlock()
+}
+
+// tokenNetworkError tells a token endpoint that could not be reached (which
+// azidentity reports as an authentication failure, flattening the cause)
+// from a credential that was refused.
+func (c *call) tokenNetworkError() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tokenErr
+}
+
+func (c *call) last() (int, http.Header) {
+	if c == nil {
+		return 0, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastStatus, c.lastHeader
+}
+
+// observed is the innermost RoundTripper: it sees every attempt on the wire.
+type observed struct {
+	next     http.RoundTripper
+	observer Observer
+	fixedOp  string // set for the token client, whose requests carry the Graph call's context
+}
+
+func (o *observed) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := o.next.RoundTrip(req)
+	c := callFrom(req.Context())
+	if o.fixedOp == "" {
+		c.record(resp)
+	} else if err != nil {
+		c.recordTokenFailure(err)
+	}
+	if o.observer != nil {
+		op := o.fixedOp
+		if op == "" && c != nil {
+			op = c.op
+		}
+		if op == "" {
+			op = "Unknown"
+		}
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		o.observer.ObserveRequest(op, status, time.Since(start))
+	}
+	return resp, err
+}
+
+// baseTransport is a TLS transport trusting the system roots plus extraCA.
+func baseTransport(extraCA []byte) (*http.Transport, error) {
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if len(extraCA) > 0 && !roots.AppendCertsFromPEM(extraCA) {
+		return nil, errors.New("endpoints: CA PEM contains no certificate")
+	}
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          20,
+		MaxIdleConnsPerHost:   10,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}, nil
+}
+
+// Retry policy, decided here once:
+//   - 429 is never retried in-process. A controller serves many objects; sleeping
+//     in a worker hides throttling from metrics and blocks other reconciles. The
+//     error is classified Throttled with Retry-After and the reconciler requeues.
+//   - 503 and 504 are retried at most maxTransientRetries times, only for
+//     idempotent methods (GET, PUT, PATCH, DELETE): a POST that timed out at a
+//     gateway may have been applied (a role assignment, a PIM request).
+//   - a Retry-After longer than maxInlineRetryAfter is not waited for inline;
+//     the error goes back to the reconciler with that Retry-After instead.
+const (
+	maxTransientRetries = 2
+	maxInlineRetryAfter = 5 * time.Second
+	retryBaseDelay      = 1 // seconds, kiota's exponential backoff base
+)
+
+func shouldRetry(_ time.Duration, _ int, req *http.Request, resp *http.Response) bool {
+	if resp == nil || req == nil {
+		return false
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable && resp.StatusCode != http.StatusGatewayTimeout {
+		return false
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		return false
+	}
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > maxInlineRetryAfter {
+		return false
+	}
+	return true
+}
+
+// middlewares returns kiota's and Graph's default handlers in a fixed order
+// (kiota's GetDefaultMiddlewares builds its list from a map, so its order
+// varies between runs). Compression sits outside retry so that a retried
+// attempt re-sends the already compressed, seekable body.
+func middlewares() []khttp.Middleware {
+	opts := msgraphsdk.GetDefaultClientOptions()
+	return []khttp.Middleware{
+		msgraphcore.NewGraphTelemetryHandler(&opts),
+		khttp.NewUserAgentHandler(),
+		khttp.NewHeadersInspectionHandler(),
+		khttp.NewParametersNameDecodingHandler(),
+		khttp.NewRedirectHandler(),
+		khttp.NewCompressionHandler(),
+		khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
+			ShouldRetry:  shouldRetry,
+			MaxRetries:   maxTransientRetries,
+			DelaySeconds: retryBaseDelay,
+		}),
+	}
+}
+
+// httpClients builds the Graph client (middleware + observed TLS transport)
+// and the token client (observed TLS transport only: azidentity has its own
+// retry policy and must not be compressed or redirected by kiota).
+func httpClients(ep Endpoints, obs Observer, timeout time.Duration) (graph, token *http.Client, err error) {
+	base, err := baseTransport(ep.CAPEM)
+	if err != nil {
+		return nil, nil, err
+	}
+	graph = &http.Client{
+		Transport: khttp.NewCustomTransportWithParentTransport(&observed{next: base, observer: obs}, middlewares()...),
+		// The redirect middleware follows redirects itself (dropping the
+		// Authorization header across hosts); net/http must not do it again.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       timeout,
+	}
+	token = &http.Client{
+		Transport: &observed{next: base, observer: obs, fixedOp: OpAcquireToken},
+		Timeout:   timeout,
+	}
+	return graph, token, nil
+}
+
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}

@@ -1,0 +1,216 @@
+package match
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/google/go-cmp/cmp"
+)
+
+const anchor = "BpazOkLGm0iEtljAONPvOQ=="
+
+func ptr[T any](v T) *T { return &v }
+
+var verified = []cloud.Domain{
+	{ID: "contoso.com", IsVerified: true, IsDefault: true},
+	{ID: "contoso.onmicrosoft.com", IsVerified: true, IsInitial: true},
+	{ID: "pending.example", IsVerified: false},
+}
+
+func base() Observation {
+	return Observation{
+		Mode:                Enforce,
+		Anchor:              anchor,
+		ADUserPrincipalName: "ada@contoso.com",
+		Cloud:               cloud.User{ID: "u1", UserPrincipalName: "ada@contoso.com"},
+		Domains:             verified,
+	}
+}
+
+// Each case names the rule of entra.md (and the Microsoft page behind it) it encodes.
+func TestDecide(t *testing.T) {
+	type want struct {
+		action  Action
+		joined  bool
+		drift   bool
+		block   string // reason
+		reason  string
+		warning string
+		msg     string // substring of the block or plan message
+	}
+	cases := []struct {
+		name string
+		doc  string
+		mut  func(*Observation)
+		want want
+	}{
+		{
+			name: "empty immutableId on a cloud-only user is set",
+			doc:  "seed: Update-MgUser -OnPremisesImmutableId; learn.microsoft.com/graph/api/user-update",
+			mut:  func(*Observation) {},
+			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
+		},
+		{
+			name: "a foreign value on a cloud-only user is replaced: the seed's reason for a hard match",
+			doc:  "seed: soft matching fails because the cloud account has immutableID populated",
+			mut:  func(o *Observation) { o.Cloud.OnPremisesImmutableID = "c29tZXRoaW5nIGVsc2U=" },
+			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
+		},
+		{
+			name: "a value we set that changed since is drift and is set back",
+			mut: func(o *Observation) {
+				o.Cloud.OnPremisesImmutableID = "c29tZXRoaW5nIGVsc2U="
+				o.PreviouslySet = true
+			},
+			want: want{action: ActionSetImmutableID, drift: true, reason: ReasonDriftCorrected, msg: "outside the operator"},
+		},
+		{
+			name: "a value we set that was cleared is drift too",
+			mut:  func(o *Observation) { o.PreviouslySet = true },
+			want: want{action: ActionSetImmutableID, drift: true, reason: ReasonDriftCorrected},
+		},
+		{
+			name: "value already in place: nothing to write, wait for sync",
+			mut:  func(o *Observation) { o.Cloud.OnPremisesImmutableID = anchor; o.PreviouslySet = true },
+			want: want{action: ActionNone, reason: ReasonAwaitingSync},
+		},
+		{
+			name: "synced with our anchor: joined, stop writing",
+			doc:  "entra.md §1: after a match the object is on-premises mastered",
+			mut: func(o *Observation) {
+				o.Cloud.OnPremisesImmutableID = anchor
+				o.Cloud.OnPremisesSyncEnabled = ptr(true)
+			},
+			want: want{action: ActionNone, joined: true, reason: ReasonJoined},
+		},
+		{
+			name: "synced with another anchor: never overwritten",
+			doc:  "learn.microsoft.com/graph/api/user-update: on-premises mastered objects cannot be updated",
+			mut: func(o *Observation) {
+				o.Cloud.OnPremisesImmutableID = "b3RoZXI="
+				o.Cloud.OnPremisesSyncEnabled = ptr(true)
+			},
+			want: want{action: ActionNone, block: ReasonSyncedWithOtherAnchor, msg: `"b3RoZXI="`},
+		},
+		{
+			name: "synced wins over every other problem",
+			mut: func(o *Observation) {
+				o.Cloud.OnPremisesImmutableID = "b3RoZXI="
+				o.Cloud.OnPremisesSyncEnabled = ptr(true)
+				o.PrivilegedRoles = []string{"Global Administrator"}
+				o.Mode = Observe
+			},
+			want: want{action: ActionNone, block: ReasonSyncedWithOtherAnchor},
+		},
+		{
+			name: "sync disabled (removed from scope) is not synced: may be written",
+			doc:  "entra.md §1: onPremisesSyncEnabled false = removed from sync scope",
+			mut:  func(o *Observation) { o.Cloud.OnPremisesSyncEnabled = ptr(false) },
+			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
+		},
+		{
+			name: "anchor held by another object is refused, naming it",
+			doc:  "learn.microsoft.com/graph/api/user-update: ObjectConflict on onPremisesImmutableId",
+			mut: func(o *Observation) {
+				o.Holders = []cloud.User{{ID: "dup1", UserPrincipalName: "ada1234@contoso.onmicrosoft.com"}}
+			},
+			want: want{action: ActionNone, block: ReasonImmutableIDInUse, msg: "ada1234@contoso.onmicrosoft.com (dup1)"},
+		},
+		{
+			name: "the target itself among holders is not a conflict",
+			mut: func(o *Observation) {
+				o.Cloud.OnPremisesImmutableID = anchor
+				o.Holders = []cloud.User{{ID: "u1", UserPrincipalName: "ada@contoso.com"}}
+			},
+			want: want{action: ActionNone, reason: ReasonAwaitingSync},
+		},
+		{
+			name: "privileged roles block the write with the roles named",
+			doc:  "learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-install-existing-tenant: admin role users are not matched",
+			mut:  func(o *Observation) { o.PrivilegedRoles = []string{"User Administrator", "Global Administrator"} },
+			want: want{action: ActionNone, block: ReasonPrivilegedRole, msg: "(Global Administrator, User Administrator)"},
+		},
+		{
+			name: "two UserMatches for one user: refused",
+			mut:  func(o *Observation) { o.ClaimedBy = "ada-other" },
+			want: want{action: ActionNone, block: ReasonDuplicateClaim, msg: "ada-other"},
+		},
+		{
+			name: "characters Graph forbids are refused before any write",
+			doc:  "entra.md §2: Graph refuses $ and _ in onPremisesImmutableId",
+			mut:  func(o *Observation) { o.Anchor = "abc_def" },
+			want: want{action: ActionNone, block: ReasonInvalidAnchor, msg: "'$' or '_'"},
+		},
+		{
+			name: "Observe mode reports and never writes",
+			mut:  func(o *Observation) { o.Mode = Observe },
+			want: want{action: ActionNone, reason: ReasonWouldSetImmutableID, msg: "would set"},
+		},
+		{
+			name: "Observe mode still reports blocks",
+			mut:  func(o *Observation) { o.Mode = Observe; o.PrivilegedRoles = []string{"Global Administrator"} },
+			want: want{action: ActionNone, block: ReasonPrivilegedRole},
+		},
+		{
+			name: ".local UPN is warned about, not blocked",
+			doc:  "seed: the logon name should be username@domain.com rather than username@domain.local",
+			mut:  func(o *Observation) { o.ADUserPrincipalName = "ada@corp.local" },
+			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, warning: ReasonNonRoutableUPNSuffix},
+		},
+		{
+			name: "onmicrosoft.com UPN is warned about",
+			doc:  "seed: the user should have username@domain.com in AAD, not username@tenant.onmicrosoft.com",
+			mut:  func(o *Observation) { o.ADUserPrincipalName = "ada@contoso.onmicrosoft.com" },
+			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, warning: ReasonInitialDomainUPN},
+		},
+		{
+			name: "unverified or unknown suffix is warned about",
+			doc:  "entra.md §1: a UPN suffix that is not verified is rewritten to the initial domain",
+			mut:  func(o *Observation) { o.ADUserPrincipalName = "ada@pending.example" },
+			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, warning: ReasonUnverifiedUPNSuffix},
+		},
+		{
+			name: "suffix comparison ignores case",
+			mut:  func(o *Observation) { o.ADUserPrincipalName = "Ada@Contoso.COM" },
+			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := base()
+			tc.mut(&o)
+			p := Decide(o)
+			got := want{action: p.Action, joined: p.Joined, drift: p.Drift, reason: p.Reason}
+			msg := p.Message
+			if p.Block != nil {
+				got.block = p.Block.Reason
+				msg = p.Block.Message
+			}
+			if p.Warning != nil {
+				got.warning = p.Warning.Reason
+			}
+			wantMsg := tc.want.msg
+			tc.want.msg = ""
+			if d := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); d != "" {
+				t.Errorf("plan mismatch (-want +got):\n%s\nmessage: %s", d, msg)
+			}
+			if !strings.Contains(msg, wantMsg) {
+				t.Errorf("message %q does not contain %q", msg, wantMsg)
+			}
+		})
+	}
+}
+
+func TestValidateImmutableID(t *testing.T) {
+	for _, v := range []string{anchor, "3PNdoRZES0GLfV+9y1dDwQ==", "x"} {
+		if err := ValidateImmutableID(v); err != nil {
+			t.Errorf("%q: unexpected error %v", v, err)
+		}
+	}
+	for _, v := range []string{"", "a$b", "a_b", strings.Repeat("a", 60)} {
+		if err := ValidateImmutableID(v); err == nil {
+			t.Errorf("%q: expected an error", v)
+		}
+	}
+}
