@@ -127,6 +127,11 @@ const (
 	// ReasonObjectIdentifierSet: the cloud user already has an
 	// onPremisesObjectIdentifier, so Entra refuses to remap it.
 	ReasonObjectIdentifierSet = "ObjectIdentifierSet"
+	// ReasonDuplicateClaim: another UserMatch already claims the same AD or
+	// cloud user; the newer one is blocked.
+	ReasonDuplicateClaim = "DuplicateClaim"
+	// ReasonInvalidAnchor: the computed immutable ID is not one Graph accepts.
+	ReasonInvalidAnchor = "InvalidAnchor"
 	// ReasonNotBlocked: nothing blocks the match (Blocked=False).
 	ReasonNotBlocked = "NotBlocked"
 
@@ -134,6 +139,12 @@ const (
 
 	// ReasonUPNSuffixNotVerified: the AD UPN suffix is not a verified domain.
 	ReasonUPNSuffixNotVerified = "UPNSuffixNotVerified"
+	// ReasonNonRoutableUPNSuffix: the AD UPN ends in .local or another
+	// suffix that can never be a verified domain.
+	ReasonNonRoutableUPNSuffix = "NonRoutableUPNSuffix"
+	// ReasonInitialDomainUPNSuffix: the AD UPN uses the tenant's
+	// onmicrosoft.com domain instead of the user's email domain.
+	ReasonInitialDomainUPNSuffix = "InitialDomainUPNSuffix"
 	// ReasonUPNSuffixVerified: the AD UPN suffix is a verified domain.
 	ReasonUPNSuffixVerified = "UPNSuffixVerified"
 

@@ -29,7 +29,7 @@ type EntraTenantSpec struct {
 	// TenantID is the directory (tenant) ID of the Microsoft Entra tenant, a GUID
 	// such as 72f988bf-86f1-41af-91ab-2d7cd011db47 (not a domain name).
 	// +required
-	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="tenantID must be the tenant's directory ID, a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47, not a domain name"
 	TenantID string `json:"tenantID"`
 
@@ -106,7 +106,7 @@ type TenantCredentials struct {
 type ClientSecretCredential struct {
 	// ClientID is the application (client) ID, a GUID.
 	// +required
-	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="clientID must be the application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000"
 	ClientID string `json:"clientID"`
 
@@ -120,7 +120,7 @@ type ClientSecretCredential struct {
 type ClientCertificateCredential struct {
 	// ClientID is the application (client) ID, a GUID.
 	// +required
-	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="clientID must be the application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000"
 	ClientID string `json:"clientID"`
 
@@ -167,7 +167,7 @@ type CertificateSecretReference struct {
 type WorkloadIdentityCredential struct {
 	// ClientID is the application (client) ID, a GUID.
 	// +required
-	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="clientID must be the application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000"
 	ClientID string `json:"clientID"`
 

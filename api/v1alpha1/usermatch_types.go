@@ -129,7 +129,7 @@ type ADUserSelector struct {
 	// ObjectGUID is the user's objectGUID in its usual string form, e.g.
 	// 3ab39606-c642-489b-84b6-58c038d3ef39 (as Get-ADUser prints it).
 	// +optional
-	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="adUser.objectGUID must be a GUID like 3ab39606-c642-489b-84b6-58c038d3ef39, without braces"
 	ObjectGUID string `json:"objectGUID,omitempty"`
 
@@ -152,7 +152,7 @@ type CloudUserSelector struct {
 
 	// ObjectID is the cloud user's object ID, a GUID.
 	// +optional
-	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="cloudUser.objectID must be the user's object ID, a GUID"
 	ObjectID string `json:"objectID,omitempty"`
 }

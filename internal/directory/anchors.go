@@ -1,7 +1,6 @@
 package directory
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -17,18 +16,33 @@ const (
 	AnchorAuto = "Auto"
 )
 
+// ParseAnchorMode returns the canonical spelling of an anchor attribute
+// mode, accepting any letter case.
+func ParseAnchorMode(s string) (string, error) {
+	for _, m := range []string{AnchorAuto, AnchorObjectGUID, AnchorConsistencyGUID} {
+		if strings.EqualFold(s, m) {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown anchor attribute %q: want %s, %s or %s", s, AnchorAuto, AnchorObjectGUID, AnchorConsistencyGUID)
+}
+
 // SourceAnchor returns the anchor that Entra's sync would export for u
 // under mode (AnchorObjectGUID, AnchorConsistencyGUID or AnchorAuto; case
 // is ignored).
 func SourceAnchor(u User, mode string) (anchor.Anchor, error) {
 	var none anchor.Anchor
-	switch {
-	case strings.EqualFold(mode, AnchorObjectGUID):
+	mode, err := ParseAnchorMode(mode)
+	if err != nil {
+		return none, err
+	}
+	switch mode {
+	case AnchorObjectGUID:
 		if u.ObjectGUID.IsZero() {
 			return none, fmt.Errorf("%s has no objectGUID: %w", u.DN, ErrAnchorMissing)
 		}
 		return u.ObjectGUID, nil
-	case strings.EqualFold(mode, AnchorConsistencyGUID), strings.EqualFold(mode, AnchorAuto):
+	default: // AnchorConsistencyGUID, AnchorAuto
 		if u.InvalidConsistencyGUID != nil {
 			// Auto must not fall back to objectGUID here: the sync engine
 			// would not either, and guessing would stamp the wrong anchor.
@@ -37,10 +51,9 @@ func SourceAnchor(u User, mode string) (anchor.Anchor, error) {
 		if u.ConsistencyGUID != nil && !u.ConsistencyGUID.IsZero() {
 			return *u.ConsistencyGUID, nil
 		}
-		if strings.EqualFold(mode, AnchorAuto) {
+		if mode == AnchorAuto {
 			return SourceAnchor(u, AnchorObjectGUID)
 		}
 		return none, fmt.Errorf("%s has no mS-DS-ConsistencyGuid: %w", u.DN, ErrAnchorMissing)
 	}
-	return none, errors.New("unknown anchor attribute " + mode + ": want " + AnchorAuto + ", " + AnchorObjectGUID + " or " + AnchorConsistencyGUID)
 }

@@ -260,7 +260,7 @@ func (c *Client) dialOne(ctx context.Context, server string) (*ldap.Conn, error)
 		tc := tls.Client(raw, tlsCfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
-			return nil, classify("TLS handshake with "+server, err, tlsErr)
+			return nil, handshakeError("TLS handshake with "+server, err, tlsErr)
 		}
 		conn = ldap.NewConn(tc, true)
 		conn.Start()
@@ -269,6 +269,10 @@ func (c *Client) dialOne(ctx context.Context, server string) (*ldap.Conn, error)
 		conn.Start()
 		if err := conn.StartTLS(tlsCfg); err != nil {
 			conn.Close()
+			if !isConnectionError(err) {
+				// The server refused the StartTLS request itself.
+				return nil, &Error{Op: "StartTLS with " + server, Class: ErrTLS, Err: err}
+			}
 			return nil, classify("StartTLS with "+server, err, tlsErr)
 		}
 	}
@@ -283,6 +287,18 @@ func (c *Client) dialOne(ctx context.Context, server string) (*ldap.Conn, error)
 	}
 	_ = raw.SetDeadline(time.Time{})
 	return conn, nil
+}
+
+// handshakeError classifies a failed LDAPS handshake. The TCP connection
+// was up, so anything but a timeout means the two sides do not agree on TLS
+// (most often an ldaps:// URL pointing at a plain LDAP port, which servers
+// answer with a reset): a configuration problem, not an outage.
+func handshakeError(op string, err, tlsErr error) error {
+	var nerr net.Error
+	if tlsErr == nil && (errors.As(err, &nerr) && nerr.Timeout() || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return classify(op, err, nil)
+	}
+	return &Error{Op: op, Class: ErrTLS, Err: err}
 }
 
 // tlsConfig verifies the chain and the name itself instead of leaving it to

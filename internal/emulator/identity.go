@@ -154,13 +154,13 @@ func (s *Server) serveOpenIDConfig(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveJWKS(w http.ResponseWriter) {
 	pub := s.signer.key.PublicKey
 	key := map[string]any{
-		"kty": "RSA",
-		"use": "sig",
-		"kid": s.signer.kid,
-		"x5t": s.signer.kid,
-		"n":   base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
-		"e":   base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-		"x5c": []string{base64.StdEncoding.EncodeToString(s.signer.certDER)},
+		"kty":    "RSA",
+		"use":    "sig",
+		"kid":    s.signer.kid,
+		"x5t":    s.signer.kid,
+		"n":      base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
+		"e":      base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+		"x5c":    []string{base64.StdEncoding.EncodeToString(s.signer.certDER)},
 		"issuer": "https://sts.windows.net/" + s.tenantID + "/",
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": []any{key}})

@@ -330,3 +330,35 @@ func (s *Server) UserCount() int {
 
 // Now returns the emulator clock's current time.
 func (s *Server) Now() time.Time { return s.clock() }
+
+// AddUser adds a user directly, bypassing Graph validation of the request
+// body but not the directory's uniqueness rules; tests use it to seed
+// users in any state (for example already synced). Empty ID, UserType and
+// CreatedDateTime are filled in. It returns the stored user.
+func (s *Server) AddUser(u User) (User, error) {
+	if u.ID == "" {
+		u.ID = uuid.NewString()
+	}
+	if !isGUID(u.ID) {
+		return User{}, fmt.Errorf("user id %q is not a GUID", u.ID)
+	}
+	if u.UserType == "" {
+		u.UserType = "Member"
+	}
+	if u.CreatedDateTime == nil {
+		now := s.clock().UTC().Truncate(time.Second)
+		u.CreatedDateTime = &now
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	st := s.store.st
+	if st.users[key(u.ID)] != nil || st.deletedUsers[key(u.ID)] != nil {
+		return User{}, fmt.Errorf("user id %s already exists", u.ID)
+	}
+	if err := st.checkUser(&u, ""); err != nil {
+		return User{}, fmt.Errorf("adding user %s: %w", u.UserPrincipalName, err)
+	}
+	stored := u
+	st.putUser(nil, &stored)
+	return u, nil
+}

@@ -3,10 +3,10 @@ package graph
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/directory"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
@@ -137,18 +137,19 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) error {
 	return classify(ctx, op, c.svc.Users().ByUserId(userID).Delete(ctx, nil))
 }
 
-// DeletedUsers lists soft-deleted users. Graph requires the
-// microsoft.graph.user cast on /directory/deletedItems.
+// DeletedUsers lists soft-deleted users. Graph requires the user cast on
+// /directory/deletedItems; the SDK spells it with the short "graph.user"
+// alias, so the documented microsoft.graph.user form is requested directly.
 func (c *Client) DeletedUsers(ctx context.Context) ([]cloud.DeletedUser, error) {
 	const op = "DeletedUsers"
 	ctx, _ = withCall(ctx, op)
+	rb := c.svc.Directory().DeletedItems().GraphUser()
 	var found []models.Userable
 	err := c.withUserSelect(func(sel []string) error {
-		first, err := c.svc.Directory().DeletedItems().GraphUser().Get(ctx, &directory.DeletedItemsGraphUserRequestBuilderGetRequestConfiguration{
-			QueryParameters: &directory.DeletedItemsGraphUserRequestBuilderGetQueryParameters{Select: sel},
-		})
+		q := url.Values{"$select": {strings.Join(sel, ",")}}
+		first, err := rb.WithUrl(c.graphURL.String() + "/directory/deletedItems/microsoft.graph.user?" + q.Encode()).Get(ctx, nil)
 		found, err = collect(c, first, err, func(link string) (models.UserCollectionResponseable, error) {
-			return c.svc.Directory().DeletedItems().GraphUser().WithUrl(link).Get(ctx, nil)
+			return rb.WithUrl(link).Get(ctx, nil)
 		})
 		return err
 	}, "deletedDateTime")

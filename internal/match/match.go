@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/anchor"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 )
 
@@ -48,22 +50,22 @@ const (
 	ActionSetImmutableID Action = "SetImmutableID"
 )
 
-// Reasons are the CamelCase reasons of the conditions the plan implies.
+// Reasons are the API's condition reasons, so that a plan's reason can go
+// straight into a condition; the ones the API does not list are defined here.
 const (
-	ReasonJoined                = "JoinedBySync"
-	ReasonAwaitingSync          = "AwaitingSync"
-	ReasonImmutableIDSet        = "ImmutableIDSet"
-	ReasonDriftCorrected        = "DriftCorrected"
-	ReasonWouldSetImmutableID   = "WouldSetImmutableID"
-	ReasonSyncedWithOtherAnchor = "SyncedWithOtherAnchor"
-	ReasonImmutableIDInUse      = "ImmutableIDInUse"
-	ReasonPrivilegedRole        = "PrivilegedRole"
-	ReasonDuplicateClaim        = "DuplicateClaim"
-	ReasonInvalidAnchor         = "InvalidAnchor"
-	ReasonNonRoutableUPNSuffix  = "NonRoutableUPNSuffix"
-	ReasonUnverifiedUPNSuffix   = "UnverifiedUPNSuffix"
-	ReasonInitialDomainUPN      = "InitialDomainUPN"
-	ReasonUPNSuffixVerified     = "UPNSuffixVerified"
+	ReasonJoined                = identityv1alpha1.ReasonSyncJoined
+	ReasonAwaitingSync          = identityv1alpha1.ReasonImmutableIDSet
+	ReasonImmutableIDSet        = identityv1alpha1.ReasonImmutableIDSet
+	ReasonDriftCorrected        = identityv1alpha1.ReasonDriftCorrected
+	ReasonWouldSetImmutableID   = identityv1alpha1.ReasonObserveOnly
+	ReasonSyncedWithOtherAnchor = identityv1alpha1.ReasonSyncedFromOtherAnchor
+	ReasonImmutableIDInUse      = identityv1alpha1.ReasonImmutableIDConflict
+	ReasonPrivilegedRole        = identityv1alpha1.ReasonPrivilegedRole
+	ReasonDuplicateClaim        = identityv1alpha1.ReasonDuplicateClaim
+	ReasonInvalidAnchor         = identityv1alpha1.ReasonInvalidAnchor
+	ReasonNonRoutableUPNSuffix  = identityv1alpha1.ReasonNonRoutableUPNSuffix
+	ReasonUnverifiedUPNSuffix   = identityv1alpha1.ReasonUPNSuffixNotVerified
+	ReasonInitialDomainUPN      = identityv1alpha1.ReasonInitialDomainUPNSuffix
 )
 
 // Block is a refusal to write, with a message a person can act on.
@@ -115,7 +117,7 @@ func Decide(o Observation) Plan {
 			o.Cloud.UserPrincipalName, current, o.Anchor)}
 		return p
 	}
-	if err := ValidateImmutableID(o.Anchor); err != nil {
+	if err := anchor.ValidateImmutableID(o.Anchor); err != nil {
 		p.Block = &Block{Reason: ReasonInvalidAnchor, Message: err.Error()}
 		return p
 	}
@@ -178,19 +180,6 @@ func describe(users []cloud.User) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
-}
-
-// ValidateImmutableID applies Graph's documented limits on onPremisesImmutableId.
-func ValidateImmutableID(v string) error {
-	switch {
-	case v == "":
-		return fmt.Errorf("the anchor is empty")
-	case len(v) >= 60:
-		return fmt.Errorf("immutableId %q is %d characters; Entra source anchors must be under 60", v, len(v))
-	case strings.ContainsAny(v, "$_"):
-		return fmt.Errorf("immutableId %q contains '$' or '_', which Graph refuses in onPremisesImmutableId", v)
-	}
-	return nil
 }
 
 // upnWarning explains why a UPN will not line up with the tenant, which is

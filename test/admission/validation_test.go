@@ -261,7 +261,7 @@ func TestInvalidObjectsRejected(t *testing.T) {
 		{
 			name: "no URLs",
 			obj:  directory(func(s *v1.ActiveDirectorySpec) { s.URLs = []string{} }),
-			want: "spec.urls",
+			want: "spec.urls in body should have at least 1 items",
 		},
 		{
 			name: "URL with a non-LDAP scheme",
@@ -361,7 +361,7 @@ func TestInvalidObjectsRejected(t *testing.T) {
 		{
 			name: "sAMAccountName longer than AD allows",
 			obj:  userMatch(func(s *v1.UserMatchSpec) { s.ADUser.SAMAccountName = "a-very-long-logon-name-x" }),
-			want: "spec.adUser.sAMAccountName",
+			want: "spec.adUser.sAMAccountName: Too long",
 		},
 		{
 			name: "cloud user identified twice",
@@ -516,6 +516,7 @@ func expectInvalid(t *testing.T, err error, want, doc string) {
 	if !apierrors.IsInvalid(err) {
 		t.Fatalf("error is not Invalid (422): %v", err)
 	}
+	t.Logf("rejected as expected: %v", err)
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("rejection does not say %q:\n%v", want, err)
 	}

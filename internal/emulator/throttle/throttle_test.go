@@ -313,3 +313,27 @@ func flat(h http.Header) map[string]string {
 	}
 	return out
 }
+
+func TestConcurrentCallersShareOneBucket(t *testing.T) {
+	l, _ := newLimiter(t, Small, 1) // the clock never moves: no refill
+	get := mustURL(t, "/users/u")
+	allowed := make(chan int)
+	for range 8 {
+		go func() {
+			n := 0
+			for range 500 {
+				if ok, _, _ := l.Allow("a", "t", "GET", get); ok {
+					n++
+				}
+			}
+			allowed <- n
+		}()
+	}
+	total := 0
+	for range 8 {
+		total += <-allowed
+	}
+	if total != 3500 {
+		t.Errorf("%d of 4000 concurrent requests allowed, want exactly 3500", total)
+	}
+}

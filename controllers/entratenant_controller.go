@@ -1,0 +1,124 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+)
+
+// EntraTenantReconciler signs in to each tenant and records its domains, so
+// that a person sees at once whether credentials and permissions work.
+type EntraTenantReconciler struct {
+	Client       client.Client
+	APIReader    client.Reader // uncached, for Secrets
+	Cloud        cloud.Factory
+	ResyncPeriod time.Duration
+	Now          func() time.Time
+}
+
+// +kubebuilder:rbac:groups=identity.entramatch.io,resources=entratenants,verbs=get;list;watch
+// +kubebuilder:rbac:groups=identity.entramatch.io,resources=entratenants/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+
+// Reconcile observes the tenant (organization and domains) and reports it.
+func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var t identityv1alpha1.EntraTenant
+	if err := r.Client.Get(ctx, req.NamespacedName, &t); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	base := t.DeepCopy()
+	res, rerr := r.observe(ctx, &t)
+	t.Status.ObservedGeneration = t.Generation
+	if err := r.Client.Status().Patch(ctx, &t, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, err
+	}
+	return res, rerr
+}
+
+func (r *EntraTenantReconciler) observe(ctx context.Context, t *identityv1alpha1.EntraTenant) (ctrl.Result, error) {
+	gen := t.Generation
+	fail := func(o outcome) (ctrl.Result, error) {
+		setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionReady, false, o.reason, o.message)
+		setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionSynced, false, o.reason, o.message)
+		return requeueFor(o, r.ResyncPeriod)
+	}
+	conn, err := tenantConnection(ctx, r.APIReader, t)
+	if err != nil {
+		return fail(classifyCloud(err))
+	}
+	c, err := r.Cloud.Client(ctx, conn)
+	if err != nil {
+		return fail(classifyCloud(err))
+	}
+	org, err := c.Organization(ctx)
+	if err != nil {
+		o := classifyCloud(err)
+		if o.reason == identityv1alpha1.ReasonCloudUserNotFound {
+			o.reason = identityv1alpha1.ReasonTenantNotFound
+		}
+		return fail(o)
+	}
+	domains, err := c.Domains(ctx)
+	if err != nil {
+		return fail(classifyCloud(err))
+	}
+	t.Status.TenantDisplayName = org.DisplayName
+	t.Status.VerifiedDomains = nil
+	t.Status.InitialDomain = ""
+	for _, d := range domains {
+		if d.IsInitial {
+			t.Status.InitialDomain = d.ID
+		}
+		if d.IsVerified {
+			t.Status.VerifiedDomains = append(t.Status.VerifiedDomains, identityv1alpha1.VerifiedDomain{
+				Name: d.ID, IsInitial: d.IsInitial, IsDefault: d.IsDefault, AuthenticationType: d.AuthenticationType})
+		}
+	}
+	sort.Slice(t.Status.VerifiedDomains, func(i, j int) bool { return t.Status.VerifiedDomains[i].Name < t.Status.VerifiedDomains[j].Name })
+	now := metav1.NewTime(r.now())
+	t.Status.LastVerifiedTime = &now
+	names := make([]string, 0, len(t.Status.VerifiedDomains))
+	for _, d := range t.Status.VerifiedDomains {
+		names = append(names, d.Name)
+	}
+	msg := fmt.Sprintf("signed in to %s; verified domains: %s", org.DisplayName, strings.Join(names, ", "))
+	setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionReady, true, identityv1alpha1.ReasonVerified, msg)
+	setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionSynced, true, identityv1alpha1.ReasonReconcileSucceeded, "")
+	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
+}
+
+func (r *EntraTenantReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// SetupWithManager registers the reconciler.
+func (r *EntraTenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).For(&identityv1alpha1.EntraTenant{}).Named("entratenant").Complete(r)
+}
+
+// requeueFor turns a failure into a requeue: transient failures return an
+// error (exponential backoff) unless the server named a wait; terminal ones
+// wait for the resync period or a spec change, since retrying soon cannot help.
+func requeueFor(o outcome, resync time.Duration) (ctrl.Result, error) {
+	switch {
+	case o.retryAfter > 0:
+		return ctrl.Result{RequeueAfter: o.retryAfter}, nil
+	case o.transient:
+		return ctrl.Result{}, fmt.Errorf("%s: %s", o.reason, o.message)
+	default:
+		return ctrl.Result{RequeueAfter: resync}, nil
+	}
+}

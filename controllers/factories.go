@@ -1,0 +1,83 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sync"
+
+	"github.com/entramatch/entra-match-operator/internal/anchor"
+	"github.com/entramatch/entra-match-operator/internal/directory"
+)
+
+// DirectoryClient is what the controllers ask of Active Directory.
+type DirectoryClient interface {
+	FindUser(ctx context.Context, l directory.Lookup) (directory.User, error)
+	NamingContext(ctx context.Context) (string, error)
+	UPNSuffixes(ctx context.Context) ([]string, error)
+	SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error
+}
+
+// DirectoryFactory builds directory clients from a resolved configuration.
+type DirectoryFactory interface {
+	Directory(ctx context.Context, cfg directory.Config) (DirectoryClient, error)
+}
+
+// CachingDirectoryFactory keeps one client (one LDAP connection) per distinct
+// configuration. A rotated password or CA is a distinct configuration, so it
+// gets a new connection, and the old one is closed.
+type CachingDirectoryFactory struct {
+	mu      sync.Mutex
+	clients map[string]*directory.Client // by spec identity
+	keys    map[string]string            // spec identity -> fingerprint
+}
+
+// NewCachingDirectoryFactory returns an empty factory.
+func NewCachingDirectoryFactory() *CachingDirectoryFactory {
+	return &CachingDirectoryFactory{clients: map[string]*directory.Client{}, keys: map[string]string{}}
+}
+
+// Directory returns the cached client for cfg, dialing on first use.
+func (f *CachingDirectoryFactory) Directory(ctx context.Context, cfg directory.Config) (DirectoryClient, error) {
+	identity := fingerprint(struct {
+		URLs   []string
+		BindDN string
+		BaseDN string
+	}{cfg.URLs, cfg.BindDN, cfg.BaseDN})
+	fp := fingerprint(cfg)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.clients[identity]; ok {
+		if f.keys[identity] == fp {
+			return c, nil
+		}
+		c.Close()
+		delete(f.clients, identity)
+	}
+	c, err := directory.Dial(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	f.clients[identity] = c
+	f.keys[identity] = fp
+	return c, nil
+}
+
+// Close closes every cached connection.
+func (f *CachingDirectoryFactory) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, c := range f.clients {
+		c.Close()
+		delete(f.clients, k)
+	}
+}
+
+// fingerprint hashes a configuration, secret material included, so that it
+// can be compared and used as a key without keeping or logging the secret.
+func fingerprint(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

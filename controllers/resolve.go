@@ -1,0 +1,99 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/directory"
+)
+
+// directoryConfig turns an ActiveDirectory spec and its Secrets into a
+// client configuration. This is the one place AD credentials are read.
+func directoryConfig(ctx context.Context, r client.Reader, ad *identityv1alpha1.ActiveDirectory) (directory.Config, error) {
+	pw, err := readSecretKey(ctx, r, ad.Spec.Bind.PasswordSecretRef)
+	if err != nil {
+		return directory.Config{}, err
+	}
+	cfg := directory.Config{
+		URLs:     ad.Spec.URLs,
+		BaseDN:   ad.Spec.BaseDN,
+		BindDN:   ad.Spec.Bind.DN,
+		Password: string(pw),
+	}
+	if t := ad.Spec.TLS; t != nil {
+		cfg.StartTLS = t.Mode == identityv1alpha1.TLSModeStartTLS
+		cfg.ServerName = t.ServerName
+		cfg.CAPEM = []byte(t.CABundle)
+		if t.CASecretRef != nil {
+			ca, err := readSecretKey(ctx, r, *t.CASecretRef)
+			if err != nil {
+				return directory.Config{}, err
+			}
+			cfg.CAPEM = ca
+		}
+	}
+	return cfg, nil
+}
+
+// tenantConnection turns an EntraTenant spec and its Secrets into a Graph
+// connection. This is the one place tenant credentials are read.
+func tenantConnection(ctx context.Context, r client.Reader, t *identityv1alpha1.EntraTenant) (cloud.Connection, error) {
+	c := cloud.Connection{TenantID: t.Spec.TenantID, Cloud: string(t.Spec.Cloud)}
+	if c.Cloud == "" {
+		c.Cloud = string(identityv1alpha1.CloudPublic)
+	}
+	if cu := t.Spec.Custom; cu != nil {
+		c.GraphURL, c.AuthorityURL, c.CAPEM = cu.GraphURL, cu.AuthorityURL, []byte(cu.CABundle)
+	}
+	creds := t.Spec.Credentials
+	switch {
+	case creds.ClientSecret != nil:
+		v, err := readSecretKey(ctx, r, creds.ClientSecret.SecretRef)
+		if err != nil {
+			return c, err
+		}
+		c.ClientID, c.ClientSecret = creds.ClientSecret.ClientID, string(v)
+	case creds.ClientCertificate != nil:
+		pem, err := readCertificate(ctx, r, creds.ClientCertificate.SecretRef)
+		if err != nil {
+			return c, err
+		}
+		c.ClientID, c.CertificatePEM = creds.ClientCertificate.ClientID, pem
+	case creds.WorkloadIdentity != nil:
+		c.ClientID, c.FederatedTokenFile = creds.WorkloadIdentity.ClientID, creds.WorkloadIdentity.TokenFile
+		if _, err := os.Stat(c.FederatedTokenFile); err != nil {
+			return c, &secretError{fmt.Sprintf("workload identity token file %s is not readable: %v", c.FederatedTokenFile, err)}
+		}
+	default:
+		return c, &secretError{"spec.credentials sets no credential"}
+	}
+	return c, nil
+}
+
+// readCertificate reads a certificate and key: one PEM bundle under Key, or
+// the tls.crt and tls.key of a kubernetes.io/tls Secret.
+func readCertificate(ctx context.Context, r client.Reader, ref identityv1alpha1.CertificateSecretReference) ([]byte, error) {
+	if ref.Key != "" {
+		return readSecretKey(ctx, r, identityv1alpha1.SecretKeyReference{Name: ref.Name, Namespace: ref.Namespace, Key: ref.Key})
+	}
+	var s corev1.Secret
+	if err := r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, &s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, &secretError{fmt.Sprintf("Secret %s/%s not found", ref.Namespace, ref.Name)}
+		}
+		return nil, fmt.Errorf("reading Secret %s/%s: %w", ref.Namespace, ref.Name, err)
+	}
+	crt, key := s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey]
+	if len(crt) == 0 || len(key) == 0 {
+		return nil, &secretError{fmt.Sprintf("Secret %s/%s needs both %s and %s", ref.Namespace, ref.Name, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)}
+	}
+	return append(append(append([]byte(nil), crt...), '\n'), key...), nil
+}

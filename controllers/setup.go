@@ -1,0 +1,43 @@
+package controllers
+
+import (
+	"fmt"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+)
+
+// Options configure every controller; the manager binary and the tests
+// build them with their own factories.
+type Options struct {
+	Cloud        cloud.Factory
+	Directory    DirectoryFactory
+	ResyncPeriod time.Duration
+	Concurrency  int
+	Now          func() time.Time
+}
+
+// Setup registers all controllers with the manager.
+func Setup(mgr ctrl.Manager, o Options) error {
+	if o.ResyncPeriod <= 0 {
+		o.ResyncPeriod = 5 * time.Minute
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 1
+	}
+	if err := (&EntraTenantReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud,
+		ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("EntraTenant controller: %w", err)
+	}
+	if err := (&ActiveDirectoryReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Directory: o.Directory,
+		ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("ActiveDirectory controller: %w", err)
+	}
+	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud, Directory: o.Directory,
+		Recorder: mgr.GetEventRecorder("entra-match-operator"), ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr, o.Concurrency); err != nil {
+		return fmt.Errorf("UserMatch controller: %w", err)
+	}
+	return nil
+}

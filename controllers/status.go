@@ -1,0 +1,85 @@
+package controllers
+
+import (
+	"errors"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/directory"
+)
+
+// setCondition sets one condition; the transition time only moves when the
+// status changes, so repeated reconciles do not make status flap.
+func setCondition(conds *[]metav1.Condition, gen int64, typ string, status bool, reason, msg string) {
+	s := metav1.ConditionFalse
+	if status {
+		s = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen})
+}
+
+// setUnknown marks a condition as not evaluated in this pass, keeping a reason.
+func setUnknown(conds *[]metav1.Condition, gen int64, typ, reason, msg string) {
+	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: metav1.ConditionUnknown, Reason: reason, Message: msg, ObservedGeneration: gen})
+}
+
+// outcome is a classified failure: the reason to show, and whether retrying
+// soon can help (transient) or a person must act (terminal).
+type outcome struct {
+	reason     string
+	message    string
+	transient  bool
+	retryAfter time.Duration
+}
+
+// classifyCloud maps a Graph client error to a condition reason.
+func classifyCloud(err error) outcome {
+	msg := err.Error()
+	switch cloud.ClassOf(err) {
+	case cloud.ClassUnauthenticated:
+		return outcome{reason: identityv1alpha1.ReasonInvalidCredentials, message: msg}
+	case cloud.ClassPermission:
+		return outcome{reason: identityv1alpha1.ReasonMissingPermission, message: msg}
+	case cloud.ClassThrottled:
+		ra, _ := cloud.RetryAfter(err)
+		return outcome{reason: identityv1alpha1.ReasonThrottled, message: msg, transient: true, retryAfter: ra}
+	case cloud.ClassTransient:
+		return outcome{reason: identityv1alpha1.ReasonUnreachable, message: msg, transient: true}
+	case cloud.ClassNotFound:
+		return outcome{reason: identityv1alpha1.ReasonCloudUserNotFound, message: msg}
+	}
+	var se *secretError
+	if errors.As(err, &se) {
+		return outcome{reason: identityv1alpha1.ReasonSecretNotFound, message: se.msg}
+	}
+	return outcome{reason: identityv1alpha1.ReasonReconcileFailed, message: msg, transient: true}
+}
+
+// classifyDirectory maps an AD client error to a condition reason.
+func classifyDirectory(err error) outcome {
+	msg := err.Error()
+	var se *secretError
+	switch {
+	case errors.As(err, &se):
+		return outcome{reason: identityv1alpha1.ReasonSecretNotFound, message: se.msg}
+	case errors.Is(err, directory.ErrInvalidCredentials):
+		return outcome{reason: identityv1alpha1.ReasonInvalidCredentials, message: msg}
+	case errors.Is(err, directory.ErrTLS):
+		return outcome{reason: identityv1alpha1.ReasonTLSError, message: msg}
+	case errors.Is(err, directory.ErrInsufficientAccess):
+		return outcome{reason: identityv1alpha1.ReasonMissingPermission, message: msg}
+	case errors.Is(err, directory.ErrNotFound):
+		return outcome{reason: identityv1alpha1.ReasonADUserNotFound, message: msg}
+	case errors.Is(err, directory.ErrAmbiguous):
+		return outcome{reason: identityv1alpha1.ReasonADUserAmbiguous, message: msg}
+	case errors.Is(err, directory.ErrAnchorMissing), errors.Is(err, directory.ErrAnchorMalformed):
+		return outcome{reason: identityv1alpha1.ReasonAnchorMissing, message: msg}
+	case errors.Is(err, directory.ErrUnreachable):
+		return outcome{reason: identityv1alpha1.ReasonUnreachable, message: msg, transient: true}
+	}
+	return outcome{reason: identityv1alpha1.ReasonReconcileFailed, message: msg, transient: true}
+}

@@ -1,0 +1,553 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/anchor"
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/directory"
+	"github.com/entramatch/entra-match-operator/internal/match"
+	"github.com/entramatch/entra-match-operator/internal/metrics"
+)
+
+// UserMatchFinalizer lets the deletion policy run before a UserMatch goes.
+const UserMatchFinalizer = "identity.entramatch.io/usermatch"
+
+const (
+	indexTenant    = "spec.tenantRef.name"
+	indexDirectory = "spec.directoryRef.name"
+)
+
+// UserMatchReconciler makes a cloud user's onPremisesImmutableId equal to the
+// anchor of its AD twin, and keeps it so until Entra's sync joins the two.
+type UserMatchReconciler struct {
+	Client       client.Client
+	APIReader    client.Reader
+	Cloud        cloud.Factory
+	Directory    DirectoryFactory
+	Recorder     events.EventRecorder
+	ResyncPeriod time.Duration
+	// JoinedResyncPeriod is how often a joined user is looked at again; it
+	// only reads, so it can be long.
+	JoinedResyncPeriod time.Duration
+	Now                func() time.Time
+}
+
+// +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatches,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatches/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatches/finalizers,verbs=update
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile runs one observe / decide / act pass and records the outcome.
+func (r *UserMatchReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var um identityv1alpha1.UserMatch
+	if err := r.Client.Get(ctx, req.NamespacedName, &um); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !um.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, &um)
+	}
+	if !controllerutil.ContainsFinalizer(&um, UserMatchFinalizer) {
+		base := um.DeepCopy()
+		controllerutil.AddFinalizer(&um, UserMatchFinalizer)
+		if err := r.Client.Patch(ctx, &um, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	base := um.DeepCopy()
+	res, rerr := r.reconcile(ctx, &um)
+	if rerr == nil {
+		um.Status.ObservedGeneration = um.Generation
+	}
+	if err := r.Client.Status().Patch(ctx, &um, client.MergeFrom(base)); err != nil {
+		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	return res, rerr
+}
+
+// observed is what one pass read, before deciding.
+type observed struct {
+	tenant  *identityv1alpha1.EntraTenant
+	cloud   cloud.Client
+	adUser  directory.User
+	anchor  anchor.Anchor
+	source  identityv1alpha1.AnchorSource
+	user    cloud.User
+	obs     match.Observation
+	dirConn DirectoryClient
+}
+
+func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha1.UserMatch) (ctrl.Result, error) {
+	gen := um.Generation
+	conds := &um.Status.Conditions
+	failSynced := func(o outcome) (ctrl.Result, error) {
+		setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, o.reason, o.message)
+		if !meta.IsStatusConditionTrue(*conds, identityv1alpha1.ConditionReady) {
+			setCondition(conds, gen, identityv1alpha1.ConditionReady, false, o.reason, o.message)
+		}
+		return requeueFor(o, r.ResyncPeriod)
+	}
+
+	// Observe: Kubernetes references, then AD, then Entra ID.
+	o, res, err, done := r.observe(ctx, um, failSynced)
+	if done {
+		return res, err
+	}
+
+	plan := match.Decide(o.obs)
+
+	// Act.
+	if plan.Action == match.ActionSetImmutableID {
+		value := o.anchor.ImmutableID()
+		if err := o.cloud.SetImmutableID(ctx, o.user.ID, &value); err != nil {
+			metrics.ImmutableIDWrites.WithLabelValues(string(cloud.ClassOf(err))).Inc()
+			switch cloud.ClassOf(err) {
+			case cloud.ClassConflict:
+				// Another object took the value between our read and write.
+				plan.Action = match.ActionNone
+				plan.Block = &match.Block{Reason: identityv1alpha1.ReasonImmutableIDConflict,
+					Message: fmt.Sprintf("Graph refused immutableId %s as already used by another object (%s)", value, conflictName(err))}
+			case cloud.ClassOnPremMastered:
+				// Sync joined the user between our read and write; look again.
+				return ctrl.Result{RequeueAfter: time.Second}, nil
+			default:
+				return failSynced(classifyCloud(err))
+			}
+		} else {
+			metrics.ImmutableIDWrites.WithLabelValues("ok").Inc()
+			o.user.OnPremisesImmutableID = value
+			if plan.Drift {
+				now := metav1.NewTime(r.now())
+				um.Status.DriftCorrections++
+				um.Status.LastDriftTime = &now
+				metrics.DriftCorrections.WithLabelValues("UserMatch", "onPremisesImmutableId").Inc()
+				r.event(um, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, "SetImmutableID", plan.Message)
+			} else {
+				r.event(um, corev1.EventTypeNormal, identityv1alpha1.ReasonImmutableIDSet, "SetImmutableID", plan.Message)
+			}
+		}
+	}
+
+	r.record(um, o, plan)
+	if plan.Joined {
+		return ctrl.Result{RequeueAfter: r.joinedResync()}, nil
+	}
+	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
+}
+
+// observe reads everything the decision needs. It returns done=true with the
+// result to return when a read failed (conditions are already set).
+func (r *UserMatchReconciler) observe(ctx context.Context, um *identityv1alpha1.UserMatch,
+	failSynced func(outcome) (ctrl.Result, error)) (o observed, res ctrl.Result, err error, done bool) {
+	gen := um.Generation
+	conds := &um.Status.Conditions
+	stop := func(res ctrl.Result, err error) (observed, ctrl.Result, error, bool) { return o, res, err, true }
+
+	var tenant identityv1alpha1.EntraTenant
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: um.Spec.TenantRef.Name}, &tenant); err != nil {
+		if apierrors.IsNotFound(err) {
+			return stop(failSynced(outcome{reason: identityv1alpha1.ReasonTenantNotReady,
+				message: fmt.Sprintf("EntraTenant %q does not exist", um.Spec.TenantRef.Name)}))
+		}
+		return stop(ctrl.Result{}, err)
+	}
+	var ad identityv1alpha1.ActiveDirectory
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: um.Spec.DirectoryRef.Name}, &ad); err != nil {
+		if apierrors.IsNotFound(err) {
+			return stop(failSynced(outcome{reason: identityv1alpha1.ReasonDirectoryNotReady,
+				message: fmt.Sprintf("ActiveDirectory %q does not exist", um.Spec.DirectoryRef.Name)}))
+		}
+		return stop(ctrl.Result{}, err)
+	}
+	o.tenant = &tenant
+
+	// Active Directory: the anchor.
+	dcfg, err := directoryConfig(ctx, r.APIReader, &ad)
+	if err == nil {
+		o.dirConn, err = r.Directory.Directory(ctx, dcfg)
+	}
+	if err == nil {
+		o.adUser, err = o.dirConn.FindUser(ctx, adLookup(um.Spec.ADUser))
+	}
+	if err == nil {
+		o.anchor, o.source, err = r.sourceAnchor(ctx, o.dirConn, &ad, um, o.adUser)
+	}
+	if err != nil {
+		metrics.LDAPSearches.WithLabelValues("error").Inc()
+		oc := classifyDirectory(err)
+		setCondition(conds, gen, identityv1alpha1.ConditionAnchorResolved, false, oc.reason, oc.message)
+		return stop(failSynced(oc))
+	}
+	metrics.LDAPSearches.WithLabelValues("ok").Inc()
+	um.Status.ImmutableID = o.anchor.ImmutableID()
+	um.Status.AD = &identityv1alpha1.ADUserStatus{
+		DistinguishedName: o.adUser.DN, ObjectGUID: o.adUser.ObjectGUID.GUID(),
+		UserPrincipalName: o.adUser.UserPrincipalName, AnchorSource: o.source,
+	}
+	setCondition(conds, gen, identityv1alpha1.ConditionAnchorResolved, true, identityv1alpha1.ReasonResolved,
+		fmt.Sprintf("%s has anchor %s (%s)", o.adUser.DN, o.anchor.ImmutableID(), o.source))
+
+	// Entra ID: the target user and what stands in the way.
+	conn, err := tenantConnection(ctx, r.APIReader, &tenant)
+	if err == nil {
+		o.cloud, err = r.Cloud.Client(ctx, conn)
+	}
+	target := cloudTarget(um, o.adUser)
+	if err == nil {
+		o.user, err = o.cloud.GetUser(ctx, target)
+	}
+	if err != nil {
+		oc := classifyCloud(err)
+		if cloud.ClassOf(err) == cloud.ClassNotFound {
+			oc.message = fmt.Sprintf("no cloud user %q in tenant %s", target, tenant.Spec.TenantID)
+			setCondition(conds, gen, identityv1alpha1.ConditionCloudUserFound, false, oc.reason, oc.message)
+			setCondition(conds, gen, identityv1alpha1.ConditionReady, false, oc.reason, oc.message)
+			setCondition(conds, gen, identityv1alpha1.ConditionSynced, true, identityv1alpha1.ReasonReconcileSucceeded, "")
+			return stop(ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil)
+		}
+		return stop(failSynced(oc))
+	}
+	um.Status.Cloud = &identityv1alpha1.CloudUserStatus{ObjectID: o.user.ID, UserPrincipalName: o.user.UserPrincipalName}
+	setCondition(conds, gen, identityv1alpha1.ConditionCloudUserFound, true, identityv1alpha1.ReasonFound,
+		fmt.Sprintf("cloud user %s (%s)", o.user.UserPrincipalName, o.user.ID))
+
+	o.obs = match.Observation{
+		Mode:                match.Mode(modeOf(um.Spec.Mode)),
+		Anchor:              o.anchor.ImmutableID(),
+		ADUserPrincipalName: o.adUser.UserPrincipalName,
+		Cloud:               o.user,
+		Domains:             tenantDomains(&tenant),
+		PreviouslySet:       r.previouslySet(um, o.user.ID, o.anchor.ImmutableID()),
+	}
+	// A synced user is decided on its own fields; the rest is only needed
+	// before a write, so it is not read for joined users.
+	if o.user.Synced() {
+		return o, ctrl.Result{}, nil, false
+	}
+	if o.obs.ClaimedBy, err = r.claimedBy(ctx, um, o.adUser.DN, o.user.ID); err != nil {
+		return stop(ctrl.Result{}, err)
+	}
+	if o.obs.Holders, err = o.cloud.UsersByImmutableID(ctx, o.anchor.ImmutableID()); err != nil {
+		return stop(failSynced(classifyCloud(err)))
+	}
+	if o.obs.PrivilegedRoles, err = privilegedRoles(ctx, o.cloud, o.user.ID); err != nil {
+		return stop(failSynced(classifyCloud(err)))
+	}
+	return o, ctrl.Result{}, nil, false
+}
+
+// sourceAnchor picks the anchor as Entra Connect would and, when the
+// directory asks for it, stamps objectGUID into an empty mS-DS-ConsistencyGuid
+// first, so that the anchor survives a move between forests.
+func (r *UserMatchReconciler) sourceAnchor(ctx context.Context, d DirectoryClient, ad *identityv1alpha1.ActiveDirectory,
+	um *identityv1alpha1.UserMatch, u directory.User) (anchor.Anchor, identityv1alpha1.AnchorSource, error) {
+	mode := string(ad.Spec.AnchorAttribute)
+	if mode == "" {
+		mode = directory.AnchorAuto
+	}
+	if ad.Spec.WriteConsistencyGuid && u.ConsistencyGUID == nil && u.InvalidConsistencyGUID == nil &&
+		modeOf(um.Spec.Mode) == identityv1alpha1.ModeEnforce && !u.ObjectGUID.IsZero() {
+		if err := d.SetConsistencyGUID(ctx, u.DN, u.ObjectGUID); err != nil && !errors.Is(err, directory.ErrConsistencyGUIDSet) {
+			return anchor.Anchor{}, "", err
+		}
+		g := u.ObjectGUID
+		u.ConsistencyGUID = &g
+	}
+	a, err := directory.SourceAnchor(u, mode)
+	if err != nil {
+		return a, "", err
+	}
+	src := identityv1alpha1.AnchorSourceObjectGUID
+	if u.ConsistencyGUID != nil && *u.ConsistencyGUID == a && !strings.EqualFold(mode, directory.AnchorObjectGUID) {
+		src = identityv1alpha1.AnchorSourceConsistencyGUID
+	}
+	return a, src, nil
+}
+
+// record writes the plan into status conditions and emits Events on changes.
+func (r *UserMatchReconciler) record(um *identityv1alpha1.UserMatch, o observed, plan match.Plan) {
+	gen := um.Generation
+	conds := &um.Status.Conditions
+	wasBlocked := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionBlocked)
+	wasJoined := um.Status.SyncJoined
+
+	if plan.Warning != nil {
+		setCondition(conds, gen, identityv1alpha1.ConditionUPNSuffixMismatch, true, plan.Warning.Reason, plan.Warning.Message)
+	} else {
+		setCondition(conds, gen, identityv1alpha1.ConditionUPNSuffixMismatch, false, identityv1alpha1.ReasonUPNSuffixVerified, "")
+	}
+	carries := o.user.OnPremisesImmutableID == o.anchor.ImmutableID()
+	if carries {
+		setCondition(conds, gen, identityv1alpha1.ConditionMatched, true, identityv1alpha1.ReasonImmutableIDSet,
+			fmt.Sprintf("onPremisesImmutableId of %s is %s", o.user.UserPrincipalName, o.anchor.ImmutableID()))
+	} else {
+		reason := identityv1alpha1.ReasonImmutableIDMismatch
+		if plan.Reason == match.ReasonWouldSetImmutableID {
+			reason = identityv1alpha1.ReasonObserveOnly
+		}
+		setCondition(conds, gen, identityv1alpha1.ConditionMatched, false, reason,
+			fmt.Sprintf("onPremisesImmutableId of %s is %q, the AD anchor is %s", o.user.UserPrincipalName, o.user.OnPremisesImmutableID, o.anchor.ImmutableID()))
+	}
+	um.Status.SyncJoined = plan.Joined
+	if plan.Block != nil {
+		setCondition(conds, gen, identityv1alpha1.ConditionBlocked, true, plan.Block.Reason, plan.Block.Message)
+		setCondition(conds, gen, identityv1alpha1.ConditionReady, false, plan.Block.Reason, plan.Block.Message)
+		if wasBlocked == nil || wasBlocked.Status != metav1.ConditionTrue || wasBlocked.Reason != plan.Block.Reason {
+			r.event(um, corev1.EventTypeWarning, plan.Block.Reason, "Decide", plan.Block.Message)
+		}
+	} else {
+		setCondition(conds, gen, identityv1alpha1.ConditionBlocked, false, identityv1alpha1.ReasonNotBlocked, "")
+		setCondition(conds, gen, identityv1alpha1.ConditionReady, plan.Joined, plan.Reason, plan.Message)
+		if plan.Joined && !wasJoined {
+			r.event(um, corev1.EventTypeNormal, identityv1alpha1.ReasonSyncJoined, "Observe", plan.Message)
+		}
+	}
+	setCondition(conds, gen, identityv1alpha1.ConditionSynced, true, identityv1alpha1.ReasonReconcileSucceeded, "")
+}
+
+// finalize applies the deletion policy, then releases the finalizer.
+func (r *UserMatchReconciler) finalize(ctx context.Context, um *identityv1alpha1.UserMatch) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(um, UserMatchFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	if um.Spec.DeletionPolicy == identityv1alpha1.UserDeletionClearImmutableID && modeOf(um.Spec.Mode) == identityv1alpha1.ModeEnforce &&
+		um.Status.Cloud != nil && um.Status.Cloud.ObjectID != "" && um.Status.ImmutableID != "" {
+		if err := r.clearOnDelete(ctx, um); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	base := um.DeepCopy()
+	controllerutil.RemoveFinalizer(um, UserMatchFinalizer)
+	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, um, client.MergeFrom(base)))
+}
+
+// clearOnDelete clears the immutableId only if the user is not synced and
+// still carries the value this UserMatch wrote: anything else belongs to
+// someone else now.
+func (r *UserMatchReconciler) clearOnDelete(ctx context.Context, um *identityv1alpha1.UserMatch) error {
+	var tenant identityv1alpha1.EntraTenant
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: um.Spec.TenantRef.Name}, &tenant); err != nil {
+		return fmt.Errorf("deletion policy ClearImmutableId needs EntraTenant %q: %w", um.Spec.TenantRef.Name, err)
+	}
+	conn, err := tenantConnection(ctx, r.APIReader, &tenant)
+	if err != nil {
+		return err
+	}
+	c, err := r.Cloud.Client(ctx, conn)
+	if err != nil {
+		return err
+	}
+	u, err := c.GetUser(ctx, um.Status.Cloud.ObjectID)
+	if cloud.ClassOf(err) == cloud.ClassNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if u.Synced() || u.OnPremisesImmutableID != um.Status.ImmutableID {
+		r.event(um, corev1.EventTypeNormal, "ImmutableIDKept", "Finalize",
+			fmt.Sprintf("left onPremisesImmutableId of %s as it is: the user is synced or carries another value", u.UserPrincipalName))
+		return nil
+	}
+	if err := c.SetImmutableID(ctx, u.ID, nil); err != nil {
+		return err
+	}
+	r.event(um, corev1.EventTypeNormal, "ImmutableIDCleared", "Finalize",
+		fmt.Sprintf("cleared onPremisesImmutableId of %s (deletion policy ClearImmutableId)", u.UserPrincipalName))
+	return nil
+}
+
+// claimedBy names the oldest other UserMatch that targets the same AD user
+// (by DN in status) or the same cloud user, when this one is not the oldest.
+func (r *UserMatchReconciler) claimedBy(ctx context.Context, um *identityv1alpha1.UserMatch, dn, cloudID string) (string, error) {
+	var list identityv1alpha1.UserMatchList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{indexTenant: um.Spec.TenantRef.Name}); err != nil {
+		return "", err
+	}
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.UID == um.UID || !other.DeletionTimestamp.IsZero() || !older(other, um) {
+			continue
+		}
+		sameAD := other.Spec.DirectoryRef == um.Spec.DirectoryRef &&
+			(other.Spec.ADUser == um.Spec.ADUser || (other.Status.AD != nil && strings.EqualFold(other.Status.AD.DistinguishedName, dn)))
+		sameCloud := other.Status.Cloud != nil && other.Status.Cloud.ObjectID == cloudID
+		if sameAD || sameCloud {
+			return other.Name, nil
+		}
+	}
+	return "", nil
+}
+
+func older(a, b *identityv1alpha1.UserMatch) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+func (r *UserMatchReconciler) previouslySet(um *identityv1alpha1.UserMatch, cloudID, value string) bool {
+	return um.Status.ImmutableID == value && um.Status.Cloud != nil && um.Status.Cloud.ObjectID == cloudID &&
+		meta.IsStatusConditionTrue(um.Status.Conditions, identityv1alpha1.ConditionMatched)
+}
+
+// privilegedRoles lists the names of the privileged roles a user holds or is
+// eligible for; Entra refuses to match such users.
+func privilegedRoles(ctx context.Context, c cloud.Client, userID string) ([]string, error) {
+	assignments, err := c.RoleAssignments(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	eligibilities, err := c.RoleEligibilities(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, a := range assignments {
+		if a.Role.IsPrivileged {
+			names = append(names, roleName(a.Role, a.RoleDefinitionID))
+		}
+	}
+	for _, e := range eligibilities {
+		if e.Role.IsPrivileged {
+			names = append(names, roleName(e.Role, e.RoleDefinitionID)+" (eligible)")
+		}
+	}
+	return names, nil
+}
+
+func roleName(d cloud.RoleDefinition, id string) string {
+	if d.DisplayName != "" {
+		return d.DisplayName
+	}
+	return id
+}
+
+func conflictName(err error) string {
+	var e *cloud.Error
+	if errors.As(err, &e) && e.ConflictingObjectID != "" {
+		return e.ConflictingObjectID
+	}
+	return "object not named by Graph"
+}
+
+func adLookup(s identityv1alpha1.ADUserSelector) directory.Lookup {
+	switch {
+	case s.SAMAccountName != "":
+		return directory.Lookup{By: directory.KeySAMAccountName, Value: s.SAMAccountName}
+	case s.UserPrincipalName != "":
+		return directory.Lookup{By: directory.KeyUserPrincipalName, Value: s.UserPrincipalName}
+	case s.DistinguishedName != "":
+		return directory.Lookup{By: directory.KeyDistinguishedName, Value: s.DistinguishedName}
+	case s.ObjectGUID != "":
+		return directory.Lookup{By: directory.KeyObjectGUID, Value: s.ObjectGUID}
+	default:
+		return directory.Lookup{By: directory.KeyMail, Value: s.Mail}
+	}
+}
+
+func cloudTarget(um *identityv1alpha1.UserMatch, u directory.User) string {
+	if c := um.Spec.CloudUser; c != nil {
+		if c.ObjectID != "" {
+			return c.ObjectID
+		}
+		if c.UserPrincipalName != "" {
+			return c.UserPrincipalName
+		}
+	}
+	return u.UserPrincipalName
+}
+
+func tenantDomains(t *identityv1alpha1.EntraTenant) []cloud.Domain {
+	out := make([]cloud.Domain, 0, len(t.Status.VerifiedDomains))
+	for _, d := range t.Status.VerifiedDomains {
+		out = append(out, cloud.Domain{ID: d.Name, IsVerified: true, IsInitial: d.IsInitial, IsDefault: d.IsDefault})
+	}
+	return out
+}
+
+func modeOf(m identityv1alpha1.Mode) identityv1alpha1.Mode {
+	if m == "" {
+		return identityv1alpha1.ModeEnforce
+	}
+	return m
+}
+
+func (r *UserMatchReconciler) event(um *identityv1alpha1.UserMatch, typ, reason, action, msg string) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(um, nil, typ, reason, action, "%s", msg)
+	}
+}
+
+func (r *UserMatchReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *UserMatchReconciler) joinedResync() time.Duration {
+	if r.JoinedResyncPeriod > 0 {
+		return r.JoinedResyncPeriod
+	}
+	return 10 * r.ResyncPeriod
+}
+
+// SetupWithManager registers the reconciler, its indexes, and watches on the
+// referenced tenants and directories so that a fixed credential is picked up
+// without waiting for the resync.
+func (r *UserMatchReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+	idx := mgr.GetFieldIndexer()
+	ctx := context.Background()
+	if err := idx.IndexField(ctx, &identityv1alpha1.UserMatch{}, indexTenant, func(o client.Object) []string {
+		return []string{o.(*identityv1alpha1.UserMatch).Spec.TenantRef.Name}
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &identityv1alpha1.UserMatch{}, indexDirectory, func(o client.Object) []string {
+		return []string{o.(*identityv1alpha1.UserMatch).Spec.DirectoryRef.Name}
+	}); err != nil {
+		return err
+	}
+	byIndex := func(field string) handler.EventHandler {
+		return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			var list identityv1alpha1.UserMatchList
+			if err := r.Client.List(ctx, &list, client.MatchingFields{field: o.GetName()}); err != nil {
+				return nil
+			}
+			reqs := make([]reconcile.Request, 0, len(list.Items))
+			for _, um := range list.Items {
+				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: um.Name}})
+			}
+			return reqs
+		})
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&identityv1alpha1.UserMatch{}).
+		Watches(&identityv1alpha1.EntraTenant{}, byIndex(indexTenant)).
+		Watches(&identityv1alpha1.ActiveDirectory{}, byIndex(indexDirectory)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		Named("usermatch").
+		Complete(r)
+}

@@ -1,0 +1,2 @@
+// Package fakead is scratch.
+package fakead
