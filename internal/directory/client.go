@@ -158,6 +158,9 @@ func (c *Client) dropLocked() {
 func (c *Client) do(ctx context.Context, op string, fn func(*ldap.Conn) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: op, Err: err}
+	}
 	for attempt := 0; ; attempt++ {
 		conn, err := c.connLocked(ctx)
 		if err != nil {

@@ -461,3 +461,30 @@ func closedPort(t *testing.T) string {
 	l.Close()
 	return "ldaps://" + addr
 }
+
+func TestConcurrentUse(t *testing.T) {
+	dc := sharedDC.Get(t)
+	c := dial(t, configFor(dc))
+	users := []testUser{createUser(t, dc, "conc", nil), createUser(t, dc, "conc", nil)}
+	errs := make(chan error, 20)
+	for i := range cap(errs) {
+		go func() {
+			u := users[i%len(users)]
+			if i == 7 {
+				c.mu.Lock()
+				c.conn.Close()
+				c.mu.Unlock()
+			}
+			got, err := c.FindUser(context.Background(), Lookup{KeyUserPrincipalName, u.UPN})
+			if err == nil && got.SAMAccountName != u.Sam {
+				err = errors.New("got " + got.SAMAccountName + ", want " + u.Sam)
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -1,19 +1,15 @@
 package emulator
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
 // ErrorDetail is one entry of a Graph error's "details" array.
-type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message,omitempty"`
-	Target  string `json:"target,omitempty"`
-}
+type ErrorDetail = odataerr.Detail
 
 // GraphError is an error that a Graph route answers with. Handlers return
 // it; the router renders it in Graph's OData error shape.
@@ -82,43 +78,17 @@ func errConflict(property, conflictingID, conflictingType string) *GraphError {
 	)
 }
 
-type innerError struct {
-	Date            string `json:"date"`
-	RequestID       string `json:"request-id"`
-	ClientRequestID string `json:"client-request-id"`
-}
-
-type errorBody struct {
-	Error struct {
-		Code       string        `json:"code"`
-		Message    string        `json:"message"`
-		InnerError innerError    `json:"innerError"`
-		Details    []ErrorDetail `json:"details,omitempty"`
-	} `json:"error"`
-}
-
-// WriteGraphError writes err in Graph's error shape. Errors that are not a
-// *GraphError become a 500, with no internal detail leaked to the client.
-// Middlewares added through Config (throttling, fault injection) use it so
-// every error the emulator emits has the same shape.
-func WriteGraphError(w http.ResponseWriter, now time.Time, err error) {
+// WriteGraphError writes err in Graph's error shape through package
+// odataerr, the one error writer every emulator component uses. Errors that
+// are not a *GraphError become a 500, with no internal detail leaked to the
+// client.
+func WriteGraphError(w http.ResponseWriter, r *http.Request, err error) {
 	var ge *GraphError
 	if !errors.As(err, &ge) {
 		ge = newGraphError(http.StatusInternalServerError, codeInternal, "An internal server error occurred while processing the request.")
 	}
-	var body errorBody
-	body.Error.Code = ge.Code
-	body.Error.Message = ge.Message
-	body.Error.Details = ge.Details
-	body.Error.InnerError = innerError{
-		Date:            now.UTC().Format("2006-01-02T15:04:05"),
-		RequestID:       w.Header().Get("request-id"),
-		ClientRequestID: w.Header().Get("client-request-id"),
-	}
-	w.Header().Set("Content-Type", "application/json")
 	if ge.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
 	}
-	w.WriteHeader(ge.Status)
-	_ = json.NewEncoder(w).Encode(body)
+	odataerr.Write(w, r, ge.Status, ge.Code, ge.Message, ge.Details...)
 }

@@ -7,15 +7,16 @@ import (
 )
 
 // routeGraph dispatches an authenticated /v1.0 request. Literal path
-// segments match case-insensitively, as Graph's do.
+// segments match case-insensitively, as Graph's do, and type casts may use
+// the short "graph." namespace alias that msgraph-sdk-go sends.
 func (s *Server) routeGraph(w http.ResponseWriter, r *http.Request) {
 	segs, err := splitPath(r.URL.EscapedPath())
 	if err != nil {
-		WriteGraphError(w, s.clock(), errBadRequest("The request URI is not valid: %v", err))
+		WriteGraphError(w, r, errBadRequest("The request URI is not valid: %v", err))
 		return
 	}
 	if err := s.dispatch(w, r, segs[1:]); err != nil {
-		WriteGraphError(w, s.clock(), err)
+		WriteGraphError(w, r, err)
 	}
 }
 
@@ -105,12 +106,12 @@ func (s *Server) dispatchDirectory(w http.ResponseWriter, r *http.Request, segs,
 		switch {
 		case len(segs) == 2:
 			return errBadRequest("A type cast is required on directory/deletedItems, for example directory/deletedItems/microsoft.graph.user.")
-		case len(segs) == 3 && lower[2] == "microsoft.graph.user":
+		case len(segs) == 3 && (lower[2] == "microsoft.graph.user" || lower[2] == "graph.user"):
 			if m != http.MethodGet {
 				return errMethod()
 			}
 			return s.listDeletedUsers(w, r)
-		case len(segs) == 3 && lower[2] == "microsoft.graph.group":
+		case len(segs) == 3 && (lower[2] == "microsoft.graph.group" || lower[2] == "graph.group"):
 			if m != http.MethodGet {
 				return errMethod()
 			}
@@ -121,7 +122,7 @@ func (s *Server) dispatchDirectory(w http.ResponseWriter, r *http.Request, segs,
 			return s.purgeDeletedItem(w, r, segs[2])
 		case len(segs) == 3:
 			return errMethod()
-		case len(segs) == 4 && (lower[3] == "restore" || lower[3] == "microsoft.graph.restore"):
+		case len(segs) == 4 && (lower[3] == "restore" || lower[3] == "microsoft.graph.restore" || lower[3] == "graph.restore"):
 			if m != http.MethodPost {
 				return errMethod()
 			}

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,7 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 	graphAuthed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, gerr := s.authenticate(r)
 		if gerr != nil {
-			WriteGraphError(w, s.clock(), gerr)
+			WriteGraphError(w, r, gerr)
 			return
 		}
 		graph.ServeHTTP(w, r.WithContext(contextWithCaller(r, caller)))
@@ -88,7 +89,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			if p := recover(); p != nil {
 				s.log.Error("Request panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
 				if !rec.wrote {
-					WriteGraphError(rec, s.clock(), errors.New("panic"))
+					WriteGraphError(rec, r, errors.New("panic"))
 				}
 			}
 			s.log.Debug("Request served", "method", r.Method, "path", r.URL.Path, "status", rec.status,
@@ -147,15 +148,34 @@ func isLoopback(remoteAddr string) bool {
 
 // readJSONObject reads a request body that must be one JSON object, with
 // Graph's size limit. Keys keep their order-independent raw values.
+// Bodies may be gzip-compressed, as kiota's compression middleware sends
+// them; the size limit applies to the decompressed payload.
 func readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	var src io.Reader = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
+		}
+		defer zr.Close()
+		src = zr
+	default:
+		return nil, newGraphError(http.StatusUnsupportedMediaType, codeBadRequestPlain,
+			fmt.Sprintf("Content-Encoding '%s' is not supported.", enc))
+	}
+	body, err := io.ReadAll(io.LimitReader(src, maxBodyBytes+1))
+	if err == nil && len(body) > maxBodyBytes {
+		err = &http.MaxBytesError{Limit: maxBodyBytes}
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return nil, newGraphError(http.StatusRequestEntityTooLarge, codeEntityTooLarge,
 				fmt.Sprintf("The request body exceeds the maximum size of %d bytes.", maxBodyBytes))
 		}
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, "Unable to read the request body.")
+		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
 	}
 	return decodeJSONObject(body)
 }

@@ -143,6 +143,7 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
 	}
+	t.Cleanup(client.CloseIdleConnections) // runs before the server's Close
 	return &harness{t: t, srv: srv, clock: clock, client: client, tokens: map[string]string{}}
 }
 

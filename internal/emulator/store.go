@@ -77,6 +77,11 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 	if err := st.loadDomains(s.Domains, initialDomain); err != nil {
 		return nil, err
 	}
+	if st.sync == (SyncState{}) {
+		// A snapshot without an onPremisesSynchronization section describes
+		// a tenant that never configured it.
+		st.sync = DefaultSyncState()
+	}
 	if st.sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType == "" {
 		st.sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType = "disabled"
 	}

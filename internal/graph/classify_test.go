@@ -23,7 +23,6 @@ const (
 	docAdvanced     = "https://learn.microsoft.com/graph/aad-advanced-queries"
 	docADSyncTools  = "https://learn.microsoft.com/entra/identity/hybrid/connect/reference-connect-adsynctools"
 	docTokenErrors  = "https://learn.microsoft.com/entra/identity-platform/reference-error-codes"
-	docDeployments  = "https://learn.microsoft.com/graph/deployments"
 	onPremMastered  = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration."
 	immutableIDDupe = "Another object with the same value for property onPremisesImmutableId already exists."
 )
@@ -96,6 +95,10 @@ func TestParseRetryAfter(t *testing.T) {
 		{"", 0, false},
 		{"soon", 0, false},
 		{"-3", 0, false},
+		{"NaN", 0, false},
+		{"1e300", maxRetryAfter, true},
+		{"+Inf", maxRetryAfter, true},
+		{now.Add(48 * time.Hour).Format(http.TimeFormat), maxRetryAfter, true},
 	}
 	for _, tt := range tests {
 		got, ok := parseRetryAfter(tt.in, now)
@@ -131,9 +134,11 @@ func TestClassifyOverHTTP(t *testing.T) {
 		attempts int
 	}{
 		{
-			name:     "not found",
-			doc:      docErrors,
-			respond:  func(w http.ResponseWriter) { graphError(w, 404, "Request_ResourceNotFound", "Resource 'u' does not exist.") },
+			name: "not found",
+			doc:  docErrors,
+			respond: func(w http.ResponseWriter) {
+				graphError(w, 404, "Request_ResourceNotFound", "Resource 'u' does not exist.")
+			},
 			want:     cloud.Error{Class: cloud.ClassNotFound, Status: 404, Code: "Request_ResourceNotFound", Message: "Resource 'u' does not exist.", RequestID: "inner-Request_ResourceNotFound"},
 			attempts: 1,
 		},
@@ -184,9 +189,11 @@ func TestClassifyOverHTTP(t *testing.T) {
 			attempts: 1,
 		},
 		{
-			name:     "invalid",
-			doc:      docUserUpdate,
-			respond:  func(w http.ResponseWriter) { graphError(w, 400, "Request_BadRequest", "Invalid value specified for property.") },
+			name: "invalid",
+			doc:  docUserUpdate,
+			respond: func(w http.ResponseWriter) {
+				graphError(w, 400, "Request_BadRequest", "Invalid value specified for property.")
+			},
 			want:     cloud.Error{Class: cloud.ClassInvalid, Status: 400, Code: "Request_BadRequest", Message: "Invalid value specified for property.", RequestID: "inner-Request_BadRequest"},
 			attempts: 1,
 		},

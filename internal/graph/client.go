@@ -35,14 +35,14 @@ var _ cloud.Client = (*Client)(nil)
 // New builds a Client. It does not call Graph: a wrong credential shows up as
 // ClassUnauthenticated on the first call.
 func New(cfg Config) (*Client, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	ep, err := cfg.Endpoints.resolve()
+	ep, err := resolveEndpoints(cfg.Endpoints)
 	if err != nil {
 		return nil, fmt.Errorf("endpoints: %w", err)
 	}
-	graphHTTP, tokenHTTP, err := httpClients(cfg.Endpoints, cfg.Observer, cfg.timeout())
+	graphHTTP, tokenHTTP, err := httpClients(cfg.Endpoints, cfg.Observer, cfg.EffectiveTimeout())
 	if err != nil {
 		return nil, err
 	}

@@ -4,89 +4,38 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"hash"
-	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/graph/graphconfig"
 )
 
-// Credential is how the operator proves its identity to Entra ID. Exactly
-// one of ClientSecret, CertificatePEM and FederatedTokenFile is set.
-type Credential struct {
-	TenantID string
-	ClientID string
-	// ClientSecret is an application client secret.
-	ClientSecret string
-	// CertificatePEM holds the certificate and its private key, PEM encoded.
-	CertificatePEM []byte
-	// FederatedTokenFile is the path of a projected service account token
-	// (workload identity federation); it is re-read for every token request
-	// because the kubelet rotates it.
-	FederatedTokenFile string
-}
+// The configuration types live in graphconfig, which does not import the
+// Graph SDK; they are re-exported here for callers that build clients.
+type (
+	Endpoints  = graphconfig.Endpoints
+	Credential = graphconfig.Credential
+	Observer   = graphconfig.Observer
+	Config     = graphconfig.Config
+)
 
-// Observer receives one call per HTTP attempt (retries included), so that
-// metrics show what actually reached Graph and the token endpoint.
-type Observer interface {
-	// ObserveRequest reports an operation name (a cloud.Client method, or
-	// OpAcquireToken), the HTTP status (0 when no response arrived) and the
-	// attempt's duration.
-	ObserveRequest(op string, status int, d time.Duration)
-}
+// Cloud names and constants re-exported from graphconfig.
+const (
+	CloudPublic    = graphconfig.CloudPublic
+	CloudUSGov     = graphconfig.CloudUSGov
+	CloudUSGovDoD  = graphconfig.CloudUSGovDoD
+	CloudChina     = graphconfig.CloudChina
+	OpAcquireToken = graphconfig.OpAcquireToken
+	DefaultTimeout = graphconfig.DefaultTimeout
+)
 
-// OpAcquireToken is the operation name observed for token endpoint calls.
-const OpAcquireToken = "AcquireToken"
-
-// DefaultTimeout bounds one Graph call, retries included, when Config.Timeout is zero.
-const DefaultTimeout = 30 * time.Second
-
-// Config is everything needed to build a Client.
-type Config struct {
-	Endpoints  Endpoints
-	Credential Credential
-	Observer   Observer // may be nil
-	Timeout    time.Duration
-}
-
-func (c Config) validate() error {
-	var errs []error
-	if c.Credential.TenantID == "" {
-		errs = append(errs, errors.New("credential: tenant id is required"))
-	}
-	if c.Credential.ClientID == "" {
-		errs = append(errs, errors.New("credential: client id is required"))
-	}
-	n := 0
-	if c.Credential.ClientSecret != "" {
-		n++
-	}
-	if len(c.Credential.CertificatePEM) > 0 {
-		n++
-	}
-	if c.Credential.FederatedTokenFile != "" {
-		n++
-	}
-	if n != 1 {
-		errs = append(errs, fmt.Errorf("credential: exactly one of client secret, certificate or federated token file must be set, got %d", n))
-	}
-	if c.Timeout < 0 {
-		errs = append(errs, errors.New("timeout must not be negative"))
-	}
-	return errors.Join(errs...)
-}
-
-func (c Config) timeout() time.Duration {
-	if c.Timeout == 0 {
-		return DefaultTimeout
-	}
-	return c.Timeout
-}
+// EndpointsFor returns the endpoints of a national cloud; see graphconfig.EndpointsFor.
+func EndpointsFor(cloudName string) (Endpoints, error) { return graphconfig.EndpointsFor(cloudName) }
 
 // fingerprint identifies a Config for client caching. It covers the secret
-// material, so that a rotated secret or certificate yields a new client; it is
-// a one-way hash and must still never be logged next to the tenant it belongs to.
-// The Observer is not part of it: a Factory has one Observer for all clients.
-func (c Config) fingerprint() string {
+// material, so that a rotated secret or certificate yields a new client; it
+// is a one-way hash, and still never logged. The Observer is not part of it:
+// a Factory has one Observer for all its clients.
+func fingerprint(c Config) string {
 	h := sha256.New()
 	for _, s := range []string{
 		c.Endpoints.GraphURL, c.Endpoints.AuthorityURL, string(c.Endpoints.CAPEM), c.Endpoints.Scope,

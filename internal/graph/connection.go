@@ -19,12 +19,18 @@ func (f *Factory) ForConnection() cloud.Factory {
 	})
 }
 
+// publicGraphScope is the token scope of the public cloud's Graph.
+const publicGraphScope = "https://graph.microsoft.com/.default"
+
 // ConfigFor turns a cloud.Connection into a Config: a named national cloud
 // gets its fixed hosts, Custom the given URLs and CA.
 func ConfigFor(c cloud.Connection) (Config, error) {
 	var ep Endpoints
 	if strings.EqualFold(c.Cloud, "Custom") {
-		ep = Endpoints{GraphURL: c.GraphURL, AuthorityURL: c.AuthorityURL}
+		// A custom endpoint still serves Microsoft Graph (through a proxy, or
+		// the emulator), so tokens are requested for Graph's own resource,
+		// not for the custom host.
+		ep = Endpoints{GraphURL: c.GraphURL, AuthorityURL: c.AuthorityURL, Scope: publicGraphScope}
 	} else {
 		var err error
 		if ep, err = EndpointsFor(c.Cloud); err != nil {

@@ -6,47 +6,6 @@ import (
 	"strings"
 )
 
-// Endpoints locates one Microsoft cloud (or a local emulator).
-type Endpoints struct {
-	// GraphURL is the Graph service root including the version,
-	// e.g. https://graph.microsoft.com/v1.0.
-	GraphURL string
-	// AuthorityURL is the identity platform host, e.g.
-	// https://login.microsoftonline.com.
-	AuthorityURL string
-	// CAPEM holds extra PEM certificates to trust besides the system roots
-	// (a TLS-inspecting proxy, or the emulator's CA).
-	CAPEM []byte
-	// Scope overrides the token scope. Empty means "{scheme}://{graph host}/.default",
-	// which is what Microsoft's national-cloud guidance asks for.
-	Scope string
-}
-
-// Well-known cloud names accepted by EndpointsFor.
-const (
-	CloudPublic   = "Public"
-	CloudUSGov    = "USGov"
-	CloudUSGovDoD = "USGovDoD"
-	CloudChina    = "China"
-)
-
-// EndpointsFor returns the Graph and identity endpoints of a national cloud,
-// from https://learn.microsoft.com/graph/deployments. The name is matched
-// case-insensitively; "" means Public.
-func EndpointsFor(cloudName string) (Endpoints, error) {
-	switch strings.ToLower(strings.TrimSpace(cloudName)) {
-	case "", "public", "azurepublic", "azurepubliccloud", "global":
-		return Endpoints{GraphURL: "https://graph.microsoft.com/v1.0", AuthorityURL: "https://login.microsoftonline.com"}, nil
-	case "usgov", "azureusgovernment", "usgovernment", "gcchigh":
-		return Endpoints{GraphURL: "https://graph.microsoft.us/v1.0", AuthorityURL: "https://login.microsoftonline.us"}, nil
-	case "usgovdod", "dod":
-		return Endpoints{GraphURL: "https://dod-graph.microsoft.us/v1.0", AuthorityURL: "https://login.microsoftonline.us"}, nil
-	case "china", "azurechina", "azurechinacloud":
-		return Endpoints{GraphURL: "https://microsoftgraph.chinacloudapi.cn/v1.0", AuthorityURL: "https://login.chinacloudapi.cn"}, nil
-	}
-	return Endpoints{}, fmt.Errorf("unknown cloud %q: want one of %s, %s, %s, %s", cloudName, CloudPublic, CloudUSGov, CloudUSGovDoD, CloudChina)
-}
-
 // knownAuthority tells the identity hosts for which azidentity's instance
 // discovery works; any other authority (an emulator, a proxy) needs it off.
 func knownAuthority(host string) bool {
@@ -66,7 +25,7 @@ type resolved struct {
 	scope        string
 }
 
-func (e Endpoints) resolve() (resolved, error) {
+func resolveEndpoints(e Endpoints) (resolved, error) {
 	g, err := parseHTTPSURL("GraphURL", e.GraphURL)
 	if err != nil {
 		return resolved{}, err

@@ -25,7 +25,7 @@ func NewFactory(o Observer) *Factory {
 // cfg.Observer is ignored in favour of the Factory's.
 func (f *Factory) Client(cfg Config) (cloud.Client, error) {
 	cfg.Observer = f.observer
-	key := cfg.fingerprint()
+	key := fingerprint(cfg)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c, ok := f.clients[key]; ok {

@@ -42,7 +42,7 @@ func TestFactoryCachesPerFingerprint(t *testing.T) {
 
 func TestFingerprint(t *testing.T) {
 	base := Config{Credential: Credential{TenantID: "t", ClientID: "c", ClientSecret: "s"}}
-	fp := base.fingerprint()
+	fp := fingerprint(base)
 	if len(fp) != 64 || strings.Trim(fp, "0123456789abcdef") != "" {
 		t.Errorf("fingerprint %q is not a sha256 hex digest", fp)
 	}
@@ -52,11 +52,11 @@ func TestFingerprint(t *testing.T) {
 	changed[2].Credential.CertificatePEM = []byte("x")
 	changed[3].Endpoints.CAPEM = []byte("ca")
 	for i, c := range changed {
-		if c.fingerprint() == fp {
+		if fingerprint(c) == fp {
 			t.Errorf("config %d has the same fingerprint as the base", i)
 		}
 	}
-	if base.fingerprint() != fp {
+	if fingerprint(base) != fp {
 		t.Error("fingerprint is not stable")
 	}
 }

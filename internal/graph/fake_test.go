@@ -28,6 +28,8 @@ type fakeCloud struct {
 	srv    *httptest.Server
 	graph  http.HandlerFunc
 	secret string
+	// assertion, when set, accepts or refuses a client_assertion.
+	assertion func(string) bool
 
 	mu       sync.Mutex
 	requests []recorded
@@ -65,7 +67,15 @@ func (f *fakeCloud) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if r.PostForm.Get("client_secret") != f.secret {
+		if a := r.PostForm.Get("client_assertion"); a != "" {
+			if f.assertion == nil || !f.assertion(a) ||
+				r.PostForm.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+				writeJSON(w, http.StatusUnauthorized, map[string]any{
+					"error": "invalid_client", "error_description": "AADSTS700027: Client assertion failed signature validation.",
+				})
+				return
+			}
+		} else if r.PostForm.Get("client_secret") != f.secret {
 			writeJSON(w, http.StatusUnauthorized, map[string]any{
 				"error":             "invalid_client",
 				"error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1\r\nCorrelation ID: 2",

@@ -24,7 +24,7 @@ func (c *Client) RoleAssignments(ctx context.Context, principalID string) ([]clo
 	if principalID == "" {
 		return nil, invalid(op, "principal id is required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	filter := "principalId eq " + quote(principalID)
 	rb := c.svc.RoleManagement().Directory().RoleAssignments()
 	first, err := rb.Get(ctx, &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration{
@@ -44,6 +44,12 @@ func (c *Client) RoleAssignments(ctx context.Context, principalID string) ([]clo
 			out = append(out, toRoleAssignment(a))
 		}
 	}
+	defs := map[string]cloud.RoleDefinition{}
+	for i := range out {
+		if err := c.completeRole(ctx, defs, &out[i].Role, out[i].RoleDefinitionID); err != nil {
+			return nil, classify(ctx, op, err)
+		}
+	}
 	return out, nil
 }
 
@@ -54,7 +60,7 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, a cloud.RoleAssignmen
 	if a.PrincipalID == "" || a.RoleDefinitionID == "" {
 		return cloud.RoleAssignment{}, invalid(op, "principal id and role definition id are required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	body := models.NewUnifiedRoleAssignment()
 	body.SetPrincipalId(ptr(a.PrincipalID))
 	body.SetRoleDefinitionId(ptr(a.RoleDefinitionID))
@@ -79,7 +85,7 @@ func (c *Client) DeleteRoleAssignment(ctx context.Context, id string) error {
 	if id == "" {
 		return invalid(op, "role assignment id is required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	return classify(ctx, op, c.svc.RoleManagement().Directory().RoleAssignments().ByUnifiedRoleAssignmentId(id).Delete(ctx, nil))
 }
 
@@ -89,7 +95,7 @@ func (c *Client) RoleEligibilities(ctx context.Context, principalID string) ([]c
 	if principalID == "" {
 		return nil, invalid(op, "principal id is required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	filter := "principalId eq " + quote(principalID)
 	rb := c.svc.RoleManagement().Directory().RoleEligibilityScheduleInstances()
 	first, err := rb.Get(ctx, &rolemanagement.DirectoryRoleEligibilityScheduleInstancesRequestBuilderGetRequestConfiguration{
@@ -109,7 +115,33 @@ func (c *Client) RoleEligibilities(ctx context.Context, principalID string) ([]c
 			out = append(out, toRoleEligibility(e))
 		}
 	}
+	defs := map[string]cloud.RoleDefinition{}
+	for i := range out {
+		if err := c.completeRole(ctx, defs, &out[i].Role, out[i].RoleDefinitionID); err != nil {
+			return nil, classify(ctx, op, err)
+		}
+	}
 	return out, nil
+}
+
+// completeRole fills role from GET roleDefinitions/{id} (once per id, via
+// cache) when the server did not honour $expand=roleDefinition: IsPrivileged
+// drives matching decisions and must not silently read as false.
+func (c *Client) completeRole(ctx context.Context, cache map[string]cloud.RoleDefinition, role *cloud.RoleDefinition, id string) error {
+	if role.ID != "" || id == "" {
+		return nil
+	}
+	if def, ok := cache[id]; ok {
+		*role = def
+		return nil
+	}
+	got, err := c.svc.RoleManagement().Directory().RoleDefinitions().ByUnifiedRoleDefinitionId(id).Get(ctx, nil)
+	if err != nil {
+		return err
+	}
+	cache[id] = toRoleDefinition(got)
+	*role = cache[id]
+	return nil
 }
 
 // AssignEligibility files a PIM adminAssign request for a permanent
@@ -126,7 +158,7 @@ func (c *Client) AssignEligibility(ctx context.Context, e cloud.RoleEligibility,
 	schedule.SetStartDateTime(ptr(time.Now().UTC().Truncate(time.Second)))
 	schedule.SetExpiration(expiration)
 	body.SetScheduleInfo(schedule)
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	_, err = c.svc.RoleManagement().Directory().RoleEligibilityScheduleRequests().Post(ctx, body, nil)
 	return classify(ctx, op, err)
 }
@@ -138,7 +170,7 @@ func (c *Client) RemoveEligibility(ctx context.Context, e cloud.RoleEligibility,
 	if err != nil {
 		return err
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	_, err = c.svc.RoleManagement().Directory().RoleEligibilityScheduleRequests().Post(ctx, body, nil)
 	return classify(ctx, op, err)
 }

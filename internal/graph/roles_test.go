@@ -142,3 +142,36 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 		}
 	}
 }
+
+// A server that ignores $expand still yields the role definition (with
+// isPrivileged), read once per definition.
+func TestRoleDefinitionFetchedWhenNotExpanded(t *testing.T) {
+	f := newFakeCloud(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances":
+			writeJSON(w, 200, map[string]any{"value": []any{
+				map[string]any{"id": "e1", "principalId": "p1", "roleDefinitionId": globalAdminTemplate, "directoryScopeId": "/"},
+				map[string]any{"id": "e2", "principalId": "p1", "roleDefinitionId": globalAdminTemplate, "directoryScopeId": "/au"},
+			}})
+		case "/v1.0/roleManagement/directory/roleDefinitions/" + globalAdminTemplate:
+			writeJSON(w, 200, map[string]any{"id": globalAdminTemplate, "displayName": "Global Administrator", "isBuiltIn": true, "isPrivileged": true})
+		default:
+			graphError(w, 404, "Request_ResourceNotFound", r.URL.Path)
+		}
+	})
+	got, err := f.client(nil).RoleEligibilities(context.Background(), "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := cloud.RoleDefinition{ID: globalAdminTemplate, DisplayName: "Global Administrator", IsBuiltIn: true, IsPrivileged: true}
+	want := []cloud.RoleEligibility{
+		{ID: "e1", PrincipalID: "p1", RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/", Role: role},
+		{ID: "e2", PrincipalID: "p1", RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/au", Role: role},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if n := len(f.recorded()); n != 2 {
+		t.Errorf("Graph saw %d requests, want 2 (list + one role definition)", n)
+	}
+}

@@ -69,7 +69,7 @@ func (c *Client) SyncSettings(ctx context.Context, tenantID string) (cloud.SyncS
 	if tenantID == "" {
 		return cloud.SyncSettings{}, invalid(op, "tenant id is required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	got, err := c.svc.Directory().OnPremisesSynchronization().ByOnPremisesDirectorySynchronizationId(tenantID).Get(ctx, nil)
 	if err != nil {
 		return cloud.SyncSettings{}, classify(ctx, op, err)
@@ -146,7 +146,7 @@ func (c *Client) UpdateSyncSettings(ctx context.Context, s cloud.SyncSettings) e
 	if err != nil {
 		return invalid(op, err.Error())
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	err = c.sendJSON(ctx, abs.PATCH, "{+baseurl}/directory/onPremisesSynchronization/{onPremisesDirectorySynchronization%2Did}",
 		map[string]string{"onPremisesDirectorySynchronization%2Did": s.ID}, body)
 	return classify(ctx, op, err)

@@ -11,7 +11,7 @@ import (
 // Organization reads the tenant's organization object.
 func (c *Client) Organization(ctx context.Context) (cloud.Organization, error) {
 	const op = "Organization"
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	// No $select: the default property set has id and displayName, and some
 	// directory endpoints do not honour $select.
 	resp, err := c.svc.Organization().Get(ctx, nil)
@@ -28,7 +28,7 @@ func (c *Client) Organization(ctx context.Context) (cloud.Organization, error) {
 // Domains lists the tenant's domains; IsVerified tells which UPN suffixes can match.
 func (c *Client) Domains(ctx context.Context) ([]cloud.Domain, error) {
 	const op = "Domains"
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	first, err := c.svc.Domains().Get(ctx, nil)
 	found, err := collect(c, first, err, func(link string) (models.DomainCollectionResponseable, error) {
 		return c.svc.Domains().WithUrl(link).Get(ctx, nil)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -31,9 +32,8 @@ type call struct {
 
 type callKey struct{}
 
-func withCall(ctx context.Context, op string) (context.Context, *call) {
-	c := &call{op: op}
-	return context.WithValue(ctx, callKey{}, c), c
+func withCall(ctx context.Context, op string) context.Context {
+	return context.WithValue(ctx, callKey{}, &call{op: op})
 }
 
 func callFrom(ctx context.Context) *call {
@@ -216,23 +216,26 @@ func httpClients(ep Endpoints, obs Observer, timeout time.Duration) (graph, toke
 	return graph, token, nil
 }
 
+// maxRetryAfter caps what a server may ask for: a day is already far
+// beyond any documented Graph throttling window.
+const maxRetryAfter = 24 * time.Hour
+
 // parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s < 0 {
+		if math.IsNaN(s) || s < 0 {
 			return 0, false
+		}
+		if s > maxRetryAfter.Seconds() {
+			return maxRetryAfter, true
 		}
 		return time.Duration(s * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
+		return min(max(t.Sub(now), 0), maxRetryAfter), true
 	}
 	return 0, false
 }

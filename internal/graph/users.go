@@ -60,7 +60,7 @@ func (c *Client) GetUser(ctx context.Context, idOrUPN string) (cloud.User, error
 	if idOrUPN == "" {
 		return cloud.User{}, invalid(op, "user id or UPN is required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	var u models.Userable
 	err := c.withUserSelect(func(sel []string) error {
 		var err error
@@ -84,7 +84,7 @@ func (c *Client) UsersByImmutableID(ctx context.Context, immutableID string) ([]
 	if immutableID == "" {
 		return nil, invalid(op, "immutable id is required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	filter := "onPremisesImmutableId eq " + quote(immutableID)
 	headers := func() *abs.RequestHeaders {
 		h := abs.NewRequestHeaders()
@@ -121,7 +121,7 @@ func (c *Client) SetImmutableID(ctx context.Context, userID string, immutableID 
 	if userID == "" {
 		return invalid(op, "user id is required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	body := map[string]*string{"onPremisesImmutableId": immutableID}
 	err := c.sendJSON(ctx, abs.PATCH, "{+baseurl}/users/{user%2Did}", map[string]string{"user%2Did": userID}, body)
 	return classify(ctx, op, err)
@@ -133,7 +133,7 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) error {
 	if userID == "" {
 		return invalid(op, "user id is required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	return classify(ctx, op, c.svc.Users().ByUserId(userID).Delete(ctx, nil))
 }
 
@@ -142,12 +142,12 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) error {
 // alias, so the documented microsoft.graph.user form is requested directly.
 func (c *Client) DeletedUsers(ctx context.Context) ([]cloud.DeletedUser, error) {
 	const op = "DeletedUsers"
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	rb := c.svc.Directory().DeletedItems().GraphUser()
 	var found []models.Userable
 	err := c.withUserSelect(func(sel []string) error {
 		q := url.Values{"$select": {strings.Join(sel, ",")}}
-		first, err := rb.WithUrl(c.graphURL.String() + "/directory/deletedItems/microsoft.graph.user?" + q.Encode()).Get(ctx, nil)
+		first, err := rb.WithUrl(c.graphURL.String()+"/directory/deletedItems/microsoft.graph.user?"+q.Encode()).Get(ctx, nil)
 		found, err = collect(c, first, err, func(link string) (models.UserCollectionResponseable, error) {
 			return rb.WithUrl(link).Get(ctx, nil)
 		})
@@ -170,6 +170,6 @@ func (c *Client) PurgeDeletedItem(ctx context.Context, id string) error {
 	if id == "" {
 		return invalid(op, "deleted item id is required")
 	}
-	ctx, _ = withCall(ctx, op)
+	ctx = withCall(ctx, op)
 	return classify(ctx, op, c.svc.Directory().DeletedItems().ByDirectoryObjectId(id).Delete(ctx, nil))
 }

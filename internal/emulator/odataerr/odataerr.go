@@ -3,10 +3,13 @@
 //	{"error":{"code":"...","message":"...","innerError":{"date":"...","request-id":"...","client-request-id":"..."}}}
 //
 // Clients such as msgraph-sdk-go decode this body into *odataerrors.ODataError, so every
-// emulator component that fails a request should answer through this package.
+// emulator component that fails a request answers through this package, the emulator core
+// included. The response's request-id header and innerError.request-id are always the same
+// value, as on Graph, so a client can quote either when reporting a failure.
 package odataerr
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -50,6 +53,25 @@ type Detail struct {
 // dateLayout is the zone-less UTC timestamp Graph puts in innerError.date.
 const dateLayout = "2006-01-02T15:04:05"
 
+type clockKey struct{}
+
+// WithClock returns a context whose requests' errors are dated by clock instead of the wall
+// clock; the emulator installs its (possibly simulated) clock this way so every component
+// dates errors alike.
+func WithClock(ctx context.Context, clock func() time.Time) context.Context {
+	return context.WithValue(ctx, clockKey{}, clock)
+}
+
+// Now returns the clock installed by WithClock on r's context, or the wall clock.
+func Now(r *http.Request) time.Time {
+	if r != nil {
+		if c, ok := r.Context().Value(clockKey{}).(func() time.Time); ok && c != nil {
+			return c()
+		}
+	}
+	return time.Now()
+}
+
 // New builds an error body for r. The client-request-id is echoed from the request, as Graph
 // does, so a client can correlate the failure with its own logs.
 func New(r *http.Request, now time.Time, code, message string, details ...Detail) Body {
@@ -61,9 +83,18 @@ func New(r *http.Request, now time.Time, code, message string, details ...Detail
 }
 
 // Write answers r with status and a Graph-shaped error body. Callers set any extra headers
-// (Retry-After, ...) on w before calling Write.
+// (Retry-After, ...) on w before calling Write. A request-id or client-request-id already on
+// w's header (the emulator stamps both on every response before routing) is reused, so the
+// body names the same ids as the headers and the emulator's request log.
 func Write(w http.ResponseWriter, r *http.Request, status int, code, message string, details ...Detail) {
-	WriteBody(w, status, New(r, time.Now(), code, message, details...))
+	b := New(r, Now(r), code, message, details...)
+	if id := w.Header().Get("request-id"); id != "" {
+		b.Error.InnerError.RequestID = id
+	}
+	if id := w.Header().Get("client-request-id"); id != "" {
+		b.Error.InnerError.ClientRequestID = id
+	}
+	WriteBody(w, status, b)
 }
 
 // WriteBody writes an already built body; useful when the caller controls the clock.

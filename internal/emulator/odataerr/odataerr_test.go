@@ -105,3 +105,26 @@ func TestRawJSONKeys(t *testing.T) {
 		t.Errorf("empty details should be omitted")
 	}
 }
+
+func TestWriteKeepsIDsAlreadyOnTheResponse(t *testing.T) {
+	// The emulator stamps request-id and client-request-id before routing; an error written
+	// later must name the same ids in its body.
+	r := httptest.NewRequest(http.MethodGet, "/v1.0/users", nil)
+	clock := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+	r = r.WithContext(WithClock(r.Context(), clock))
+	rec := httptest.NewRecorder()
+	rec.Header().Set("request-id", "rid-1")
+	rec.Header().Set("client-request-id", "cid-1")
+	Write(rec, r, http.StatusNotFound, "Request_ResourceNotFound", "gone")
+	var got Body
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := Inner{Date: "2026-01-02T03:04:05", RequestID: "rid-1", ClientRequestID: "cid-1"}
+	if diff := cmp.Diff(want, got.Error.InnerError); diff != "" {
+		t.Errorf("innerError (-want +got):\n%s", diff)
+	}
+	if rec.Header().Get("request-id") != "rid-1" {
+		t.Errorf("request-id header changed to %q", rec.Header().Get("request-id"))
+	}
+}

@@ -1,0 +1,200 @@
+// Command entra-emulator serves an emulated Microsoft Entra ID tenant
+// (identity platform token endpoint and Microsoft Graph v1.0) over HTTPS on
+// loopback, for tests and demos. See docs/emulator.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "entra-emulator:", err)
+		os.Exit(1)
+	}
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type options struct {
+	addr                string
+	certDir             string
+	tenantID            string
+	initialDomain       string
+	apps                []emulator.App
+	statePath           string
+	throttle            string
+	timeScale           float64
+	appOnlySyncFeatures bool
+	logLevel            slog.Level
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	var apps, certApps multiFlag
+	var timeScale, logLevel string
+	fs := flag.NewFlagSet("entra-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free port)")
+	fs.StringVar(&o.certDir, "cert-dir", "", "directory that receives the generated ca.crt, tls.crt and tls.key (required)")
+	fs.StringVar(&o.tenantID, "tenant-id", "", "tenant id, a GUID (required)")
+	fs.StringVar(&o.initialDomain, "initial-domain", "", "initial domain, e.g. contoso.onmicrosoft.com (required)")
+	fs.Var(&apps, "app", "app registration CLIENT_ID:SECRET:Perm.One,Perm.Two (repeatable)")
+	fs.Var(&certApps, "app-cert", "app registration using a certificate CLIENT_ID:CERT_PEM_FILE:Perm.One,Perm.Two (repeatable)")
+	fs.StringVar(&o.statePath, "state", "", "initial tenant snapshot, YAML or JSON")
+	fs.StringVar(&o.throttle, "throttle", "off", "throttling profile: small, medium, large or off")
+	fs.StringVar(&timeScale, "time-scale", "1", "speed-up of emulated time for throttling windows (> 0)")
+	fs.BoolVar(&o.appOnlySyncFeatures, "app-only-sync-features", true, "allow app-only tokens on /directory/onPremisesSynchronization")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var missing []string
+	for name, v := range map[string]string{"--cert-dir": o.certDir, "--tenant-id": o.tenantID, "--initial-domain": o.initialDomain} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return o, fmt.Errorf("missing required flags: %s", strings.Join(slices.Sorted(slices.Values(missing)), ", "))
+	}
+	switch o.throttle {
+	case "small", "medium", "large", "off":
+	default:
+		return o, fmt.Errorf("--throttle must be small, medium, large or off, not %q", o.throttle)
+	}
+	ts, err := strconv.ParseFloat(timeScale, 64)
+	if err != nil || ts <= 0 || ts > 1e6 {
+		return o, fmt.Errorf("--time-scale must be a number > 0, not %q", timeScale)
+	}
+	o.timeScale = ts
+	if err := o.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		return o, fmt.Errorf("--log-level: %w", err)
+	}
+	for _, spec := range apps {
+		app, err := parseApp(spec)
+		if err != nil {
+			return o, err
+		}
+		o.apps = append(o.apps, app)
+	}
+	for _, spec := range certApps {
+		id, file, perms, err := splitAppSpec(spec)
+		if err != nil {
+			return o, fmt.Errorf("--app-cert %q: %w", spec, err)
+		}
+		pemBytes, err := os.ReadFile(file)
+		if err != nil {
+			return o, fmt.Errorf("--app-cert %s: %w", id, err)
+		}
+		o.apps = append(o.apps, emulator.App{ClientID: id, CertificatePEM: pemBytes, Permissions: perms})
+	}
+	if len(o.apps) == 0 {
+		return o, errors.New("at least one --app or --app-cert is required")
+	}
+	return o, nil
+}
+
+// splitAppSpec splits ID:MIDDLE:PERMS; the middle part (a secret) may
+// itself contain colons, the id and permission names cannot.
+func splitAppSpec(spec string) (id, middle string, perms []string, err error) {
+	first := strings.Index(spec, ":")
+	last := strings.LastIndex(spec, ":")
+	if first < 0 || first == last {
+		return "", "", nil, errors.New("want CLIENT_ID:VALUE:Perm.One,Perm.Two")
+	}
+	id, middle = spec[:first], spec[first+1:last]
+	for _, p := range strings.Split(spec[last+1:], ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			perms = append(perms, p)
+		}
+	}
+	if id == "" || middle == "" {
+		return "", "", nil, errors.New("client id and value must not be empty")
+	}
+	return id, middle, perms, nil
+}
+
+func parseApp(spec string) (emulator.App, error) {
+	id, secret, perms, err := splitAppSpec(spec)
+	if err != nil {
+		// Never echo the spec: it holds a secret.
+		return emulator.App{}, fmt.Errorf("--app: %w", err)
+	}
+	return emulator.App{ClientID: id, Secret: secret, Permissions: perms}, nil
+}
+
+func loadState(path string) (*emulator.Snapshot, error) {
+	if path == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading state: %w", err)
+	}
+	var snap emulator.Snapshot
+	if err := yaml.UnmarshalStrict(raw, &snap); err != nil {
+		return nil, fmt.Errorf("parsing state %s: %w", path, err)
+	}
+	return &snap, nil
+}
+
+// run serves until ctx is cancelled. It prints exactly one line on stdout,
+// "listening on URL", once the listener is open.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
+	state, err := loadState(o.statePath)
+	if err != nil {
+		return err
+	}
+	srv, err := emulator.New(emulator.Config{
+		TenantID:            o.tenantID,
+		InitialDomain:       o.initialDomain,
+		Apps:                o.apps,
+		State:               state,
+		AppOnlySyncFeatures: o.appOnlySyncFeatures,
+		Logger:              logger,
+	})
+	if err != nil {
+		return err
+	}
+	if o.throttle != "off" || o.timeScale != 1 {
+		// The throttle package plugs in through Config.GraphMiddleware.
+		logger.Warn("Throttling is not wired in this build; flags accepted", "throttle", o.throttle, "timeScale", o.timeScale)
+	}
+	if err := srv.Start(o.addr, o.certDir); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "listening on %s\n", srv.URL())
+	<-ctx.Done()
+	logger.Info("Shutting down")
+	return srv.Close()
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	tenant = "0b7c8d9e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"
+	client = "6e5d4c3b-2a19-4807-9f6e-5d4c3b2a1908"
+)
+
+func TestParseFlags(t *testing.T) {
+	base := []string{"--cert-dir", "/tmp/x", "--tenant-id", tenant, "--initial-domain", "contoso.onmicrosoft.com"}
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"minimal", append(base, "--app", client+":s:ec:ret:User.Read.All,Domain.Read.All"), ""},
+		{"throttle and time scale", append(base, "--app", client+":s:", "--throttle", "medium", "--time-scale", "60"), ""},
+		{"missing required", []string{"--app", client + ":s:"}, "missing required flags: --cert-dir, --initial-domain, --tenant-id"},
+		{"no app", base, "at least one --app"},
+		{"bad app spec", append(base, "--app", "nocolon"), "--app: want CLIENT_ID:VALUE"},
+		{"bad throttle", append(base, "--app", client+":s:", "--throttle", "huge"), "--throttle must be"},
+		{"bad time scale", append(base, "--app", client+":s:", "--time-scale", "0"), "--time-scale must be"},
+		{"stray argument", append(base, "--app", client+":s:", "extra"), "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseFlags(tt.args, io.Discard)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(o.apps) != 1 || o.apps[0].ClientID != client {
+					t.Errorf("apps %+v", o.apps)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	o, err := parseFlags(append(base, "--app", client+":s:ec:ret:User.Read.All,Domain.Read.All"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.apps[0].Secret != "s:ec:ret" || strings.Join(o.apps[0].Permissions, ",") != "User.Read.All,Domain.Read.All" {
+		t.Errorf("app parsed as %+v", o.apps[0])
+	}
+}
+
+func httpsClient(t *testing.T, certDir string) *http.Client {
+	t.Helper()
+	ca, err := os.ReadFile(filepath.Join(certDir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		t.Fatal("bad ca.crt")
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.yaml")
+	if err := os.WriteFile(state, []byte("users:\n- id: 3c9f1e4a-8b7d-4e6f-9a0b-1c2d3e4f5a6b\n  userPrincipalName: ada@contoso.onmicrosoft.com\n  displayName: Ada\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--cert-dir", dir, "--tenant-id", tenant, "--initial-domain", "contoso.onmicrosoft.com",
+			"--app", client + ":secret:User.Read.All", "--state", state}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading ready line: %v", err)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok || !strings.HasPrefix(url, "https://127.0.0.1:") {
+		t.Fatalf("ready line %q", line)
+	}
+	go io.Copy(io.Discard, pr) //nolint:errcheck // drain so run never blocks on stdout
+	res, err := httpsClient(t, dir).Get(url + "/" + tenant + "/v2.0/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("discovery: %d", res.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop after cancel")
+	}
+}
+
+// TestBinaryStopsOnSIGTERM builds the command and checks the documented
+// contract: one ready line on stdout, clean exit on SIGTERM.
+func TestBinaryStopsOnSIGTERM(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go tool is needed to build the binary: %v", err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "entra-emulator")
+	build := exec.Command(goBin, "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--cert-dir", filepath.Join(dir, "certs"), "--tenant-id", tenant,
+		"--initial-domain", "contoso.onmicrosoft.com", "--app", client+":secret:User.Read.All")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "listening on https://127.0.0.1:") {
+		t.Fatalf("ready line %q", sc.Text())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var extra []string
+	for sc.Scan() {
+		extra = append(extra, sc.Text())
+	}
+	if len(extra) > 0 {
+		t.Errorf("more than one line on stdout: %q", extra)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}

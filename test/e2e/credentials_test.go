@@ -1,0 +1,86 @@
+package e2e_test
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+)
+
+// Wrong credentials on both sides show as InvalidCredentials, and fixing
+// the Secret (rotation) makes the resources Ready without touching them.
+func TestWrongCredentialsAndRotation(t *testing.T) {
+	w := env(t)
+	tenantSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "rotating-app", Namespace: ns},
+		StringData: map[string]string{"clientSecret": "wrong"}}
+	adSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "rotating-ad", Namespace: ns},
+		StringData: map[string]string{"password": "wrong-Passw0rd"}}
+	w.create(t, tenantSecret)
+	w.create(t, adSecret)
+	w.create(t, w.tenant("rotating", "rotating-app"))
+	w.create(t, w.directory("rotating", "rotating-ad"))
+
+	waitReady(t, w, &identityv1alpha1.EntraTenant{}, "rotating", metav1.ConditionFalse, identityv1alpha1.ReasonInvalidCredentials)
+	waitReady(t, w, &identityv1alpha1.ActiveDirectory{}, "rotating", metav1.ConditionFalse, identityv1alpha1.ReasonInvalidCredentials)
+
+	tenantSecret.StringData = map[string]string{"clientSecret": clientSecret}
+	adSecret.StringData = map[string]string{"password": w.dc.Password}
+	if err := w.k8s.Update(ctxFor(t), tenantSecret); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.k8s.Update(ctxFor(t), adSecret); err != nil {
+		t.Fatal(err)
+	}
+	et := waitReady(t, w, &identityv1alpha1.EntraTenant{}, "rotating", metav1.ConditionTrue, identityv1alpha1.ReasonVerified)
+	if len(et.(*identityv1alpha1.EntraTenant).Status.VerifiedDomains) != 2 {
+		t.Errorf("verified domains = %+v", et.(*identityv1alpha1.EntraTenant).Status.VerifiedDomains)
+	}
+	ad := waitReady(t, w, &identityv1alpha1.ActiveDirectory{}, "rotating", metav1.ConditionTrue, identityv1alpha1.ReasonConnected)
+	if got := ad.(*identityv1alpha1.ActiveDirectory).Status.NamingContext; got != w.dc.BaseDN {
+		t.Errorf("naming context = %q, want %q", got, w.dc.BaseDN)
+	}
+}
+
+func TestMissingSecret(t *testing.T) {
+	w := env(t)
+	w.create(t, w.tenant("nosecret", "does-not-exist"))
+	waitReady(t, w, &identityv1alpha1.EntraTenant{}, "nosecret", metav1.ConditionFalse, identityv1alpha1.ReasonSecretNotFound)
+}
+
+type withConditions interface {
+	client.Object
+}
+
+func conditionsOf(o client.Object) []metav1.Condition {
+	switch v := o.(type) {
+	case *identityv1alpha1.EntraTenant:
+		return v.Status.Conditions
+	case *identityv1alpha1.ActiveDirectory:
+		return v.Status.Conditions
+	}
+	return nil
+}
+
+func waitReady(t *testing.T, w *world, obj withConditions, name string, status metav1.ConditionStatus, reason string) client.Object {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, obj)
+		if err == nil {
+			c := meta.FindStatusCondition(conditionsOf(obj), identityv1alpha1.ConditionReady)
+			if c != nil && c.Status == status && c.Reason == reason {
+				return obj
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%T %s: Ready never became %s/%s: err=%v%s", obj, name, status, reason, err, describeStatus(conditionsOf(obj)))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
