@@ -82,7 +82,7 @@ func tenantConnection(ctx context.Context, r client.Reader, t *identityv1alpha1.
 // the tls.crt and tls.key of a kubernetes.io/tls Secret.
 func readCertificate(ctx context.Context, r client.Reader, ref identityv1alpha1.CertificateSecretReference) ([]byte, error) {
 	if ref.Key != "" {
-		return readSecretKey(ctx, r, identityv1alpha1.SecretKeyReference{Name: ref.Name, Namespace: ref.Namespace, Key: ref.Key})
+		return readSecretKey(ctx, r, identityv1alpha1.SecretKeyReference(ref))
 	}
 	var s corev1.Secret
 	if err := r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, &s); err != nil {

@@ -22,11 +22,6 @@ func setCondition(conds *[]metav1.Condition, gen int64, typ string, status bool,
 	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen})
 }
 
-// setUnknown marks a condition as not evaluated in this pass, keeping a reason.
-func setUnknown(conds *[]metav1.Condition, gen int64, typ, reason, msg string) {
-	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: metav1.ConditionUnknown, Reason: reason, Message: msg, ObservedGeneration: gen})
-}
-
 // outcome is a classified failure: the reason to show, and whether retrying
 // soon can help (transient) or a person must act (terminal).
 type outcome struct {

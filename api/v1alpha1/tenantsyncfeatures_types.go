@@ -310,6 +310,12 @@ type WindowStatus struct {
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
 
+	// PreviousValue is the tenant's value of the flag just before the window
+	// opened. When the window closes and spec.features does not set the flag,
+	// the flag goes back to this value.
+	// +optional
+	PreviousValue *bool `json:"previousValue,omitempty"`
+
 	// State is Pending, Active or Expired.
 	// +required
 	State WindowState `json:"state"`

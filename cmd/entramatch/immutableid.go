@@ -41,7 +41,7 @@ func runImmutableID(_ context.Context, e *env, args []string) error {
 	if *output == "json" {
 		return writeJSON(e.stdout, out)
 	}
-	rows := append([][2]string{{"input form", out.Form}}, out.AnchorForms.rows("")...)
+	rows := append([][2]string{{"input form", out.Form}}, out.rows("")...)
 	if out.Note != "" {
 		rows = append(rows, [2]string{"note", out.Note})
 	}

@@ -73,7 +73,7 @@ func FromGUID(s string) (Anchor, error) {
 	}
 	text, err := hex.DecodeString(t[0:8] + t[9:13] + t[14:18] + t[19:23] + t[24:36])
 	if err != nil || len(text) != Size {
-		return a, fmt.Errorf("%w: GUID %q: %v", ErrInvalid, s, err)
+		return a, fmt.Errorf("%w: GUID %q: %w", ErrInvalid, s, err)
 	}
 	for i, j := range guidFieldOrder {
 		a[j] = text[i]
@@ -94,7 +94,7 @@ func FromImmutableID(s string) (Anchor, error) {
 	}
 	b, err := enc.Strict().DecodeString(t)
 	if err != nil {
-		return a, fmt.Errorf("%w: immutableId %q is not standard Base64: %v", ErrInvalid, s, err)
+		return a, fmt.Errorf("%w: immutableId %q is not standard Base64: %w", ErrInvalid, s, err)
 	}
 	if len(b) != Size {
 		return a, fmt.Errorf("%w: immutableId %q decodes to %d bytes, a GUID anchor has %d", ErrInvalid, s, len(b), Size)
@@ -114,7 +114,7 @@ func FromHex(s string) (Anchor, error) {
 		return a, fmt.Errorf("%w: %q is not 16 bytes of hex (GUID text is read by FromGUID)", ErrInvalid, s)
 	}
 	if _, err := hex.Decode(a[:], []byte(t)); err != nil {
-		return Anchor{}, fmt.Errorf("%w: hex %q: %v", ErrInvalid, s, err)
+		return Anchor{}, fmt.Errorf("%w: hex %q: %w", ErrInvalid, s, err)
 	}
 	return a, nil
 }
@@ -162,7 +162,7 @@ func FromConnectorDN(s string) (Anchor, error) {
 	}
 	ascii, err := hex.DecodeString(t[4 : len(t)-1])
 	if err != nil {
-		return Anchor{}, fmt.Errorf("%w: connector DN %q: %v", ErrInvalid, s, err)
+		return Anchor{}, fmt.Errorf("%w: connector DN %q: %w", ErrInvalid, s, err)
 	}
 	return FromImmutableID(string(ascii))
 }
@@ -180,7 +180,7 @@ func FromLDAPFilterValue(s string) (Anchor, error) {
 			return Anchor{}, fmt.Errorf("%w: escaped value %q: byte %d does not start with a backslash", ErrInvalid, s, i)
 		}
 		if _, err := hex.Decode(a[i:i+1], []byte(chunk[1:])); err != nil {
-			return Anchor{}, fmt.Errorf("%w: escaped value %q: %v", ErrInvalid, s, err)
+			return Anchor{}, fmt.Errorf("%w: escaped value %q: %w", ErrInvalid, s, err)
 		}
 	}
 	return a, nil

@@ -172,7 +172,7 @@ func (c *Client) do(ctx context.Context, op string, fn func(*ldap.Conn) error) e
 		}
 		if ctx.Err() != nil {
 			c.dropLocked()
-			return &Error{Op: op + " on " + c.serverOr(), Class: ErrUnreachable, Err: fmt.Errorf("%w (last error: %v)", ctx.Err(), err)}
+			return &Error{Op: op + " on " + c.serverOr(), Class: ErrUnreachable, Err: fmt.Errorf("%w (last error: %w)", ctx.Err(), err)}
 		}
 		if attempt == 0 && isConnectionError(err) {
 			c.dropLocked()

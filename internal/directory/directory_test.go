@@ -315,7 +315,7 @@ func TestClassify(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := classify("op", tc.err, tc.tlsErr)
 			for _, class := range classes {
-				if got, want := errors.Is(err, class), class == tc.want; got != want {
+				if got, want := errors.Is(err, class), tc.want != nil && errors.Is(tc.want, class); got != want {
 					t.Errorf("errors.Is(%v, %v) = %v, want %v", err, class, got, want)
 				}
 			}

@@ -6,16 +6,25 @@ import (
 	"strings"
 )
 
-// adminHandler serves /_emulator/: the built-in state endpoint and any
-// handlers mounted through Config.AdminHandlers. Only loopback callers are
+// adminHandler serves /_emulator/: the built-in state, sync and faults
+// endpoints and any handlers mounted through Config.AdminHandlers. Only loopback callers are
 // served: the admin API replaces the whole tenant without authentication.
 func (s *Server) adminHandler(extra map[string]http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/_emulator/state", s.serveState)
+	handlers := map[string]http.Handler{
+		"state":  http.HandlerFunc(s.serveState),
+		"sync":   http.HandlerFunc(s.serveSync),
+		"faults": s.faults.Handler(),
+	}
+	// A configured handler may replace a built-in one of the same name.
 	for name, h := range extra {
-		name = strings.Trim(name, "/")
+		handlers[strings.Trim(name, "/")] = h
+	}
+	mux := http.NewServeMux()
+	for name, h := range handlers {
 		mux.Handle("/_emulator/"+name, h)
-		mux.Handle("/_emulator/"+name+"/", h)
+		if name != "state" && name != "sync" && name != "faults" {
+			mux.Handle("/_emulator/"+name+"/", h)
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isLoopback(r.RemoteAddr) {

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/batch"
+	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
 // maxBodyBytes is Graph's request size limit (4 MB).
@@ -27,24 +30,40 @@ func chain(h http.Handler, mws []func(http.Handler) http.Handler) http.Handler {
 	return h
 }
 
-// buildHandler assembles the pipeline: request ids and panic recovery
-// around everything; then identity endpoints, authenticated Graph routes
-// (with the configured middlewares between authentication and routing),
-// or the loopback-only admin API.
+// buildHandler assembles the pipeline. Around everything: request ids,
+// the emulator clock for error dates, and panic recovery. Then, by path:
+//
+//   - /v1.0/...: fault rules, authentication, throttling, the configured
+//     Graph middlewares, routing. POST /v1.0/$batch is authenticated as a
+//     whole and each item is replayed through that same chain, so items
+//     meet faults, authentication and throttling one by one, as on Graph.
+//   - /_emulator/...: the loopback-only admin API (never faulted).
+//   - anything else with three or more segments: fault rules, then the
+//     identity platform endpoints.
 func (s *Server) buildHandler(cfg Config) http.Handler {
-	graph := chain(http.HandlerFunc(s.routeGraph), cfg.GraphMiddleware)
-	graphAuthed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mws := append([]func(http.Handler) http.Handler{s.throttleMiddleware}, cfg.GraphMiddleware...)
+	routes := chain(http.HandlerFunc(s.routeGraph), mws)
+	authed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, gerr := s.authenticate(r)
 		if gerr != nil {
 			WriteGraphError(w, r, gerr)
 			return
 		}
-		graph.ServeHTTP(w, r.WithContext(contextWithCaller(r, caller)))
+		routes.ServeHTTP(w, r.WithContext(contextWithCaller(r, caller)))
 	})
-	identity := chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	graphItem := s.faults.Middleware(authed)
+	batches := batch.Handler(graphItem, "/v1.0")
+	envelope := s.faults.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, gerr := s.authenticate(r); gerr != nil {
+			WriteGraphError(w, r, gerr)
+			return
+		}
+		batches.ServeHTTP(w, r)
+	}))
+	identity := s.faults.Middleware(chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		segs, _ := splitPath(r.URL.EscapedPath())
 		s.serveIdentity(w, r, segs)
-	}), cfg.IdentityMiddleware)
+	}), cfg.IdentityMiddleware))
 	admin := s.adminHandler(cfg.AdminHandlers)
 
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -54,8 +73,10 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 			return
 		}
 		switch {
+		case strings.EqualFold(segs[0], "v1.0") && r.URL.Path == batchPath:
+			envelope.ServeHTTP(w, r)
 		case strings.EqualFold(segs[0], "v1.0"):
-			graphAuthed.ServeHTTP(w, r)
+			graphItem.ServeHTTP(w, r)
 		case segs[0] == "_emulator":
 			admin.ServeHTTP(w, r)
 		case len(segs) >= 3:
@@ -66,6 +87,9 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 	})
 	return s.outer(root)
 }
+
+// batchPath is where Graph serves JSON batching.
+const batchPath = "/v1.0/$batch"
 
 func contextWithCaller(r *http.Request, c Caller) context.Context {
 	return context.WithValue(r.Context(), callerKey{}, c)
@@ -85,8 +109,14 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		w.Header().Set("request-id", reqID)
 		w.Header().Set("client-request-id", clientReqID)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		r = r.WithContext(odataerr.WithClock(r.Context(), s.clock))
 		defer func() {
 			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					// A deliberate abort (a fault rule dropping the connection
+					// where it cannot be hijacked): let net/http reset it.
+					panic(p)
+				}
 				s.log.Error("Request panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
 				if !rec.wrote {
 					WriteGraphError(rec, r, errors.New("panic"))

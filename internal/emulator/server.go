@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
 )
 
 // Config describes the tenant the emulator plays.
@@ -52,8 +54,45 @@ type Config struct {
 	// element outermost.
 	IdentityMiddleware []func(http.Handler) http.Handler
 	// AdminHandlers are mounted under /_emulator/{name}/ next to the
-	// built-in /_emulator/state, loopback callers only.
+	// built-in state, faults and sync endpoints, loopback callers only.
 	AdminHandlers map[string]http.Handler
+
+	// Throttle selects Graph throttling (identity and access limits):
+	// "" or ThrottleOff lets everything through (the library default),
+	// ThrottleSmall/Medium/Large fix the tenant size class, ThrottleAuto
+	// follows the current number of users.
+	Throttle ThrottleProfile
+	// TimeScale plays throttling N times faster in miniature: every window
+	// and quota is divided by N, so a test reaches a limit after 1/N of the
+	// documented burst and leaves it N times sooner. 0 means 1.
+	TimeScale float64
+	// Sync tunes the emulated sync service where Microsoft's pages leave a
+	// choice; the zero value is the least forgiving reading.
+	Sync SyncOptions
+}
+
+// ThrottleProfile names a throttling size class for Config.Throttle.
+type ThrottleProfile string
+
+// Throttling profiles. Sizes follow Microsoft's classes: small under 50
+// users, medium 50 to 500, large above 500.
+const (
+	ThrottleOff    ThrottleProfile = "off"
+	ThrottleAuto   ThrottleProfile = "auto"
+	ThrottleSmall  ThrottleProfile = "small"
+	ThrottleMedium ThrottleProfile = "medium"
+	ThrottleLarge  ThrottleProfile = "large"
+)
+
+// ParseThrottleProfile reads a profile name (case-insensitive).
+func ParseThrottleProfile(v string) (ThrottleProfile, error) {
+	switch p := ThrottleProfile(strings.ToLower(v)); p {
+	case "", ThrottleOff:
+		return ThrottleOff, nil
+	case ThrottleAuto, ThrottleSmall, ThrottleMedium, ThrottleLarge:
+		return p, nil
+	}
+	return "", fmt.Errorf("unknown throttle profile %q (want off, auto, small, medium or large)", v)
 }
 
 // App is an app registration with its application permissions.
@@ -91,6 +130,9 @@ type Server struct {
 	signer        *signingKey
 	store         store
 	handler       http.Handler
+	faults        *faults.Injector
+	throttle      *throttling
+	syncOpts      SyncOptions
 
 	mu       sync.Mutex
 	tls      *tlsMaterial
@@ -117,6 +159,8 @@ func New(cfg Config) (*Server, error) {
 		log:           cfg.Logger,
 		appOnlySync:   cfg.AppOnlySyncFeatures,
 		apps:          map[string]*appReg{},
+		faults:        faults.New(),
+		syncOpts:      cfg.Sync,
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -149,6 +193,9 @@ func New(cfg Config) (*Server, error) {
 	s.store.st = st
 	s.signer, err = newSigningKey(s.clock())
 	if err != nil {
+		return nil, err
+	}
+	if s.throttle, err = newThrottling(cfg.Throttle, cfg.TimeScale, s.clock); err != nil {
 		return nil, err
 	}
 	s.handler = s.buildHandler(cfg)
@@ -279,6 +326,10 @@ func (s *Server) Close() error {
 	}
 	return <-done
 }
+
+// Faults returns the fault injector behind /_emulator/faults, for
+// in-process tests that script failures without HTTP.
+func (s *Server) Faults() *faults.Injector { return s.faults }
 
 // TenantID returns the tenant id (lower case).
 func (s *Server) TenantID() string { return s.tenantID }

@@ -91,18 +91,22 @@ type User struct {
 
 // Group is a Graph group; only what matching needs is modelled.
 type Group struct {
-	ID                           string              `json:"id"`
-	DisplayName                  string              `json:"displayName,omitempty"`
-	Mail                         *string             `json:"mail,omitempty"`
-	MailEnabled                  bool                `json:"mailEnabled"`
-	MailNickname                 string              `json:"mailNickname,omitempty"`
-	SecurityEnabled              bool                `json:"securityEnabled"`
-	GroupTypes                   []string            `json:"groupTypes,omitempty"`
-	ProxyAddresses               []string            `json:"proxyAddresses,omitempty"`
-	CreatedDateTime              *time.Time          `json:"createdDateTime,omitempty"`
-	DeletedDateTime              *time.Time          `json:"deletedDateTime,omitempty"`
+	ID              string     `json:"id"`
+	DisplayName     string     `json:"displayName,omitempty"`
+	Mail            *string    `json:"mail,omitempty"`
+	MailEnabled     bool       `json:"mailEnabled"`
+	MailNickname    string     `json:"mailNickname,omitempty"`
+	SecurityEnabled bool       `json:"securityEnabled"`
+	GroupTypes      []string   `json:"groupTypes,omitempty"`
+	ProxyAddresses  []string   `json:"proxyAddresses,omitempty"`
+	CreatedDateTime *time.Time `json:"createdDateTime,omitempty"`
+	DeletedDateTime *time.Time `json:"deletedDateTime,omitempty"`
+	// OnPremisesImmutableID is the source anchor of a synced group. Graph
+	// does not expose it on groups; the emulator keeps it for matching.
+	OnPremisesImmutableID        *string             `json:"onPremisesImmutableId,omitempty"`
 	OnPremisesSyncEnabled        *bool               `json:"onPremisesSyncEnabled,omitempty"`
 	OnPremisesLastSyncDateTime   *time.Time          `json:"onPremisesLastSyncDateTime,omitempty"`
+	OnPremisesDomainName         *string             `json:"onPremisesDomainName,omitempty"`
 	OnPremisesSamAccountName     *string             `json:"onPremisesSamAccountName,omitempty"`
 	OnPremisesSecurityIdentifier *string             `json:"onPremisesSecurityIdentifier,omitempty"`
 	OnPremisesProvisioningErrors []ProvisioningError `json:"onPremisesProvisioningErrors,omitempty"`
@@ -110,14 +114,17 @@ type Group struct {
 
 // Contact is a Graph orgContact; only what matching needs is modelled.
 type Contact struct {
-	ID                           string              `json:"id"`
-	DisplayName                  string              `json:"displayName,omitempty"`
-	GivenName                    *string             `json:"givenName,omitempty"`
-	Surname                      *string             `json:"surname,omitempty"`
-	Mail                         *string             `json:"mail,omitempty"`
-	MailNickname                 string              `json:"mailNickname,omitempty"`
-	ProxyAddresses               []string            `json:"proxyAddresses,omitempty"`
-	DeletedDateTime              *time.Time          `json:"deletedDateTime,omitempty"`
+	ID              string     `json:"id"`
+	DisplayName     string     `json:"displayName,omitempty"`
+	GivenName       *string    `json:"givenName,omitempty"`
+	Surname         *string    `json:"surname,omitempty"`
+	Mail            *string    `json:"mail,omitempty"`
+	MailNickname    string     `json:"mailNickname,omitempty"`
+	ProxyAddresses  []string   `json:"proxyAddresses,omitempty"`
+	DeletedDateTime *time.Time `json:"deletedDateTime,omitempty"`
+	// OnPremisesImmutableID is the source anchor of a synced contact,
+	// kept for matching like a group's.
+	OnPremisesImmutableID        *string             `json:"onPremisesImmutableId,omitempty"`
 	OnPremisesSyncEnabled        *bool               `json:"onPremisesSyncEnabled,omitempty"`
 	OnPremisesLastSyncDateTime   *time.Time          `json:"onPremisesLastSyncDateTime,omitempty"`
 	OnPremisesProvisioningErrors []ProvisioningError `json:"onPremisesProvisioningErrors,omitempty"`

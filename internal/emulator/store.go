@@ -36,9 +36,14 @@ type state struct {
 	// upn indexes active users by lower-case userPrincipalName.
 	upn map[string]string
 	// immutable indexes onPremisesImmutableId (case-sensitive, as source
-	// anchors are) of active and soft-deleted users: a soft-deleted object
-	// still holds its anchor until it is permanently deleted.
+	// anchors are) of active and soft-deleted objects: a soft-deleted object
+	// still holds its anchor until it is permanently deleted. Synced groups
+	// and contacts carry anchors too; source anchors are unique tenant-wide.
 	immutable map[string]string
+	// mail indexes the lower-cased mail of active users, groups and
+	// contacts. Mail is not unique; the sync service's soft match reads it
+	// when an object has no primary SMTP proxy address.
+	mail map[string][]string
 	// proxy indexes lower-cased proxy addresses of active users, groups and
 	// contacts; they are unique across object types.
 	proxy map[string]string
@@ -72,6 +77,7 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 		deletedContacts: map[string]*Contact{},
 		upn:             map[string]string{},
 		immutable:       map[string]string{},
+		mail:            map[string][]string{},
 		proxy:           map[string]string{},
 	}
 	if err := st.loadDomains(s.Domains, initialDomain); err != nil {
@@ -116,11 +122,8 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 		if err := claim(u.ID, "deleted user"); err != nil {
 			return nil, err
 		}
-		if u.OnPremisesImmutableID != nil {
-			if other, ok := st.immutable[*u.OnPremisesImmutableID]; ok {
-				return nil, fmt.Errorf("deleted user %s: onPremisesImmutableId already used by %s", u.ID, other)
-			}
-			st.immutable[*u.OnPremisesImmutableID] = u.ID
+		if err := st.claimAnchor(u.OnPremisesImmutableID, u.ID); err != nil {
+			return nil, fmt.Errorf("deleted user %s: %w", u.ID, err)
 		}
 		st.deletedUsers[key(u.ID)] = &u
 	}
@@ -133,13 +136,20 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 		if err := st.checkProxies(g.ProxyAddresses, g.ID); err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.ID, err)
 		}
+		if err := st.claimAnchor(g.OnPremisesImmutableID, g.ID); err != nil {
+			return nil, fmt.Errorf("group %s: %w", g.ID, err)
+		}
 		st.indexProxies(g.ProxyAddresses, g.ID)
+		st.indexMail(g.Mail, g.ID)
 		st.groups[key(g.ID)] = &g
 	}
 	for i := range s.DeletedItems.Groups {
 		g := s.DeletedItems.Groups[i]
 		if err := claim(g.ID, "deleted group"); err != nil {
 			return nil, err
+		}
+		if err := st.claimAnchor(g.OnPremisesImmutableID, g.ID); err != nil {
+			return nil, fmt.Errorf("deleted group %s: %w", g.ID, err)
 		}
 		st.deletedGroups[key(g.ID)] = &g
 	}
@@ -152,13 +162,20 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 		if err := st.checkProxies(c.ProxyAddresses, c.ID); err != nil {
 			return nil, fmt.Errorf("contact %s: %w", c.ID, err)
 		}
+		if err := st.claimAnchor(c.OnPremisesImmutableID, c.ID); err != nil {
+			return nil, fmt.Errorf("contact %s: %w", c.ID, err)
+		}
 		st.indexProxies(c.ProxyAddresses, c.ID)
+		st.indexMail(c.Mail, c.ID)
 		st.contacts[key(c.ID)] = &c
 	}
 	for i := range s.DeletedItems.Contacts {
 		c := s.DeletedItems.Contacts[i]
 		if err := claim(c.ID, "deleted contact"); err != nil {
 			return nil, err
+		}
+		if err := st.claimAnchor(c.OnPremisesImmutableID, c.ID); err != nil {
+			return nil, fmt.Errorf("deleted contact %s: %w", c.ID, err)
 		}
 		st.deletedContacts[key(c.ID)] = &c
 	}
@@ -287,7 +304,7 @@ func (st *state) checkUser(u *User, selfID string) error {
 			return err
 		}
 		if other, ok := st.immutable[*u.OnPremisesImmutableID]; ok && !strings.EqualFold(other, selfID) {
-			return errConflict("onPremisesImmutableId", other, "User")
+			return errConflict("onPremisesImmutableId", other, st.kindOf(other))
 		}
 	}
 	return st.checkProxies(u.ProxyAddresses, selfID)
@@ -316,8 +333,61 @@ func (st *state) kindOf(id string) string {
 		return "Group"
 	case st.contacts[key(id)] != nil:
 		return "Contact"
+	case st.deletedUsers[key(id)] != nil:
+		return "User"
+	case st.deletedGroups[key(id)] != nil:
+		return "Group"
+	case st.deletedContacts[key(id)] != nil:
+		return "Contact"
 	}
 	return "DirectoryObject"
+}
+
+// claimAnchor indexes an object's source anchor at load time, refusing
+// one that another object already holds.
+func (st *state) claimAnchor(anchor *string, id string) error {
+	if anchor == nil {
+		return nil
+	}
+	if err := validImmutableID(*anchor); err != nil {
+		return fmt.Errorf("onPremisesImmutableId: %w", err)
+	}
+	if other, ok := st.immutable[*anchor]; ok && !strings.EqualFold(other, id) {
+		return fmt.Errorf("onPremisesImmutableId already used by %s", other)
+	}
+	st.immutable[*anchor] = id
+	return nil
+}
+
+func (st *state) indexMail(mail *string, id string) {
+	if mail == nil || *mail == "" {
+		return
+	}
+	k := key(*mail)
+	for _, other := range st.mail[k] {
+		if strings.EqualFold(other, id) {
+			return
+		}
+	}
+	st.mail[k] = append(st.mail[k], id)
+}
+
+func (st *state) unindexMail(mail *string, id string) {
+	if mail == nil || *mail == "" {
+		return
+	}
+	k := key(*mail)
+	ids := st.mail[k][:0]
+	for _, other := range st.mail[k] {
+		if !strings.EqualFold(other, id) {
+			ids = append(ids, other)
+		}
+	}
+	if len(ids) == 0 {
+		delete(st.mail, k)
+		return
+	}
+	st.mail[k] = ids
 }
 
 func (st *state) indexUser(u *User) {
@@ -326,6 +396,7 @@ func (st *state) indexUser(u *User) {
 		st.immutable[*u.OnPremisesImmutableID] = u.ID
 	}
 	st.indexProxies(u.ProxyAddresses, u.ID)
+	st.indexMail(u.Mail, u.ID)
 }
 
 func (st *state) unindexUser(u *User, keepAnchor bool) {
@@ -336,6 +407,7 @@ func (st *state) unindexUser(u *User, keepAnchor bool) {
 		delete(st.immutable, *u.OnPremisesImmutableID)
 	}
 	st.unindexProxies(u.ProxyAddresses, u.ID)
+	st.unindexMail(u.Mail, u.ID)
 }
 
 func (st *state) indexProxies(addrs []string, id string) {

@@ -381,7 +381,7 @@ func (s *store) allocSID(rid uint32) []byte {
 
 func (s *store) guidInUse(g GUID) bool {
 	for _, e := range s.entries {
-		if string(e.first("objectGUID")) == string(g[:]) {
+		if e.first("objectGUID") == string(g[:]) {
 			return true
 		}
 	}

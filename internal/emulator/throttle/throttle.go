@@ -6,8 +6,12 @@
 // only above 0.8 of a limit, as documented. A throttled request gets 429 TooManyRequests with
 // Retry-After, x-ms-throttle-scope and x-ms-throttle-information, and consumes nothing.
 //
-// Time scaling: Config.TimeScale divides every window (100 turns 10 s into 100 ms) so tests
-// reach and leave limits fast. Retry-After is the real (scaled) wait rounded up to whole
+// Time scaling: Config.TimeScale N plays every bucket N times faster in miniature: each window
+// and each quota is divided by N (100 turns 3,500 RU per 10 s into 35 RU per 100 ms), so the
+// sustained rates stay as documented while a burst of 1/N of a quota already reaches the limit
+// and the wait to leave it is N times shorter. That is what lets a test see a 429 after a few
+// dozen requests instead of thousands. A scaled quota never drops below minScaledCapacity, so
+// every request stays affordable. Retry-After is the real (scaled) wait rounded up to whole
 // seconds, at least 1, because the header only carries whole seconds and a client that sleeps
 // that long must find the budget back; the exact wait is also sent, in milliseconds rounded up,
 // in x-emulator-retry-after-ms for clients that want to wait less.
@@ -82,7 +86,7 @@ const (
 // Config configures a Limiter.
 type Config struct {
 	Size Size
-	// TimeScale divides every window; 0 means 1 (real time).
+	// TimeScale divides every window and quota (see the package doc); 0 means 1 (real time).
 	TimeScale float64
 	// Clock defaults to time.Now.
 	Clock func() time.Time
@@ -104,10 +108,13 @@ type limit struct {
 	window   time.Duration
 }
 
+// minScaledCapacity bounds how far time scaling shrinks a quota: above the dearest single
+// request (5 RU plus 1 for $expand), so no request becomes impossible.
+const minScaledCapacity = 10
+
 // Limiter holds the buckets. It is safe for concurrent use.
 type Limiter struct {
 	limits []limit
-	scale  float64
 	clock  func() time.Time
 
 	mu      sync.Mutex
@@ -140,15 +147,20 @@ func New(cfg Config) (*Limiter, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	l := &Limiter{scale: scale, clock: clock, buckets: map[bucketKey]*bucket{}}
+	l := &Limiter{clock: clock, buckets: map[bucketKey]*bucket{}}
 	if cfg.Size != Off {
 		ru := map[Size]float64{Small: 3500, Medium: 5000, Large: 8000}[cfg.Size]
-		l.limits = []limit{
+		documented := []limit{
 			{scope: scopeTenantApp, capacity: ru, window: 10 * time.Second},
 			{scope: scopeTenantApp, write: true, capacity: 3000, window: 150 * time.Second},
 			{scope: scopeApp, capacity: 150000, window: 20 * time.Second},
 			{scope: scopeApp, write: true, capacity: 70000, window: 5 * time.Minute},
 			{scope: scopeTenant, write: true, capacity: 18000, window: 5 * time.Minute},
+		}
+		for _, lim := range documented {
+			lim.capacity = max(lim.capacity/scale, minScaledCapacity)
+			lim.window = time.Duration(float64(lim.window) / scale)
+			l.limits = append(l.limits, lim)
 		}
 	}
 	return l, nil
@@ -190,7 +202,7 @@ func (l *Limiter) Allow(app, tenant, method string, u *url.URL) (ok bool, retryA
 		b := l.bucket(i, lim, app, tenant, now)
 		charges = append(charges, charge{b, lim, cost})
 		if b.tokens < cost {
-			wait := time.Duration(math.Ceil((cost - b.tokens) / lim.capacity * float64(l.window(lim))))
+			wait := time.Duration(math.Ceil((cost - b.tokens) / lim.capacity * float64(lim.window)))
 			if wait > retryAfter {
 				retryAfter, worst = wait, &l.limits[i]
 			}
@@ -217,11 +229,6 @@ func (l *Limiter) Allow(app, tenant, method string, u *url.URL) (ok bool, retryA
 	return true, 0, h
 }
 
-// window is a limit's window after time scaling.
-func (l *Limiter) window(lim limit) time.Duration {
-	return time.Duration(float64(lim.window) / l.scale)
-}
-
 // bucket returns the refilled bucket of limit i for the caller; l.mu must be held.
 func (l *Limiter) bucket(i int, lim limit, app, tenant string, now time.Time) *bucket {
 	id := app + "/" + tenant
@@ -239,7 +246,7 @@ func (l *Limiter) bucket(i int, lim limit, app, tenant string, now time.Time) *b
 		return b
 	}
 	if elapsed := now.Sub(b.last); elapsed > 0 {
-		b.tokens = min(lim.capacity, b.tokens+lim.capacity*float64(elapsed)/float64(l.window(lim)))
+		b.tokens = min(lim.capacity, b.tokens+lim.capacity*float64(elapsed)/float64(lim.window))
 		b.last = now
 	}
 	return b

@@ -121,23 +121,23 @@ func TestRefusedRequestsConsumeNothingAndBudgetReturns(t *testing.T) {
 	}
 }
 
-func TestTimeScaleShrinksWindowsButRetryAfterStaysWholeSeconds(t *testing.T) {
-	// TimeScale 100: the 150 s write window becomes 1.5 s.
+func TestTimeScaleShrinksWindowsAndQuotasButRetryAfterStaysWholeSeconds(t *testing.T) {
+	// TimeScale 100: the write quota of 3,000 per 150 s becomes 30 per 1.5 s (same rate).
 	l, clk := newLimiter(t, Large, 100)
 	post := mustURL(t, "/v1.0/users")
-	drain(t, l, "a", "t", "POST", post, 3000)
+	drain(t, l, "a", "t", "POST", post, 30)
 	ok, ra, h := l.Allow("a", "t", "POST", post)
 	if ok {
-		t.Fatal("write 3001 allowed")
+		t.Fatal("write 31 allowed")
 	}
-	if want := 500 * time.Microsecond; ra != want { // 1 write / 3000 * 1.5 s
+	if want := 50 * time.Millisecond; ra != want { // 1 write / 30 * 1.5 s
 		t.Errorf("retryAfter = %v, want %v", ra, want)
 	}
-	if got := flat(h); got["Retry-After"] != "1" || got["X-Emulator-Retry-After-Ms"] != "1" ||
+	if got := flat(h); got["Retry-After"] != "1" || got["X-Emulator-Retry-After-Ms"] != "50" ||
 		got["X-Ms-Throttle-Scope"] != "Tenant_Application/Write/a/t" || got["X-Ms-Throttle-Information"] != "WriteLimitExceeded" {
 		t.Errorf("headers = %v", got)
 	}
-	// Reads still pass: the RU bucket (8000) is not exhausted by 3000 writes.
+	// Reads still pass: the RU bucket (8,000 / 100 = 80) is not exhausted by 30 writes.
 	if ok, _, _ := l.Allow("a", "t", "GET", mustURL(t, "/users/u")); !ok {
 		t.Error("read refused while only the write quota is exhausted")
 	}
@@ -145,6 +145,22 @@ func TestTimeScaleShrinksWindowsButRetryAfterStaysWholeSeconds(t *testing.T) {
 	if ok, _, _ := l.Allow("a", "t", "POST", post); !ok {
 		t.Error("write refused after the scaled wait")
 	}
+}
+
+func TestTimeScaleKeepsSustainedRateAndAFloor(t *testing.T) {
+	// Scale 10: 350 RU per second as documented (3,500 per 10 s), burst 350.
+	l, clk := newLimiter(t, Small, 10)
+	get := mustURL(t, "/users/u")
+	drain(t, l, "a", "t", "GET", get, 350)
+	if ok, _, _ := l.Allow("a", "t", "GET", get); ok {
+		t.Fatal("burst above the scaled quota allowed")
+	}
+	clk.Advance(time.Second)
+	drain(t, l, "a", "t", "GET", get, 350)
+
+	// An absurd scale leaves every quota at the floor, never below a request's cost.
+	huge, _ := newLimiter(t, Small, 1e6)
+	drain(t, huge, "a", "t", "GET", mustURL(t, "/users?$expand=manager"), minScaledCapacity/3)
 }
 
 func TestRetryAfterRoundsUpToWholeSeconds(t *testing.T) {

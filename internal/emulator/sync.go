@@ -1,0 +1,546 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
+)
+
+// The sync service plays an Entra Connect export run: each exported object
+// goes through syncrules.Decide against the live directory and the decision
+// is written at once, so later objects of the same run see earlier ones.
+// Rules and their sources are in package syncrules; the write side follows
+// https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-install-existing-tenant
+// (a matched object becomes on-premises mastered, its attributes overwritten)
+// and
+// https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-syncservice-duplicate-attribute-resiliency
+// (quarantined values recorded in onPremisesProvisioningErrors).
+
+// SyncOptions tunes the emulated sync service where Microsoft's pages
+// leave a choice. The zero value is the least forgiving reading.
+type SyncOptions struct {
+	// SoftMatchIgnoresEligibility lets a cloud user who is only eligible
+	// (PIM) for a privileged role be soft-matched. By default eligibility
+	// blocks soft match like an active assignment does ("Existing Admin Role
+	// Conflict"): the docs say only "has an admin role", so the emulator
+	// takes the stricter reading. Eligibility always blocks hard match.
+	SoftMatchIgnoresEligibility bool
+	// LegacyHardMatch plays the service before the 2026 hard match
+	// protections (privileged role, onPremisesObjectIdentifier).
+	LegacyHardMatch bool
+	// SoftMatchConflict says what a soft match onto an object that already
+	// carries another anchor gives; see syncrules.SoftMatchConflictMode.
+	SoftMatchConflict syncrules.SoftMatchConflictMode
+	// QuarantineSuffix returns the 4-digit number of a quarantined UPN;
+	// nil draws a random one.
+	QuarantineSuffix func() int
+}
+
+// SyncObject is one object of an export, as POST /_emulator/sync takes it.
+type SyncObject struct {
+	// Type is "user", "group" or "contact".
+	Type string `json:"type"`
+	// SourceAnchor is the Base64 immutableId (case-sensitive).
+	SourceAnchor                string   `json:"sourceAnchor"`
+	UserPrincipalName           string   `json:"userPrincipalName,omitempty"`
+	Mail                        string   `json:"mail,omitempty"`
+	MailNickname                string   `json:"mailNickname,omitempty"`
+	ProxyAddresses              []string `json:"proxyAddresses,omitempty"`
+	DisplayName                 string   `json:"displayName,omitempty"`
+	OnPremisesDistinguishedName string   `json:"onPremisesDistinguishedName,omitempty"`
+	OnPremisesSamAccountName    string   `json:"onPremisesSamAccountName,omitempty"`
+	// OnPremisesObjectIdentifier is what the sync stamps into the cloud
+	// object's onPremisesObjectIdentifier (the AD objectGUID).
+	OnPremisesObjectIdentifier string `json:"onPremisesObjectIdentifier,omitempty"`
+	// MailEnabled applies to groups; when absent a group with a mail or an
+	// SMTP proxy address counts as mail-enabled.
+	MailEnabled *bool `json:"mailEnabled,omitempty"`
+}
+
+// SyncRequest is the body of POST /_emulator/sync.
+type SyncRequest struct {
+	Objects []SyncObject `json:"objects"`
+	// FullSync soft-deletes previously synced objects that are absent from
+	// Objects, subject to accidental deletion prevention.
+	FullSync bool `json:"fullSync"`
+}
+
+// SyncOutcome is what happened to one object.
+type SyncOutcome string
+
+// Sync outcomes. The matching ones are syncrules' outcomes.
+const (
+	OutcomeHardMatch                 = SyncOutcome(syncrules.HardMatch)
+	OutcomeSoftMatchSMTP             = SyncOutcome(syncrules.SoftMatchSMTP)
+	OutcomeSoftMatchUPN              = SyncOutcome(syncrules.SoftMatchUPN)
+	OutcomeCreated                   = SyncOutcome(syncrules.Created)
+	OutcomeUpdated                   = SyncOutcome(syncrules.Updated)
+	OutcomeDeleted       SyncOutcome = "Deleted"
+	OutcomeError                     = SyncOutcome(syncrules.Error)
+)
+
+// CodeDeletionThresholdExceeded is reported for every deletion a full sync
+// holds back because it exceeds the accidental deletion threshold; Entra
+// Connect shows the run status "stopped-deletion-limit".
+const CodeDeletionThresholdExceeded = "stopped-deletion-limit"
+
+// SyncResult is the result for one object. Error is set for outcome Error
+// and for a Created object whose soft match was refused
+// (ExistingAdminRoleConflict). ObjectID is the object written, or for an
+// error the cloud object in conflict, if any.
+type SyncResult struct {
+	SourceAnchor string      `json:"sourceAnchor"`
+	Outcome      SyncOutcome `json:"outcome"`
+	ObjectID     string      `json:"objectId,omitempty"`
+	Error        *SyncError  `json:"error,omitempty"`
+}
+
+// SyncError is an export error, with the code Entra reports.
+type SyncError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// SyncResponse lists one result per exported object, in request order,
+// followed by the full sync's deletions.
+type SyncResponse struct {
+	Results []SyncResult `json:"results"`
+}
+
+// maxSyncBody bounds a sync request; an export of 100,000 objects fits.
+const maxSyncBody = 256 << 20
+
+// Sync plays one export run. The whole run holds the store's write lock,
+// so Graph sees it as one atomic change. The error is reserved for a
+// request that cannot be run at all; per-object failures are results.
+func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
+	now := s.clock().UTC().Truncate(time.Second)
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	st := s.store.st
+	cfg := syncrules.Config{
+		Features: syncrules.Features{
+			BlockSoftMatch:                                st.sync.Features.BlockSoftMatchEnabled,
+			BlockCloudObjectTakeoverThroughHardMatch:      st.sync.Features.BlockCloudObjectTakeoverThroughHardMatchEnabled,
+			SoftMatchOnUpn:                                st.sync.Features.SoftMatchOnUpnEnabled,
+			AllowOnPremUpdateOfOnPremisesObjectIdentifier: st.sync.Features.AllowOnPremUpdateOfOnPremisesObjectIdentifierEnabled,
+		},
+		LegacyHardMatch:         s.syncOpts.LegacyHardMatch,
+		EligibleBlocksSoftMatch: !s.syncOpts.SoftMatchIgnoresEligibility,
+		SoftMatchConflict:       s.syncOpts.SoftMatchConflict,
+		QuarantineSuffix:        s.syncOpts.QuarantineSuffix,
+	}
+	dir := storeDirectory{st: st, now: now}
+	resp := SyncResponse{Results: make([]SyncResult, 0, len(req.Objects))}
+	exports := make([]syncrules.Export, 0, len(req.Objects))
+	for _, obj := range req.Objects {
+		e := obj.export()
+		exports = append(exports, e)
+		d := syncrules.Decide(e, cfg, dir)
+		resp.Results = append(resp.Results, st.applySync(obj, e, d, now))
+	}
+	if req.FullSync {
+		deleted, err := st.syncDeletions(exports, now)
+		if err != nil {
+			return SyncResponse{}, err
+		}
+		resp.Results = append(resp.Results, deleted...)
+	}
+	t := true
+	st.org.OnPremisesSyncEnabled = &t
+	st.org.OnPremisesLastSyncDateTime = &now
+	return resp, nil
+}
+
+func (o SyncObject) export() syncrules.Export {
+	e := syncrules.Export{
+		Type:              syncrules.ObjectType(o.Type),
+		SourceAnchor:      o.SourceAnchor,
+		UserPrincipalName: o.UserPrincipalName,
+		MailNickname:      o.MailNickname,
+		Mail:              o.Mail,
+		ProxyAddresses:    o.ProxyAddresses,
+		ObjectIdentifier:  o.OnPremisesObjectIdentifier,
+	}
+	switch {
+	case o.MailEnabled != nil:
+		e.MailEnabled = *o.MailEnabled
+	default:
+		e.MailEnabled = o.Mail != "" || hasSMTP(o.ProxyAddresses)
+	}
+	return e
+}
+
+func hasSMTP(addrs []string) bool {
+	for _, p := range addrs {
+		if len(p) > 5 && strings.EqualFold(p[:5], "smtp:") {
+			return true
+		}
+	}
+	return false
+}
+
+// applySync writes one decision. A write that the store refuses (a value
+// the rules could not see as taken) fails the object, never the run.
+func (st *state) applySync(obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) SyncResult {
+	res := SyncResult{SourceAnchor: obj.SourceAnchor, Outcome: SyncOutcome(d.Outcome), ObjectID: d.TargetID}
+	if d.Outcome == syncrules.Error {
+		res.Error = &SyncError{Code: d.Code, Message: d.Message}
+		return res
+	}
+	var id string
+	var err error
+	switch e.Type {
+	case syncrules.User:
+		id, err = st.syncUser(obj, d, now)
+	case syncrules.Group:
+		id, err = st.syncGroup(obj, e, d, now)
+	case syncrules.Contact:
+		id, err = st.syncContact(obj, d, now)
+	default:
+		err = fmt.Errorf("unknown object type %q", obj.Type)
+	}
+	if err != nil {
+		return SyncResult{SourceAnchor: obj.SourceAnchor, Outcome: OutcomeError, ObjectID: d.TargetID,
+			Error: &SyncError{Code: syncrules.CodeAttributeValueMustBeUnique, Message: syncErrorMessage(err)}}
+	}
+	res.ObjectID = id
+	if d.Code != "" {
+		res.Error = &SyncError{Code: d.Code, Message: d.Message}
+	}
+	return res
+}
+
+func syncErrorMessage(err error) string {
+	var ge *GraphError
+	if errors.As(err, &ge) {
+		return ge.Message
+	}
+	return err.Error()
+}
+
+func optString(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// domainFromDN is the DNS name of the AD domain holding dn, which Entra
+// reports as onPremisesDomainName: its DC= components joined by dots.
+func domainFromDN(dn string) *string {
+	var parts []string
+	for _, rdn := range strings.Split(dn, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(rdn), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "DC") && v != "" {
+			parts = append(parts, strings.TrimSpace(v))
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return optString(strings.Join(parts, "."))
+}
+
+func provisioningErrors(pe []syncrules.ProvisioningError, now time.Time) []ProvisioningError {
+	if len(pe) == 0 {
+		return nil
+	}
+	out := make([]ProvisioningError, 0, len(pe))
+	for _, p := range pe {
+		at := now
+		out = append(out, ProvisioningError{Category: p.Category, OccurredDateTime: &at,
+			PropertyCausingError: p.PropertyCausingError, Value: p.Value})
+	}
+	return out
+}
+
+// primaryOf returns the address of the "SMTP:" proxy address.
+func primaryOf(addrs []string) string {
+	for _, p := range addrs {
+		if strings.HasPrefix(p, "SMTP:") {
+			return p[len("SMTP:"):]
+		}
+	}
+	return ""
+}
+
+// syncMail is the mail a synced object gets: the exported mail, or the
+// primary SMTP address that survived quarantine.
+func syncMail(obj SyncObject, proxies []string) *string {
+	if obj.Mail != "" {
+		return optString(obj.Mail)
+	}
+	return optString(primaryOf(proxies))
+}
+
+func (st *state) syncUser(obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
+	var old *User
+	u := User{ID: uuid.NewString(), UserType: "Member", CreatedDateTime: &now, AccountEnabled: ptrTo(true)}
+	if d.TargetID != "" {
+		if d.Restore {
+			old = st.deletedUsers[key(d.TargetID)]
+		} else {
+			old = st.users[key(d.TargetID)]
+		}
+		if old == nil {
+			return "", fmt.Errorf("target user %s vanished", d.TargetID)
+		}
+		u = *old
+	}
+	u.UserPrincipalName = d.UserPrincipalName
+	u.MailNickname = d.MailNickname
+	if obj.DisplayName != "" {
+		u.DisplayName = obj.DisplayName
+	} else if u.DisplayName == "" {
+		u.DisplayName = d.MailNickname
+	}
+	u.ProxyAddresses = append([]string(nil), d.ProxyAddresses...)
+	u.Mail = syncMail(obj, u.ProxyAddresses)
+	anchor := obj.SourceAnchor
+	u.OnPremisesImmutableID = &anchor
+	u.OnPremisesSyncEnabled = ptrTo(true)
+	u.OnPremisesLastSyncDateTime = &now
+	u.OnPremisesDistinguishedName = optString(obj.OnPremisesDistinguishedName)
+	u.OnPremisesSamAccountName = optString(obj.OnPremisesSamAccountName)
+	u.OnPremisesUserPrincipalName = optString(obj.UserPrincipalName)
+	u.OnPremisesDomainName = domainFromDN(obj.OnPremisesDistinguishedName)
+	if obj.OnPremisesObjectIdentifier != "" {
+		u.OnPremisesObjectIdentifier = optString(obj.OnPremisesObjectIdentifier)
+	}
+	u.OnPremisesProvisioningErrors = provisioningErrors(d.ProvisioningErrors, now)
+	u.DeletedDateTime = nil
+	if err := st.checkUser(&u, u.ID); err != nil {
+		return "", err
+	}
+	if d.Restore {
+		delete(st.deletedUsers, key(u.ID))
+		old = nil
+	}
+	st.putUser(old, &u)
+	return u.ID, nil
+}
+
+func (st *state) syncGroup(obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) (string, error) {
+	var old *Group
+	g := Group{ID: uuid.NewString(), CreatedDateTime: &now}
+	if d.TargetID != "" {
+		if d.Restore {
+			old = st.deletedGroups[key(d.TargetID)]
+		} else {
+			old = st.groups[key(d.TargetID)]
+		}
+		if old == nil {
+			return "", fmt.Errorf("target group %s vanished", d.TargetID)
+		}
+		g = *old
+	}
+	if obj.DisplayName != "" || g.DisplayName == "" {
+		g.DisplayName = obj.DisplayName
+	}
+	g.MailEnabled = e.MailEnabled
+	// AD groups are security groups unless they are distribution lists
+	// (mail-enabled); the export does not say which, so mail decides.
+	g.SecurityEnabled = !e.MailEnabled
+	g.MailNickname = obj.MailNickname
+	g.ProxyAddresses = append([]string(nil), d.ProxyAddresses...)
+	g.Mail = syncMail(obj, g.ProxyAddresses)
+	anchor := obj.SourceAnchor
+	g.OnPremisesImmutableID = &anchor
+	g.OnPremisesSyncEnabled = ptrTo(true)
+	g.OnPremisesLastSyncDateTime = &now
+	g.OnPremisesSamAccountName = optString(obj.OnPremisesSamAccountName)
+	g.OnPremisesDomainName = domainFromDN(obj.OnPremisesDistinguishedName)
+	g.OnPremisesProvisioningErrors = provisioningErrors(d.ProvisioningErrors, now)
+	g.DeletedDateTime = nil
+	if err := st.checkSyncedObject(g.ID, g.ProxyAddresses, anchor); err != nil {
+		return "", err
+	}
+	if d.Restore {
+		delete(st.deletedGroups, key(g.ID))
+		old = nil
+	}
+	if old != nil {
+		st.unindexObject(old.ProxyAddresses, old.Mail, old.OnPremisesImmutableID, old.ID)
+	}
+	st.indexObject(g.ProxyAddresses, g.Mail, g.OnPremisesImmutableID, g.ID)
+	st.groups[key(g.ID)] = &g
+	return g.ID, nil
+}
+
+func (st *state) syncContact(obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
+	var old *Contact
+	c := Contact{ID: uuid.NewString()}
+	if d.TargetID != "" {
+		if d.Restore {
+			old = st.deletedContacts[key(d.TargetID)]
+		} else {
+			old = st.contacts[key(d.TargetID)]
+		}
+		if old == nil {
+			return "", fmt.Errorf("target contact %s vanished", d.TargetID)
+		}
+		c = *old
+	}
+	if obj.DisplayName != "" || c.DisplayName == "" {
+		c.DisplayName = obj.DisplayName
+	}
+	c.MailNickname = obj.MailNickname
+	c.ProxyAddresses = append([]string(nil), d.ProxyAddresses...)
+	c.Mail = syncMail(obj, c.ProxyAddresses)
+	anchor := obj.SourceAnchor
+	c.OnPremisesImmutableID = &anchor
+	c.OnPremisesSyncEnabled = ptrTo(true)
+	c.OnPremisesLastSyncDateTime = &now
+	c.OnPremisesProvisioningErrors = provisioningErrors(d.ProvisioningErrors, now)
+	c.DeletedDateTime = nil
+	if err := st.checkSyncedObject(c.ID, c.ProxyAddresses, anchor); err != nil {
+		return "", err
+	}
+	if d.Restore {
+		delete(st.deletedContacts, key(c.ID))
+		old = nil
+	}
+	if old != nil {
+		st.unindexObject(old.ProxyAddresses, old.Mail, old.OnPremisesImmutableID, old.ID)
+	}
+	st.indexObject(c.ProxyAddresses, c.Mail, c.OnPremisesImmutableID, c.ID)
+	st.contacts[key(c.ID)] = &c
+	return c.ID, nil
+}
+
+// checkSyncedObject applies the directory's uniqueness rules to a group or
+// contact about to be written.
+func (st *state) checkSyncedObject(id string, proxies []string, anchor string) error {
+	if err := validImmutableID(anchor); err != nil {
+		return err
+	}
+	if other, ok := st.immutable[anchor]; ok && !strings.EqualFold(other, id) {
+		return errConflict("onPremisesImmutableId", other, st.kindOf(other))
+	}
+	return st.checkProxies(proxies, id)
+}
+
+func (st *state) indexObject(proxies []string, mail, anchor *string, id string) {
+	st.indexProxies(proxies, id)
+	st.indexMail(mail, id)
+	if anchor != nil {
+		st.immutable[*anchor] = id
+	}
+}
+
+func (st *state) unindexObject(proxies []string, mail, anchor *string, id string) {
+	st.unindexProxies(proxies, id)
+	st.unindexMail(mail, id)
+	if anchor != nil && strings.EqualFold(st.immutable[*anchor], id) {
+		delete(st.immutable, *anchor)
+	}
+}
+
+// syncDeletions soft-deletes the synced objects a full sync no longer
+// exports, unless accidental deletion prevention holds them all back
+// (https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-sync-feature-prevent-accidental-deletes).
+// A deleted object keeps its anchor, so exporting it again hard-matches
+// and restores it; onPremisesSyncEnabled turns false as for an object
+// removed from sync scope.
+func (st *state) syncDeletions(exports []syncrules.Export, now time.Time) ([]SyncResult, error) {
+	var cloud []syncrules.CloudObject
+	anchors := map[string]string{}
+	collect := func(id string, anchor *string, synced *bool, typ syncrules.ObjectType) {
+		if anchor == nil {
+			return
+		}
+		anchors[key(id)] = *anchor
+		cloud = append(cloud, syncrules.CloudObject{ID: id, Type: typ, OnPremisesImmutableID: *anchor, OnPremisesSyncEnabled: synced})
+	}
+	for _, u := range st.users {
+		collect(u.ID, u.OnPremisesImmutableID, u.OnPremisesSyncEnabled, syncrules.User)
+	}
+	for _, g := range st.groups {
+		collect(g.ID, g.OnPremisesImmutableID, g.OnPremisesSyncEnabled, syncrules.Group)
+	}
+	for _, c := range st.contacts {
+		collect(c.ID, c.OnPremisesImmutableID, c.OnPremisesSyncEnabled, syncrules.Contact)
+	}
+	adp := st.sync.Configuration.AccidentalDeletionPrevention
+	plan, err := syncrules.PlanDeletions(cloud, exports, syncrules.DeletionPrevention{
+		Type: syncrules.PreventionType(adp.SynchronizationPreventionType), Threshold: float64(adp.AlertThreshold)})
+	if err != nil {
+		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
+	}
+	out := make([]SyncResult, 0, len(plan.Delete))
+	for _, id := range plan.Delete {
+		res := SyncResult{SourceAnchor: anchors[key(id)], ObjectID: id, Outcome: OutcomeDeleted}
+		if plan.Blocked {
+			res.Outcome = OutcomeError
+			res.Error = &SyncError{Code: CodeDeletionThresholdExceeded, Message: plan.Reason}
+		} else {
+			st.softDeleteSynced(id, now)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func (st *state) softDeleteSynced(id string, now time.Time) {
+	off := false
+	if u := st.users[key(id)]; u != nil {
+		st.unindexUser(u, true)
+		delete(st.users, key(id))
+		u.OnPremisesSyncEnabled, u.DeletedDateTime = &off, &now
+		st.deletedUsers[key(id)] = u
+		return
+	}
+	if g := st.groups[key(id)]; g != nil {
+		st.unindexProxies(g.ProxyAddresses, g.ID)
+		st.unindexMail(g.Mail, g.ID)
+		delete(st.groups, key(id))
+		g.OnPremisesSyncEnabled, g.DeletedDateTime = &off, &now
+		st.deletedGroups[key(id)] = g
+		return
+	}
+	if c := st.contacts[key(id)]; c != nil {
+		st.unindexProxies(c.ProxyAddresses, c.ID)
+		st.unindexMail(c.Mail, c.ID)
+		delete(st.contacts, key(id))
+		c.OnPremisesSyncEnabled, c.DeletedDateTime = &off, &now
+		st.deletedContacts[key(id)] = c
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// serveSync is POST /_emulator/sync.
+func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		odataerr.Write(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Use POST to run a sync.")
+		return
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSyncBody))
+	dec.DisallowUnknownFields()
+	var req SyncRequest
+	if err := dec.Decode(&req); err != nil {
+		odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "invalid sync request: "+err.Error())
+		return
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "invalid sync request: trailing data after the JSON object")
+		return
+	}
+	resp, err := s.Sync(req)
+	if err != nil {
+		WriteGraphError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

@@ -1,0 +1,176 @@
+package emulator
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
+)
+
+// storeDirectory is the sync rules' read-only view of the live state,
+// answered from the store's indexes. The caller holds the store lock.
+type storeDirectory struct {
+	st  *state
+	now time.Time
+}
+
+var _ syncrules.Directory = storeDirectory{}
+
+// ByImmutableID implements syncrules.Directory; soft-deleted objects keep
+// their anchor and are returned too.
+func (d storeDirectory) ByImmutableID(anchor string) []syncrules.CloudObject {
+	id, ok := d.st.immutable[anchor]
+	if !ok || anchor == "" {
+		return nil
+	}
+	return d.objects(id)
+}
+
+// ByPrimarySMTP implements syncrules.Directory.
+func (d storeDirectory) ByPrimarySMTP(addr string) []syncrules.CloudObject {
+	return d.byAddress(addr, func(o syncrules.CloudObject) bool {
+		return strings.EqualFold(cloudPrimarySMTP(o), addr)
+	})
+}
+
+// ByProxyAddress implements syncrules.Directory.
+func (d storeDirectory) ByProxyAddress(addr string) []syncrules.CloudObject {
+	return d.byAddress(addr, func(o syncrules.CloudObject) bool {
+		if strings.EqualFold(o.Mail, addr) {
+			return true
+		}
+		for _, p := range o.ProxyAddresses {
+			if len(p) > 5 && strings.EqualFold(p[:5], "smtp:") && strings.EqualFold(p[5:], addr) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// ByUPN implements syncrules.Directory.
+func (d storeDirectory) ByUPN(upn string) []syncrules.CloudObject {
+	id, ok := d.st.upn[key(upn)]
+	if !ok || upn == "" {
+		return nil
+	}
+	return d.objects(id)
+}
+
+// VerifiedDomain implements syncrules.Directory.
+func (d storeDirectory) VerifiedDomain(suffix string) bool {
+	dom, ok := d.st.domain(suffix)
+	return ok && (dom.IsVerified || dom.IsInitial)
+}
+
+// InitialDomain implements syncrules.Directory.
+func (d storeDirectory) InitialDomain() string { return d.st.initialDomain() }
+
+// byAddress gathers the active objects that hold addr as an SMTP proxy
+// address or as mail, and keeps those that pass keep.
+func (d storeDirectory) byAddress(addr string, keep func(syncrules.CloudObject) bool) []syncrules.CloudObject {
+	if addr == "" {
+		return nil
+	}
+	ids := map[string]bool{}
+	if id, ok := d.st.proxy["smtp:"+key(addr)]; ok {
+		ids[key(id)] = true
+	}
+	for _, id := range d.st.mail[key(addr)] {
+		ids[key(id)] = true
+	}
+	var out []syncrules.CloudObject
+	for _, id := range sortedKeys(ids) {
+		for _, o := range d.objects(id) {
+			if keep(o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// objects returns the object with id, active or soft-deleted, in the
+// rules' terms.
+func (d storeDirectory) objects(id string) []syncrules.CloudObject {
+	st := d.st
+	k := key(id)
+	if u, deleted := st.users[k], false; u != nil || st.deletedUsers[k] != nil {
+		if u == nil {
+			u, deleted = st.deletedUsers[k], true
+		}
+		o := syncrules.CloudObject{
+			ID: u.ID, Type: syncrules.User, UserPrincipalName: u.UserPrincipalName, Mail: deref(u.Mail),
+			ProxyAddresses: u.ProxyAddresses, OnPremisesImmutableID: deref(u.OnPremisesImmutableID),
+			OnPremisesSyncEnabled: u.OnPremisesSyncEnabled, OnPremisesObjectIdentifier: deref(u.OnPremisesObjectIdentifier),
+			PrivilegedRoleAssigned: len(st.privilegedRoles(u.ID)) > 0,
+			PrivilegedRoleEligible: len(st.privilegedEligibilities(u.ID, d.now)) > 0,
+			MailEnabled:            u.Mail != nil || hasSMTP(u.ProxyAddresses),
+			Deleted:                deleted,
+		}
+		return []syncrules.CloudObject{o}
+	}
+	if g, deleted := st.groups[k], false; g != nil || st.deletedGroups[k] != nil {
+		if g == nil {
+			g, deleted = st.deletedGroups[k], true
+		}
+		return []syncrules.CloudObject{{
+			ID: g.ID, Type: syncrules.Group, Mail: deref(g.Mail), ProxyAddresses: g.ProxyAddresses,
+			OnPremisesImmutableID: deref(g.OnPremisesImmutableID), OnPremisesSyncEnabled: g.OnPremisesSyncEnabled,
+			MailEnabled: g.MailEnabled, Deleted: deleted,
+		}}
+	}
+	if c, deleted := st.contacts[k], false; c != nil || st.deletedContacts[k] != nil {
+		if c == nil {
+			c, deleted = st.deletedContacts[k], true
+		}
+		return []syncrules.CloudObject{{
+			ID: c.ID, Type: syncrules.Contact, Mail: deref(c.Mail), ProxyAddresses: c.ProxyAddresses,
+			OnPremisesImmutableID: deref(c.OnPremisesImmutableID), OnPremisesSyncEnabled: c.OnPremisesSyncEnabled,
+			MailEnabled: true, Deleted: deleted,
+		}}
+	}
+	return nil
+}
+
+// cloudPrimarySMTP is an object's primary SMTP address: its "SMTP:" proxy
+// address, or mail when it has none.
+func cloudPrimarySMTP(o syncrules.CloudObject) string {
+	if p := primaryOf(o.ProxyAddresses); p != "" {
+		return p
+	}
+	return o.Mail
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// privilegedEligibilities returns the privileged role definitions that
+// principalID is eligible for (PIM) at now; expired schedules do not count.
+func (st *state) privilegedEligibilities(principalID string, now time.Time) []string {
+	var out []string
+	for _, e := range st.eligibilities {
+		if !strings.EqualFold(e.PrincipalID, principalID) || (e.EndDateTime != nil && now.After(*e.EndDateTime)) {
+			continue
+		}
+		if d, ok := st.roleDefs[key(e.RoleDefinitionID)]; ok && d.IsPrivileged {
+			out = append(out, d.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
