@@ -14,6 +14,7 @@ import (
 // DirectoryClient is what the controllers ask of Active Directory.
 type DirectoryClient interface {
 	FindUser(ctx context.Context, l directory.Lookup) (directory.User, error)
+	FindUsers(ctx context.Context, lookups []directory.Lookup) (map[directory.Lookup]directory.User, map[directory.Lookup]error)
 	NamingContext(ctx context.Context) (string, error)
 	UPNSuffixes(ctx context.Context) ([]string, error)
 	SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error

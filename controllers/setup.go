@@ -17,6 +17,9 @@ type Options struct {
 	ResyncPeriod time.Duration
 	Concurrency  int
 	Now          func() time.Time
+	// SharedReadTTL is how long one tenant-wide or directory-wide read
+	// serves all UserMatches; half the resync period when zero.
+	SharedReadTTL time.Duration
 }
 
 // Setup registers all controllers with the manager.
@@ -35,8 +38,12 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("ActiveDirectory controller: %w", err)
 	}
+	if o.SharedReadTTL <= 0 {
+		o.SharedReadTTL = o.ResyncPeriod / 2
+	}
 	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud, Directory: o.Directory,
-		Recorder: mgr.GetEventRecorder("entra-match-operator"), ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr, o.Concurrency); err != nil {
+		Recorder: mgr.GetEventRecorder("entra-match-operator"), ResyncPeriod: o.ResyncPeriod, Now: o.Now,
+		views: newViews(o.SharedReadTTL, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("UserMatch controller: %w", err)
 	}
 	return nil

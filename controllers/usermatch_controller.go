@@ -49,6 +49,8 @@ type UserMatchReconciler struct {
 	// only reads, so it can be long.
 	JoinedResyncPeriod time.Duration
 	Now                func() time.Time
+	// views share tenant-wide and directory-wide reads between UserMatches.
+	views *views
 }
 
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatches,verbs=get;list;watch;update;patch
@@ -96,6 +98,7 @@ type observed struct {
 	user    cloud.User
 	obs     match.Observation
 	dirConn DirectoryClient
+	view    *tenantView
 }
 
 func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha1.UserMatch) (ctrl.Result, error) {
@@ -117,6 +120,15 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 
 	plan := match.Decide(o.obs)
 
+	// The shared views may be a few seconds old: before writing, read what
+	// Entra would refuse the match for straight from Graph, and decide again.
+	if plan.Action == match.ActionSetImmutableID {
+		if err := r.refresh(ctx, &o); err != nil {
+			return failSynced(classifyCloud(err))
+		}
+		plan = match.Decide(o.obs)
+	}
+
 	// Act.
 	if plan.Action == match.ActionSetImmutableID {
 		value := o.anchor.ImmutableID()
@@ -137,6 +149,7 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 		} else {
 			metrics.ImmutableIDWrites.WithLabelValues("ok").Inc()
 			o.user.OnPremisesImmutableID = value
+			o.view.wrote(o.user.ID, value)
 			if plan.Drift {
 				now := metav1.NewTime(r.now())
 				um.Status.DriftCorrections++
@@ -188,7 +201,10 @@ func (r *UserMatchReconciler) observe(ctx context.Context, um *identityv1alpha1.
 		o.dirConn, err = r.Directory.Directory(ctx, dcfg)
 	}
 	if err == nil {
-		o.adUser, err = o.dirConn.FindUser(ctx, adLookup(um.Spec.ADUser))
+		dv := r.views.directory(ad.Name + "/" + fingerprint(dcfg))
+		o.adUser, err = dv.find(ctx, o.dirConn, adLookup(um.Spec.ADUser), func() []directory.Lookup {
+			return r.lookupsFor(ctx, ad.Name)
+		})
 	}
 	if err == nil {
 		o.anchor, o.source, err = r.sourceAnchor(ctx, o.dirConn, &ad, um, o.adUser)
@@ -215,7 +231,15 @@ func (r *UserMatchReconciler) observe(ctx context.Context, um *identityv1alpha1.
 	}
 	target := cloudTarget(um, o.adUser)
 	if err == nil {
-		o.user, err = o.cloud.GetUser(ctx, target)
+		o.view = r.views.tenant(tenant.Name + "/" + fingerprint(conn))
+		err = o.view.load(ctx, o.cloud)
+	}
+	if err == nil {
+		var ok bool
+		if o.user, ok = o.view.user(target); !ok {
+			// Created since the view was read, or absent: ask Graph.
+			o.user, err = o.cloud.GetUser(ctx, target)
+		}
 	}
 	if err != nil {
 		oc := classifyCloud(err)
@@ -248,13 +272,39 @@ func (r *UserMatchReconciler) observe(ctx context.Context, um *identityv1alpha1.
 	if o.obs.ClaimedBy, err = r.claimedBy(ctx, um, o.adUser.DN, o.user.ID); err != nil {
 		return stop(ctrl.Result{}, err)
 	}
-	if o.obs.Holders, err = o.cloud.UsersByImmutableID(ctx, o.anchor.ImmutableID()); err != nil {
-		return stop(failSynced(classifyCloud(err)))
-	}
-	if o.obs.PrivilegedRoles, err = privilegedRoles(ctx, o.cloud, o.user.ID); err != nil {
-		return stop(failSynced(classifyCloud(err)))
-	}
+	o.obs.Holders = o.view.holders(o.anchor.ImmutableID())
+	o.obs.PrivilegedRoles = o.view.privileged(o.user.ID)
 	return o, ctrl.Result{}, nil, false
+}
+
+// refresh re-reads, straight from Graph, the two things Entra would refuse a
+// match for and that Graph itself does not stop us from writing over: other
+// holders of the anchor (the advanced query) and privileged roles.
+func (r *UserMatchReconciler) refresh(ctx context.Context, o *observed) error {
+	holders, err := o.cloud.UsersByImmutableID(ctx, o.anchor.ImmutableID())
+	if err != nil {
+		return err
+	}
+	roles, err := privilegedRoles(ctx, o.cloud, o.user.ID)
+	if err != nil {
+		return err
+	}
+	o.obs.Holders, o.obs.PrivilegedRoles = holders, roles
+	return nil
+}
+
+// lookupsFor lists the AD lookups of every UserMatch of a directory, so that
+// one paged search serves them all.
+func (r *UserMatchReconciler) lookupsFor(ctx context.Context, directoryName string) []directory.Lookup {
+	var list identityv1alpha1.UserMatchList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{indexDirectory: directoryName}); err != nil {
+		return nil
+	}
+	out := make([]directory.Lookup, 0, len(list.Items))
+	for _, um := range list.Items {
+		out = append(out, adLookup(um.Spec.ADUser))
+	}
+	return out
 }
 
 // sourceAnchor picks the anchor as Entra Connect would and, when the
@@ -423,18 +473,7 @@ func privilegedRoles(ctx context.Context, c cloud.Client, userID string) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, a := range assignments {
-		if a.Role.IsPrivileged {
-			names = append(names, roleName(a.Role, a.RoleDefinitionID))
-		}
-	}
-	for _, e := range eligibilities {
-		if e.Role.IsPrivileged {
-			names = append(names, roleName(e.Role, e.RoleDefinitionID)+" (eligible)")
-		}
-	}
-	return names, nil
+	return privilegedByPrincipal(assignments, eligibilities)[userID], nil
 }
 
 func roleName(d cloud.RoleDefinition, id string) string {

@@ -44,7 +44,7 @@ type options struct {
 	initialDomain       string
 	apps                []emulator.App
 	statePath           string
-	throttle            string
+	throttle            emulator.ThrottleProfile
 	timeScale           float64
 	appOnlySyncFeatures bool
 	logLevel            slog.Level
@@ -53,7 +53,7 @@ type options struct {
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	var apps, certApps multiFlag
-	var timeScale, logLevel string
+	var throttle, timeScale, logLevel string
 	fs := flag.NewFlagSet("entra-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free port)")
@@ -63,8 +63,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&apps, "app", "app registration CLIENT_ID:SECRET:Perm.One,Perm.Two (repeatable)")
 	fs.Var(&certApps, "app-cert", "app registration using a certificate CLIENT_ID:CERT_PEM_FILE:Perm.One,Perm.Two (repeatable)")
 	fs.StringVar(&o.statePath, "state", "", "initial tenant snapshot, YAML or JSON")
-	fs.StringVar(&o.throttle, "throttle", "off", "throttling profile: small, medium, large or off")
-	fs.StringVar(&timeScale, "time-scale", "1", "speed-up of emulated time for throttling windows (> 0)")
+	fs.StringVar(&throttle, "throttle", "auto", "Graph throttling: auto (sized by the tenant's user count), small, medium, large or off")
+	fs.StringVar(&timeScale, "time-scale", "1", "play throttling N times faster: windows and quotas divided by N (> 0)")
 	fs.BoolVar(&o.appOnlySyncFeatures, "app-only-sync-features", true, "allow app-only tokens on /directory/onPremisesSynchronization")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -82,11 +82,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if len(missing) > 0 {
 		return o, fmt.Errorf("missing required flags: %s", strings.Join(slices.Sorted(slices.Values(missing)), ", "))
 	}
-	switch o.throttle {
-	case "small", "medium", "large", "off":
-	default:
-		return o, fmt.Errorf("--throttle must be small, medium, large or off, not %q", o.throttle)
+	p, err := emulator.ParseThrottleProfile(throttle)
+	if err != nil || throttle == "" {
+		return o, fmt.Errorf("--throttle must be auto, small, medium, large or off, not %q", throttle)
 	}
+	o.throttle = p
 	ts, err := strconv.ParseFloat(timeScale, 64)
 	if err != nil || ts <= 0 || ts > 1e6 {
 		return o, fmt.Errorf("--time-scale must be a number > 0, not %q", timeScale)
@@ -182,14 +182,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		State:               state,
 		AppOnlySyncFeatures: o.appOnlySyncFeatures,
 		Logger:              logger,
+		Throttle:            o.throttle,
+		TimeScale:           o.timeScale,
 	})
 	if err != nil {
 		return err
 	}
-	if o.throttle != "off" || o.timeScale != 1 {
-		// The throttle package plugs in through Config.GraphMiddleware.
-		logger.Warn("Throttling is not wired in this build; flags accepted", "throttle", o.throttle, "timeScale", o.timeScale)
-	}
+	logger.Debug("Throttling", "profile", o.throttle, "timeScale", o.timeScale)
 	if err := srv.Start(o.addr, o.certDir); err != nil {
 		return err
 	}

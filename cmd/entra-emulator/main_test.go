@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator"
 )
 
 const (
@@ -34,6 +38,7 @@ func TestParseFlags(t *testing.T) {
 		{"no app", base, "at least one --app"},
 		{"bad app spec", append(base, "--app", "nocolon"), "--app: want CLIENT_ID:VALUE"},
 		{"bad throttle", append(base, "--app", client+":s:", "--throttle", "huge"), "--throttle must be"},
+		{"empty throttle", append(base, "--app", client+":s:", "--throttle", ""), "--throttle must be"},
 		{"bad time scale", append(base, "--app", client+":s:", "--time-scale", "0"), "--time-scale must be"},
 		{"stray argument", append(base, "--app", client+":s:", "extra"), "unexpected arguments"},
 	}
@@ -57,6 +62,9 @@ func TestParseFlags(t *testing.T) {
 	o, err := parseFlags(append(base, "--app", client+":s:ec:ret:User.Read.All,Domain.Read.All"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.throttle != emulator.ThrottleAuto || o.timeScale != 1 {
+		t.Errorf("defaults: throttle %q, time scale %v; want auto and 1", o.throttle, o.timeScale)
 	}
 	if o.apps[0].Secret != "s:ec:ret" || strings.Join(o.apps[0].Permissions, ",") != "User.Read.All,Domain.Read.All" {
 		t.Errorf("app parsed as %+v", o.apps[0])
@@ -158,4 +166,72 @@ func TestBinaryStopsOnSIGTERM(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
+}
+
+// startRun runs the command in-process and returns its URL; the server
+// stops when the test ends.
+func startRun(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"--cert-dir", dir, "--tenant-id", tenant, "--initial-domain", "contoso.onmicrosoft.com"}, args...), pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading ready line: %v", err)
+	}
+	go io.Copy(io.Discard, pr) //nolint:errcheck // drain so run never blocks on stdout
+	return strings.TrimPrefix(strings.TrimSpace(line), "listening on ")
+}
+
+// TestThrottleFlags checks that --throttle and --time-scale reach the
+// server: a small tenant played 100 times faster refuses a burst.
+// doc: https://learn.microsoft.com/en-us/graph/throttling-limits#identity-and-access-service-limits
+func TestThrottleFlags(t *testing.T) {
+	dir := t.TempDir()
+	base := startRun(t, dir, "--app", client+":secret:Organization.Read.All", "--throttle", "small", "--time-scale", "100")
+	hc := httpsClient(t, dir)
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {client}, "client_secret": {"secret"},
+		"scope": {"https://graph.microsoft.com/.default"}}
+	res, err := hc.PostForm(base+"/"+tenant+"/oauth2/v2.0/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("token: %v", err)
+	}
+	for i := 0; i < 5000; i++ {
+		req, _ := http.NewRequest(http.MethodGet, base+"/v1.0/organization", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body) //nolint:errcheck // drain for connection reuse
+		res.Body.Close()
+		if res.StatusCode == http.StatusTooManyRequests {
+			if res.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+			return
+		}
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: %d", i, res.StatusCode)
+		}
+	}
+	t.Fatal("never throttled")
 }

@@ -10,6 +10,8 @@ type Client interface {
 	// UsersByImmutableID finds every user carrying the value (an advanced,
 	// eventually consistent query).
 	UsersByImmutableID(ctx context.Context, immutableID string) ([]User, error)
+	// ListUsers reads every user of the tenant, with the onPremises* properties.
+	ListUsers(ctx context.Context) ([]User, error)
 	// SetImmutableID writes onPremisesImmutableId; nil clears it.
 	SetImmutableID(ctx context.Context, userID string, immutableID *string) error
 	// DeleteUser soft-deletes a user into deleted items.
@@ -19,6 +21,9 @@ type Client interface {
 	Domains(ctx context.Context) ([]Domain, error)
 
 	RoleAssignments(ctx context.Context, principalID string) ([]RoleAssignment, error)
+	// AllRoleAssignments and AllRoleEligibilities list the whole tenant's.
+	AllRoleAssignments(ctx context.Context) ([]RoleAssignment, error)
+	AllRoleEligibilities(ctx context.Context) ([]RoleEligibility, error)
 	CreateRoleAssignment(ctx context.Context, a RoleAssignment) (RoleAssignment, error)
 	DeleteRoleAssignment(ctx context.Context, id string) error
 	RoleEligibilities(ctx context.Context, principalID string) ([]RoleEligibility, error)

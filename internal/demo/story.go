@@ -41,7 +41,7 @@ type Directory struct {
 	Domain string `json:"domain"`
 	// SyncScope are the OUs (relative to the base DN) that the emulated
 	// Entra Connect exports, like its OU filtering.
-	SyncScope   []string `json:"syncScope"`
+	SyncScope []string `json:"syncScope"`
 	fakead.Seed
 }
 

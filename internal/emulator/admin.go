@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
 // adminHandler serves /_emulator/: the built-in state, sync and faults
@@ -28,7 +30,7 @@ func (s *Server) adminHandler(extra map[string]http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isLoopback(r.RemoteAddr) {
-			http.Error(w, "the emulator admin API serves loopback callers only", http.StatusForbidden)
+			odataerr.Write(w, r, http.StatusForbidden, codeAuthorizationDenied, "The emulator admin API serves loopback callers only.")
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -44,16 +46,16 @@ func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
 		dec.DisallowUnknownFields()
 		var snap Snapshot
 		if err := dec.Decode(&snap); err != nil {
-			http.Error(w, "decoding snapshot: "+err.Error(), http.StatusBadRequest)
+			odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "decoding snapshot: "+err.Error())
 			return
 		}
 		if err := s.Replace(snap); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, err.Error())
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.Header().Set("Allow", "GET, PUT")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		odataerr.Write(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Use GET or PUT on the state.")
 	}
 }

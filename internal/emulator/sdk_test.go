@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/google/go-cmp/cmp"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	kiotaauth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
@@ -75,10 +77,10 @@ func selfSigned(t *testing.T) (*x509.Certificate, *rsa.PrivateKey, []byte) {
 	return cert, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-func newSDKEnv(t *testing.T) *sdkEnv {
+func newSDKEnv(t *testing.T, opts ...func(*emulator.Config)) *sdkEnv {
 	t.Helper()
 	cert, key, certPEM := selfSigned(t)
-	srv, err := emulator.New(emulator.Config{
+	cfg := emulator.Config{
 		TenantID:      sdkTenant,
 		InitialDomain: sdkDomain,
 		Apps: []emulator.App{
@@ -93,7 +95,11 @@ func newSDKEnv(t *testing.T) *sdkEnv {
 			Sync:    emulator.DefaultSyncState(),
 		},
 		AppOnlySyncFeatures: true,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := emulator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,13 +149,20 @@ func (e *sdkEnv) certCredential(t *testing.T, clientID string, cert *x509.Certif
 // the client is created, and the host without port as the allowed host.
 func (e *sdkEnv) graph(t *testing.T, cred azcore.TokenCredential, allowedHost string) (*msgraphsdk.GraphServiceClient, *msgraphsdk.GraphRequestAdapter) {
 	t.Helper()
+	return e.graphVia(t, cred, allowedHost, e.transport)
+}
+
+// graphVia is graph over a given parent transport (below the SDK's
+// middleware, so it sees every retry).
+func (e *sdkEnv) graphVia(t *testing.T, cred azcore.TokenCredential, allowedHost string, parent http.RoundTripper) (*msgraphsdk.GraphServiceClient, *msgraphsdk.GraphRequestAdapter) {
+	t.Helper()
 	auth, err := kiotaauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, []string{graphDefault}, []string{allowedHost})
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := msgraphsdk.GetDefaultClientOptions()
 	httpClient := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(e.transport, msgraphcore.GetDefaultMiddlewaresWithOptions(&opts)...),
+		Transport: khttp.NewCustomTransportWithParentTransport(parent, msgraphcore.GetDefaultMiddlewaresWithOptions(&opts)...),
 		Timeout:   30 * time.Second,
 	}
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, httpClient)
@@ -681,5 +694,129 @@ func TestSDKAuth(t *testing.T) {
 	_, err = reader.Users().Post(ctx, newUser("nope"), nil)
 	if status, code, _ := odataError(t, err); status != 403 || code != "Authorization_RequestDenied" {
 		t.Errorf("reader writing: %d %s", status, code)
+	}
+}
+
+// statusCounter counts the responses with a given status that reach the
+// SDK's middleware (its retry handler included).
+type statusCounter struct {
+	next   http.RoundTripper
+	status int
+	n      atomic.Int64
+}
+
+func (c *statusCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err == nil && resp.StatusCode == c.status {
+		c.n.Add(1)
+	}
+	return resp, err
+}
+
+// TestSDKThrottling drives the throttle with the SDK: a 429 arrives as an
+// ODataError with Retry-After, and the SDK's retry handler, honouring
+// Retry-After, gets through once the bucket refills. Time scale 100 makes
+// the small-tenant bucket 35 RU per 100 ms, so this takes about a second.
+// doc: https://learn.microsoft.com/en-us/graph/throttling-limits#identity-and-access-service-limits
+// doc: https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling
+func TestSDKThrottling(t *testing.T) {
+	env := newSDKEnv(t, func(c *emulator.Config) { c.Throttle, c.TimeScale = emulator.ThrottleSmall, 100 })
+	ctx := context.Background()
+	counter := &statusCounter{next: env.transport, status: http.StatusTooManyRequests}
+	client, _ := env.graphVia(t, env.secretCredential(t, sdkAdmin, sdkSecret), "127.0.0.1", counter)
+
+	noRetry := &khttp.RetryHandlerOptions{ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool { return false }}
+	var throttled error
+	for i := 0; i < 5000 && throttled == nil; i++ {
+		_, throttled = client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{Options: []abstractions.RequestOption{noRetry}})
+	}
+	status, code, _ := odataError(t, throttled)
+	if status != http.StatusTooManyRequests || code != "TooManyRequests" {
+		t.Fatalf("throttled call: %d %s", status, code)
+	}
+	var oe *odataerrors.ODataError
+	errors.As(throttled, &oe)
+	if ra := oe.GetResponseHeaders().Get("Retry-After"); len(ra) != 1 || ra[0] != "1" {
+		t.Errorf("Retry-After %v", ra)
+	}
+	if scope := oe.GetResponseHeaders().Get("x-ms-throttle-scope"); len(scope) != 1 || !strings.HasPrefix(scope[0], "Tenant_Application/ReadWrite/"+sdkAdmin) {
+		t.Errorf("x-ms-throttle-scope %v", scope)
+	}
+
+	// With the SDK's default retry handler every call succeeds; at least one
+	// was answered 429 first and retried after Retry-After.
+	before := counter.n.Load()
+	start := time.Now()
+	for i := 0; i < 5000 && counter.n.Load() == before; i++ {
+		if _, err := client.Users().Get(ctx, nil); err != nil {
+			t.Fatalf("call %d with retries: %v", i, err)
+		}
+	}
+	if counter.n.Load() == before {
+		t.Fatal("never throttled while retrying")
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("the retry did not wait for Retry-After (%v)", d)
+	}
+}
+
+// TestSDKBatch sends a JSON batch through msgraph-sdk-go-core's batch
+// support: items depend on each other, one fails on its own.
+// doc: https://learn.microsoft.com/en-us/graph/json-batching
+// doc: https://learn.microsoft.com/en-us/graph/sdks/batch-requests?tabs=go
+func TestSDKBatch(t *testing.T) {
+	env := newSDKEnv(t)
+	ctx := context.Background()
+	client, adapter := env.graph(t, env.secretCredential(t, sdkAdmin, sdkSecret), "127.0.0.1")
+	created, err := client.Users().Post(ctx, newUser("batcher"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := deref(created.GetId())
+
+	batch := msgraphcore.NewBatchRequest(adapter)
+	patch := models.NewUser()
+	patch.SetOnPremisesImmutableId(ptr("QmF0Y2hlcg=="))
+	patchInfo, err := client.Users().ByUserId(id).ToPatchRequestInformation(ctx, patch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patchStep, err := batch.AddBatchRequestStep(*patchInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	getInfo, err := client.Users().ByUserId(id).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "onPremisesImmutableId"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	getStep, err := batch.AddBatchRequestStep(*getInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	getStep.DependsOnItem(patchStep)
+	missingInfo, err := client.Users().ByUserId("00000000-0000-4000-8000-0000000000ff").ToGetRequestInformation(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missingStep, err := batch.AddBatchRequestStep(*missingInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	resp, err := batch.Send(ctx, adapter)
+	if err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	want := map[string]int32{deref(patchStep.GetId()): 204, deref(getStep.GetId()): 200, deref(missingStep.GetId()): 404}
+	if diff := cmp.Diff(want, resp.GetStatusCodes()); diff != "" {
+		t.Errorf("item statuses (-want +got):\n%s", diff)
+	}
+	got, err := msgraphcore.GetBatchResponseById[models.Userable](resp, deref(getStep.GetId()), models.CreateUserFromDiscriminatorValue)
+	if err != nil {
+		t.Fatalf("reading the GET item: %v", err)
+	}
+	if deref(got.GetOnPremisesImmutableId()) != "QmF0Y2hlcg==" {
+		t.Errorf("the GET item did not see the PATCH it depends on: %v", deref(got.GetOnPremisesImmutableId()))
 	}
 }

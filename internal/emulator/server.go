@@ -359,7 +359,8 @@ func (s *Server) Replace(snap Snapshot) error {
 
 // Update applies fn to a copy of the state and swaps the result in if fn
 // succeeds and the result is valid; the write lock is held throughout, so
-// no Graph write interleaves. The sync simulator uses it to apply a run.
+// no Graph write interleaves. Tests use it to stage any state; it copies
+// and revalidates the whole tenant, so prefer Sync or Graph for bulk work.
 // fn must not call other Server methods that read or write the state: they
 // would wait for the lock Update holds.
 func (s *Server) Update(fn func(*Snapshot) error) error {

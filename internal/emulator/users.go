@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/odata"
 )
 
 // Routes under /users follow
@@ -112,8 +114,12 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.store.mu.RLock()
+	candidates, indexed := s.store.st.indexedUsers(q.filter)
+	if !indexed {
+		candidates = s.store.st.users
+	}
 	var hits []*User
-	for _, u := range s.store.st.users {
+	for _, u := range candidates {
 		if match(u) {
 			cp := *u
 			hits = append(hits, &cp)
@@ -297,4 +303,41 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 	st.deletedUsers[key(u.ID)] = u
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// indexedUsers narrows a filter that is one equality on an indexed property
+// (id, userPrincipalName, onPremisesImmutableId, an SMTP proxy address) to
+// the users the index names, so the common lookups do not scan the tenant.
+// The caller still applies the compiled predicate, which decides; ok is
+// false when the filter needs a scan. The store lock must be held.
+func (st *state) indexedUsers(expr odata.Expr) (map[string]*User, bool) {
+	var id string
+	switch e := expr.(type) {
+	case odata.Compare:
+		if e.Op != "eq" || e.Value.Kind != odata.KindString {
+			return nil, false
+		}
+		switch {
+		case strings.EqualFold(e.Property, "id"):
+			id = e.Value.Str
+		case strings.EqualFold(e.Property, "userPrincipalName"):
+			id = st.upn[key(e.Value.Str)]
+		case strings.EqualFold(e.Property, "onPremisesImmutableId"):
+			id = st.immutable[e.Value.Str]
+		default:
+			return nil, false
+		}
+	case odata.Any:
+		if e.Op != "eq" || e.Value.Kind != odata.KindString || !strings.EqualFold(e.Collection, "proxyAddresses") {
+			return nil, false
+		}
+		id = st.proxy[key(e.Value.Str)]
+	default:
+		return nil, false
+	}
+	out := map[string]*User{}
+	if u := st.users[key(id)]; u != nil {
+		out[key(id)] = u
+	}
+	return out, true
 }

@@ -24,12 +24,22 @@ func (c *Client) RoleAssignments(ctx context.Context, principalID string) ([]clo
 	if principalID == "" {
 		return nil, invalid(op, "principal id is required")
 	}
-	ctx = withCall(ctx, op)
 	filter := "principalId eq " + quote(principalID)
+	return c.roleAssignments(ctx, op, &filter)
+}
+
+// AllRoleAssignments lists every active role assignment of the tenant; a
+// tenant has few, so one paged read serves all UserMatches of a resync.
+func (c *Client) AllRoleAssignments(ctx context.Context) ([]cloud.RoleAssignment, error) {
+	return c.roleAssignments(ctx, "AllRoleAssignments", nil)
+}
+
+func (c *Client) roleAssignments(ctx context.Context, op string, filter *string) ([]cloud.RoleAssignment, error) {
+	ctx = withCall(ctx, op)
 	rb := c.svc.RoleManagement().Directory().RoleAssignments()
 	first, err := rb.Get(ctx, &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetQueryParameters{
-			Filter: &filter, Expand: []string{"roleDefinition"},
+			Filter: filter, Expand: []string{"roleDefinition"},
 		},
 	})
 	found, err := collect(c, first, err, func(link string) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
@@ -95,12 +105,21 @@ func (c *Client) RoleEligibilities(ctx context.Context, principalID string) ([]c
 	if principalID == "" {
 		return nil, invalid(op, "principal id is required")
 	}
-	ctx = withCall(ctx, op)
 	filter := "principalId eq " + quote(principalID)
+	return c.roleEligibilities(ctx, op, &filter)
+}
+
+// AllRoleEligibilities lists every PIM eligibility instance of the tenant.
+func (c *Client) AllRoleEligibilities(ctx context.Context) ([]cloud.RoleEligibility, error) {
+	return c.roleEligibilities(ctx, "AllRoleEligibilities", nil)
+}
+
+func (c *Client) roleEligibilities(ctx context.Context, op string, filter *string) ([]cloud.RoleEligibility, error) {
+	ctx = withCall(ctx, op)
 	rb := c.svc.RoleManagement().Directory().RoleEligibilityScheduleInstances()
 	first, err := rb.Get(ctx, &rolemanagement.DirectoryRoleEligibilityScheduleInstancesRequestBuilderGetRequestConfiguration{
 		QueryParameters: &rolemanagement.DirectoryRoleEligibilityScheduleInstancesRequestBuilderGetQueryParameters{
-			Filter: &filter, Expand: []string{"roleDefinition"},
+			Filter: filter, Expand: []string{"roleDefinition"},
 		},
 	})
 	found, err := collect(c, first, err, func(link string) (models.UnifiedRoleEligibilityScheduleInstanceCollectionResponseable, error) {

@@ -114,6 +114,32 @@ func (c *Client) UsersByImmutableID(ctx context.Context, immutableID string) ([]
 	return out, nil
 }
 
+// ListUsers reads every user of the tenant with the onPremises* properties,
+// 999 to a page (Graph's maximum), so that a resync of many UserMatches costs
+// a few pages instead of one read per user.
+func (c *Client) ListUsers(ctx context.Context) ([]cloud.User, error) {
+	const op = "ListUsers"
+	ctx = withCall(ctx, op)
+	var found []models.Userable
+	err := c.withUserSelect(func(sel []string) error {
+		first, err := c.svc.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: sel, Top: ptr(int32(999))},
+		})
+		found, err = collect(c, first, err, func(link string) (models.UserCollectionResponseable, error) {
+			return c.svc.Users().WithUrl(link).Get(ctx, nil)
+		})
+		return err
+	})
+	if err != nil {
+		return nil, classify(ctx, op, err)
+	}
+	out := make([]cloud.User, 0, len(found))
+	for _, u := range found {
+		out = append(out, toUser(u))
+	}
+	return out, nil
+}
+
 // SetImmutableID PATCHes onPremisesImmutableId alone; nil sends JSON null,
 // which clears it.
 func (c *Client) SetImmutableID(ctx context.Context, userID string, immutableID *string) error {

@@ -2,14 +2,15 @@ package batch
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
@@ -38,8 +39,14 @@ func Handler(inner http.Handler, basePath string) http.Handler {
 				"Specified HTTP method is not allowed for the request target.")
 			return
 		}
-		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		data, err := readBody(w, r)
 		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				odataerr.Write(w, r, http.StatusRequestEntityTooLarge, "Request_EntityTooLarge",
+					"The batch request body exceeds the maximum size.")
+				return
+			}
 			odataerr.Write(w, r, http.StatusBadRequest, odataerr.CodeBadRequest, "invalid batch payload: "+err.Error())
 			return
 		}
@@ -57,6 +64,30 @@ func Handler(inner http.Handler, basePath string) http.Handler {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(out)
 	})
+}
+
+// readBody reads the envelope, decompressing it when the client gzipped it
+// (msgraph-sdk-go's compression middleware does); the size limit applies to
+// the decompressed payload too.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var src io.Reader = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, fmt.Errorf("reading gzip body: %w", err)
+		}
+		defer zr.Close()
+		src = zr
+	default:
+		return nil, fmt.Errorf("content encoding %q is not supported", enc)
+	}
+	data, err := io.ReadAll(io.LimitReader(src, maxBodyBytes+1))
+	if err == nil && len(data) > maxBodyBytes {
+		err = &http.MaxBytesError{Limit: maxBodyBytes}
+	}
+	return data, err
 }
 
 func run(inner http.Handler, basePath string, outer *http.Request, reqs []Request) []Response {
@@ -85,7 +116,7 @@ func failedDependency(item Request, status map[string]int) (string, bool) {
 }
 
 func dependencyFailed(outer *http.Request, item Request, dep string) Response {
-	body, _ := json.Marshal(odataerr.New(outer, time.Now(), "FailedDependency",
+	body, _ := json.Marshal(odataerr.New(outer, odataerr.Now(outer), "FailedDependency",
 		"the request depends on request id "+dep+", which failed"))
 	return Response{ID: item.ID, Status: http.StatusFailedDependency,
 		Headers: map[string]string{"Content-Type": "application/json"}, Body: body}
@@ -144,7 +175,7 @@ func itemBody(item Request) ([]byte, error) {
 }
 
 func errorResponse(outer *http.Request, item Request, status int, code, msg string) Response {
-	body, _ := json.Marshal(odataerr.New(outer, time.Now(), code, msg))
+	body, _ := json.Marshal(odataerr.New(outer, odataerr.Now(outer), code, msg))
 	return Response{ID: item.ID, Status: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: body}
 }
 

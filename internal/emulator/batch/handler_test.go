@@ -1,6 +1,8 @@
 package batch
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -297,5 +299,36 @@ func TestItemBodyDecoding(t *testing.T) {
 		if (err != nil) != tt.wantErr || string(got) != tt.want {
 			t.Errorf("%s: itemBody = %q, %v", tt.name, got, err)
 		}
+	}
+}
+
+func TestGzipEnvelope(t *testing.T) {
+	// msgraph-sdk-go's compression middleware gzips request bodies, the $batch envelope included.
+	// doc: https://learn.microsoft.com/graph/json-batching (request body), RFC 9110 Content-Encoding
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write([]byte(`{"requests":[{"id":"1","method":"GET","url":"/users/u1"}]}`))
+	_ = zw.Close()
+	for _, tt := range []struct {
+		name     string
+		encoding string
+		body     []byte
+		status   int
+	}{
+		{"gzip", "gzip", buf.Bytes(), http.StatusOK},
+		{"corrupt gzip", "gzip", []byte("not gzip"), http.StatusBadRequest},
+		{"unknown encoding", "br", buf.Bytes(), http.StatusBadRequest},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/v1.0/$batch", bytes.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Content-Encoding", tt.encoding)
+			r.Header.Set("Authorization", "Bearer outer")
+			rec := httptest.NewRecorder()
+			Handler(&graph{}, "/v1.0").ServeHTTP(rec, r)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+			}
+		})
 	}
 }

@@ -1,0 +1,275 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/directory"
+)
+
+// Shared reads: with hundreds of UserMatches per tenant, reading each user
+// on its own costs one LDAP search and four Graph calls per UserMatch per
+// resync, which is what exhausts Graph's throttling budget. Instead, the
+// first reconcile of a period reads everything the tenant's (or directory's)
+// UserMatches need in a few paged calls, and the others use that view until
+// it is older than the TTL. Our own writes are applied to the view, so a
+// reconcile never mistakes its own write for drift.
+
+// directoryView holds the users of the UserMatches of one directory.
+type directoryView struct {
+	mu       sync.Mutex
+	ttl      time.Duration
+	now      func() time.Time
+	fetched  time.Time
+	users    map[directory.Lookup]directory.User
+	errs     map[directory.Lookup]error
+	inflight chan struct{}
+}
+
+// find returns the user for l, reading it together with every lookup in all
+// when the view is stale or does not know l.
+func (v *directoryView) find(ctx context.Context, d DirectoryClient, l directory.Lookup, all func() []directory.Lookup) (directory.User, error) {
+	for attempt := 0; ; attempt++ {
+		v.mu.Lock()
+		fresh := v.now().Sub(v.fetched) < v.ttl
+		if fresh {
+			if u, ok := v.users[l]; ok {
+				v.mu.Unlock()
+				return u, nil
+			}
+			if err, ok := v.errs[l]; ok {
+				v.mu.Unlock()
+				return directory.User{}, err
+			}
+		}
+		if wait := v.inflight; wait != nil && attempt == 0 {
+			v.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return directory.User{}, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		v.inflight = done
+		v.mu.Unlock()
+
+		lookups := append(all(), l)
+		users, errs := d.FindUsers(ctx, dedupe(lookups))
+
+		v.mu.Lock()
+		v.users, v.errs, v.fetched, v.inflight = users, errs, v.now(), nil
+		close(done)
+		u, ok := users[l]
+		err := errs[l]
+		v.mu.Unlock()
+		if ok {
+			return u, nil
+		}
+		if err == nil {
+			err = &directory.Error{Op: "find " + l.String(), Class: directory.ErrNotFound}
+		}
+		return directory.User{}, err
+	}
+}
+
+func dedupe(ls []directory.Lookup) []directory.Lookup {
+	seen := make(map[directory.Lookup]bool, len(ls))
+	out := ls[:0]
+	for _, l := range ls {
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// tenantView holds the users and privileged role holders of one tenant.
+type tenantView struct {
+	mu       sync.Mutex
+	ttl      time.Duration
+	now      func() time.Time
+	fetched  time.Time
+	byID     map[string]*cloud.User
+	byUPN    map[string]*cloud.User
+	byAnchor map[string][]*cloud.User
+	roles    map[string][]string // principal id -> privileged role names
+	inflight chan struct{}
+	err      error
+}
+
+// load refreshes the view when it is stale; concurrent callers share one read.
+func (v *tenantView) load(ctx context.Context, c cloud.Client) error {
+	for {
+		v.mu.Lock()
+		if v.now().Sub(v.fetched) < v.ttl {
+			err := v.err
+			v.mu.Unlock()
+			return err
+		}
+		if wait := v.inflight; wait != nil {
+			v.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		v.inflight = done
+		v.mu.Unlock()
+
+		byID, byUPN, byAnchor, roles, err := readTenant(ctx, c)
+
+		v.mu.Lock()
+		v.inflight = nil
+		close(done)
+		if err == nil {
+			v.byID, v.byUPN, v.byAnchor, v.roles, v.fetched, v.err = byID, byUPN, byAnchor, roles, v.now(), nil
+		}
+		v.mu.Unlock()
+		return err
+	}
+}
+
+func readTenant(ctx context.Context, c cloud.Client) (map[string]*cloud.User, map[string]*cloud.User, map[string][]*cloud.User, map[string][]string, error) {
+	users, err := c.ListUsers(ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	assignments, err := c.AllRoleAssignments(ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	eligibilities, err := c.AllRoleEligibilities(ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	byID := make(map[string]*cloud.User, len(users))
+	byUPN := make(map[string]*cloud.User, len(users))
+	byAnchor := map[string][]*cloud.User{}
+	for i := range users {
+		u := &users[i]
+		byID[strings.ToLower(u.ID)] = u
+		byUPN[strings.ToLower(u.UserPrincipalName)] = u
+		if u.OnPremisesImmutableID != "" {
+			byAnchor[u.OnPremisesImmutableID] = append(byAnchor[u.OnPremisesImmutableID], u)
+		}
+	}
+	roles := privilegedByPrincipal(assignments, eligibilities)
+	return byID, byUPN, byAnchor, roles, nil
+}
+
+func privilegedByPrincipal(assignments []cloud.RoleAssignment, eligibilities []cloud.RoleEligibility) map[string][]string {
+	roles := map[string][]string{}
+	for _, a := range assignments {
+		if a.Role.IsPrivileged {
+			roles[a.PrincipalID] = append(roles[a.PrincipalID], roleName(a.Role, a.RoleDefinitionID))
+		}
+	}
+	for _, e := range eligibilities {
+		if e.Role.IsPrivileged {
+			roles[e.PrincipalID] = append(roles[e.PrincipalID], roleName(e.Role, e.RoleDefinitionID)+" (eligible)")
+		}
+	}
+	return roles
+}
+
+// user returns the user by object id or UPN from the view.
+func (v *tenantView) user(idOrUPN string) (cloud.User, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	k := strings.ToLower(idOrUPN)
+	if u, ok := v.byID[k]; ok {
+		return *u, true
+	}
+	if u, ok := v.byUPN[k]; ok {
+		return *u, true
+	}
+	return cloud.User{}, false
+}
+
+func (v *tenantView) holders(anchor string) []cloud.User {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]cloud.User, 0, len(v.byAnchor[anchor]))
+	for _, u := range v.byAnchor[anchor] {
+		out = append(out, *u)
+	}
+	return out
+}
+
+func (v *tenantView) privileged(id string) []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]string(nil), v.roles[id]...)
+}
+
+// wrote applies our own immutableId write to the view.
+func (v *tenantView) wrote(id, value string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	u, ok := v.byID[strings.ToLower(id)]
+	if !ok {
+		return
+	}
+	if old := u.OnPremisesImmutableID; old != "" {
+		kept := v.byAnchor[old][:0]
+		for _, h := range v.byAnchor[old] {
+			if h != u {
+				kept = append(kept, h)
+			}
+		}
+		v.byAnchor[old] = kept
+	}
+	u.OnPremisesImmutableID = value
+	if value != "" {
+		v.byAnchor[value] = append(v.byAnchor[value], u)
+	}
+}
+
+// views keeps one view per tenant and per directory.
+type views struct {
+	mu      sync.Mutex
+	ttl     time.Duration
+	now     func() time.Time
+	tenants map[string]*tenantView
+	dirs    map[string]*directoryView
+}
+
+func newViews(ttl time.Duration, now func() time.Time) *views {
+	if now == nil {
+		now = time.Now
+	}
+	return &views{ttl: ttl, now: now, tenants: map[string]*tenantView{}, dirs: map[string]*directoryView{}}
+}
+
+// tenant returns the view for a tenant credential; a new connection
+// (rotated secret, other endpoint) starts a new view.
+func (s *views) tenant(key string) *tenantView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.tenants[key]
+	if !ok {
+		v = &tenantView{ttl: s.ttl, now: s.now}
+		s.tenants[key] = v
+	}
+	return v
+}
+
+func (s *views) directory(key string) *directoryView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.dirs[key]
+	if !ok {
+		v = &directoryView{ttl: s.ttl, now: s.now}
+		s.dirs[key] = v
+	}
+	return v
+}

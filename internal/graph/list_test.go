@@ -1,0 +1,70 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/testenv/entra"
+)
+
+// The tenant-wide reads behind the controllers' shared views: every user in
+// pages of 999 (Graph's maximum $top for users), and every role assignment
+// and eligibility with its definition.
+func TestEmulatorTenantWideReads(t *testing.T) {
+	const n = 1200
+	state := emulator.Snapshot{Sync: emulator.DefaultSyncState()}
+	var admin string
+	for i := 0; i < n; i++ {
+		id := uuid.NewString()
+		if i == 7 {
+			admin = id
+		}
+		state.Users = append(state.Users, emulator.User{
+			ID: id, UserPrincipalName: fmt.Sprintf("u%04d@contoso.com", i), DisplayName: "U",
+			MailNickname: fmt.Sprintf("u%04d", i), AccountEnabled: bp(true),
+			OnPremisesImmutableID: sp(fmt.Sprintf("anchor%04d", i)),
+		})
+	}
+	state.RoleAssignments = []emulator.RoleAssignment{{ID: "a1", PrincipalID: admin, RoleDefinitionID: emulator.RoleGlobalAdministrator, DirectoryScopeID: "/"}}
+	state.RoleEligibilities = []emulator.RoleEligibility{{ID: "e1", PrincipalID: admin, RoleDefinitionID: emulator.RoleGlobalReader, DirectoryScopeID: "/"}}
+	env := entra.Start(t, entra.WithState(state))
+	obs := &opRecorder{}
+	cfg := env.GraphConfig()
+	cfg.Observer = obs
+	c := newClient(t, cfg)
+	ctx := context.Background()
+
+	users, err := c.ListUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, u := range users {
+		seen[u.OnPremisesImmutableID] = true
+	}
+	if len(users) != n || len(seen) != n {
+		t.Errorf("ListUsers returned %d users with %d distinct immutableIds, want %d (onPremises* must be selected)", len(users), len(seen), n)
+	}
+	if pages := obs.count("ListUsers", 200); pages != 2 {
+		t.Errorf("ListUsers took %d pages, want 2 with $top=999", pages)
+	}
+
+	as, err := c.AllRoleAssignments(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 1 || as[0].PrincipalID != admin || !as[0].Role.IsPrivileged || as[0].Role.DisplayName != "Global Administrator" {
+		t.Errorf("AllRoleAssignments = %+v", as)
+	}
+	es, err := c.AllRoleEligibilities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 || es[0].PrincipalID != admin || es[0].Role.DisplayName != "Global Reader" {
+		t.Errorf("AllRoleEligibilities = %+v", es)
+	}
+}
