@@ -46,5 +46,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		views: newViews(o.SharedReadTTL, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("UserMatch controller: %w", err)
 	}
+	if err := (&TenantSyncFeaturesReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud,
+		Recorder: mgr.GetEventRecorder("entra-match-operator"), ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("TenantSyncFeatures controller: %w", err)
+	}
 	return nil
 }

@@ -194,7 +194,7 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 			if c.Drift {
 				metrics.DriftCorrections.WithLabelValues("TenantSyncFeatures", string(c.Feature)).Inc()
 				r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, "UpdateSyncSettings",
-					fmt.Sprintf("%s was changed outside the operator from %t to %t; set back to %t", c.Feature, !c.From, c.From, c.To))
+					fmt.Sprintf("%s was changed outside the operator from %t to %t; set back to %t", c.Feature, c.To, c.From, c.To))
 				continue
 			}
 			r.event(tsf, corev1.EventTypeNormal, eventFeatureUpdated, "UpdateSyncSettings",
@@ -223,7 +223,7 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 		r.event(tsf, corev1.EventTypeNormal, eventWindowClosed, "CloseWindow",
 			fmt.Sprintf("matching window %s closed: %s %s", w.Name, w.Feature, back))
 	}
-	wasRefused := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady)
+	wasReady := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady)
 	switch {
 	case len(plan.Refused) > 0:
 		msgs := make([]string, 0, len(plan.Refused))
@@ -231,7 +231,7 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 			msgs = append(msgs, fmt.Sprintf("%s is %t, desired %t, but %s", f.Feature, f.Actual, f.Desired, f.Reason))
 		}
 		msg := strings.Join(msgs, "; ")
-		if wasRefused == nil || wasRefused.Reason != identityv1alpha1.ReasonDrifted || wasRefused.Message != msg {
+		if wasReady == nil || wasReady.Reason != identityv1alpha1.ReasonDrifted || wasReady.Message != msg {
 			r.event(tsf, corev1.EventTypeWarning, eventChangeRefused, "Decide", msg)
 		}
 		setCondition(conds, gen, identityv1alpha1.ConditionReady, false, identityv1alpha1.ReasonDrifted, msg)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/entramatch/entra-match-operator/controllers"
@@ -140,11 +141,15 @@ func (w *world) startTenant(t Tenant) error {
 // startManager runs the operator's controllers in this process, wired
 // exactly as cmd/manager wires them.
 func (w *world) startManager(log logr.Logger, o controllers.Options) error {
+	skipNameCheck := true
 	mgr, err := ctrl.NewManager(w.kube.Config, ctrl.Options{
 		Scheme:                 w.kube.Scheme,
 		Logger:                 log,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		// Controller names are unique per process, and a test may run the
+		// demo (and so a new manager) more than once.
+		Controller: config.Controller{SkipNameValidation: &skipNameCheck},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

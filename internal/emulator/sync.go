@@ -210,8 +210,7 @@ func (st *state) applySync(obj SyncObject, e syncrules.Export, d syncrules.Decis
 		err = fmt.Errorf("unknown object type %q", obj.Type)
 	}
 	if err != nil {
-		return SyncResult{SourceAnchor: obj.SourceAnchor, Outcome: OutcomeError, ObjectID: d.TargetID,
-			Error: &SyncError{Code: syncrules.CodeAttributeValueMustBeUnique, Message: syncErrorMessage(err)}}
+		return SyncResult{SourceAnchor: obj.SourceAnchor, Outcome: OutcomeError, ObjectID: d.TargetID, Error: storeRefusal(err)}
 	}
 	res.ObjectID = id
 	if d.Code != "" {
@@ -220,12 +219,20 @@ func (st *state) applySync(obj SyncObject, e syncrules.Export, d syncrules.Decis
 	return res
 }
 
-func syncErrorMessage(err error) string {
+// storeRefusal names a write the directory refused in the sync service's
+// terms: a uniqueness conflict is AttributeValueMustBeUnique, anything else
+// (a value Graph would not store) IdentityDataValidationFailed.
+func storeRefusal(err error) *SyncError {
 	var ge *GraphError
-	if errors.As(err, &ge) {
-		return ge.Message
+	if !errors.As(err, &ge) {
+		return &SyncError{Code: syncrules.CodeIdentityDataValidationFailed, Message: err.Error()}
 	}
-	return err.Error()
+	for _, d := range ge.Details {
+		if d.Code == codeObjectConflict {
+			return &SyncError{Code: syncrules.CodeAttributeValueMustBeUnique, Message: ge.Message}
+		}
+	}
+	return &SyncError{Code: syncrules.CodeIdentityDataValidationFailed, Message: ge.Message}
 }
 
 func optString(v string) *string {

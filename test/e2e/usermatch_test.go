@@ -41,7 +41,10 @@ func TestHardMatchEndToEnd(t *testing.T) {
 	}
 	w.waitEvent(t, tw.sam, identityv1alpha1.ReasonImmutableIDSet)
 
-	w.syncCycle(t, tw)
+	res := w.syncCycle(t, tw)
+	if len(res) != 1 || res[0].Outcome != emulator.OutcomeHardMatch || res[0].ObjectID != tw.cloudID {
+		t.Fatalf("sync results = %+v, want one HardMatch onto %s", res, tw.cloudID)
+	}
 	um = w.waitUM(t, tw.sam, "Ready after sync", func(um *identityv1alpha1.UserMatch) bool {
 		return cond(um, identityv1alpha1.ConditionReady, T, identityv1alpha1.ReasonSyncJoined) && um.Status.SyncJoined
 	})
@@ -290,4 +293,32 @@ func condOf(um *identityv1alpha1.UserMatch, typ string) metav1.Condition {
 		}
 	}
 	return metav1.Condition{}
+}
+
+// The seed's reason for a hard match: a cloud user that already carries an
+// immutableId cannot be soft-matched, so the first sync refuses it; once the
+// UserMatch has written the AD anchor, the next sync hard-matches.
+func TestSoftMatchRefusedThenHardMatched(t *testing.T) {
+	w := env(t)
+	tw := w.newTwin(t, "stale", func(u *emulator.User) { u.OnPremisesImmutableID = ptr("c3RhbGUtYW5jaG9y") })
+
+	res := w.syncCycle(t, tw)
+	if len(res) != 1 || res[0].Outcome == emulator.OutcomeHardMatch || res[0].Outcome == emulator.OutcomeSoftMatchSMTP {
+		t.Fatalf("first sync = %+v: a cloud user with another immutableId must not match", res)
+	}
+	if res[0].Error == nil || res[0].Error.Code != "InvalidSoftMatch" {
+		t.Fatalf("first sync error = %+v, want InvalidSoftMatch", res[0].Error)
+	}
+
+	w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) { s.ADUser.SAMAccountName = tw.sam })
+	w.waitUM(t, tw.sam, "Matched", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionMatched, T, "")
+	})
+	res = w.syncCycle(t, tw)
+	if len(res) != 1 || res[0].Outcome != emulator.OutcomeHardMatch || res[0].ObjectID != tw.cloudID {
+		t.Fatalf("second sync = %+v, want HardMatch onto %s", res, tw.cloudID)
+	}
+	w.waitUM(t, tw.sam, "Ready", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionReady, T, identityv1alpha1.ReasonSyncJoined)
+	})
 }
