@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"sync"
 
 	"github.com/entramatch/entra-match-operator/internal/anchor"
 	"github.com/entramatch/entra-match-operator/internal/directory"
+	"github.com/entramatch/entra-match-operator/internal/metrics"
 )
 
 // DirectoryClient is what the controllers ask of Active Directory.
@@ -51,7 +53,7 @@ func (f *CachingDirectoryFactory) Directory(ctx context.Context, cfg directory.C
 	defer f.mu.Unlock()
 	if c, ok := f.clients[identity]; ok {
 		if f.keys[identity] == fp {
-			return c, nil
+			return counted{c}, nil
 		}
 		c.Close()
 		delete(f.clients, identity)
@@ -62,7 +64,7 @@ func (f *CachingDirectoryFactory) Directory(ctx context.Context, cfg directory.C
 	}
 	f.clients[identity] = c
 	f.keys[identity] = fp
-	return c, nil
+	return counted{c}, nil
 }
 
 // Close closes every cached connection.
@@ -81,4 +83,53 @@ func fingerprint(v any) string {
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// counted records every call to the directory in the LDAP metrics.
+type counted struct{ *directory.Client }
+
+func result(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
+}
+
+func (c counted) FindUser(ctx context.Context, l directory.Lookup) (directory.User, error) {
+	u, err := c.Client.FindUser(ctx, l)
+	metrics.LDAPRequests.WithLabelValues("FindUser", result(err)).Inc()
+	metrics.LDAPLookups.Inc()
+	return u, err
+}
+
+func (c counted) FindUsers(ctx context.Context, ls []directory.Lookup) (map[directory.Lookup]directory.User, map[directory.Lookup]error) {
+	users, errs := c.Client.FindUsers(ctx, ls)
+	res := "ok"
+	for _, err := range errs {
+		if !errors.Is(err, directory.ErrNotFound) {
+			res = "error"
+			break
+		}
+	}
+	metrics.LDAPRequests.WithLabelValues("FindUsers", res).Inc()
+	metrics.LDAPLookups.Add(float64(len(ls)))
+	return users, errs
+}
+
+func (c counted) NamingContext(ctx context.Context) (string, error) {
+	nc, err := c.Client.NamingContext(ctx)
+	metrics.LDAPRequests.WithLabelValues("NamingContext", result(err)).Inc()
+	return nc, err
+}
+
+func (c counted) UPNSuffixes(ctx context.Context) ([]string, error) {
+	s, err := c.Client.UPNSuffixes(ctx)
+	metrics.LDAPRequests.WithLabelValues("UPNSuffixes", result(err)).Inc()
+	return s, err
+}
+
+func (c counted) SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error {
+	err := c.Client.SetConsistencyGUID(ctx, dn, a)
+	metrics.LDAPRequests.WithLabelValues("SetConsistencyGUID", result(err)).Inc()
+	return err
 }

@@ -291,7 +291,7 @@ func (r *TenantSyncFeaturesReconciler) governor(ctx context.Context, tsf *identi
 	claims := []syncfeatures.Claim{{Name: tsf.Name, Created: tsf.CreationTimestamp.Time}}
 	for i := range list.Items {
 		other := &list.Items[i]
-		if other.UID == tsf.UID {
+		if other.Name == tsf.Name { // cluster-scoped: the name is the identity
 			continue
 		}
 		same := other.Spec.TenantRef.Name == tsf.Spec.TenantRef.Name

@@ -246,6 +246,8 @@ func TestTenantSyncFeaturesWindowOpensAndClosesOnTime(t *testing.T) {
 		MatchingWindows: []identityv1alpha1.MatchingWindow{{Name: "wave-1", Feature: identityv1alpha1.WindowFeature(block), Value: false,
 			Duration: &metav1.Duration{Duration: time.Hour}}},
 	}))
+	// A resync longer than the window, so the requeue can only come from it.
+	h.r.ResyncPeriod = 24 * time.Hour
 	end := t0.Truncate(time.Second).Add(time.Hour)
 
 	res := h.reconcile("features")
@@ -292,8 +294,8 @@ func TestTenantSyncFeaturesWindowOpensAndClosesOnTime(t *testing.T) {
 	if !tenant.get(block) {
 		t.Fatalf("window did not close at its end: blockSoftMatchEnabled is still false")
 	}
-	if res.RequeueAfter != testResync {
-		t.Errorf("after the window RequeueAfter = %v, want the resync period %v", res.RequeueAfter, testResync)
+	if res.RequeueAfter != h.r.ResyncPeriod {
+		t.Errorf("after the window RequeueAfter = %v, want the resync period %v", res.RequeueAfter, h.r.ResyncPeriod)
 	}
 	got = h.get("features")
 	if len(got.Status.Windows) != 1 || got.Status.Windows[0].State != identityv1alpha1.WindowExpired {
@@ -325,6 +327,7 @@ func TestTenantSyncFeaturesIntentSurvivesAFailedWrite(t *testing.T) {
 		MatchingWindows: []identityv1alpha1.MatchingWindow{{Name: "objid", Feature: identityv1alpha1.WindowFeature(allow), Value: true,
 			Duration: &metav1.Duration{Duration: time.Hour}}},
 	}))
+	h.r.ResyncPeriod = 24 * time.Hour
 	if _, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: "features"}}); err == nil {
 		t.Fatalf("a failed transient write must return an error for backoff")
 	}

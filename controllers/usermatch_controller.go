@@ -210,12 +210,10 @@ func (r *UserMatchReconciler) observe(ctx context.Context, um *identityv1alpha1.
 		o.anchor, o.source, err = r.sourceAnchor(ctx, o.dirConn, &ad, um, o.adUser)
 	}
 	if err != nil {
-		metrics.LDAPSearches.WithLabelValues("error").Inc()
 		oc := classifyDirectory(err)
 		setCondition(conds, gen, identityv1alpha1.ConditionAnchorResolved, false, oc.reason, oc.message)
 		return stop(failSynced(oc))
 	}
-	metrics.LDAPSearches.WithLabelValues("ok").Inc()
 	um.Status.ImmutableID = o.anchor.ImmutableID()
 	um.Status.AD = &identityv1alpha1.ADUserStatus{
 		DistinguishedName: o.adUser.DN, ObjectGUID: o.adUser.ObjectGUID.GUID(),

@@ -73,7 +73,8 @@ func (w *world) startWorkDir(dir string) error {
 func (w *world) startKube() error {
 	k, err := kube.Start()
 	if err != nil {
-		return err
+		// The CRDs are read from the repository's config/crd/bases.
+		return fmt.Errorf("starting the control plane (run the demo inside the repository, e.g. with `make demo`): %w", err)
 	}
 	w.kube = k
 	w.onClose(func() { _ = k.Stop() })

@@ -23,11 +23,17 @@ var (
 		Help:    "Microsoft Graph request latency by operation.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 	}, []string{"operation"})
-	// LDAPSearches counts directory searches by outcome.
-	LDAPSearches = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "entramatch_ldap_searches_total",
-		Help: "LDAP searches against Active Directory by outcome.",
-	}, []string{"outcome"})
+	// LDAPRequests counts calls to Active Directory by operation and outcome;
+	// a FindUsers call is one paged search per 100 lookups.
+	LDAPRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "entramatch_ldap_requests_total",
+		Help: "Calls to Active Directory by operation (FindUser, FindUsers, ...) and outcome.",
+	}, []string{"operation", "outcome"})
+	// LDAPLookups counts the user lookups those calls carried.
+	LDAPLookups = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "entramatch_ldap_lookups_total",
+		Help: "User lookups sent to Active Directory (many per FindUsers call).",
+	})
 	// DriftCorrections counts values the operator set back after someone changed them.
 	DriftCorrections = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "entramatch_drift_corrections_total",
@@ -46,7 +52,7 @@ var (
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(GraphRequests, GraphLatency, LDAPSearches, DriftCorrections, ImmutableIDWrites, Blocked)
+	ctrlmetrics.Registry.MustRegister(GraphRequests, GraphLatency, LDAPRequests, LDAPLookups, DriftCorrections, ImmutableIDWrites, Blocked)
 }
 
 // GraphObserver records Graph calls; it satisfies the Graph client's observer hook.
