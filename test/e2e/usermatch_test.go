@@ -45,7 +45,7 @@ func TestHardMatchEndToEnd(t *testing.T) {
 	if len(res) != 1 || res[0].Outcome != emulator.OutcomeHardMatch || res[0].ObjectID != tw.cloudID {
 		t.Fatalf("sync results = %+v, want one HardMatch onto %s", res, tw.cloudID)
 	}
-	um = w.waitUM(t, tw.sam, "Ready after sync", func(um *identityv1alpha1.UserMatch) bool {
+	w.waitUM(t, tw.sam, "Ready after sync", func(um *identityv1alpha1.UserMatch) bool {
 		return cond(um, identityv1alpha1.ConditionReady, T, identityv1alpha1.ReasonSyncJoined) && um.Status.SyncJoined
 	})
 	w.waitEvent(t, tw.sam, identityv1alpha1.ReasonSyncJoined)
