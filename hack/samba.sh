@@ -43,7 +43,7 @@ cmd_install() {
   command -v apt-get >/dev/null || die "apt-get not found: install samba (AD DC), ldap-utils and openssl with your package manager"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends samba samba-ad-dc ldap-utils openssl
+  apt-get install -y -qq samba samba-ad-dc ldap-utils openssl
 }
 
 # make_tls writes a CA and a server certificate valid for 127.0.0.1, ::1,
