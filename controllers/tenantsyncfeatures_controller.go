@@ -193,26 +193,26 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 		for _, c := range plan.Changes {
 			if c.Drift {
 				metrics.DriftCorrections.WithLabelValues("TenantSyncFeatures", string(c.Feature)).Inc()
-				r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, "UpdateSyncSettings",
+				r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, setAction(string(c.Feature)),
 					fmt.Sprintf("%s was changed outside the operator from %t to %t; set back to %t", c.Feature, c.To, c.From, c.To))
 				continue
 			}
-			r.event(tsf, corev1.EventTypeNormal, eventFeatureUpdated, "UpdateSyncSettings",
+			r.event(tsf, corev1.EventTypeNormal, eventFeatureUpdated, setAction(string(c.Feature)),
 				fmt.Sprintf("set %s from %t to %t (%s)", c.Feature, c.From, c.To, describeSource(c)))
 		}
 		if d := plan.DeletionPrevention; d != nil {
 			msg := fmt.Sprintf("set accidentalDeletionPrevention from %s to %s", describeADP(d.From), describeADP(&d.To))
 			if d.Drift {
 				metrics.DriftCorrections.WithLabelValues("TenantSyncFeatures", "accidentalDeletionPrevention").Inc()
-				r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, "UpdateSyncSettings",
+				r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, setAction("accidentalDeletionPrevention"),
 					"accidentalDeletionPrevention was changed outside the operator; "+msg)
 			} else {
-				r.event(tsf, corev1.EventTypeNormal, eventFeatureUpdated, "UpdateSyncSettings", msg)
+				r.event(tsf, corev1.EventTypeNormal, eventFeatureUpdated, setAction("accidentalDeletionPrevention"), msg)
 			}
 		}
 	}
 	for _, w := range plan.Opened {
-		r.event(tsf, corev1.EventTypeNormal, eventWindowOpened, "OpenWindow",
+		r.event(tsf, corev1.EventTypeNormal, eventWindowOpened, "OpenWindow/"+w.Name,
 			fmt.Sprintf("matching window %s opened: %s is %t until %s", w.Name, w.Feature, w.Value, w.ExpiresAt.UTC().Format(time.RFC3339)))
 	}
 	for _, w := range plan.Closed {
@@ -220,7 +220,7 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 		if w.Back != nil {
 			back = fmt.Sprintf("back to %t", *w.Back)
 		}
-		r.event(tsf, corev1.EventTypeNormal, eventWindowClosed, "CloseWindow",
+		r.event(tsf, corev1.EventTypeNormal, eventWindowClosed, "CloseWindow/"+w.Name,
 			fmt.Sprintf("matching window %s closed: %s %s", w.Name, w.Feature, back))
 	}
 	wasReady := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady)
@@ -495,6 +495,17 @@ func describeGoverned(tsf *identityv1alpha1.TenantSyncFeatures, plan syncfeature
 		return "the spec governs no flag; status.observed shows the tenant's flags"
 	}
 	return "as desired: " + strings.Join(parts, ", ")
+}
+
+// setAction names the Event action after the setting: the events API folds
+// Events that share object, type, reason and action into one series that
+// keeps the first note, so Events about different flags need different
+// actions to stay visible.
+func setAction(setting string) string {
+	if setting == "" {
+		return "Set"
+	}
+	return "Set" + strings.ToUpper(setting[:1]) + setting[1:]
 }
 
 func (r *TenantSyncFeaturesReconciler) event(tsf *identityv1alpha1.TenantSyncFeatures, typ, reason, action, msg string) {

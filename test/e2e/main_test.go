@@ -75,6 +75,7 @@ func env(t *testing.T) *world {
 
 func (w *world) start(dc *samba.DC) error {
 	w.dc = dc
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
 	k, err := kube.Start()
 	if err != nil {
 		return err
@@ -110,7 +111,6 @@ func (w *world) start(dc *samba.DC) error {
 	w.em = em
 	w.stop = append(w.stop, func() { _ = em.Close(); _ = os.RemoveAll(certDir) })
 
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
 	mgr, err := ctrl.NewManager(k.Config, ctrl.Options{
 		Scheme:                 k.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
