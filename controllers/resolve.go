@@ -30,6 +30,7 @@ func directoryConfig(ctx context.Context, r client.Reader, ad *identityv1alpha1.
 	}
 	if t := ad.Spec.TLS; t != nil {
 		cfg.StartTLS = t.Mode == identityv1alpha1.TLSModeStartTLS
+		cfg.Plaintext = t.Mode == identityv1alpha1.TLSModeInsecure && t.Insecure
 		cfg.ServerName = t.ServerName
 		cfg.CAPEM = []byte(t.CABundle)
 		if t.CASecretRef != nil {

@@ -604,3 +604,18 @@ func TestClassifySyncFeaturesKeepsOtherClasses(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// Events about different flags must not fold into one series.
+func TestSetActionDiffersPerSetting(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range identityv1alpha1.AllSyncFeatures() {
+		a := setAction(string(f))
+		if seen[a] || len(a) > 128 || !strings.HasPrefix(a, "Set") {
+			t.Errorf("action %q for %s is repeated, too long or badly formed", a, f)
+		}
+		seen[a] = true
+	}
+	if got := setAction("blockSoftMatchEnabled"); got != "SetBlockSoftMatchEnabled" {
+		t.Errorf("setAction = %q", got)
+	}
+}

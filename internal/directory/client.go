@@ -47,6 +47,10 @@ type Config struct {
 	// ServerName overrides the name checked against the certificate, for
 	// when the URL names a server by another name or address.
 	ServerName string
+	// Plaintext allows ldap:// without StartTLS: the bind password and all
+	// directory data cross the network in clear. Only for a lab; most
+	// domain controllers refuse such binds anyway (strongerAuthRequired).
+	Plaintext bool
 	// InsecureSkipVerify turns certificate verification off. Never the
 	// default; meant for a first test against a lab DC only.
 	InsecureSkipVerify bool
@@ -73,7 +77,7 @@ func (c Config) validate() error {
 		switch {
 		case u.Scheme == "ldaps" && c.StartTLS:
 			return bad("URL %q is already LDAPS: StartTLS applies to ldap:// URLs only", raw)
-		case u.Scheme == "ldap" && !c.StartTLS:
+		case u.Scheme == "ldap" && !c.StartTLS && !c.Plaintext:
 			return bad("URL %q without StartTLS would send the password in clear: use ldaps:// or StartTLS", raw)
 		case u.Scheme != "ldap" && u.Scheme != "ldaps":
 			return bad("URL %q: scheme must be ldaps or ldap", raw)
@@ -266,6 +270,9 @@ func (c *Client) dialOne(ctx context.Context, server string) (*ldap.Conn, error)
 			return nil, handshakeError("TLS handshake with "+server, err, tlsErr)
 		}
 		conn = ldap.NewConn(tc, true)
+		conn.Start()
+	} else if c.cfg.Plaintext && !c.cfg.StartTLS {
+		conn = ldap.NewConn(raw, false)
 		conn.Start()
 	} else {
 		conn = ldap.NewConn(raw, false)

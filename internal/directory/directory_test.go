@@ -28,6 +28,7 @@ func TestConfigValidate(t *testing.T) {
 		{"several servers", func(c *Config) { c.URLs = append(c.URLs, "ldaps://dc2:636") }, false},
 		{"no URL", func(c *Config) { c.URLs = nil }, true},
 		{"plain LDAP would leak the password", func(c *Config) { c.URLs = []string{"ldap://dc1"} }, true},
+		{"plain LDAP when explicitly allowed", func(c *Config) { c.URLs = []string{"ldap://dc1"}; c.Plaintext = true }, false},
 		{"StartTLS on LDAPS", func(c *Config) { c.StartTLS = true }, true},
 		{"other scheme", func(c *Config) { c.URLs = []string{"https://dc1"} }, true},
 		{"no host", func(c *Config) { c.URLs = []string{"ldaps://"} }, true},

@@ -97,6 +97,9 @@ func classOf(err, tlsErr error) error {
 			return ErrInvalidCredentials
 		case ldap.LDAPResultInsufficientAccessRights:
 			return ErrInsufficientAccess
+		case ldap.LDAPResultStrongAuthRequired, ldap.LDAPResultConfidentialityRequired:
+			// The server refuses a clear-text bind: it wants TLS.
+			return ErrTLS
 		case ldap.LDAPResultNoSuchObject:
 			return ErrNotFound
 		case ldap.LDAPResultBusy, ldap.LDAPResultUnavailable, ldap.ErrorNetwork:

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +83,21 @@ func waitReady(t *testing.T, w *world, obj withConditions, name string, status m
 			t.Fatalf("%T %s: Ready never became %s/%s: err=%v%s", obj, name, status, reason, err, describeStatus(conditionsOf(obj)))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// tls.mode Insecure (with the explicit insecure flag) binds over clear-text
+// LDAP; a domain controller that demands TLS for simple binds, as Samba and
+// hardened AD do, is reported as a TLS problem a person can act on.
+func TestInsecureModeAgainstADemandingDC(t *testing.T) {
+	w := env(t)
+	ad := w.directory("plain", "ad-bind")
+	ad.Spec.URLs = []string{w.dc.StartTLSURL}
+	ad.Spec.TLS = &identityv1alpha1.LDAPTLS{Mode: identityv1alpha1.TLSModeInsecure, Insecure: true}
+	w.create(t, ad)
+	got := waitReady(t, w, &identityv1alpha1.ActiveDirectory{}, "plain", metav1.ConditionFalse, identityv1alpha1.ReasonTLSError)
+	c := meta.FindStatusCondition(conditionsOf(got), identityv1alpha1.ConditionReady)
+	if !strings.Contains(strings.ToLower(c.Message), "strong") {
+		t.Errorf("message %q should pass on the server's demand for stronger authentication", c.Message)
 	}
 }
