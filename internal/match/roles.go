@@ -1,0 +1,175 @@
+package match
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The admin-role workaround of Microsoft's docs (remove the roles, let sync
+// match, add the roles back), made crash-safe: every role is recorded in the
+// UserMatch before the first removal, each step is decided again from fresh
+// reads, and a role is only marked restored once a read shows it back, so a
+// crash between any two writes repeats no write and loses no role.
+
+// Role is a directory role assignment or PIM eligibility of the cloud user.
+type Role struct {
+	// Kind is "Assignment" or "Eligibility".
+	Kind             string
+	RoleDefinitionID string
+	DirectoryScopeID string
+	Name             string
+	// ID is the assignment or eligibility instance id, as read.
+	ID string
+}
+
+func (r Role) key() string { return r.Kind + "|" + r.RoleDefinitionID + "|" + r.DirectoryScopeID }
+
+// RecordedRole is a role kept in the UserMatch's status.
+type RecordedRole struct {
+	Role
+	Restored bool
+}
+
+// RoleState is what the role workflow reads before deciding.
+type RoleState struct {
+	Enforce  bool
+	Recorded []RecordedRole
+	// Current are all roles the cloud user holds or is eligible for now.
+	Current   []Role
+	RemovedAt *time.Time
+	MaxHold   time.Duration // 0: no limit
+	Now       time.Time
+	// Joined: sync has matched the cloud user with our anchor.
+	Joined bool
+	// Deleting: the UserMatch is being deleted; restore before letting go.
+	Deleting bool
+}
+
+// RoleStep is the one kind of write a role plan asks for.
+type RoleStep string
+
+const (
+	RoleStepNone RoleStep = "None"
+	// RoleStepRecord writes the roles into status; nothing is removed
+	// before that write is confirmed.
+	RoleStepRecord RoleStep = "Record"
+	// RoleStepRemove removes recorded roles that are still present.
+	RoleStepRemove RoleStep = "Remove"
+	// RoleStepWait: every recorded role is removed; the match goes ahead.
+	RoleStepWait RoleStep = "Wait"
+	// RoleStepRestore adds back recorded roles that are missing.
+	RoleStepRestore RoleStep = "Restore"
+	// RoleStepConfirm marks as restored the recorded roles a read shows back.
+	RoleStepConfirm RoleStep = "Confirm"
+	// RoleStepDone: every recorded role is back.
+	RoleStepDone RoleStep = "Done"
+)
+
+// RolePlan is the outcome of DecideRoles.
+type RolePlan struct {
+	Step RoleStep
+	// Record lists the roles to record (RoleStepRecord).
+	Record []Role
+	// Remove lists current roles to remove (RoleStepRemove).
+	Remove []Role
+	// Restore lists the recorded roles to add back (RoleStepRestore).
+	Restore []Role
+	// Confirmed lists indexes of Recorded that are back (any step).
+	Confirmed []int
+	// HoldExpired is true when roles come back because MaxHold ran out
+	// before sync joined the user.
+	HoldExpired bool
+	Message     string
+}
+
+// DecideRoles picks the next step of the workflow.
+func DecideRoles(s RoleState) RolePlan {
+	if !s.Enforce && len(s.Recorded) == 0 {
+		return RolePlan{Step: RoleStepNone, Message: "Observe mode: roles are reported, never removed"}
+	}
+	if len(s.Recorded) == 0 {
+		if s.Joined || s.Deleting || len(s.Current) == 0 {
+			return RolePlan{Step: RoleStepNone}
+		}
+		return RolePlan{Step: RoleStepRecord, Record: append([]Role(nil), s.Current...),
+			Message: fmt.Sprintf("recording %s before removing them", names(s.Current))}
+	}
+	present := map[string]Role{}
+	for _, r := range s.Current {
+		present[r.key()] = r
+	}
+	expired := s.RemovedAt != nil && s.MaxHold > 0 && !s.Now.Before(s.RemovedAt.Add(s.MaxHold))
+	// Switching to Observe mid-way restores too: an operator that may not
+	// write must not leave roles removed.
+	restoring := s.Joined || s.Deleting || expired || !s.Enforce
+	if allRestored(s.Recorded) {
+		return RolePlan{Step: RoleStepDone, Message: fmt.Sprintf("roles restored: %s", recordedNames(s.Recorded))}
+	}
+	p := RolePlan{HoldExpired: expired && !s.Joined}
+	if restoring {
+		for i, r := range s.Recorded {
+			if r.Restored {
+				continue
+			}
+			if _, ok := present[r.key()]; ok {
+				p.Confirmed = append(p.Confirmed, i)
+			} else {
+				p.Restore = append(p.Restore, r.Role)
+			}
+		}
+		if len(p.Restore) > 0 {
+			p.Step = RoleStepRestore
+			p.Message = fmt.Sprintf("restoring %s", names(p.Restore))
+		} else {
+			p.Step = RoleStepConfirm
+			p.Message = fmt.Sprintf("roles back: %s", recordedNames(s.Recorded))
+		}
+		return p
+	}
+	for _, r := range s.Recorded {
+		if cur, ok := present[r.key()]; ok && !r.Restored {
+			p.Remove = append(p.Remove, cur)
+		}
+	}
+	if len(p.Remove) > 0 {
+		p.Step = RoleStepRemove
+		p.Message = fmt.Sprintf("removing %s for the match; they come back once sync has joined the user", names(p.Remove))
+		return p
+	}
+	p.Step = RoleStepWait
+	p.Message = fmt.Sprintf("%s removed; waiting for sync to join the user, then they are restored", recordedNames(s.Recorded))
+	return p
+}
+
+func allRestored(rs []RecordedRole) bool {
+	for _, r := range rs {
+		if !r.Restored {
+			return false
+		}
+	}
+	return true
+}
+
+func names(rs []Role) string {
+	parts := make([]string, 0, len(rs))
+	for _, r := range rs {
+		n := r.Name
+		if n == "" {
+			n = r.RoleDefinitionID
+		}
+		if r.Kind == "Eligibility" {
+			n += " (eligible)"
+		}
+		parts = append(parts, n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func recordedNames(rs []RecordedRole) string {
+	roles := make([]Role, 0, len(rs))
+	for _, r := range rs {
+		roles = append(roles, r.Role)
+	}
+	return names(roles)
+}

@@ -1,0 +1,106 @@
+package match
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	ga   = Role{Kind: "Assignment", RoleDefinitionID: "62e90394-69f5-4237-9190-012177145e10", DirectoryScopeID: "/", Name: "Global Administrator", ID: "a1"}
+	ua   = Role{Kind: "Assignment", RoleDefinitionID: "fe930be7-5e62-47db-91af-98c3a49a38b1", DirectoryScopeID: "/", Name: "User Administrator", ID: "a2"}
+	pra  = Role{Kind: "Eligibility", RoleDefinitionID: "e8611ab8-c189-46e8-94e1-60213ab1f814", DirectoryScopeID: "/", Name: "Privileged Role Administrator", ID: "e1"}
+	t0   = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	hold = 2 * time.Hour
+)
+
+func rec(restored bool, rs ...Role) []RecordedRole {
+	out := make([]RecordedRole, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, RecordedRole{Role: r, Restored: restored})
+	}
+	return out
+}
+
+// The workflow follows the admin-role workaround of
+// learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-install-existing-tenant
+// (remove roles, sync, add roles back); the table walks it step by step,
+// including the states a crash can leave behind.
+func TestDecideRoles(t *testing.T) {
+	removedAt := t0
+	type want struct {
+		Step      RoleStep
+		Record    []Role
+		Remove    []Role
+		Restore   []Role
+		Confirmed []int
+		Expired   bool
+	}
+	cases := []struct {
+		name string
+		s    RoleState
+		want want
+	}{
+		{"Observe mode never touches roles",
+			RoleState{Enforce: false, Current: []Role{ga}},
+			want{Step: RoleStepNone}},
+		{"no roles: nothing to do",
+			RoleState{Enforce: true},
+			want{Step: RoleStepNone}},
+		{"roles present: record all of them first, remove nothing yet",
+			RoleState{Enforce: true, Current: []Role{ga, pra}},
+			want{Step: RoleStepRecord, Record: []Role{ga, pra}}},
+		{"already joined without a workflow: nothing to do",
+			RoleState{Enforce: true, Current: []Role{ga}, Joined: true},
+			want{Step: RoleStepNone}},
+		{"recorded (confirmed in status): remove what is still present",
+			RoleState{Enforce: true, Recorded: rec(false, ga, pra), Current: []Role{ga, pra}, RemovedAt: &removedAt, Now: t0},
+			want{Step: RoleStepRemove, Remove: []Role{ga, pra}}},
+		{"crash after the first removal: remove only the rest",
+			RoleState{Enforce: true, Recorded: rec(false, ga, pra), Current: []Role{pra}, RemovedAt: &removedAt, Now: t0},
+			want{Step: RoleStepRemove, Remove: []Role{pra}}},
+		{"a role not recorded is never removed",
+			RoleState{Enforce: true, Recorded: rec(false, ga), Current: []Role{ga, ua}, RemovedAt: &removedAt, Now: t0},
+			want{Step: RoleStepRemove, Remove: []Role{ga}}},
+		{"all removed: wait for sync",
+			RoleState{Enforce: true, Recorded: rec(false, ga, pra), RemovedAt: &removedAt, Now: t0.Add(time.Hour), MaxHold: hold},
+			want{Step: RoleStepWait}},
+		{"joined: restore every recorded role",
+			RoleState{Enforce: true, Recorded: rec(false, ga, pra), RemovedAt: &removedAt, Now: t0, Joined: true},
+			want{Step: RoleStepRestore, Restore: []Role{ga, pra}}},
+		{"crash after one restore: the one back is confirmed, not created twice",
+			RoleState{Enforce: true, Recorded: rec(false, ga, pra), Current: []Role{{Kind: "Assignment", RoleDefinitionID: ga.RoleDefinitionID, DirectoryScopeID: "/", ID: "new"}}, Joined: true},
+			want{Step: RoleStepRestore, Restore: []Role{pra}, Confirmed: []int{0}}},
+		{"all back: confirm",
+			RoleState{Enforce: true, Recorded: rec(false, ga, pra), Current: []Role{ga, pra}, Joined: true},
+			want{Step: RoleStepConfirm, Confirmed: []int{0, 1}}},
+		{"all confirmed: done, even if sync has not joined",
+			RoleState{Enforce: true, Recorded: rec(true, ga, pra), Current: []Role{ga, pra}},
+			want{Step: RoleStepDone}},
+		{"hold expired before the match: restore and say so",
+			RoleState{Enforce: true, Recorded: rec(false, ga), RemovedAt: &removedAt, Now: t0.Add(hold), MaxHold: hold},
+			want{Step: RoleStepRestore, Restore: []Role{ga}, Expired: true}},
+		{"deleting mid-way: restore before the finalizer goes",
+			RoleState{Enforce: true, Recorded: rec(false, ga), Deleting: true, Now: t0},
+			want{Step: RoleStepRestore, Restore: []Role{ga}}},
+		{"deleting without a workflow: nothing to do",
+			RoleState{Enforce: true, Current: []Role{ga}, Deleting: true},
+			want{Step: RoleStepNone}},
+		{"switched to Observe mid-way: roles still come back",
+			RoleState{Enforce: false, Recorded: rec(false, ga), RemovedAt: &removedAt, Now: t0},
+			want{Step: RoleStepRestore, Restore: []Role{ga}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := DecideRoles(tc.s)
+			got := want{Step: p.Step, Record: p.Record, Remove: p.Remove, Restore: p.Restore, Confirmed: p.Confirmed, Expired: p.HoldExpired}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("plan (-want +got):\n%s\nmessage: %s", d, p.Message)
+			}
+			if p.Step != RoleStepNone && p.Message == "" {
+				t.Error("a step without a message")
+			}
+		})
+	}
+}
