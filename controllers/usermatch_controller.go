@@ -118,6 +118,12 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 		return res, err
 	}
 
+	if r.rolesInPlay(um, o) {
+		if res, err, done := r.roleWorkflow(ctx, um, &o, false); done {
+			return res, err
+		}
+	}
+
 	plan := match.Decide(o.obs)
 
 	// The shared views may be a few seconds old: before writing, read what
@@ -305,6 +311,23 @@ func (r *UserMatchReconciler) lookupsFor(ctx context.Context, directoryName stri
 	return out
 }
 
+// rolesInPlay says whether the remove-and-restore workflow runs: always once
+// roles are recorded (they must come back), and otherwise only when the
+// policy asks for it and privileged roles are the one thing in the way, so
+// that no role is removed for a match that would fail for another reason.
+func (r *UserMatchReconciler) rolesInPlay(um *identityv1alpha1.UserMatch, o observed) bool {
+	if len(um.Status.RecordedRoles) > 0 {
+		return true
+	}
+	if um.Spec.PrivilegedRoles != identityv1alpha1.PrivilegedRolesRemoveAndRestore || len(o.obs.PrivilegedRoles) == 0 {
+		return false
+	}
+	probe := o.obs
+	probe.PrivilegedRoles = nil
+	p := match.Decide(probe)
+	return p.Block == nil && !p.Joined
+}
+
 // sourceAnchor picks the anchor as Entra Connect would and, when the
 // directory asks for it, stamps objectGUID into an empty mS-DS-ConsistencyGuid
 // first, so that the anchor survives a move between forests.
@@ -379,6 +402,12 @@ func (r *UserMatchReconciler) finalize(ctx context.Context, um *identityv1alpha1
 	if !controllerutil.ContainsFinalizer(um, UserMatchFinalizer) {
 		return ctrl.Result{}, nil
 	}
+	if pendingRoles(um) {
+		// Roles removed for the match come back before the UserMatch goes.
+		if res, err, done := r.restoreOnDelete(ctx, um); done {
+			return res, err
+		}
+	}
 	if um.Spec.DeletionPolicy == identityv1alpha1.UserDeletionClearImmutableID && modeOf(um.Spec.Mode) == identityv1alpha1.ModeEnforce &&
 		um.Status.Cloud != nil && um.Status.Cloud.ObjectID != "" && um.Status.ImmutableID != "" {
 		if err := r.clearOnDelete(ctx, um); err != nil {
@@ -388,6 +417,51 @@ func (r *UserMatchReconciler) finalize(ctx context.Context, um *identityv1alpha1
 	base := um.DeepCopy()
 	controllerutil.RemoveFinalizer(um, UserMatchFinalizer)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, um, client.MergeFrom(base)))
+}
+
+func pendingRoles(um *identityv1alpha1.UserMatch) bool {
+	for _, r := range um.Status.RecordedRoles {
+		if !r.Restored {
+			return true
+		}
+	}
+	return false
+}
+
+// restoreOnDelete runs the role workflow in its restoring phase for a
+// UserMatch being deleted, persisting progress, until every role is back.
+func (r *UserMatchReconciler) restoreOnDelete(ctx context.Context, um *identityv1alpha1.UserMatch) (ctrl.Result, error, bool) {
+	var tenant identityv1alpha1.EntraTenant
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: um.Spec.TenantRef.Name}, &tenant); err != nil {
+		return ctrl.Result{}, fmt.Errorf("restoring roles needs EntraTenant %q: %w", um.Spec.TenantRef.Name, err), true
+	}
+	conn, err := tenantConnection(ctx, r.APIReader, &tenant)
+	if err != nil {
+		return ctrl.Result{}, err, true
+	}
+	o := observed{}
+	if o.cloud, err = r.Cloud.Client(ctx, conn); err != nil {
+		return ctrl.Result{}, err, true
+	}
+	if um.Status.Cloud == nil || um.Status.Cloud.ObjectID == "" {
+		return ctrl.Result{}, fmt.Errorf("roles are recorded but the cloud user is unknown"), true
+	}
+	if o.user, err = o.cloud.GetUser(ctx, um.Status.Cloud.ObjectID); err != nil {
+		return ctrl.Result{}, err, true
+	}
+	o.anchor, _ = anchor.FromImmutableID(um.Status.ImmutableID)
+	base := um.DeepCopy()
+	res, rerr, done := r.roleWorkflow(ctx, um, &o, true)
+	if err := r.Client.Status().Patch(ctx, um, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, err, true
+	}
+	if done || pendingRoles(um) {
+		if rerr == nil && res.RequeueAfter == 0 {
+			res.RequeueAfter = roleStepDelay
+		}
+		return res, rerr, true
+	}
+	return ctrl.Result{}, nil, false
 }
 
 // clearOnDelete clears the immutableId only if the user is not synced and

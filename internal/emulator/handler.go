@@ -112,7 +112,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		r = r.WithContext(odataerr.WithClock(r.Context(), s.clock))
 		defer func() {
 			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
+				if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					// A deliberate abort (a fault rule dropping the connection
 					// where it cannot be hijacked): let net/http reset it.
 					panic(p)

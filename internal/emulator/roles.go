@@ -219,6 +219,25 @@ func (s *Server) getRoleAssignment(w http.ResponseWriter, r *http.Request, id st
 }
 
 // assignmentID builds an id shaped like Graph's (opaque, base64url).
+// findEligibility returns the store key of the eligibility matching the
+// request's principal, role definition and scope, or "".
+func findEligibility(st *state, rr roleRequest) string {
+	for k, e := range st.eligibilities {
+		if strings.EqualFold(e.PrincipalID, rr.PrincipalID) && strings.EqualFold(e.RoleDefinitionID, rr.RoleDefinitionID) &&
+			scopeOrRoot(e.DirectoryScopeID) == scopeOrRoot(rr.DirectoryScopeID) {
+			return k
+		}
+	}
+	return ""
+}
+
+func scopeOrRoot(s string) string {
+	if s == "" {
+		return "/"
+	}
+	return s
+}
+
 func assignmentID(roleDefID, principalID string) string {
 	r, _ := uuid.Parse(roleDefID)
 	p, _ := uuid.Parse(principalID)
@@ -476,13 +495,17 @@ func (s *Server) createEligibilityRequest(w http.ResponseWriter, r *http.Request
 		return errNotFound(rr.RoleDefinitionID)
 	}
 	id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
+	// PIM names the eligibility a request acts on by principal, role and
+	// scope, not by instance id: instances seeded or created elsewhere are
+	// found the same way.
+	existing := findEligibility(st, rr)
 	status := "Provisioned"
 	switch action {
 	case "adminAssign":
 		if !s.principalExists(st, rr.PrincipalID) {
 			return errNotFound(rr.PrincipalID)
 		}
-		if _, dup := st.eligibilities[key(id)]; dup {
+		if existing != "" {
 			return newGraphError(http.StatusBadRequest, "RoleAssignmentExists", "The Role assignment already exists.")
 		}
 		e := &RoleEligibility{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID),
@@ -495,10 +518,11 @@ func (s *Server) createEligibilityRequest(w http.ResponseWriter, r *http.Request
 		}
 		st.eligibilities[key(id)] = e
 	case "adminRemove":
-		if _, ok := st.eligibilities[key(id)]; !ok {
+		if existing == "" {
 			return newGraphError(http.StatusNotFound, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
 		}
-		delete(st.eligibilities, key(id))
+		id = st.eligibilities[existing].ID
+		delete(st.eligibilities, existing)
 		status = "Revoked"
 	case "":
 		return errInvalidValue("action", "UnifiedRoleEligibilityScheduleRequest")

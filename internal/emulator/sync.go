@@ -139,6 +139,13 @@ func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
 		SoftMatchConflict:       s.syncOpts.SoftMatchConflict,
 		QuarantineSuffix:        s.syncOpts.QuarantineSuffix,
 	}
+	prevention := deletionPrevention(st.sync.Configuration.AccidentalDeletionPrevention)
+	if req.FullSync {
+		// Refuse a run whose deletions cannot be planned before writing anything.
+		if _, err := syncrules.PlanDeletions(nil, nil, prevention); err != nil {
+			return SyncResponse{}, newGraphError(http.StatusBadRequest, codeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
+		}
+	}
 	dir := storeDirectory{st: st, now: now}
 	resp := SyncResponse{Results: make([]SyncResult, 0, len(req.Objects))}
 	exports := make([]syncrules.Export, 0, len(req.Objects))
@@ -149,7 +156,7 @@ func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
 		resp.Results = append(resp.Results, st.applySync(obj, e, d, now))
 	}
 	if req.FullSync {
-		deleted, err := st.syncDeletions(exports, now)
+		deleted, err := st.syncDeletions(exports, prevention, now)
 		if err != nil {
 			return SyncResponse{}, err
 		}
@@ -171,11 +178,9 @@ func (o SyncObject) export() syncrules.Export {
 		ProxyAddresses:    o.ProxyAddresses,
 		ObjectIdentifier:  o.OnPremisesObjectIdentifier,
 	}
-	switch {
-	case o.MailEnabled != nil:
+	e.MailEnabled = o.Mail != "" || hasSMTP(o.ProxyAddresses)
+	if o.MailEnabled != nil {
 		e.MailEnabled = *o.MailEnabled
-	default:
-		e.MailEnabled = o.Mail != "" || hasSMTP(o.ProxyAddresses)
 	}
 	return e
 }
@@ -459,7 +464,7 @@ func (st *state) unindexObject(proxies []string, mail, anchor *string, id string
 // A deleted object keeps its anchor, so exporting it again hard-matches
 // and restores it; onPremisesSyncEnabled turns false as for an object
 // removed from sync scope.
-func (st *state) syncDeletions(exports []syncrules.Export, now time.Time) ([]SyncResult, error) {
+func (st *state) syncDeletions(exports []syncrules.Export, prevention syncrules.DeletionPrevention, now time.Time) ([]SyncResult, error) {
 	var cloud []syncrules.CloudObject
 	anchors := map[string]string{}
 	collect := func(id string, anchor *string, synced *bool, typ syncrules.ObjectType) {
@@ -478,9 +483,7 @@ func (st *state) syncDeletions(exports []syncrules.Export, now time.Time) ([]Syn
 	for _, c := range st.contacts {
 		collect(c.ID, c.OnPremisesImmutableID, c.OnPremisesSyncEnabled, syncrules.Contact)
 	}
-	adp := st.sync.Configuration.AccidentalDeletionPrevention
-	plan, err := syncrules.PlanDeletions(cloud, exports, syncrules.DeletionPrevention{
-		Type: syncrules.PreventionType(adp.SynchronizationPreventionType), Threshold: float64(adp.AlertThreshold)})
+	plan, err := syncrules.PlanDeletions(cloud, exports, prevention)
 	if err != nil {
 		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
 	}
@@ -496,6 +499,10 @@ func (st *state) syncDeletions(exports []syncrules.Export, now time.Time) ([]Syn
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+func deletionPrevention(adp AccidentalDeletionPrevention) syncrules.DeletionPrevention {
+	return syncrules.DeletionPrevention{Type: syncrules.PreventionType(adp.SynchronizationPreventionType), Threshold: float64(adp.AlertThreshold)}
 }
 
 func (st *state) softDeleteSynced(id string, now time.Time) {

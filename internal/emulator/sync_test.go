@@ -554,3 +554,19 @@ func TestSyncEndpointRejectsBadRequests(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestSyncRefusedWholeWhenDeletionsCannotBePlanned(t *testing.T) {
+	// doc: docDeletes (the threshold is a count or a percentage, never negative)
+	h := newHarness(t)
+	snap := syncFixture(h)
+	snap.Sync.Configuration.AccidentalDeletionPrevention = AccidentalDeletionPrevention{SynchronizationPreventionType: "enabledForCount", AlertThreshold: -1}
+	if err := h.srv.Replace(snap); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.srv.Sync(SyncRequest{Objects: []SyncObject{userExport("Q2Fyb2w=", "carol")}, FullSync: true}); err == nil {
+		t.Fatal("sync with a negative deletion threshold accepted")
+	}
+	if got := selectUser(h, idCarol, "onPremisesSyncEnabled"); got["onPremisesSyncEnabled"] != nil {
+		t.Errorf("a refused run wrote: %v", got)
+	}
+}

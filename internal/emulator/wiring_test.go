@@ -285,6 +285,21 @@ func TestFaultResetAndLatency(t *testing.T) {
 	}
 	h.mustStatus(h.graph(readerApp, http.MethodGet, "/organization", nil), http.StatusOK)
 
+	// Over HTTP/2 the connection cannot be taken over: the stream is reset,
+	// and the emulator must not turn the abort into a 500.
+	if err := h.srv.Faults().Set([]faults.Rule{{PathPrefix: "/v1.0/organization", Reset: true, MaxCount: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	h2 := h.client.Transport.(*http.Transport).Clone()
+	h2.ForceAttemptHTTP2 = true
+	defer h2.CloseIdleConnections()
+	req, _ = http.NewRequest(http.MethodGet, h.srv.URL()+"/v1.0/organization", nil)
+	req.Header.Set("Authorization", "Bearer "+h.token(readerApp))
+	if resp, err := (&http.Client{Transport: h2, Timeout: 10 * time.Second}).Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("reset fault over %s answered %d", resp.Proto, resp.StatusCode)
+	}
+
 	if err := h.srv.Faults().Set([]faults.Rule{{PathPrefix: "/v1.0/organization", LatencyMs: 150}}); err != nil {
 		t.Fatal(err)
 	}

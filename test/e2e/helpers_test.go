@@ -182,3 +182,15 @@ func (w *world) waitEvent(t *testing.T, name, reason string) eventsv1.Event {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// waitGone waits until a UserMatch is deleted (its finalizer released).
+func (w *world) waitGone(t *testing.T, name string) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, &identityv1alpha1.UserMatch{}) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("UserMatch %s was not deleted: finalizer not released", name)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

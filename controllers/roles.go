@@ -1,0 +1,199 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/crashpoint"
+	"github.com/entramatch/entra-match-operator/internal/match"
+)
+
+// roleStepDelay is how soon the next step of the role workflow runs: each
+// step is decided again from fresh reads, so steps are short passes.
+const roleStepDelay = time.Second
+
+const roleJustification = "entra-match-operator: hard match of an on-premises user (privilegedRoles: RemoveAndRestore)"
+
+// roleWorkflow runs one step of the remove-and-restore workflow. It returns
+// done=true with the result to return when the pass must end here (a write
+// was made and the next step needs fresh reads); otherwise the match
+// decision goes on with o.obs.PrivilegedRoles read fresh.
+func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1alpha1.UserMatch, o *observed, deleting bool) (ctrl.Result, error, bool) {
+	gen := um.Generation
+	conds := &um.Status.Conditions
+	current, privileged, err := currentRoles(ctx, o.cloud, o.user.ID)
+	if err != nil {
+		oc := classifyCloud(err)
+		setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
+		res, rerr := requeueFor(oc, r.ResyncPeriod)
+		return res, rerr, true
+	}
+	state := match.RoleState{
+		Enforce:   modeOf(um.Spec.Mode) == identityv1alpha1.ModeEnforce,
+		Recorded:  recordedRoles(um.Status.RecordedRoles),
+		Current:   current,
+		Now:       r.now(),
+		Joined:    o.user.Synced() && o.user.OnPremisesImmutableID == o.anchor.ImmutableID(),
+		Deleting:  deleting,
+		RemovedAt: timeOf(um.Status.RolesRemovedTime),
+	}
+	if d := um.Spec.MaxRoleHoldDuration; d != nil {
+		state.MaxHold = d.Duration
+	}
+	plan := match.DecideRoles(state)
+	for _, i := range plan.Confirmed {
+		um.Status.RecordedRoles[i].Restored = true
+	}
+	again := ctrl.Result{RequeueAfter: roleStepDelay}
+
+	switch plan.Step {
+	case match.RoleStepRecord:
+		// Write down every role and wait for the API server to confirm it
+		// before anything is removed: the record is what a crash recovers from.
+		before := um.DeepCopy()
+		um.Status.RecordedRoles = toRecorded(plan.Record)
+		now := metav1.NewTime(r.now())
+		um.Status.RolesRemovedTime = &now
+		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, identityv1alpha1.ReasonProgressing, plan.Message)
+		if err := r.Client.Status().Patch(ctx, um, client.MergeFrom(before)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("recording roles before removal: %w", err), true
+		}
+		crashpoint.Hit("roles-recorded")
+		r.event(um, corev1.EventTypeNormal, "RolesRecorded", "RecordRoles", plan.Message)
+		return again, nil, true
+
+	case match.RoleStepRemove:
+		for _, role := range plan.Remove {
+			if err := removeRole(ctx, o.cloud, o.user.ID, role); err != nil && cloud.ClassOf(err) != cloud.ClassNotFound {
+				oc := classifyCloud(err)
+				setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
+				res, rerr := requeueFor(oc, r.ResyncPeriod)
+				return res, rerr, true
+			}
+			r.event(um, corev1.EventTypeWarning, "RoleRemoved", "RemoveRole",
+				fmt.Sprintf("removed %s %s from %s; it is recorded in status and will be restored", kindWord(role), roleLabel(role), o.user.UserPrincipalName))
+			crashpoint.Hit("role-removed")
+		}
+		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, true, identityv1alpha1.ReasonRolesRemoved, plan.Message)
+		return again, nil, true
+
+	case match.RoleStepRestore:
+		for _, role := range plan.Restore {
+			if err := restoreRole(ctx, o.cloud, o.user.ID, role); err != nil {
+				oc := classifyCloud(err)
+				setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
+				res, rerr := requeueFor(oc, r.ResyncPeriod)
+				return res, rerr, true
+			}
+			r.event(um, corev1.EventTypeNormal, "RoleRestored", "RestoreRole",
+				fmt.Sprintf("restored %s %s to %s", kindWord(role), roleLabel(role), o.user.UserPrincipalName))
+			crashpoint.Hit("role-restored")
+		}
+		// Marked restored only once a read shows them back (next pass).
+		return again, nil, true
+
+	case match.RoleStepConfirm, match.RoleStepDone:
+		reason := identityv1alpha1.ReasonRolesRestored
+		if plan.HoldExpired {
+			reason = identityv1alpha1.ReasonRoleHoldExpired
+			plan.Message = "maxRoleHoldDuration ran out before sync joined the user; " + plan.Message
+		}
+		if plan.Step == match.RoleStepConfirm {
+			r.event(um, corev1.EventTypeNormal, reason, "ConfirmRoles", plan.Message)
+		}
+		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, reason, plan.Message)
+
+	case match.RoleStepWait:
+		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, true, identityv1alpha1.ReasonRolesRemoved, plan.Message)
+	}
+	o.obs.PrivilegedRoles = privileged
+	return ctrl.Result{}, nil, false
+}
+
+// currentRoles reads, fresh, every role the user holds or is eligible for.
+func currentRoles(ctx context.Context, c cloud.Client, userID string) ([]match.Role, []string, error) {
+	assignments, err := c.RoleAssignments(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	eligibilities, err := c.RoleEligibilities(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	roles := make([]match.Role, 0, len(assignments)+len(eligibilities))
+	for _, a := range assignments {
+		roles = append(roles, match.Role{Kind: string(identityv1alpha1.RoleKindAssignment), RoleDefinitionID: a.RoleDefinitionID,
+			DirectoryScopeID: a.DirectoryScopeID, Name: a.Role.DisplayName, ID: a.ID})
+	}
+	for _, e := range eligibilities {
+		roles = append(roles, match.Role{Kind: string(identityv1alpha1.RoleKindEligibility), RoleDefinitionID: e.RoleDefinitionID,
+			DirectoryScopeID: e.DirectoryScopeID, Name: e.Role.DisplayName, ID: e.ID})
+	}
+	return roles, privilegedByPrincipal(assignments, eligibilities)[userID], nil
+}
+
+func removeRole(ctx context.Context, c cloud.Client, userID string, role match.Role) error {
+	if role.Kind == string(identityv1alpha1.RoleKindEligibility) {
+		return c.RemoveEligibility(ctx, cloud.RoleEligibility{ID: role.ID, PrincipalID: userID,
+			RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID}, roleJustification)
+	}
+	return c.DeleteRoleAssignment(ctx, role.ID)
+}
+
+func restoreRole(ctx context.Context, c cloud.Client, userID string, role match.Role) error {
+	if role.Kind == string(identityv1alpha1.RoleKindEligibility) {
+		return c.AssignEligibility(ctx, cloud.RoleEligibility{PrincipalID: userID,
+			RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID}, roleJustification)
+	}
+	_, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: userID,
+		RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID})
+	return err
+}
+
+func recordedRoles(rs []identityv1alpha1.RecordedRole) []match.RecordedRole {
+	out := make([]match.RecordedRole, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, match.RecordedRole{Restored: r.Restored, Role: match.Role{Kind: string(r.Kind),
+			RoleDefinitionID: r.RoleDefinitionID, DirectoryScopeID: r.DirectoryScopeID, Name: r.RoleName, ID: r.ID}})
+	}
+	return out
+}
+
+func toRecorded(rs []match.Role) []identityv1alpha1.RecordedRole {
+	out := make([]identityv1alpha1.RecordedRole, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, identityv1alpha1.RecordedRole{Kind: identityv1alpha1.RoleKind(r.Kind), RoleDefinitionID: r.RoleDefinitionID,
+			RoleName: r.Name, DirectoryScopeID: r.DirectoryScopeID, ID: r.ID})
+	}
+	return out
+}
+
+func timeOf(t *metav1.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
+func kindWord(r match.Role) string {
+	if r.Kind == string(identityv1alpha1.RoleKindEligibility) {
+		return "eligibility for"
+	}
+	return "role"
+}
+
+func roleLabel(r match.Role) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return r.RoleDefinitionID
+}

@@ -1,0 +1,120 @@
+package e2e_test
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/emulator"
+)
+
+const (
+	roleGlobalAdmin        = "62e90394-69f5-4237-9190-012177145e10"
+	rolePrivilegedRoleAdmn = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+)
+
+// The seed's admin-role workaround, automated: the roles of a cloud Global
+// Administrator and of a PIM-eligible user are recorded, removed, the
+// immutableId is set, sync hard-matches, and every role comes back exactly once.
+func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
+	w := env(t)
+	for _, tc := range []struct {
+		name     string
+		eligible bool
+		roleDef  string
+	}{
+		{"global administrator", false, roleGlobalAdmin},
+		{"eligible privileged role administrator", true, rolePrivilegedRoleAdmn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tw := w.newTwin(t, "rr", nil)
+			w.addRole(t, tw.cloudID, tc.roleDef, tc.eligible)
+			w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) {
+				s.ADUser.SAMAccountName = tw.sam
+				s.PrivilegedRoles = identityv1alpha1.PrivilegedRolesRemoveAndRestore
+				s.MaxRoleHoldDuration = &metav1.Duration{Duration: 3600e9}
+			})
+			um := w.waitUM(t, tw.sam, "roles removed and immutableId set", func(um *identityv1alpha1.UserMatch) bool {
+				return cond(um, identityv1alpha1.ConditionRolesRemoved, T, identityv1alpha1.ReasonRolesRemoved) &&
+					cond(um, identityv1alpha1.ConditionMatched, T, "")
+			})
+			if len(um.Status.RecordedRoles) != 1 || um.Status.RecordedRoles[0].RoleDefinitionID != tc.roleDef || um.Status.RecordedRoles[0].Restored {
+				t.Fatalf("recorded roles = %+v", um.Status.RecordedRoles)
+			}
+			if n := w.roleCount(tw.cloudID, tc.roleDef); n != 0 {
+				t.Fatalf("role still present %d times while waiting for sync", n)
+			}
+			w.waitEvent(t, tw.sam, "RoleRemoved")
+
+			res := w.syncCycle(t, tw)
+			if res[0].Outcome != emulator.OutcomeHardMatch {
+				t.Fatalf("sync = %+v, want HardMatch once the roles are gone", res)
+			}
+			um = w.waitUM(t, tw.sam, "roles restored and Ready", func(um *identityv1alpha1.UserMatch) bool {
+				return cond(um, identityv1alpha1.ConditionRolesRemoved, F, identityv1alpha1.ReasonRolesRestored) &&
+					cond(um, identityv1alpha1.ConditionReady, T, identityv1alpha1.ReasonSyncJoined)
+			})
+			if !um.Status.RecordedRoles[0].Restored {
+				t.Errorf("recorded role not marked restored: %+v", um.Status.RecordedRoles)
+			}
+			if n := w.roleCount(tw.cloudID, tc.roleDef); n != 1 {
+				t.Fatalf("role present %d times after restore, want exactly 1", n)
+			}
+			w.waitEvent(t, tw.sam, "RoleRestored")
+		})
+	}
+}
+
+// Deleting a UserMatch in the middle of the workflow restores the roles
+// before the finalizer is released.
+func TestDeleteMidWorkflowRestoresRoles(t *testing.T) {
+	w := env(t)
+	tw := w.newTwin(t, "rrdel", nil)
+	w.addRole(t, tw.cloudID, roleGlobalAdmin, false)
+	um := w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) {
+		s.ADUser.SAMAccountName = tw.sam
+		s.PrivilegedRoles = identityv1alpha1.PrivilegedRolesRemoveAndRestore
+	})
+	w.waitUM(t, tw.sam, "roles removed", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionRolesRemoved, T, identityv1alpha1.ReasonRolesRemoved)
+	})
+	if err := w.k8s.Delete(ctxFor(t), um); err != nil {
+		t.Fatal(err)
+	}
+	w.waitGone(t, um.Name)
+	if n := w.roleCount(tw.cloudID, roleGlobalAdmin); n != 1 {
+		t.Fatalf("Global Administrator present %d times after deletion, want exactly 1", n)
+	}
+}
+
+// With the default policy (Refuse) nothing is removed.
+func TestRefusePolicyKeepsRoles(t *testing.T) {
+	w := env(t)
+	tw := w.newTwin(t, "refuse", nil)
+	w.addRole(t, tw.cloudID, roleGlobalAdmin, false)
+	w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) { s.ADUser.SAMAccountName = tw.sam })
+	w.waitUM(t, tw.sam, "Blocked", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionBlocked, T, identityv1alpha1.ReasonPrivilegedRole)
+	})
+	if n := w.roleCount(tw.cloudID, roleGlobalAdmin); n != 1 {
+		t.Fatalf("Refuse policy changed roles: %d present", n)
+	}
+}
+
+// roleCount counts assignments and eligibilities of a role for a principal.
+func (w *world) roleCount(principal, roleDef string) int {
+	s := w.em.Snapshot()
+	n := 0
+	for _, a := range s.RoleAssignments {
+		if a.PrincipalID == principal && a.RoleDefinitionID == roleDef {
+			n++
+		}
+	}
+	for _, e := range s.RoleEligibilities {
+		if e.PrincipalID == principal && e.RoleDefinitionID == roleDef {
+			n++
+		}
+	}
+	return n
+}
