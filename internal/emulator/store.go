@@ -180,7 +180,6 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 		st.deletedContacts[key(c.ID)] = &c
 	}
 	for _, d := range BuiltinRoleDefinitions() {
-		d := d
 		st.roleDefs[key(d.ID)] = &d
 	}
 	for i := range s.RoleDefinitions {

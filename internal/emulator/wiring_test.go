@@ -13,10 +13,9 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
 )
 
-const (
-	docThrottling = "https://learn.microsoft.com/en-us/graph/throttling-limits#identity-and-access-service-limits"
-	docBatching   = "https://learn.microsoft.com/en-us/graph/json-batching"
-)
+// Throttling follows
+// https://learn.microsoft.com/en-us/graph/throttling-limits#identity-and-access-service-limits
+// and batching https://learn.microsoft.com/en-us/graph/json-batching.
 
 func withThrottle(p ThrottleProfile, scale float64) harnessOpt {
 	return func(c *Config) { c.Throttle, c.TimeScale = p, scale }

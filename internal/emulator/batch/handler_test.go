@@ -18,7 +18,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
-const docBatch = "https://learn.microsoft.com/graph/json-batching"
+// The cases follow https://learn.microsoft.com/graph/json-batching.
 
 // graph is a stand-in for the emulated Graph handler; it records what reached it.
 type graph struct {

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,7 +16,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
-const docErrors = "https://learn.microsoft.com/graph/errors"
+// Error bodies follow https://learn.microsoft.com/graph/errors.
 
 func TestRuleValidate(t *testing.T) {
 	tests := []struct {
@@ -249,7 +250,7 @@ func TestResetWithoutHijackAborts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
-		if v := recover(); v != http.ErrAbortHandler {
+		if v, _ := recover().(error); !errors.Is(v, http.ErrAbortHandler) {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", v)
 		}
 	}()

@@ -98,14 +98,14 @@ func Parse(compact string) (*Token, error) {
 	}
 	var t Token
 	if err := decodeJSONPart(parts[0], &t.Header); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
 	if err := decodeJSONPart(parts[1], &t.Claims); err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
-		return nil, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
 	}
 	t.signing = parts[0] + "." + parts[1]
 	t.signature = sig
@@ -138,12 +138,12 @@ func (t *Token) Verify(key *rsa.PublicKey) error {
 	switch t.Alg() {
 	case RS256:
 		if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], t.signature); err != nil {
-			return fmt.Errorf("%w: %v", ErrSignature, err)
+			return fmt.Errorf("%w: %w", ErrSignature, err)
 		}
 	case PS256:
 		opts := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: crypto.SHA256}
 		if err := rsa.VerifyPSS(key, crypto.SHA256, digest[:], t.signature, opts); err != nil {
-			return fmt.Errorf("%w: %v", ErrSignature, err)
+			return fmt.Errorf("%w: %w", ErrSignature, err)
 		}
 	default:
 		return fmt.Errorf("%w: unsupported alg %q", ErrSignature, t.Alg())
