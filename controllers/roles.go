@@ -63,6 +63,7 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		now := metav1.NewTime(r.now())
 		um.Status.RolesRemovedTime = &now
 		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, identityv1alpha1.ReasonProgressing, plan.Message)
+		crashpoint.Hit("roles-recording")
 		if err := r.Client.Status().Patch(ctx, um, client.MergeFrom(before)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("recording roles before removal: %w", err), true
 		}
@@ -87,6 +88,7 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 
 	case match.RoleStepRestore:
 		for _, role := range plan.Restore {
+			crashpoint.Hit("role-restoring")
 			if err := restoreRole(ctx, o.cloud, o.user.ID, role); err != nil {
 				oc := classifyCloud(err)
 				setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)

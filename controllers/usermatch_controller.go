@@ -23,6 +23,7 @@ import (
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/anchor"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/crashpoint"
 	"github.com/entramatch/entra-match-operator/internal/directory"
 	"github.com/entramatch/entra-match-operator/internal/match"
 	"github.com/entramatch/entra-match-operator/internal/metrics"
@@ -154,6 +155,7 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 			}
 		} else {
 			metrics.ImmutableIDWrites.WithLabelValues("ok").Inc()
+			crashpoint.Hit("immutableid-set")
 			o.user.OnPremisesImmutableID = value
 			o.view.wrote(o.user.ID, value)
 			if plan.Drift {

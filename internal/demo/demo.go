@@ -151,6 +151,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return afterSync(um, story.Cast, story.Operator.UserMatches)
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return Report{}, ctx.Err()
+		}
 		// The table shows where it stopped; the error says it too.
 		p.detail("%v", err)
 	}

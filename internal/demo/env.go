@@ -165,7 +165,13 @@ func (w *world) startManager(log logr.Logger, o controllers.Options) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	w.onClose(func() { cancel(); <-done; dirs.Close() })
+	w.onClose(func() {
+		cancel()
+		if err := <-done; err != nil {
+			log.Error(err, "The manager stopped with an error")
+		}
+		dirs.Close()
+	})
 	select {
 	case <-mgr.Elected():
 		return nil

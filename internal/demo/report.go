@@ -489,8 +489,8 @@ func (t TenantReport) print(w io.Writer) {
 	default:
 		// The hook for the TenantSyncFeatures controller: once the manager
 		// runs one, its status is printed above instead of this line.
-		fmt.Fprintf(w, "  TenantSyncFeatures %s is applied, but no controller has reported on it: this build of the\n"+
-			"  manager does not reconcile TenantSyncFeatures yet, so the flags above are read from the emulator.\n", tsf.Name)
+		fmt.Fprintf(w, "  TenantSyncFeatures %s is applied, but no controller has reported on it (this build of the manager\n"+
+			"  does not reconcile TenantSyncFeatures, or has not got to it yet): the flags above are read from the emulator.\n", tsf.Name)
 	}
 }
 

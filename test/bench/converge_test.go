@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,6 +27,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/fakead"
 	"github.com/entramatch/entra-match-operator/internal/testenv/kube"
+	"github.com/entramatch/entra-match-operator/internal/testenv/managerproc"
 )
 
 const (
@@ -113,8 +113,16 @@ func converge(b *testing.B, n int) {
 	defer em.Close()
 
 	metricsAddr := freeAddr(b)
-	mgr := startManager(ctx, b, k.Root, dir, kubeconfig, metricsAddr)
-	defer mgr.stop()
+	bin, err := managerproc.Build(ctx, k.Root, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), nil,
+		"--metrics-bind-address="+metricsAddr, "--health-probe-bind-address=0", "--resync-period=10s", "--concurrency=8")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mgr.Stop()
 
 	c := k.Client
 	must(b, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
@@ -158,7 +166,7 @@ func converge(b *testing.B, n int) {
 	throttled := m.sum("entramatch_graph_requests_total", `status="429"`)
 	ldapCalls := m.sum("entramatch_ldap_requests_total", "")
 	ldapLookups := m.sum("entramatch_ldap_lookups_total", "")
-	peak := mgr.peakRSS()
+	peak := mgr.PeakRSS()
 
 	b.ReportMetric(graphReqs/float64(n), "graph-req/um")
 	b.ReportMetric(ldapCalls/float64(n), "ldap-calls/um")
@@ -228,61 +236,6 @@ func waitAll(ctx context.Context, b *testing.B, c client.Client, n int, condType
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-}
-
-type managerProc struct {
-	cmd *exec.Cmd
-	pid int
-}
-
-// startManager builds and starts the manager binary, as it runs in a cluster.
-func startManager(ctx context.Context, b *testing.B, root, dir, kubeconfig, metricsAddr string) *managerProc {
-	bin := filepath.Join(dir, "manager")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/manager")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building the manager: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "--metrics-bind-address="+metricsAddr, "--health-probe-bind-address=0",
-		"--resync-period=10s", "--concurrency=8")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	logf, err := os.Create(filepath.Join(dir, "manager.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	return &managerProc{cmd: cmd, pid: cmd.Process.Pid}
-}
-
-func (m *managerProc) stop() {
-	_ = m.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = m.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = m.cmd.Process.Kill()
-	}
-}
-
-// peakRSS reads the manager's high-water resident memory from /proc.
-func (m *managerProc) peakRSS() int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", m.pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 type samples []string

@@ -1,0 +1,99 @@
+// Package managerproc builds the manager binary and runs it as its own
+// process, as it runs in a cluster, for tests that measure it or kill it.
+package managerproc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Build compiles ./cmd/manager of the repository at root into dir.
+func Build(ctx context.Context, root, dir string) (string, error) {
+	bin := filepath.Join(dir, "manager")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/manager")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the manager: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Proc is a running manager.
+type Proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// Start runs bin with the kubeconfig, extra environment (NAME=value) and
+// flags, appending its output to logPath.
+func Start(bin, kubeconfig, logPath string, env []string, args ...string) (*Proc, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), env...)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	p := &Proc{cmd: cmd, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); logf.Close(); close(p.done) }()
+	return p, nil
+}
+
+// Wait waits up to d for the process to exit and returns its exit code.
+func (p *Proc) Wait(d time.Duration) (int, error) {
+	select {
+	case <-p.done:
+		var ee *exec.ExitError
+		if errors.As(p.err, &ee) {
+			return ee.ExitCode(), nil
+		}
+		if p.err != nil {
+			return -1, p.err
+		}
+		return 0, nil
+	case <-time.After(d):
+		return -1, fmt.Errorf("manager still running after %s", d)
+	}
+}
+
+// Stop interrupts the process and kills it if it does not stop in time.
+func (p *Proc) Stop() {
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// PeakRSS reads the process's high-water resident memory from /proc; it
+// must be called while the process runs.
+func (p *Proc) PeakRSS() int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
