@@ -273,3 +273,22 @@ func (s *views) directory(key string) *directoryView {
 	}
 	return v
 }
+
+// removed drops a user we deleted from the view.
+func (v *tenantView) removed(id string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	u, ok := v.byID[strings.ToLower(id)]
+	if !ok {
+		return
+	}
+	delete(v.byID, strings.ToLower(id))
+	delete(v.byUPN, strings.ToLower(u.UserPrincipalName))
+	kept := v.byAnchor[u.OnPremisesImmutableID][:0]
+	for _, h := range v.byAnchor[u.OnPremisesImmutableID] {
+		if h != u {
+			kept = append(kept, h)
+		}
+	}
+	v.byAnchor[u.OnPremisesImmutableID] = kept
+}

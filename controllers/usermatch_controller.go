@@ -119,6 +119,9 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 		return res, err
 	}
 
+	if res, err, done := r.duplicates(ctx, um, &o); done {
+		return res, err
+	}
 	if r.rolesInPlay(um, o) {
 		if res, err, done := r.roleWorkflow(ctx, um, &o, false); done {
 			return res, err

@@ -118,3 +118,72 @@ func (w *world) roleCount(principal, roleDef string) int {
 	}
 	return n
 }
+
+// The seed's whole scenario (issue: privileged cloud users and unmatched
+// duplicates): a cloud Global Administrator and a PIM-eligible user have AD
+// twins; the first sync is refused for both (ExistingAdminRoleConflict) and
+// creates duplicates carrying their anchors; with RemoveAndRestore and
+// duplicates: Purge the operator removes the roles, deletes and purges the
+// duplicates, writes the anchors, the next sync hard-matches, and the roles
+// come back.
+func TestSeedScenarioPrivilegedUsersWithDuplicates(t *testing.T) {
+	w := env(t)
+	admin := w.newTwin(t, "seedga", nil)
+	w.addRole(t, admin.cloudID, roleGlobalAdmin, false)
+	eligible := w.newTwin(t, "seedpim", nil)
+	w.addRole(t, eligible.cloudID, rolePrivilegedRoleAdmn, true)
+
+	first := w.syncCycle(t, admin, eligible)
+	dups := map[string]string{}
+	for i, tw := range []twin{admin, eligible} {
+		r := first[i]
+		if r.Outcome != emulator.OutcomeCreated || r.Error == nil || r.Error.Code != "ExistingAdminRoleConflict" {
+			t.Fatalf("first sync of %s = %+v, want Created with ExistingAdminRoleConflict", tw.sam, r)
+		}
+		if r.ObjectID == tw.cloudID {
+			t.Fatalf("first sync matched the privileged user %s", tw.sam)
+		}
+		dups[tw.sam] = r.ObjectID
+	}
+
+	for _, tw := range []twin{admin, eligible} {
+		w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) {
+			s.ADUser.SAMAccountName = tw.sam
+			s.PrivilegedRoles = identityv1alpha1.PrivilegedRolesRemoveAndRestore
+			s.Duplicates = identityv1alpha1.DuplicatesPurge
+		})
+	}
+	for _, tw := range []twin{admin, eligible} {
+		um := w.waitUM(t, tw.sam, "duplicate purged, roles removed, immutableId set", func(um *identityv1alpha1.UserMatch) bool {
+			return cond(um, identityv1alpha1.ConditionRolesRemoved, T, identityv1alpha1.ReasonRolesRemoved) &&
+				cond(um, identityv1alpha1.ConditionMatched, T, "")
+		})
+		w.waitEvent(t, tw.sam, "DuplicateDeleted")
+		w.waitEvent(t, tw.sam, "DuplicatePurged")
+		snap := w.em.Snapshot()
+		for _, u := range append(snap.Users, snap.DeletedItems.Users...) {
+			if u.ID == dups[tw.sam] {
+				t.Fatalf("duplicate %s of %s still exists (status %+v)", u.UserPrincipalName, tw.sam, um.Status.DuplicatesFound)
+			}
+		}
+	}
+
+	second := w.syncCycle(t, admin, eligible)
+	for i, tw := range []twin{admin, eligible} {
+		if second[i].Outcome != emulator.OutcomeHardMatch || second[i].ObjectID != tw.cloudID {
+			t.Fatalf("second sync of %s = %+v, want HardMatch onto %s", tw.sam, second[i], tw.cloudID)
+		}
+	}
+	for _, tc := range []struct {
+		tw   twin
+		role string
+	}{{admin, roleGlobalAdmin}, {eligible, rolePrivilegedRoleAdmn}} {
+		w.waitUM(t, tc.tw.sam, "roles restored and Ready", func(um *identityv1alpha1.UserMatch) bool {
+			return cond(um, identityv1alpha1.ConditionRolesRemoved, F, identityv1alpha1.ReasonRolesRestored) &&
+				cond(um, identityv1alpha1.ConditionReady, T, identityv1alpha1.ReasonSyncJoined)
+		})
+		if n := w.roleCount(tc.tw.cloudID, tc.role); n != 1 {
+			t.Fatalf("%s: role present %d times after the workflow, want exactly 1", tc.tw.sam, n)
+		}
+	}
+}
