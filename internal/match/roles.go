@@ -104,7 +104,8 @@ func DecideRoles(s RoleState) RolePlan {
 	// write must not leave roles removed.
 	restoring := s.Joined || s.Deleting || expired || !s.Enforce
 	if allRestored(s.Recorded) {
-		return RolePlan{Step: RoleStepDone, Message: fmt.Sprintf("roles restored: %s", recordedNames(s.Recorded))}
+		return RolePlan{Step: RoleStepDone, HoldExpired: expired && !s.Joined,
+			Message: fmt.Sprintf("roles restored: %s", recordedNames(s.Recorded))}
 	}
 	p := RolePlan{HoldExpired: expired && !s.Joined}
 	if restoring {

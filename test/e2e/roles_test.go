@@ -187,3 +187,29 @@ func TestSeedScenarioPrivilegedUsersWithDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// maxRoleHoldDuration: when sync does not join the user in time, the roles
+// come back anyway and the condition says why.
+func TestRoleHoldExpires(t *testing.T) {
+	w := env(t)
+	tw := w.newTwin(t, "hold", nil)
+	w.addRole(t, tw.cloudID, roleGlobalAdmin, false)
+	w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) {
+		s.ADUser.SAMAccountName = tw.sam
+		s.PrivilegedRoles = identityv1alpha1.PrivilegedRolesRemoveAndRestore
+		s.MaxRoleHoldDuration = &metav1.Duration{Duration: 4e9}
+	})
+	w.waitUM(t, tw.sam, "roles removed", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionRolesRemoved, T, identityv1alpha1.ReasonRolesRemoved)
+	})
+	// No sync runs: the hold runs out.
+	um := w.waitUM(t, tw.sam, "RoleHoldExpired", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionRolesRemoved, F, identityv1alpha1.ReasonRoleHoldExpired)
+	})
+	if n := w.roleCount(tw.cloudID, roleGlobalAdmin); n != 1 {
+		t.Fatalf("Global Administrator present %d times after the hold expired, want 1", n)
+	}
+	if um.Status.SyncJoined {
+		t.Error("reported as joined although no sync ran")
+	}
+}
