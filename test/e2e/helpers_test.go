@@ -154,13 +154,19 @@ func (w *world) setCloud(t *testing.T, id string, fn func(*emulator.User)) {
 // events lists the Events recorded for a UserMatch.
 func (w *world) events(t *testing.T, name string) []eventsv1.Event {
 	t.Helper()
+	return w.eventsFor(t, "UserMatch", name)
+}
+
+// eventsFor lists the Events recorded for an object of a kind.
+func (w *world) eventsFor(t *testing.T, kind, name string) []eventsv1.Event {
+	t.Helper()
 	var list eventsv1.EventList
 	if err := w.k8s.List(ctxFor(t), &list); err != nil {
 		t.Fatalf("listing events: %v", err)
 	}
 	var out []eventsv1.Event
 	for _, e := range list.Items {
-		if e.Regarding.Kind == "UserMatch" && e.Regarding.Name == name {
+		if e.Regarding.Kind == kind && e.Regarding.Name == name {
 			out = append(out, e)
 		}
 	}

@@ -161,17 +161,7 @@ func tsfReady(tsf *identityv1alpha1.TenantSyncFeatures) bool {
 // tsfEvents lists the Events recorded for a TenantSyncFeatures.
 func (w *world) tsfEvents(t *testing.T, name string) []eventsv1.Event {
 	t.Helper()
-	var list eventsv1.EventList
-	if err := w.k8s.List(ctxFor(t), &list); err != nil {
-		t.Fatalf("listing events: %v", err)
-	}
-	var out []eventsv1.Event
-	for _, e := range list.Items {
-		if e.Regarding.Kind == "TenantSyncFeatures" && e.Regarding.Name == name {
-			out = append(out, e)
-		}
-	}
-	return out
+	return w.eventsFor(t, "TenantSyncFeatures", name)
 }
 
 func (w *world) waitTSFEvent(t *testing.T, name, reason, contains string) eventsv1.Event {
