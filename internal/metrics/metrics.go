@@ -44,15 +44,10 @@ var (
 		Name: "entramatch_immutableid_writes_total",
 		Help: "onPremisesImmutableId writes by result.",
 	}, []string{"result"})
-	// Blocked reports UserMatches currently blocked, by reason.
-	Blocked = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "entramatch_usermatch_blocked",
-		Help: "UserMatches currently blocked, by reason.",
-	}, []string{"reason"})
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(GraphRequests, GraphLatency, LDAPRequests, LDAPLookups, DriftCorrections, ImmutableIDWrites, Blocked)
+	ctrlmetrics.Registry.MustRegister(GraphRequests, GraphLatency, LDAPRequests, LDAPLookups, DriftCorrections, ImmutableIDWrites)
 }
 
 // GraphObserver records Graph calls; it satisfies the Graph client's observer hook.
