@@ -52,7 +52,7 @@ type options struct {
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var apps, certApps multiFlag
+	var apps, certApps, publicApps, federated multiFlag
 	var throttle, timeScale, logLevel string
 	fs := flag.NewFlagSet("entra-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -62,6 +62,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.initialDomain, "initial-domain", "", "initial domain, e.g. contoso.onmicrosoft.com (required)")
 	fs.Var(&apps, "app", "app registration CLIENT_ID:SECRET:Perm.One,Perm.Two (repeatable)")
 	fs.Var(&certApps, "app-cert", "app registration using a certificate CLIENT_ID:CERT_PEM_FILE:Perm.One,Perm.Two (repeatable)")
+	fs.Var(&publicApps, "public-app", "public client for device code sign-in CLIENT_ID:Scope.One,Scope.Two with its consented delegated permissions; adds to an --app of the same id (repeatable)")
+	fs.Var(&federated, "federated", "federated identity credential CLIENT_ID|ISSUER|SUBJECT|KEYFILE[|PERMS]: KEYFILE holds the issuer's JWKS or PEM public keys; adds to an app of the same id, or declares a federated-only app with application permissions PERMS (repeatable)")
 	fs.StringVar(&o.statePath, "state", "", "initial tenant snapshot, YAML or JSON")
 	fs.StringVar(&throttle, "throttle", "auto", "Graph throttling: auto (sized by the tenant's user count), small, medium, large or off")
 	fs.StringVar(&timeScale, "time-scale", "1", "play throttling N times faster: windows and quotas divided by N (> 0)")
@@ -113,10 +115,77 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		o.apps = append(o.apps, emulator.App{ClientID: id, CertificatePEM: pemBytes, Permissions: perms})
 	}
+	for _, spec := range publicApps {
+		if err := o.addPublicApp(spec); err != nil {
+			return o, err
+		}
+	}
+	for _, spec := range federated {
+		if err := o.addFederated(spec); err != nil {
+			return o, err
+		}
+	}
 	if len(o.apps) == 0 {
-		return o, errors.New("at least one --app or --app-cert is required")
+		return o, errors.New("at least one --app, --app-cert, --public-app or --federated is required")
 	}
 	return o, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// app returns the app declared with id, adding an empty one if none is.
+func (o *options) app(id string) (*emulator.App, bool) {
+	for i := range o.apps {
+		if strings.EqualFold(o.apps[i].ClientID, id) {
+			return &o.apps[i], true
+		}
+	}
+	o.apps = append(o.apps, emulator.App{ClientID: id})
+	return &o.apps[len(o.apps)-1], false
+}
+
+func (o *options) addPublicApp(spec string) error {
+	id, scopes, ok := strings.Cut(spec, ":")
+	if !ok || id == "" {
+		return fmt.Errorf("--public-app %q: want CLIENT_ID:Scope.One,Scope.Two", spec)
+	}
+	a, _ := o.app(id)
+	a.PublicClient = true
+	a.DelegatedPermissions = append(a.DelegatedPermissions, splitList(scopes)...)
+	return nil
+}
+
+func (o *options) addFederated(spec string) error {
+	parts := strings.Split(spec, "|")
+	if len(parts) < 4 || len(parts) > 5 || parts[0] == "" || parts[1] == "" || parts[2] == "" || parts[3] == "" {
+		return fmt.Errorf("--federated %q: want CLIENT_ID|ISSUER|SUBJECT|KEYFILE[|Perm.One,Perm.Two]", spec)
+	}
+	raw, err := os.ReadFile(parts[3])
+	if err != nil {
+		return fmt.Errorf("--federated %s: %w", parts[0], err)
+	}
+	fc, err := emulator.ParseFederatedKeys(raw)
+	if err != nil {
+		return fmt.Errorf("--federated %s: %s: %w", parts[0], parts[3], err)
+	}
+	fc.Issuer, fc.Subject = parts[1], parts[2]
+	a, existed := o.app(parts[0])
+	if len(parts) == 5 {
+		if existed && len(splitList(parts[4])) > 0 {
+			return fmt.Errorf("--federated %s: the app is declared by another flag, which gives its permissions", parts[0])
+		}
+		a.Permissions = append(a.Permissions, splitList(parts[4])...)
+	}
+	a.FederatedCredentials = append(a.FederatedCredentials, fc)
+	return nil
 }
 
 // splitAppSpec splits ID:MIDDLE:PERMS; the middle part (a secret) may

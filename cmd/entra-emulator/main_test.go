@@ -59,6 +59,7 @@ func TestParseFlags(t *testing.T) {
 			}
 		})
 	}
+	testIdentityFlags(t, base)
 	o, err := parseFlags(append(base, "--app", client+":s:ec:ret:User.Read.All,Domain.Read.All"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -234,4 +235,48 @@ func TestThrottleFlags(t *testing.T) {
 		}
 	}
 	t.Fatal("never throttled")
+}
+
+// testIdentityFlags covers --public-app and --federated.
+func testIdentityFlags(t *testing.T, base []string) {
+	t.Helper()
+	const other = "7f6e5d4c-3b2a-4918-8a7f-6e5d4c3b2a19"
+	keyFile := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(keyFile, []byte(`{"keys":[{"kty":"RSA","kid":"k","n":"sXch","e":"AQAB"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	iss := "https://oidc.example/cluster"
+	sub := "system:serviceaccount:ns:sa"
+	o, err := parseFlags(append(append([]string(nil), base...),
+		"--app", client+":s:User.Read.All",
+		"--public-app", client+":OnPremDirectorySynchronization.ReadWrite.All",
+		"--federated", client+"|"+iss+"|"+sub+"|"+keyFile,
+		"--federated", other+"|"+iss+"|"+sub+"|"+keyFile+"|User.Read.All,Domain.Read.All"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.apps) != 2 {
+		t.Fatalf("apps %+v", o.apps)
+	}
+	a, b := o.apps[0], o.apps[1]
+	if !a.PublicClient || strings.Join(a.DelegatedPermissions, ",") != "OnPremDirectorySynchronization.ReadWrite.All" ||
+		len(a.FederatedCredentials) != 1 || a.FederatedCredentials[0].Issuer != iss || a.FederatedCredentials[0].Subject != sub || a.Secret != "s" {
+		t.Errorf("merged app %+v", a)
+	}
+	if b.ClientID != other || strings.Join(b.Permissions, ",") != "User.Read.All,Domain.Read.All" || len(b.FederatedCredentials) != 1 {
+		t.Errorf("federated-only app %+v", b)
+	}
+	if _, err := emulator.New(emulator.Config{TenantID: tenant, InitialDomain: "contoso.onmicrosoft.com", Apps: o.apps}); err != nil {
+		t.Errorf("emulator rejects the parsed apps: %v", err)
+	}
+	for _, bad := range [][]string{
+		{"--federated", client + "|" + iss + "|" + sub},
+		{"--federated", client + "|" + iss + "|" + sub + "|/nonexistent"},
+		{"--public-app", "nocolon"},
+		{"--app", client + ":s:", "--federated", client + "|" + iss + "|" + sub + "|" + keyFile + "|User.Read.All"},
+	} {
+		if _, err := parseFlags(append(append([]string(nil), base...), bad...), io.Discard); err == nil {
+			t.Errorf("parseFlags(%v) accepted", bad)
+		}
+	}
 }

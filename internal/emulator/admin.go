@@ -8,7 +8,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
-// adminHandler serves /_emulator/: the built-in state, sync and faults
+// adminHandler serves /_emulator/: the built-in state, sync, faults and devicecode
 // endpoints and any handlers mounted through Config.AdminHandlers. Only loopback callers are
 // served: the admin API replaces the whole tenant without authentication.
 func (s *Server) adminHandler(extra map[string]http.Handler) http.Handler {
@@ -17,6 +17,9 @@ func (s *Server) adminHandler(extra map[string]http.Handler) http.Handler {
 		"sync":   http.HandlerFunc(s.serveSync),
 		"faults": s.faults.Handler(),
 	}
+	// Built-ins served at their exact path only; devicecode has subpaths.
+	exact := map[string]bool{"state": true, "sync": true, "faults": true}
+	handlers["devicecode"] = http.HandlerFunc(s.serveDeviceCodeAdmin)
 	// A configured handler may replace a built-in one of the same name.
 	for name, h := range extra {
 		handlers[strings.Trim(name, "/")] = h
@@ -24,7 +27,7 @@ func (s *Server) adminHandler(extra map[string]http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	for name, h := range handlers {
 		mux.Handle("/_emulator/"+name, h)
-		if name != "state" && name != "sync" && name != "faults" {
+		if !exact[name] {
 			mux.Handle("/_emulator/"+name+"/", h)
 		}
 	}

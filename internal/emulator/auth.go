@@ -41,12 +41,21 @@ type Caller struct {
 	TenantID string
 	Roles    []string // application permissions from the token's roles claim
 	AppOnly  bool
+	// Delegated tokens only: the scp claim and the signed-in user.
+	Scopes []string
+	UserID string
+	UPN    string
 }
 
-// Has reports whether the caller holds any of perms.
+// Has reports whether the caller holds any of perms: application
+// permissions for an app-only token, delegated ones (scopes) otherwise.
 func (c Caller) Has(perms ...string) bool {
+	granted := c.Roles
+	if !c.AppOnly {
+		granted = c.Scopes
+	}
 	for _, p := range perms {
-		if slices.Contains(c.Roles, p) {
+		if slices.Contains(granted, p) {
 			return true
 		}
 	}
@@ -146,11 +155,18 @@ func (s *Server) authenticate(r *http.Request) (Caller, *GraphError) {
 	if !strings.EqualFold(tok.ClaimString("tid"), s.tenantID) {
 		return Caller{}, unauth("Access token validation failure. Invalid issuer.")
 	}
-	return Caller{
+	c := Caller{
 		AppID:    tok.ClaimString("appid"),
 		ObjectID: tok.ClaimString("oid"),
 		TenantID: tok.ClaimString("tid"),
 		Roles:    tok.ClaimStrings("roles"),
 		AppOnly:  tok.ClaimString("idtyp") == "app",
-	}, nil
+	}
+	if !c.AppOnly {
+		c.Scopes = strings.Fields(tok.ClaimString("scp"))
+		c.UserID = tok.ClaimString("oid")
+		c.UPN = tok.ClaimString("upn")
+		c.Roles = nil // a user token's roles would be the app's roles for the user, not application permissions
+	}
+	return c, nil
 }

@@ -152,7 +152,21 @@ func (s *Server) requireSync(r *http.Request, perms []string) error {
 		return newGraphError(http.StatusForbidden, codeAuthorizationDenied,
 			"This operation requires a delegated token: application permissions are not supported for onPremisesSynchronization in this tenant.")
 	}
-	return s.require(r, perms...)
+	if err := s.require(r, perms...); err != nil {
+		return err
+	}
+	if !c.AppOnly {
+		// Delegated access needs the signed-in user to be a Global
+		// Administrator as well as the scope (the resource's permissions
+		// section); the role is read live, not from the token's wids.
+		s.store.mu.RLock()
+		ok := s.store.st.holdsRole(c.UserID, RoleGlobalAdministrator)
+		s.store.mu.RUnlock()
+		if !ok {
+			return errForbidden()
+		}
+	}
+	return nil
 }
 
 func (s *Server) renderSync(st *state) map[string]any {

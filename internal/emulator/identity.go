@@ -115,6 +115,17 @@ func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request, segs []st
 			return
 		}
 		s.serveToken(w, r, tenant)
+	case "oauth2/v2.0/devicecode":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		if !s.resolveTenant(tenant) {
+			s.writeTokenError(w, r, s.tenantNotFound(tenant))
+			return
+		}
+		s.serveDeviceCode(w, r, tenant)
 	default:
 		http.NotFound(w, r)
 	}
@@ -140,7 +151,7 @@ func (s *Server) serveOpenIDConfig(w http.ResponseWriter, r *http.Request) {
 		"http_logout_supported":                 true,
 		"frontchannel_logout_supported":         true,
 		"end_session_endpoint":                  base + "/" + tid + "/oauth2/v2.0/logout",
-		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "roles"},
+		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "roles", "scp", "upn", "preferred_username", "name"},
 		"kerberos_endpoint":                     base + "/" + tid + "/kerberos",
 		"tenant_region_scope":                   "EU",
 		"cloud_instance_name":                   "microsoftonline.com",
@@ -184,9 +195,18 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant strin
 		s.writeTokenError(w, r, missingParam("grant_type"))
 		return
 	}
-	if grant != "client_credentials" {
+	switch grant {
+	case "client_credentials":
+	case grantDeviceCode, "device_code":
+		// MSAL sends the short form, which Entra accepts next to RFC 8628's URN.
+		s.serveDeviceCodeGrant(w, r, tenant)
+		return
+	case "refresh_token":
+		s.serveRefreshGrant(w, r, tenant)
+		return
+	default:
 		s.writeTokenError(w, r, tokenError{http.StatusBadRequest, "unsupported_grant_type", 70003,
-			"The app requested an unsupported grant type '" + grant + "'. The emulator supports client_credentials only."})
+			"The app requested an unsupported grant type '" + grant + "'. The emulator supports client_credentials, device_code and refresh_token."})
 		return
 	}
 	clientID := f.Get("client_id")
@@ -281,6 +301,9 @@ func (s *Server) checkAssertion(r *http.Request, app *appReg, assertionType, ass
 	tok, err := jose.Parse(assertion)
 	if err != nil {
 		return &tokenError{http.StatusBadRequest, "invalid_request", 50027, "JWT token is invalid or malformed."}
+	}
+	if isFederatedAssertion(tok, app) {
+		return s.checkFederated(tok, app)
 	}
 	thumb, usedS256, err := assertionThumbprint(tok)
 	if err != nil {

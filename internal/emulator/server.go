@@ -107,6 +107,15 @@ type App struct {
 	// CertificatePEM is an optional public certificate for client-assertion
 	// authentication.
 	CertificatePEM []byte
+	// FederatedCredentials trust tokens of external issuers (workload
+	// identity federation) in place of a secret or certificate.
+	FederatedCredentials []FederatedCredential
+	// PublicClient allows the device code flow without client
+	// authentication ("Allow public client flows" in the portal).
+	PublicClient bool
+	// DelegatedPermissions are the delegated permissions (scopes) granted
+	// with admin consent; users signing in through the app get at most these.
+	DelegatedPermissions []string
 }
 
 type appReg struct {
@@ -117,6 +126,9 @@ type appReg struct {
 	cert        *x509.Certificate
 	x5t         []byte
 	x5tS256     []byte
+	federated   []federatedCred
+	public      bool
+	delegated   []string
 }
 
 // Server is a running (or ready to run) emulated tenant.
@@ -133,6 +145,7 @@ type Server struct {
 	faults        *faults.Injector
 	throttle      *throttling
 	syncOpts      SyncOptions
+	sessions      sessions
 
 	mu       sync.Mutex
 	tls      *tlsMaterial
@@ -206,12 +219,17 @@ func newAppReg(a App, tenantID string) (*appReg, error) {
 	if !isGUID(a.ClientID) {
 		return nil, fmt.Errorf("app client id %q is not a GUID", a.ClientID)
 	}
-	if a.Secret == "" && len(a.CertificatePEM) == 0 {
-		return nil, fmt.Errorf("app %s has neither a secret nor a certificate", a.ClientID)
+	if a.Secret == "" && len(a.CertificatePEM) == 0 && len(a.FederatedCredentials) == 0 && !a.PublicClient {
+		return nil, fmt.Errorf("app %s has neither a secret, a certificate, a federated credential nor public client flows", a.ClientID)
 	}
 	for _, p := range a.Permissions {
 		if !knownPermissions[p] {
 			return nil, fmt.Errorf("app %s: unknown application permission %q (names are case-sensitive)", a.ClientID, p)
+		}
+	}
+	for _, p := range a.DelegatedPermissions {
+		if !knownDelegated(p) {
+			return nil, fmt.Errorf("app %s: unknown delegated permission %q (names are case-sensitive)", a.ClientID, p)
 		}
 	}
 	reg := &appReg{
@@ -219,6 +237,15 @@ func newAppReg(a App, tenantID string) (*appReg, error) {
 		secret:      a.Secret,
 		permissions: append([]string(nil), a.Permissions...),
 		objectID:    uuid.NewSHA1(uuid.MustParse(tenantID), []byte("sp:"+strings.ToLower(a.ClientID))).String(),
+		public:      a.PublicClient,
+		delegated:   append([]string(nil), a.DelegatedPermissions...),
+	}
+	for i, fc := range a.FederatedCredentials {
+		c, err := newFederatedCred(fc)
+		if err != nil {
+			return nil, fmt.Errorf("app %s: federated credential %d: %w", a.ClientID, i, err)
+		}
+		reg.federated = append(reg.federated, c)
 	}
 	if len(a.CertificatePEM) > 0 {
 		block, _ := pem.Decode(a.CertificatePEM)
