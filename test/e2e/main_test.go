@@ -43,8 +43,11 @@ type world struct {
 	k8s  client.Client
 	dc   *samba.DC
 	em   *emulator.Server
-	stop []func()
-	err  error
+	// tokenFile is the projected service account token of the workload
+	// identity app.
+	tokenFile string
+	stop      []func()
+	err       error
 }
 
 var (
@@ -83,13 +86,23 @@ func (w *world) start(dc *samba.DC) error {
 	w.kube, w.k8s = k, k.Client
 	w.stop = append(w.stop, func() { _ = k.Stop() })
 
+	tokenDir, err := os.MkdirTemp("", "e2e-token-")
+	if err != nil {
+		return err
+	}
+	w.stop = append(w.stop, func() { _ = os.RemoveAll(tokenDir) })
+	wiApp, tokenFile, err := workloadIdentityApp(tokenDir)
+	if err != nil {
+		return err
+	}
+	w.tokenFile = tokenFile
 	em, err := emulator.New(emulator.Config{
 		TenantID:      tenantID,
 		InitialDomain: initialDomain,
 		Apps: []emulator.App{{ClientID: clientID, Secret: clientSecret, Permissions: []string{
 			"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All",
 			"RoleManagement.ReadWrite.Directory", "OnPremDirectorySynchronization.ReadWrite.All",
-		}}},
+		}}, wiApp},
 		State: &emulator.Snapshot{
 			Organization: emulator.Organization{DisplayName: "Contoso"},
 			Domains: []emulator.Domain{
