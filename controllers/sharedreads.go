@@ -101,6 +101,26 @@ type tenantView struct {
 	roles    map[string][]string // principal id -> privileged role names
 	inflight chan struct{}
 	err      error
+	// writesPausedUntil: Graph throttled a write of this tenant; Microsoft's
+	// guidance is to back off the whole client, so no UserMatch of the
+	// tenant reads or writes for a write before then.
+	writesPausedUntil time.Time
+}
+
+// pauseWrites records a Retry-After for the tenant's writes.
+func (v *tenantView) pauseWrites(d time.Duration) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if until := v.now().Add(d); until.After(v.writesPausedUntil) {
+		v.writesPausedUntil = until
+	}
+}
+
+// writesPaused returns how long writes must still wait.
+func (v *tenantView) writesPaused() time.Duration {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.writesPausedUntil.Sub(v.now())
 }
 
 // load refreshes the view when it is stale; concurrent callers share one read.

@@ -163,3 +163,21 @@ func TestDirectoryViewOneSearchForAll(t *testing.T) {
 		t.Fatalf("second ghost lookup searched again (%d searches) or succeeded (%v)", len(f.searches), err)
 	}
 }
+
+func TestThrottledWritesPauseTheTenant(t *testing.T) {
+	clk := &clock{t: time.Unix(1000, 0)}
+	v := &tenantView{now: clk.now}
+	if w := v.writesPaused(); w > 0 {
+		t.Fatalf("paused %s before any 429", w)
+	}
+	v.pauseWrites(10 * time.Second)
+	v.pauseWrites(3 * time.Second) // a shorter Retry-After never shortens the pause
+	clk.t = clk.t.Add(4 * time.Second)
+	if w := v.writesPaused(); w != 6*time.Second {
+		t.Fatalf("writes paused for %s more, want 6s", w)
+	}
+	clk.t = clk.t.Add(6 * time.Second)
+	if w := v.writesPaused(); w > 0 {
+		t.Fatalf("still paused %s after the Retry-After", w)
+	}
+}

@@ -548,7 +548,7 @@ func (r *TenantSyncFeaturesReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&identityv1alpha1.TenantSyncFeatures{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&identityv1alpha1.EntraTenant{}, byTenant, builder.WithPredicates(tenantChanged())).
+		Watches(&identityv1alpha1.EntraTenant{}, byTenant, builder.WithPredicates(specOrReadyChanged())).
 		Watches(&identityv1alpha1.TenantSyncFeatures{}, others, builder.WithPredicates(predicate.Funcs{
 			CreateFunc:  func(event.CreateEvent) bool { return false },
 			UpdateFunc:  func(event.UpdateEvent) bool { return false },
@@ -567,25 +567,4 @@ func requestsFor(items []identityv1alpha1.TenantSyncFeatures, except string) []r
 		}
 	}
 	return reqs
-}
-
-// tenantChanged passes EntraTenant events that can change what a
-// TenantSyncFeatures sees: a new spec (credentials, endpoints) or a change
-// of readiness (a fixed Secret). The tenant's periodic status refresh does
-// not pass, so a Retry-After is honoured.
-func tenantChanged() predicate.Predicate {
-	return predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
-				return true
-			}
-			o, ok1 := e.ObjectOld.(*identityv1alpha1.EntraTenant)
-			n, ok2 := e.ObjectNew.(*identityv1alpha1.EntraTenant)
-			if !ok1 || !ok2 {
-				return false
-			}
-			return meta.IsStatusConditionTrue(o.Status.Conditions, identityv1alpha1.ConditionReady) !=
-				meta.IsStatusConditionTrue(n.Status.Conditions, identityv1alpha1.ConditionReady)
-		},
-	}
 }

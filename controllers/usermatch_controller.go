@@ -14,10 +14,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
@@ -133,6 +135,10 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 	// The shared views may be a few seconds old: before writing, read what
 	// Entra would refuse the match for straight from Graph, and decide again.
 	if plan.Action == match.ActionSetImmutableID {
+		if wait := o.view.writesPaused(); wait > 0 {
+			return failSynced(outcome{reason: identityv1alpha1.ReasonThrottled, transient: true, retryAfter: wait,
+				message: "Graph throttled this tenant's writes; waiting for its Retry-After before writing"})
+		}
 		if err := r.refresh(ctx, &o); err != nil {
 			return failSynced(classifyCloud(err))
 		}
@@ -153,6 +159,11 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 			case cloud.ClassOnPremMastered:
 				// Sync joined the user between our read and write; look again.
 				return ctrl.Result{RequeueAfter: time.Second}, nil
+			case cloud.ClassThrottled:
+				if ra, ok := cloud.RetryAfter(err); ok {
+					o.view.pauseWrites(ra)
+				}
+				return failSynced(classifyCloud(err))
 			default:
 				return failSynced(classifyCloud(err))
 			}
@@ -660,9 +671,11 @@ func (r *UserMatchReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int
 		})
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&identityv1alpha1.UserMatch{}).
-		Watches(&identityv1alpha1.EntraTenant{}, byIndex(indexTenant)).
-		Watches(&identityv1alpha1.ActiveDirectory{}, byIndex(indexDirectory)).
+		// Our own status writes must not wake the UserMatch again: that
+		// would repeat every read (and a throttled write) at once.
+		For(&identityv1alpha1.UserMatch{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&identityv1alpha1.EntraTenant{}, byIndex(indexTenant), builder.WithPredicates(specOrReadyChanged())).
+		Watches(&identityv1alpha1.ActiveDirectory{}, byIndex(indexDirectory), builder.WithPredicates(specOrReadyChanged())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Named("usermatch").
 		Complete(r)
