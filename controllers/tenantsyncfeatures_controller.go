@@ -72,12 +72,8 @@ func (r *TenantSyncFeaturesReconciler) Reconcile(ctx context.Context, req ctrl.R
 	if !tsf.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &tsf)
 	}
-	if !controllerutil.ContainsFinalizer(&tsf, TenantSyncFeaturesFinalizer) {
-		base := tsf.DeepCopy()
-		controllerutil.AddFinalizer(&tsf, TenantSyncFeaturesFinalizer)
-		if err := r.Client.Patch(ctx, &tsf, client.MergeFrom(base)); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := ensureFinalizer(ctx, r.Client, &tsf, TenantSyncFeaturesFinalizer); err != nil {
+		return ctrl.Result{}, err
 	}
 	base := tsf.DeepCopy()
 	persist := func() error {

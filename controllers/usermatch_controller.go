@@ -70,12 +70,8 @@ func (r *UserMatchReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if !um.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &um)
 	}
-	if !controllerutil.ContainsFinalizer(&um, UserMatchFinalizer) {
-		base := um.DeepCopy()
-		controllerutil.AddFinalizer(&um, UserMatchFinalizer)
-		if err := r.Client.Patch(ctx, &um, client.MergeFrom(base)); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := ensureFinalizer(ctx, r.Client, &um, UserMatchFinalizer); err != nil {
+		return ctrl.Result{}, err
 	}
 	base := um.DeepCopy()
 	res, rerr := r.reconcile(ctx, &um)
