@@ -27,22 +27,11 @@ func (r *UserMatchReconciler) duplicates(ctx context.Context, um *identityv1alph
 		policy = match.DuplicatesReport
 	}
 	anchor := o.anchor.ImmutableID()
-	synced := 0
-	for _, h := range o.obs.Holders {
-		if h.ID != o.user.ID && h.Synced() {
-			synced++
-		}
-	}
-	// Deleted items are a tenant-wide read: only worth it when sync has
-	// already left a duplicate behind, or when the policy purges.
 	var deleted []cloud.DeletedUser
-	if synced > 0 || policy == match.DuplicatesPurge {
+	if match.NeedsDeletedItems(policy, anchor, o.user, o.obs.Holders) {
 		var err error
 		if deleted, err = o.cloud.DeletedUsers(ctx); err != nil {
-			oc := classifyCloud(err)
-			setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
-			res, rerr := requeueFor(oc, r.ResyncPeriod)
-			return res, rerr, true
+			return r.stepFailed(um, err)
 		}
 	}
 	plan := match.DecideDuplicates(policy, modeOf(um.Spec.Mode) == identityv1alpha1.ModeEnforce, anchor, o.user, o.obs.Holders, deleted)
@@ -65,7 +54,7 @@ func (r *UserMatchReconciler) duplicates(ctx context.Context, um *identityv1alph
 	}
 	for _, id := range plan.Delete {
 		if err := o.cloud.DeleteUser(ctx, id); err != nil && cloud.ClassOf(err) != cloud.ClassNotFound {
-			return r.duplicateFailed(um, err)
+			return r.stepFailed(um, err)
 		}
 		o.view.removed(id)
 		r.event(um, corev1.EventTypeWarning, "DuplicateDeleted", "DeleteDuplicate",
@@ -74,7 +63,7 @@ func (r *UserMatchReconciler) duplicates(ctx context.Context, um *identityv1alph
 	}
 	for _, id := range plan.Purge {
 		if err := o.cloud.PurgeDeletedItem(ctx, id); err != nil && cloud.ClassOf(err) != cloud.ClassNotFound {
-			return r.duplicateFailed(um, err)
+			return r.stepFailed(um, err)
 		}
 		r.event(um, corev1.EventTypeWarning, "DuplicatePurged", "PurgeDuplicate",
 			fmt.Sprintf("permanently deleted %s (%s) from deleted items: it carried immutableId %s or the UPN %s", upn[id], id, anchor, o.user.UserPrincipalName))
@@ -93,11 +82,4 @@ func (r *UserMatchReconciler) duplicates(ctx context.Context, um *identityv1alph
 		return ctrl.Result{RequeueAfter: roleStepDelay}, nil, true
 	}
 	return ctrl.Result{}, nil, false
-}
-
-func (r *UserMatchReconciler) duplicateFailed(um *identityv1alpha1.UserMatch, err error) (ctrl.Result, error, bool) {
-	oc := classifyCloud(err)
-	setCondition(&um.Status.Conditions, um.Generation, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
-	res, rerr := requeueFor(oc, r.ResyncPeriod)
-	return res, rerr, true
 }

@@ -62,11 +62,7 @@ func (r *EntraTenantReconciler) observe(ctx context.Context, t *identityv1alpha1
 	}
 	org, err := c.Organization(ctx)
 	if err != nil {
-		o := classifyCloud(err)
-		if o.reason == identityv1alpha1.ReasonCloudUserNotFound {
-			o.reason = identityv1alpha1.ReasonTenantNotFound
-		}
-		return fail(o)
+		return fail(classifyTenant(err))
 	}
 	domains, err := c.Domains(ctx)
 	if err != nil {

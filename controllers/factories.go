@@ -15,7 +15,6 @@ import (
 
 // DirectoryClient is what the controllers ask of Active Directory.
 type DirectoryClient interface {
-	FindUser(ctx context.Context, l directory.Lookup) (directory.User, error)
 	FindUsers(ctx context.Context, lookups []directory.Lookup) (map[directory.Lookup]directory.User, map[directory.Lookup]error)
 	NamingContext(ctx context.Context) (string, error)
 	UPNSuffixes(ctx context.Context) ([]string, error)
@@ -93,13 +92,6 @@ func result(err error) string {
 		return "error"
 	}
 	return "ok"
-}
-
-func (c counted) FindUser(ctx context.Context, l directory.Lookup) (directory.User, error) {
-	u, err := c.Client.FindUser(ctx, l)
-	metrics.LDAPRequests.WithLabelValues("FindUser", result(err)).Inc()
-	metrics.LDAPLookups.Inc()
-	return u, err
 }
 
 func (c counted) FindUsers(ctx context.Context, ls []directory.Lookup) (map[directory.Lookup]directory.User, map[directory.Lookup]error) {

@@ -31,17 +31,14 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 	conds := &um.Status.Conditions
 	current, privileged, err := currentRoles(ctx, o.cloud, o.user.ID)
 	if err != nil {
-		oc := classifyCloud(err)
-		setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
-		res, rerr := requeueFor(oc, r.ResyncPeriod)
-		return res, rerr, true
+		return r.stepFailed(um, err)
 	}
 	state := match.RoleState{
 		Enforce:   modeOf(um.Spec.Mode) == identityv1alpha1.ModeEnforce,
 		Recorded:  recordedRoles(um.Status.RecordedRoles),
 		Current:   current,
 		Now:       r.now(),
-		Joined:    o.user.Synced() && o.user.OnPremisesImmutableID == o.anchor.ImmutableID(),
+		Joined:    match.Joined(o.user, o.anchor.ImmutableID()),
 		Deleting:  deleting,
 		RemovedAt: timeOf(um.Status.RolesRemovedTime),
 	}
@@ -74,13 +71,10 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 	case match.RoleStepRemove:
 		for _, role := range plan.Remove {
 			if err := removeRole(ctx, o.cloud, o.user.ID, role); err != nil && cloud.ClassOf(err) != cloud.ClassNotFound {
-				oc := classifyCloud(err)
-				setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
-				res, rerr := requeueFor(oc, r.ResyncPeriod)
-				return res, rerr, true
+				return r.stepFailed(um, err)
 			}
 			r.event(um, corev1.EventTypeWarning, "RoleRemoved", "RemoveRole",
-				fmt.Sprintf("removed %s %s from %s; it is recorded in status and will be restored", kindWord(role), roleLabel(role), o.user.UserPrincipalName))
+				fmt.Sprintf("removed %s %s from %s; it is recorded in status and will be restored", kindWord(role), role.Label(), o.user.UserPrincipalName))
 			crashpoint.Hit("role-removed")
 		}
 		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, true, identityv1alpha1.ReasonRolesRemoved, plan.Message)
@@ -90,13 +84,10 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		for _, role := range plan.Restore {
 			crashpoint.Hit("role-restoring")
 			if err := restoreRole(ctx, o.cloud, o.user.ID, role); err != nil {
-				oc := classifyCloud(err)
-				setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
-				res, rerr := requeueFor(oc, r.ResyncPeriod)
-				return res, rerr, true
+				return r.stepFailed(um, err)
 			}
 			r.event(um, corev1.EventTypeNormal, "RoleRestored", "RestoreRole",
-				fmt.Sprintf("restored %s %s to %s", kindWord(role), roleLabel(role), o.user.UserPrincipalName))
+				fmt.Sprintf("restored %s %s to %s", kindWord(role), role.Label(), o.user.UserPrincipalName))
 			crashpoint.Hit("role-restored")
 		}
 		// Marked restored only once a read shows them back (next pass).
@@ -191,11 +182,4 @@ func kindWord(r match.Role) string {
 		return "eligibility for"
 	}
 	return "role"
-}
-
-func roleLabel(r match.Role) string {
-	if r.Name != "" {
-		return r.Name
-	}
-	return r.RoleDefinitionID
 }

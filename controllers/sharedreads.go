@@ -6,8 +6,10 @@ import (
 	"sync"
 	"time"
 
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/directory"
+	"github.com/entramatch/entra-match-operator/internal/match"
 )
 
 // Shared reads: with hundreds of UserMatches per tenant, reading each user
@@ -190,12 +192,14 @@ func privilegedByPrincipal(assignments []cloud.RoleAssignment, eligibilities []c
 	roles := map[string][]string{}
 	for _, a := range assignments {
 		if a.Role.IsPrivileged {
-			roles[a.PrincipalID] = append(roles[a.PrincipalID], roleName(a.Role, a.RoleDefinitionID))
+			roles[a.PrincipalID] = append(roles[a.PrincipalID],
+				match.Role{Kind: string(identityv1alpha1.RoleKindAssignment), Name: a.Role.DisplayName, RoleDefinitionID: a.RoleDefinitionID}.Title())
 		}
 	}
 	for _, e := range eligibilities {
 		if e.Role.IsPrivileged {
-			roles[e.PrincipalID] = append(roles[e.PrincipalID], roleName(e.Role, e.RoleDefinitionID)+" (eligible)")
+			roles[e.PrincipalID] = append(roles[e.PrincipalID],
+				match.Role{Kind: string(identityv1alpha1.RoleKindEligibility), Name: e.Role.DisplayName, RoleDefinitionID: e.RoleDefinitionID}.Title())
 		}
 	}
 	return roles
@@ -239,14 +243,8 @@ func (v *tenantView) wrote(id, value string) {
 	if !ok {
 		return
 	}
-	if old := u.OnPremisesImmutableID; old != "" {
-		kept := v.byAnchor[old][:0]
-		for _, h := range v.byAnchor[old] {
-			if h != u {
-				kept = append(kept, h)
-			}
-		}
-		v.byAnchor[old] = kept
+	if u.OnPremisesImmutableID != "" {
+		v.unindexAnchor(u)
 	}
 	u.OnPremisesImmutableID = value
 	if value != "" {
@@ -304,11 +302,18 @@ func (v *tenantView) removed(id string) {
 	}
 	delete(v.byID, strings.ToLower(id))
 	delete(v.byUPN, strings.ToLower(u.UserPrincipalName))
-	kept := v.byAnchor[u.OnPremisesImmutableID][:0]
-	for _, h := range v.byAnchor[u.OnPremisesImmutableID] {
+	v.unindexAnchor(u)
+}
+
+// unindexAnchor drops u from the holders of its current anchor; the caller
+// holds the lock.
+func (v *tenantView) unindexAnchor(u *cloud.User) {
+	a := u.OnPremisesImmutableID
+	kept := v.byAnchor[a][:0]
+	for _, h := range v.byAnchor[a] {
 		if h != u {
 			kept = append(kept, h)
 		}
 	}
-	v.byAnchor[u.OnPremisesImmutableID] = kept
+	v.byAnchor[a] = kept
 }

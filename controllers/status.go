@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
@@ -54,6 +55,16 @@ func classifyCloud(err error) outcome {
 	return outcome{reason: identityv1alpha1.ReasonReconcileFailed, message: msg, transient: true}
 }
 
+// classifyTenant is classifyCloud for calls about the tenant itself, where
+// "not found" means the tenant, not a user.
+func classifyTenant(err error) outcome {
+	o := classifyCloud(err)
+	if cloud.ClassOf(err) == cloud.ClassNotFound {
+		o.reason = identityv1alpha1.ReasonTenantNotFound
+	}
+	return o
+}
+
 // classifyDirectory maps an AD client error to a condition reason.
 func classifyDirectory(err error) outcome {
 	msg := err.Error()
@@ -77,4 +88,13 @@ func classifyDirectory(err error) outcome {
 		return outcome{reason: identityv1alpha1.ReasonUnreachable, message: msg, transient: true}
 	}
 	return outcome{reason: identityv1alpha1.ReasonReconcileFailed, message: msg, transient: true}
+}
+
+// stepFailed ends a pass of a multi-step workflow on a failed Graph call:
+// Synced says why, and the requeue follows the error's class.
+func (r *UserMatchReconciler) stepFailed(um *identityv1alpha1.UserMatch, err error) (ctrl.Result, error, bool) {
+	oc := classifyCloud(err)
+	setCondition(&um.Status.Conditions, um.Generation, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
+	res, rerr := requeueFor(oc, r.ResyncPeriod)
+	return res, rerr, true
 }

@@ -395,16 +395,13 @@ func (r *TenantSyncFeaturesReconciler) restoreOriginal(ctx context.Context, tsf 
 // classifySyncFeatures is classifyCloud with the one thing a person must
 // know about this resource: which access to configure when Graph refuses.
 func classifySyncFeatures(err error) outcome {
-	o := classifyCloud(err)
+	o := classifyTenant(err)
 	if cloud.ClassOf(err) == cloud.ClassPermission {
 		o.message = "Microsoft Graph refused the app access to the tenant's directory synchronization settings (" + err.Error() + "). " +
 			"Grant the EntraTenant's app registration the Microsoft Graph application permission " +
 			"OnPremDirectorySynchronization.ReadWrite.All with admin consent. If the tenant still refuses app-only access " +
 			"to this resource, it needs a delegated credential of a Global Administrator, which this version of the operator " +
 			"does not yet support."
-	}
-	if o.reason == identityv1alpha1.ReasonCloudUserNotFound {
-		o.reason = identityv1alpha1.ReasonTenantNotFound
 	}
 	return o
 }

@@ -549,22 +549,8 @@ func (r *UserMatchReconciler) previouslySet(um *identityv1alpha1.UserMatch, clou
 // privilegedRoles lists the names of the privileged roles a user holds or is
 // eligible for; Entra refuses to match such users.
 func privilegedRoles(ctx context.Context, c cloud.Client, userID string) ([]string, error) {
-	assignments, err := c.RoleAssignments(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	eligibilities, err := c.RoleEligibilities(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	return privilegedByPrincipal(assignments, eligibilities)[userID], nil
-}
-
-func roleName(d cloud.RoleDefinition, id string) string {
-	if d.DisplayName != "" {
-		return d.DisplayName
-	}
-	return id
+	_, privileged, err := currentRoles(ctx, c, userID)
+	return privileged, err
 }
 
 func conflictName(err error) string {

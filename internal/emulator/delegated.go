@@ -291,10 +291,7 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 
 func (s *Server) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, tenant string) {
 	f := r.PostForm
-	app, te := s.lookupClient(f, tenant)
-	if te == nil {
-		te = authenticateClient(app, f)
-	}
+	app, te := s.authenticatedClient(f, tenant)
 	if te != nil {
 		s.writeTokenError(w, r, *te)
 		return
@@ -340,10 +337,7 @@ func (s *Server) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, te
 
 func (s *Server) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tenant string) {
 	f := r.PostForm
-	app, te := s.lookupClient(f, tenant)
-	if te == nil {
-		te = authenticateClient(app, f)
-	}
+	app, te := s.authenticatedClient(f, tenant)
 	if te != nil {
 		s.writeTokenError(w, r, *te)
 		return
@@ -373,7 +367,7 @@ func (s *Server) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tenan
 		delete(s.sessions.refresh, h)
 		te = &tokenError{http.StatusBadRequest, "invalid_grant", 700082,
 			fmt.Sprintf("The refresh token has expired due to inactivity. The token was issued on %s and was inactive for 90.00:00:00.",
-				g.issued.UTC().Format("2006-01-02T15:04:05.0000000Z"))}
+				g.issued.UTC().Format(aadTimeLayout))}
 	default:
 		delete(s.sessions.refresh, h) // rotation: a refresh token is redeemed once
 	}
@@ -632,4 +626,14 @@ func (st *state) holdsRole(principalID, roleDefinitionID string) bool {
 		}
 	}
 	return false
+}
+
+// authenticatedClient finds the calling app and checks its credential (a
+// public client has none to check).
+func (s *Server) authenticatedClient(f url.Values, tenant string) (*appReg, *tokenError) {
+	app, te := s.lookupClient(f, tenant)
+	if te == nil {
+		te = authenticateClient(app, f)
+	}
+	return app, te
 }

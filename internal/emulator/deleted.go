@@ -33,11 +33,9 @@ func (s *Server) listDeletedUsers(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	}
-	match := func(*User) bool { return true }
-	if q.filter != nil {
-		if match, err = userFilter.compile(q.filter, q.advanced); err != nil {
-			return err
-		}
+	match, err := userFilter.matcher(q)
+	if err != nil {
+		return err
 	}
 	s.store.mu.RLock()
 	var hits []*User

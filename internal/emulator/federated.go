@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
 )
@@ -238,21 +237,8 @@ func (s *Server) checkFederated(tok *jose.Token, app *appReg) *tokenError {
 		return &tokenError{http.StatusUnauthorized, "invalid_client", 700027,
 			fmt.Sprintf("Client assertion failed signature validation. [Reason - The key was not found or the signature did not verify, issuer '%s']", iss)}
 	}
-	now := s.clock().UTC()
-	exp, hasExp := tok.ClaimInt("exp")
-	nbf, hasNbf := tok.ClaimInt("nbf")
-	const layout = "2006-01-02T15:04:05.0000000Z"
-	from := time.Unix(0, 0).UTC()
-	if hasNbf {
-		from = time.Unix(nbf, 0).UTC()
-	}
-	expiry := time.Unix(exp, 0).UTC()
-	if !hasExp || now.After(expiry.Add(clockSkew)) || now.Add(clockSkew).Before(from) {
-		return &tokenError{http.StatusBadRequest, "invalid_client", 700024,
-			fmt.Sprintf("Client assertion is not within its valid time range. Current time: %s, assertion valid from %s, expiry time of assertion %s.",
-				now.Format(layout), from.Format(layout), expiry.Format(layout))}
-	}
-	return nil
+	// Federated assertions are refused with 400, certificate ones with 401.
+	return assertionLifetimeError(tok, s.clock().UTC(), http.StatusBadRequest, "")
 }
 
 func (fc federatedCred) verifies(tok *jose.Token) bool {

@@ -341,22 +341,29 @@ func (s *Server) checkAssertion(r *http.Request, app *appReg, assertionType, ass
 		return &tokenError{http.StatusUnauthorized, "invalid_client", 700023,
 			"Client assertion audience claim does not match Realm issuer." + certDocHint}
 	}
-	now := s.clock().UTC()
+	return assertionLifetimeError(tok, s.clock().UTC(), http.StatusUnauthorized, certDocHint)
+}
+
+// assertionLifetimeError checks a client assertion's exp and nbf (with the
+// allowed clock skew) and returns AADSTS700024 when it is outside them.
+func assertionLifetimeError(tok *jose.Token, now time.Time, status int, hint string) *tokenError {
 	exp, hasExp := tok.ClaimInt("exp")
 	nbf, hasNbf := tok.ClaimInt("nbf")
-	const layout = "2006-01-02T15:04:05.0000000Z"
 	from := time.Unix(0, 0).UTC()
 	if hasNbf {
 		from = time.Unix(nbf, 0).UTC()
 	}
 	expiry := time.Unix(exp, 0).UTC()
 	if !hasExp || now.After(expiry.Add(clockSkew)) || now.Add(clockSkew).Before(from) {
-		return &tokenError{http.StatusUnauthorized, "invalid_client", 700024,
+		return &tokenError{status, "invalid_client", 700024,
 			fmt.Sprintf("Client assertion is not within its valid time range. Current time: %s, assertion valid from %s, expiry time of assertion %s.%s",
-				now.Format(layout), from.Format(layout), expiry.Format(layout), certDocHint)}
+				now.Format(aadTimeLayout), from.Format(aadTimeLayout), expiry.Format(aadTimeLayout), hint)}
 	}
 	return nil
 }
+
+// aadTimeLayout is how the identity platform writes times in error texts.
+const aadTimeLayout = "2006-01-02T15:04:05.0000000Z"
 
 // assertionThumbprint returns the certificate thumbprint a client
 // assertion names, preferring x5t#S256 (what MSAL sends) over x5t.

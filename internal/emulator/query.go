@@ -85,6 +85,14 @@ func incompatible(kind fieldKind, lit odata.Literal) *GraphError {
 // compile checks expr against the schema and the query's advanced-ness and
 // returns the predicate. Rules: ne, null comparisons and properties marked
 // eqAdvanced need an advanced query.
+// matcher compiles the query's $filter, or matches everything without one.
+func (s filterSchema[T]) matcher(q listQuery) (func(*T) bool, error) {
+	if q.filter == nil {
+		return func(*T) bool { return true }, nil
+	}
+	return s.compile(q.filter, q.advanced)
+}
+
 func (s filterSchema[T]) compile(expr odata.Expr, advanced bool) (func(*T) bool, error) {
 	switch e := expr.(type) {
 	case odata.Logical:

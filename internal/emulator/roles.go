@@ -80,11 +80,9 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	match := func(*RoleDefinition) bool { return true }
-	if q.filter != nil {
-		if match, err = roleDefFilter.compile(q.filter, q.advanced); err != nil {
-			return err
-		}
+	match, err := roleDefFilter.matcher(q)
+	if err != nil {
+		return err
 	}
 	s.store.mu.RLock()
 	var hits []*RoleDefinition
@@ -166,11 +164,9 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	match := func(*RoleAssignment) bool { return true }
-	if q.filter != nil {
-		if match, err = roleAssignmentFilter.compile(q.filter, q.advanced); err != nil {
-			return err
-		}
+	match, err := roleAssignmentFilter.matcher(q)
+	if err != nil {
+		return err
 	}
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
@@ -385,11 +381,9 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	match := func(*RoleEligibility) bool { return true }
-	if q.filter != nil {
-		if match, err = eligibilityFilter.compile(q.filter, q.advanced); err != nil {
-			return err
-		}
+	match, err := eligibilityFilter.matcher(q)
+	if err != nil {
+		return err
 	}
 	now := s.clock()
 	s.store.mu.RLock()

@@ -445,20 +445,18 @@ func (st *state) putUser(old, u *User) {
 	st.users[key(u.ID)] = u
 }
 
-// privilegedRoles returns the privileged role definitions that principalID
-// holds through an active assignment.
-func (st *state) privilegedRoles(principalID string) []string {
-	var out []string
+// hasPrivilegedRole reports whether principalID holds a privileged role
+// through an active assignment.
+func (st *state) hasPrivilegedRole(principalID string) bool {
 	for _, a := range st.assignments {
 		if !strings.EqualFold(a.PrincipalID, principalID) {
 			continue
 		}
 		if d, ok := st.roleDefs[key(a.RoleDefinitionID)]; ok && d.IsPrivileged {
-			out = append(out, d.ID)
+			return true
 		}
 	}
-	sort.Strings(out)
-	return out
+	return false
 }
 
 // snapshot returns a deep copy of the state, every list sorted by id so

@@ -113,8 +113,8 @@ func (d storeDirectory) objects(id string) []syncrules.CloudObject {
 			ID: u.ID, Type: syncrules.User, UserPrincipalName: u.UserPrincipalName, Mail: deref(u.Mail),
 			ProxyAddresses: u.ProxyAddresses, OnPremisesImmutableID: deref(u.OnPremisesImmutableID),
 			OnPremisesSyncEnabled: u.OnPremisesSyncEnabled, OnPremisesObjectIdentifier: deref(u.OnPremisesObjectIdentifier),
-			PrivilegedRoleAssigned: len(st.privilegedRoles(u.ID)) > 0,
-			PrivilegedRoleEligible: len(st.privilegedEligibilities(u.ID, d.now)) > 0,
+			PrivilegedRoleAssigned: st.hasPrivilegedRole(u.ID),
+			PrivilegedRoleEligible: st.hasPrivilegedEligibility(u.ID, d.now),
 			MailEnabled:            u.Mail != nil || hasSMTP(u.ProxyAddresses),
 			Deleted:                deleted,
 		}
@@ -159,18 +159,16 @@ func deref(p *string) string {
 	return *p
 }
 
-// privilegedEligibilities returns the privileged role definitions that
-// principalID is eligible for (PIM) at now; expired schedules do not count.
-func (st *state) privilegedEligibilities(principalID string, now time.Time) []string {
-	var out []string
+// hasPrivilegedEligibility reports whether principalID is eligible (PIM) for
+// a privileged role at now; expired schedules do not count.
+func (st *state) hasPrivilegedEligibility(principalID string, now time.Time) bool {
 	for _, e := range st.eligibilities {
 		if !strings.EqualFold(e.PrincipalID, principalID) || (e.EndDateTime != nil && now.After(*e.EndDateTime)) {
 			continue
 		}
 		if d, ok := st.roleDefs[key(e.RoleDefinitionID)]; ok && d.IsPrivileged {
-			out = append(out, d.ID)
+			return true
 		}
 	}
-	sort.Strings(out)
-	return out
+	return false
 }

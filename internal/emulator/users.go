@@ -107,11 +107,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	match := func(*User) bool { return true }
-	if q.filter != nil {
-		if match, err = userFilter.compile(q.filter, q.advanced); err != nil {
-			return err
-		}
+	match, err := userFilter.matcher(q)
+	if err != nil {
+		return err
 	}
 	s.store.mu.RLock()
 	candidates, indexed := s.store.st.indexedUsers(q.filter)
@@ -267,7 +265,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 		return err
 	}
 	if change.has("onPremisesImmutableId") && !equalStrPtr(old.OnPremisesImmutableID, u.OnPremisesImmutableID) &&
-		len(st.privilegedRoles(old.ID)) > 0 && !caller.Has(sensitiveAnchorPermission) {
+		st.hasPrivilegedRole(old.ID) && !caller.Has(sensitiveAnchorPermission) {
 		return errForbidden()
 	}
 	if err := st.checkUser(&u, old.ID); err != nil {

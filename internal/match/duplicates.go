@@ -39,6 +39,25 @@ type DuplicatePlan struct {
 	Purge  []string // ids to delete permanently from deleted items
 }
 
+// isSyncedDuplicate: a synced object carrying our anchor that is not the target.
+func isSyncedDuplicate(h, target cloud.User, anchor string) bool {
+	return h.ID != target.ID && h.OnPremisesImmutableID == anchor && h.Synced()
+}
+
+// NeedsDeletedItems says whether deleted items (a tenant-wide read) matter:
+// only when sync has already left a duplicate behind, or when the policy purges.
+func NeedsDeletedItems(policy DuplicatesPolicy, anchor string, target cloud.User, holders []cloud.User) bool {
+	if policy == DuplicatesPurge {
+		return true
+	}
+	for _, h := range holders {
+		if isSyncedDuplicate(h, target, anchor) {
+			return true
+		}
+	}
+	return false
+}
+
 // DecideDuplicates finds the duplicates of the target among the users
 // carrying the anchor and the deleted users, and applies the policy.
 func DecideDuplicates(policy DuplicatesPolicy, enforce bool, anchor string, target cloud.User, holders []cloud.User, deleted []cloud.DeletedUser) DuplicatePlan {
@@ -50,7 +69,7 @@ func DecideDuplicates(policy DuplicatesPolicy, enforce bool, anchor string, targ
 		return "Reported"
 	}
 	for _, h := range holders {
-		if h.ID == target.ID || h.OnPremisesImmutableID != anchor || !h.Synced() {
+		if !isSyncedDuplicate(h, target, anchor) {
 			continue
 		}
 		a := act(policy == DuplicatesDelete || policy == DuplicatesPurge, "Deleted")

@@ -54,7 +54,6 @@ const (
 // straight into a condition; the ones the API does not list are defined here.
 const (
 	ReasonJoined                = identityv1alpha1.ReasonSyncJoined
-	ReasonAwaitingSync          = identityv1alpha1.ReasonImmutableIDSet
 	ReasonImmutableIDSet        = identityv1alpha1.ReasonImmutableIDSet
 	ReasonDriftCorrected        = identityv1alpha1.ReasonDriftCorrected
 	ReasonWouldSetImmutableID   = identityv1alpha1.ReasonObserveOnly
@@ -97,6 +96,12 @@ type Plan struct {
 	Message string
 }
 
+// Joined reports whether Entra's sync has matched the cloud user with anchor:
+// it is on-premises mastered and carries that immutableId.
+func Joined(u cloud.User, anchor string) bool {
+	return u.Synced() && u.OnPremisesImmutableID == anchor
+}
+
 // Decide applies the hard-match rules in the order that protects data first:
 // a synced user is never overwritten, then every reason Entra would refuse
 // the match is checked before a write is planned.
@@ -105,7 +110,7 @@ func Decide(o Observation) Plan {
 	current := o.Cloud.OnPremisesImmutableID
 
 	if o.Cloud.Synced() {
-		if current == o.Anchor {
+		if Joined(o.Cloud, o.Anchor) {
 			p.Joined = true
 			p.Reason = ReasonJoined
 			p.Message = fmt.Sprintf("Entra sync has joined %s with immutableId %s", o.Cloud.UserPrincipalName, o.Anchor)
@@ -142,7 +147,7 @@ func Decide(o Observation) Plan {
 		return p
 	}
 	if current == o.Anchor {
-		p.Reason = ReasonAwaitingSync
+		p.Reason = ReasonImmutableIDSet
 		p.Message = fmt.Sprintf("immutableId %s is set on %s; waiting for Entra sync to join the user", o.Anchor, o.Cloud.UserPrincipalName)
 		return p
 	}

@@ -73,7 +73,7 @@ func TestDecide(t *testing.T) {
 		{
 			name: "value already in place: nothing to write, wait for sync",
 			mut:  func(o *Observation) { o.Cloud.OnPremisesImmutableID = testAnchor; o.PreviouslySet = true },
-			want: want{action: ActionNone, reason: ReasonAwaitingSync},
+			want: want{action: ActionNone, reason: ReasonImmutableIDSet, msg: "is set on"},
 		},
 		{
 			name: "synced with our anchor: joined, stop writing",
@@ -123,7 +123,7 @@ func TestDecide(t *testing.T) {
 				o.Cloud.OnPremisesImmutableID = testAnchor
 				o.Holders = []cloud.User{{ID: "u1", UserPrincipalName: "ada@contoso.com"}}
 			},
-			want: want{action: ActionNone, reason: ReasonAwaitingSync},
+			want: want{action: ActionNone, reason: ReasonImmutableIDSet, msg: "is set on"},
 		},
 		{
 			name: "privileged roles block the write with the roles named",

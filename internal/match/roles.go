@@ -25,6 +25,22 @@ type Role struct {
 
 func (r Role) key() string { return r.Kind + "|" + r.RoleDefinitionID + "|" + r.DirectoryScopeID }
 
+// Label is the role's display name, or its definition id when Graph gave none.
+func (r Role) Label() string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return r.RoleDefinitionID
+}
+
+// Title is the Label, marked when the role is a PIM eligibility.
+func (r Role) Title() string {
+	if r.Kind == "Eligibility" {
+		return r.Label() + " (eligible)"
+	}
+	return r.Label()
+}
+
 // RecordedRole is a role kept in the UserMatch's status.
 type RecordedRole struct {
 	Role
@@ -155,14 +171,7 @@ func allRestored(rs []RecordedRole) bool {
 func names(rs []Role) string {
 	parts := make([]string, 0, len(rs))
 	for _, r := range rs {
-		n := r.Name
-		if n == "" {
-			n = r.RoleDefinitionID
-		}
-		if r.Kind == "Eligibility" {
-			n += " (eligible)"
-		}
-		parts = append(parts, n)
+		parts = append(parts, r.Title())
 	}
 	return strings.Join(parts, ", ")
 }

@@ -174,14 +174,8 @@ func Decide(in Input) Plan {
 		if actual == w.value {
 			continue
 		}
-		switch {
-		case !identityv1alpha1.UpdatableFeature(f):
-			plan.Refused = append(plan.Refused, Refusal{Feature: f, Desired: w.value, Actual: actual,
-				Reason: string(f) + " is not updatable in Microsoft Graph"})
-			continue
-		case identityv1alpha1.OneWayFeature(f) && actual && !w.value:
-			plan.Refused = append(plan.Refused, Refusal{Feature: f, Desired: w.value, Actual: actual,
-				Reason: string(f) + " cannot be turned off once it is on"})
+		if r, refused := refusal(f, w.value, actual); refused {
+			plan.Refused = append(plan.Refused, r)
 			continue
 		}
 		prev := in.Status.Observed.Get(f)
@@ -263,14 +257,11 @@ func Restore(original *identityv1alpha1.SyncFeatureFlags, tenant cloud.SyncSetti
 			continue
 		}
 		actual := tenant.Features[string(f)]
-		switch {
-		case actual == *v:
+		if actual == *v {
 			continue
-		case !identityv1alpha1.UpdatableFeature(f):
-			refused = append(refused, Refusal{Feature: f, Desired: *v, Actual: actual, Reason: string(f) + " is not updatable in Microsoft Graph"})
-			continue
-		case identityv1alpha1.OneWayFeature(f) && actual && !*v:
-			refused = append(refused, Refusal{Feature: f, Desired: *v, Actual: actual, Reason: string(f) + " cannot be turned off once it is on"})
+		}
+		if r, no := refusal(f, *v, actual); no {
+			refused = append(refused, r)
 			continue
 		}
 		changes = append(changes, Change{Feature: f, From: actual, To: *v, Source: SourceOriginal})
@@ -354,4 +345,16 @@ func sortDifferences(d []identityv1alpha1.FeatureDifference) []identityv1alpha1.
 		}
 	}
 	return out
+}
+
+// refusal says whether Graph would refuse to move flag f from actual to
+// desired: a flag that is not updatable, or a one-way flag turned off.
+func refusal(f identityv1alpha1.SyncFeature, desired, actual bool) (Refusal, bool) {
+	switch {
+	case !identityv1alpha1.UpdatableFeature(f):
+		return Refusal{Feature: f, Desired: desired, Actual: actual, Reason: string(f) + " is not updatable in Microsoft Graph"}, true
+	case identityv1alpha1.OneWayFeature(f) && actual && !desired:
+		return Refusal{Feature: f, Desired: desired, Actual: actual, Reason: string(f) + " cannot be turned off once it is on"}, true
+	}
+	return Refusal{}, false
 }

@@ -82,10 +82,6 @@ func evaluateWindows(spec []identityv1alpha1.MatchingWindow, prev []identityv1al
 				}
 				out.opened = append(out.opened, WindowEvent{Name: w.Name, Feature: f, Value: w.Value, ExpiresAt: end})
 			}
-			if !taken[f] {
-				taken[f] = true
-				out.open = append(out.open, st)
-			}
 			out.next = earliest(out.next, end)
 		case start == nil && ok && now.Before(end):
 			// Observe mode: the window would open now. Its duration only
@@ -95,17 +91,9 @@ func evaluateWindows(spec []identityv1alpha1.MatchingWindow, prev []identityv1al
 				st.ExpiresAt = w.Until.DeepCopy()
 				out.next = earliest(out.next, end)
 			}
-			if !taken[f] {
-				taken[f] = true
-				out.open = append(out.open, st)
-			}
 		case start == nil && w.Duration != nil && w.Duration.Duration > 0:
 			// Observe mode, duration window not yet applied.
 			st.State = identityv1alpha1.WindowPending
-			if !taken[f] {
-				taken[f] = true
-				out.open = append(out.open, st)
-			}
 		default:
 			st.State = identityv1alpha1.WindowExpired
 			st.ActiveSince = start
@@ -118,6 +106,10 @@ func evaluateWindows(spec []identityv1alpha1.MatchingWindow, prev []identityv1al
 			if wasActive {
 				out.closing = append(out.closing, st)
 			}
+		}
+		if st.State != identityv1alpha1.WindowExpired && !taken[f] {
+			taken[f] = true
+			out.open = append(out.open, st)
 		}
 		out.statuses = append(out.statuses, st)
 		switch {

@@ -7,15 +7,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/testenv/kube"
 )
 
 // repoRoot is relative to this package's directory, where go test runs.
@@ -30,33 +27,9 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run `make test`, which builds kube-apiserver and etcd (hack/envtest.sh) and sets it, or set it to the directory holding those binaries")
-		return 1
-	}
-	for _, bin := range []string{"kube-apiserver", "etcd"} {
-		if _, err := os.Stat(filepath.Join(assets, bin)); err != nil {
-			fmt.Fprintf(os.Stderr, "KUBEBUILDER_ASSETS=%s has no %s (%v): run `make test` to build it\n", assets, bin, err)
-			return 1
-		}
-	}
-
-	scheme := runtime.NewScheme()
-	if err := identityv1alpha1.AddToScheme(scheme); err != nil {
-		fmt.Fprintf(os.Stderr, "registering the API types: %v\n", err)
-		return 1
-	}
-	env := &envtest.Environment{
-		Scheme:                   scheme,
-		CRDDirectoryPaths:        []string{filepath.Join(repoRoot, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing:    true,
-		BinaryAssetsDirectory:    assets,
-		ControlPlaneStartTimeout: 2 * time.Minute,
-	}
-	cfg, err := env.Start()
+	env, err := kube.Start()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer func() {
@@ -64,12 +37,7 @@ func run(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
 		}
 	}()
-
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "creating client: %v\n", err)
-		return 1
-	}
+	k8sClient = env.Client
 	return m.Run()
 }
 

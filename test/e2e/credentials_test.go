@@ -1,9 +1,9 @@
 package e2e_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -70,20 +70,13 @@ func conditionsOf(o client.Object) []metav1.Condition {
 
 func waitReady(t *testing.T, w *world, obj withConditions, name string, status metav1.ConditionStatus, reason string) client.Object {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
+	eventually(t, func() (bool, string) {
 		err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, obj)
-		if err == nil {
-			c := meta.FindStatusCondition(conditionsOf(obj), identityv1alpha1.ConditionReady)
-			if c != nil && c.Status == status && c.Reason == reason {
-				return obj
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%T %s: Ready never became %s/%s: err=%v%s", obj, name, status, reason, err, describeStatus(conditionsOf(obj)))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		c := meta.FindStatusCondition(conditionsOf(obj), identityv1alpha1.ConditionReady)
+		return err == nil && c != nil && c.Status == status && c.Reason == reason,
+			fmt.Sprintf("%T %s: Ready never became %s/%s: err=%v%s", obj, name, status, reason, err, describeStatus(conditionsOf(obj)))
+	})
+	return obj
 }
 
 // tls.mode Insecure (with the explicit insecure flag) binds over clear-text

@@ -85,20 +85,31 @@ func (w *world) create(t *testing.T, obj client.Object) {
 }
 
 // waitUM polls a UserMatch until ok says yes, failing with its status otherwise.
-func (w *world) waitUM(t *testing.T, name, what string, ok func(*identityv1alpha1.UserMatch) bool) *identityv1alpha1.UserMatch {
+// eventually polls check until it says done, failing with its last
+// explanation when waitTimeout runs out.
+func eventually(t *testing.T, check func() (done bool, why string)) {
 	t.Helper()
-	var um identityv1alpha1.UserMatch
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, &um)
-		if err == nil && ok(&um) {
-			return &um
+		done, why := check()
+		if done {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("UserMatch %s: timed out waiting for %s; err=%v status=%s", name, what, err, describeStatus(um.Status.Conditions))
+			t.Fatal(why)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+func (w *world) waitUM(t *testing.T, name, what string, ok func(*identityv1alpha1.UserMatch) bool) *identityv1alpha1.UserMatch {
+	t.Helper()
+	var um identityv1alpha1.UserMatch
+	eventually(t, func() (bool, string) {
+		err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, &um)
+		return err == nil && ok(&um), fmt.Sprintf("UserMatch %s: timed out waiting for %s; err=%v status=%s", name, what, err, describeStatus(um.Status.Conditions))
+	})
+	return &um
 }
 
 func cond(um *identityv1alpha1.UserMatch, typ string, status metav1.ConditionStatus, reason string) bool {
@@ -175,28 +186,25 @@ func (w *world) eventsFor(t *testing.T, kind, name string) []eventsv1.Event {
 
 func (w *world) waitEvent(t *testing.T, name, reason string) eventsv1.Event {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		for _, e := range w.events(t, name) {
+	var found eventsv1.Event
+	eventually(t, func() (bool, string) {
+		evs := w.events(t, name)
+		for _, e := range evs {
 			if e.Reason == reason {
-				return e
+				found = e
+				return true, ""
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no Event %s for UserMatch %s; have %v", reason, name, w.events(t, name))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return false, fmt.Sprintf("no Event %s for UserMatch %s; have %v", reason, name, evs)
+	})
+	return found
 }
 
 // waitGone waits until a UserMatch is deleted (its finalizer released).
 func (w *world) waitGone(t *testing.T, name string) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, &identityv1alpha1.UserMatch{}) == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("UserMatch %s was not deleted: finalizer not released", name)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	eventually(t, func() (bool, string) {
+		err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, &identityv1alpha1.UserMatch{})
+		return err != nil, fmt.Sprintf("UserMatch %s was not deleted: finalizer not released", name)
+	})
 }

@@ -135,18 +135,12 @@ func (w *world) syncFeatures(t *testing.T, tenant, name string, mut func(*identi
 func (w *world) waitTSF(t *testing.T, name, what string, ok func(*identityv1alpha1.TenantSyncFeatures) bool) *identityv1alpha1.TenantSyncFeatures {
 	t.Helper()
 	var tsf identityv1alpha1.TenantSyncFeatures
-	deadline := time.Now().Add(waitTimeout)
-	for {
+	eventually(t, func() (bool, string) {
 		err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, &tsf)
-		if err == nil && ok(&tsf) {
-			return &tsf
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("TenantSyncFeatures %s: timed out waiting for %s; err=%v status=%s\n  windows=%+v differences=%+v",
-				name, what, err, describeStatus(tsf.Status.Conditions), tsf.Status.Windows, tsf.Status.Differences)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err == nil && ok(&tsf), fmt.Sprintf("TenantSyncFeatures %s: timed out waiting for %s; err=%v status=%s\n  windows=%+v differences=%+v",
+			name, what, err, describeStatus(tsf.Status.Conditions), tsf.Status.Windows, tsf.Status.Differences)
+	})
+	return &tsf
 }
 
 func tsfCond(tsf *identityv1alpha1.TenantSyncFeatures, typ string, status metav1.ConditionStatus, reason string) bool {
@@ -166,22 +160,19 @@ func (w *world) tsfEvents(t *testing.T, name string) []eventsv1.Event {
 
 func (w *world) waitTSFEvent(t *testing.T, name, reason, contains string) eventsv1.Event {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
+	var found eventsv1.Event
+	eventually(t, func() (bool, string) {
+		var have []string
 		for _, e := range w.tsfEvents(t, name) {
 			if e.Reason == reason && strings.Contains(e.Note, contains) {
-				return e
+				found = e
+				return true, ""
 			}
+			have = append(have, e.Reason+": "+e.Note)
 		}
-		if time.Now().After(deadline) {
-			var have []string
-			for _, e := range w.tsfEvents(t, name) {
-				have = append(have, e.Reason+": "+e.Note)
-			}
-			t.Fatalf("no Event %s containing %q for TenantSyncFeatures %s; have %q", reason, contains, name, have)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return false, fmt.Sprintf("no Event %s containing %q for TenantSyncFeatures %s; have %q", reason, contains, name, have)
+	})
+	return found
 }
 
 // deleteAndWait deletes obj and waits until its finalizer has run.
@@ -190,17 +181,10 @@ func (w *world) deleteAndWait(t *testing.T, obj client.Object) {
 	if err := w.k8s.Delete(ctxFor(t), obj); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatalf("deleting %s: %v", obj.GetName(), err)
 	}
-	deadline := time.Now().Add(waitTimeout)
-	for {
+	eventually(t, func() (bool, string) {
 		err := w.k8s.Get(ctxFor(t), client.ObjectKeyFromObject(obj), obj)
-		if apierrors.IsNotFound(err) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still exists (finalizers %v): %v", obj.GetName(), obj.GetFinalizers(), err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return apierrors.IsNotFound(err), fmt.Sprintf("%s still exists (finalizers %v): %v", obj.GetName(), obj.GetFinalizers(), err)
+	})
 }
 
 func specFlags(m map[identityv1alpha1.SyncFeature]bool) *identityv1alpha1.SyncFeatureFlags {

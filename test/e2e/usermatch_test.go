@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
@@ -213,13 +212,7 @@ func TestDeletionPolicies(t *testing.T) {
 			if err := w.k8s.Delete(ctxFor(t), um); err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(waitTimeout)
-			for w.k8s.Get(ctxFor(t), types.NamespacedName{Name: um.Name}, &identityv1alpha1.UserMatch{}) == nil {
-				if time.Now().After(deadline) {
-					t.Fatal("UserMatch was not deleted: finalizer not released")
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
+			w.waitGone(t, um.Name)
 			if got, want := immutableID(w.cloud(t, tw.cloudID)), tc.wantAfter(tw); got != want {
 				t.Fatalf("after deletion immutableId = %q, want %q", got, want)
 			}
