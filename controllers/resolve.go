@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,6 +14,7 @@ import (
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/directory"
+	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
 
 // directoryConfig turns an ActiveDirectory spec and its Secrets into a
@@ -47,13 +49,7 @@ func directoryConfig(ctx context.Context, r client.Reader, ad *identityv1alpha1.
 // tenantConnection turns an EntraTenant spec and its Secrets into a Graph
 // connection. This is the one place tenant credentials are read.
 func tenantConnection(ctx context.Context, r client.Reader, t *identityv1alpha1.EntraTenant) (cloud.Connection, error) {
-	c := cloud.Connection{TenantID: t.Spec.TenantID, Cloud: string(t.Spec.Cloud)}
-	if c.Cloud == "" {
-		c.Cloud = string(identityv1alpha1.CloudPublic)
-	}
-	if cu := t.Spec.Custom; cu != nil {
-		c.GraphURL, c.AuthorityURL, c.CAPEM = cu.GraphURL, cu.AuthorityURL, []byte(cu.CABundle)
-	}
+	c := tenantaccess.Endpoints(t)
 	creds := t.Spec.Credentials
 	switch {
 	case creds.ClientSecret != nil:
@@ -77,6 +73,20 @@ func tenantConnection(ctx context.Context, r client.Reader, t *identityv1alpha1.
 		return c, &secretError{"spec.credentials sets no credential"}
 	}
 	return c, nil
+}
+
+// delegatedConnection is the tenant's connection through the administrator
+// sign-in of spec.delegated; the token cache is read and written back in
+// its Secret by the client as it refreshes.
+func delegatedConnection(r client.Reader, w client.Client, now func() time.Time, t *identityv1alpha1.EntraTenant) cloud.Connection {
+	d := t.Spec.Delegated
+	c := tenantaccess.Endpoints(t)
+	c.Delegated = &cloud.DelegatedAccess{
+		ClientID: tenantaccess.PublicClientID(t),
+		Cache:    &secretTokenCache{reader: r, writer: w, ref: d.SecretRef, now: now},
+		CacheID:  d.SecretRef.Namespace + "/" + d.SecretRef.Name + "/" + d.SecretRef.Key,
+	}
+	return c
 }
 
 // readCertificate reads a certificate and key: one PEM bundle under Key, or

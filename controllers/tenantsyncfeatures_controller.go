@@ -62,6 +62,7 @@ type TenantSyncFeaturesReconciler struct {
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=tenantsyncfeatures/finalizers,verbs=update
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=entratenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;update
 
 // Reconcile runs one observe / decide / act pass and records the outcome.
 func (r *TenantSyncFeaturesReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -105,7 +106,7 @@ func (r *TenantSyncFeaturesReconciler) reconcile(ctx context.Context, tsf *ident
 		tsf.Status.Windows = syncfeatures.Unapplied(tsf.Spec.MatchingWindows, tsf.Status.Windows, r.now())
 		r.setWindowCondition(tsf)
 		setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, o.reason, o.message)
-		if !meta.IsStatusConditionTrue(*conds, identityv1alpha1.ConditionReady) || o.reason == identityv1alpha1.ReasonMissingPermission {
+		if !meta.IsStatusConditionTrue(*conds, identityv1alpha1.ConditionReady) || personMustAct(o.reason) {
 			setCondition(conds, gen, identityv1alpha1.ConditionReady, false, o.reason, o.message)
 		}
 		return r.requeueFor(o)
@@ -129,11 +130,11 @@ func (r *TenantSyncFeaturesReconciler) reconcile(ctx context.Context, tsf *ident
 	}
 	c, err := r.client(ctx, &tenant)
 	if err != nil {
-		return fail(classifySyncFeatures(err))
+		return fail(classifySyncFeatures(err, &tenant))
 	}
 	settings, err := c.SyncSettings(ctx, tenant.Spec.TenantID)
 	if err != nil {
-		return fail(classifySyncFeatures(err))
+		return fail(classifySyncFeatures(err, &tenant))
 	}
 
 	now := r.now()
@@ -152,7 +153,7 @@ func (r *TenantSyncFeaturesReconciler) reconcile(ctx context.Context, tsf *ident
 		}
 		if err := c.UpdateSyncSettings(ctx, plan.Settings); err != nil {
 			metrics.SyncFeatureWrites.WithLabelValues(string(cloud.ClassOf(err))).Inc()
-			o := classifySyncFeatures(err)
+			o := classifySyncFeatures(err, &tenant)
 			tsf.Status.Observed = plan.Observed
 			tsf.Status.ObservedAccidentalDeletionPrevention = syncfeatures.ObservedDeletionPrevention(settings.AccidentalDeletionPrevention)
 			tsf.Status.Differences = plan.Pending()
@@ -307,7 +308,13 @@ func (r *TenantSyncFeaturesReconciler) governor(ctx context.Context, tsf *identi
 	return gov.Name, nil
 }
 
+// client uses the tenant's delegated sign-in when it has one: Microsoft
+// documents delegated access to these settings, and app-only access only
+// inconsistently.
 func (r *TenantSyncFeaturesReconciler) client(ctx context.Context, tenant *identityv1alpha1.EntraTenant) (cloud.Client, error) {
+	if tenant.Spec.Delegated != nil {
+		return r.Cloud.Client(ctx, delegatedConnection(r.APIReader, r.Client, r.now, tenant))
+	}
 	conn, err := tenantConnection(ctx, r.APIReader, tenant)
 	if err != nil {
 		return nil, err
@@ -353,7 +360,7 @@ func (r *TenantSyncFeaturesReconciler) restoreOriginal(ctx context.Context, tsf 
 		return ctrl.Result{}, nil, true
 	}
 	retry := func(err error) (ctrl.Result, error, bool) {
-		o := classifySyncFeatures(err)
+		o := classifySyncFeatures(err, &tenant)
 		r.event(tsf, corev1.EventTypeWarning, eventRestoreFailed, "Finalize",
 			"restoring the original flags failed, will retry (remove the finalizer to give up): "+o.message)
 		res, rerr := r.requeueFor(o)
@@ -392,18 +399,10 @@ func (r *TenantSyncFeaturesReconciler) restoreOriginal(ctx context.Context, tsf 
 	return ctrl.Result{}, nil, true
 }
 
-// classifySyncFeatures is classifyCloud with the one thing a person must
-// know about this resource: which access to configure when Graph refuses.
-func classifySyncFeatures(err error) outcome {
-	o := classifyTenant(err)
-	if cloud.ClassOf(err) == cloud.ClassPermission {
-		o.message = "Microsoft Graph refused the app access to the tenant's directory synchronization settings (" + err.Error() + "). " +
-			"Grant the EntraTenant's app registration the Microsoft Graph application permission " +
-			"OnPremDirectorySynchronization.ReadWrite.All with admin consent. If the tenant still refuses app-only access " +
-			"to this resource, it needs a delegated credential of a Global Administrator, which this version of the operator " +
-			"does not yet support."
-	}
-	return o
+// personMustAct reports reasons that no retry can cure: Ready turns False
+// even when the flags were in sync at the last successful pass.
+func personMustAct(reason string) bool {
+	return reason == identityv1alpha1.ReasonMissingPermission || reason == identityv1alpha1.ReasonSignInRequired
 }
 
 // requeueFor is the shared requeue policy, except that a 429 without a

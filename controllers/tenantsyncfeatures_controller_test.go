@@ -474,17 +474,89 @@ func TestTenantSyncFeaturesThrottledHonoursRetryAfter(t *testing.T) {
 func TestTenantSyncFeaturesAppOnlyRefusedSaysWhatToConfigure(t *testing.T) {
 	tenant := newFakeSync(nil)
 	tenant.readErr = &cloud.Error{Class: cloud.ClassPermission, Status: 403, Code: "Authorization_RequestDenied", Op: "SyncSettings",
-		Message: "This operation requires a delegated token"}
+		Message: "This operation requires a delegated token",
+		Access:  &cloud.Access{Permissions: []string{"User.ReadWrite.All", syncPermission}}}
 	h := newHarness(t, tenant, tsfObject("features", t0, identityv1alpha1.TenantSyncFeaturesSpec{}))
 	h.reconcile("features")
 	c := condition(h.get("features"), identityv1alpha1.ConditionReady)
 	if c.Status != metav1.ConditionFalse || c.Reason != identityv1alpha1.ReasonMissingPermission {
 		t.Fatalf("Ready = %s/%s, want False/MissingPermission", c.Status, c.Reason)
 	}
-	for _, want := range []string{"OnPremDirectorySynchronization.ReadWrite.All", "admin consent", "delegated credential", "Global Administrator", "not yet support", "Authorization_RequestDenied"} {
+	for _, want := range []string{"refuses app-only access", "entramatch login --tenant contoso", "spec.delegated.secretRef", "This operation requires a delegated token"} {
 		if !strings.Contains(c.Message, want) {
 			t.Errorf("message lacks %q: %s", want, c.Message)
 		}
+	}
+}
+
+// Each refusal names the one thing to configure, decided from the refused
+// token's claims.
+func TestClassifySyncFeaturesSaysWhichAccessToConfigure(t *testing.T) {
+	appOnly := entraTenant("contoso")
+	withSignIn := entraTenant("contoso")
+	withSignIn.Spec.Delegated = &identityv1alpha1.DelegatedCredentials{
+		SecretRef: identityv1alpha1.SecretKeyReference{Namespace: "ops", Name: "admin-signin", Key: "tokenCache"}}
+	refused := func(a *cloud.Access) error {
+		return &cloud.Error{Class: cloud.ClassPermission, Status: 403, Code: "Authorization_RequestDenied", Op: "SyncSettings",
+			Message: "Insufficient privileges to complete the operation.", Access: a}
+	}
+	tests := []struct {
+		name       string
+		tenant     *identityv1alpha1.EntraTenant
+		err        error
+		wantReason string
+		want       []string
+		notWant    []string
+	}{
+		{"app lacks the application permission", appOnly, refused(&cloud.Access{Permissions: []string{"User.ReadWrite.All"}}),
+			identityv1alpha1.ReasonMissingPermission,
+			[]string{"has no Microsoft Graph application permission " + syncPermission, "User.ReadWrite.All", "admin consent"},
+			[]string{"entramatch login"}},
+		{"tenant refuses app-only access", appOnly, refused(&cloud.Access{Permissions: []string{syncPermission}}),
+			identityv1alpha1.ReasonMissingPermission,
+			[]string{"refuses app-only access", "entramatch login --tenant contoso --secret", "spec.delegated.secretRef"},
+			[]string{"Grant that permission"}},
+		{"token not readable", appOnly, refused(nil),
+			identityv1alpha1.ReasonMissingPermission,
+			[]string{"application permission " + syncPermission, "entramatch login"}, nil},
+		{"delegated sign-in lacks the scope", withSignIn, refused(&cloud.Access{Delegated: true, User: "admin@contoso.com", Permissions: []string{"User.Read"}}),
+			identityv1alpha1.ReasonMissingPermission,
+			[]string{"admin@contoso.com has no " + syncPermission + " scope", "User.Read", "entramatch login --tenant contoso` again"},
+			[]string{"Global Administrator"}},
+		{"signed-in person is no Global Administrator", withSignIn, refused(&cloud.Access{Delegated: true, User: "helpdesk@contoso.com", Permissions: []string{syncPermission}}),
+			identityv1alpha1.ReasonMissingPermission,
+			[]string{"helpdesk@contoso.com is signed in", "not a Global Administrator", "again as a Global Administrator"}, nil},
+		{"refresh token spent", withSignIn, &cloud.Error{Class: cloud.ClassUnauthenticated, Code: "invalid_grant", Op: "AcquireToken", Message: "AADSTS70000: refresh token redeemed"},
+			identityv1alpha1.ReasonSignInRequired,
+			[]string{"Secret ops/admin-signin (key tokenCache)", "AADSTS70000", "entramatch login --tenant contoso"}, nil},
+		{"no sign-in stored", withSignIn, &cloud.Error{Class: cloud.ClassUnauthenticated, Code: cloud.CodeNoSignIn, Op: "LoadTokenCache", Message: "Secret ops/admin-signin does not exist"},
+			identityv1alpha1.ReasonSignInRequired, []string{"does not exist", "entramatch login"}, nil},
+		{"wrong app secret stays InvalidCredentials", appOnly, &cloud.Error{Class: cloud.ClassUnauthenticated, Code: "invalid_client", Op: "AcquireToken"},
+			identityv1alpha1.ReasonInvalidCredentials, nil, []string{"entramatch login"}},
+		{"public client misconfigured stays InvalidCredentials", withSignIn, &cloud.Error{Class: cloud.ClassUnauthenticated, Code: "invalid_client", Op: "AcquireToken"},
+			identityv1alpha1.ReasonInvalidCredentials, nil, nil},
+		{"tenant not found", appOnly, &cloud.Error{Class: cloud.ClassNotFound, Op: "SyncSettings"}, identityv1alpha1.ReasonTenantNotFound, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := classifySyncFeatures(tt.err, tt.tenant)
+			if o.reason != tt.wantReason {
+				t.Errorf("reason = %s, want %s (%s)", o.reason, tt.wantReason, o.message)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(o.message, w) {
+					t.Errorf("message lacks %q: %s", w, o.message)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(o.message, w) {
+					t.Errorf("message has %q: %s", w, o.message)
+				}
+			}
+		})
+	}
+	if o := classifySyncFeatures(errors.New("boom"), appOnly); !o.transient {
+		t.Errorf("an unclassified error must be retried with backoff")
 	}
 }
 
@@ -586,20 +658,6 @@ func TestTenantSyncFeaturesMissingTenant(t *testing.T) {
 	}
 	if tenant.reads != 0 {
 		t.Errorf("read a tenant that no EntraTenant names")
-	}
-}
-
-func TestClassifySyncFeaturesKeepsOtherClasses(t *testing.T) {
-	o := classifySyncFeatures(&cloud.Error{Class: cloud.ClassUnauthenticated, Op: "token"})
-	if o.reason != identityv1alpha1.ReasonInvalidCredentials {
-		t.Errorf("reason = %s, want InvalidCredentials", o.reason)
-	}
-	o = classifySyncFeatures(&cloud.Error{Class: cloud.ClassNotFound, Op: "SyncSettings"})
-	if o.reason != identityv1alpha1.ReasonTenantNotFound {
-		t.Errorf("reason = %s, want TenantNotFound", o.reason)
-	}
-	if o := classifySyncFeatures(errors.New("boom")); !o.transient {
-		t.Errorf("an unclassified error must be retried with backoff")
 	}
 }
 

@@ -50,6 +50,9 @@ const (
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonInvalidCredentials: the credentials were refused.
 	ReasonInvalidCredentials = "InvalidCredentials"
+	// ReasonSignInRequired: the delegated sign-in (spec.delegated of the
+	// EntraTenant) is missing, expired or revoked; run `entramatch login`.
+	ReasonSignInRequired = "SignInRequired"
 	// ReasonMissingPermission: signed in, but a Graph permission or directory
 	// role (or an AD access right) is missing.
 	ReasonMissingPermission = "MissingPermission"

@@ -102,6 +102,19 @@ type TenantCredentials struct {
 	WorkloadIdentity *WorkloadIdentityCredential `json:"workloadIdentity,omitempty"`
 }
 
+// ClientID is the application (client) ID of whichever credential is set.
+func (c TenantCredentials) ClientID() string {
+	switch {
+	case c.ClientSecret != nil:
+		return c.ClientSecret.ClientID
+	case c.ClientCertificate != nil:
+		return c.ClientCertificate.ClientID
+	case c.WorkloadIdentity != nil:
+		return c.WorkloadIdentity.ClientID
+	}
+	return ""
+}
+
 // ClientSecretCredential is an application ID with its client secret.
 type ClientSecretCredential struct {
 	// ClientID is the application (client) ID, a GUID.
@@ -184,10 +197,19 @@ type WorkloadIdentityCredential struct {
 // DelegatedCredentials locates the refresh-token cache of a signed-in
 // administrator.
 type DelegatedCredentials struct {
-	// SecretRef is the Secret key where the refresh token is kept. The operator
-	// rewrites it when Entra rotates the token.
+	// SecretRef is the Secret key holding the token cache that
+	// `entramatch login` wrote. The operator rewrites it each time Entra
+	// rotates the refresh token, so the manager needs update on this Secret.
 	// +required
 	SecretRef SecretKeyReference `json:"secretRef"`
+
+	// ClientID is the public client app (with "Allow public client flows")
+	// the administrator signed in through. Defaults to the client ID of
+	// spec.credentials.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="delegated.clientID must be the public client app's application (client) ID, a GUID like 00000000-0000-0000-0000-000000000000"
+	ClientID string `json:"clientID,omitempty"`
 }
 
 // VerifiedDomain is a domain of the tenant as Graph's /domains reports it.

@@ -21,6 +21,10 @@ type Connection struct {
 	ClientSecret       string
 	CertificatePEM     []byte
 	FederatedTokenFile string
+
+	// Delegated, when set, replaces the application credential with a
+	// person's sign-in; ClientID is then ignored in favour of its own.
+	Delegated *DelegatedAccess
 }
 
 // Factory builds Clients. Implementations cache one per Connection, so that

@@ -35,7 +35,10 @@ type Error struct {
 	// reports it in the error details.
 	ConflictingObjectID string
 	Op                  string // the operation, e.g. "GetUser"
-	Err                 error  // the underlying error, kept for logs
+	// Access describes the token of a refused (ClassPermission) call, when
+	// the client could read it.
+	Access *Access
+	Err    error // the underlying error, kept for logs
 }
 
 func (e *Error) Error() string {

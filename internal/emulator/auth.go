@@ -75,7 +75,7 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 // like the ones Entra issues for the client credentials grant.
 func (s *Server) issueAccessToken(app *appReg, withCert bool) (string, time.Time, error) {
 	now := s.clock()
-	exp := now.Add(time.Hour)
+	exp := now.Add(s.tokenLifetime)
 	uti := make([]byte, 16)
 	if _, err := rand.Read(uti); err != nil {
 		return "", time.Time{}, fmt.Errorf("generating token id: %w", err)

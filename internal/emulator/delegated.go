@@ -430,7 +430,7 @@ func (s *Server) issueDelegated(w http.ResponseWriter, r *http.Request, app *app
 
 func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, app *appReg, su signedInUser, scope delegatedScope, perms []string) {
 	now := s.clock()
-	exp := now.Add(time.Hour)
+	exp := now.Add(s.tokenLifetime)
 	uti, err := randomToken(16)
 	if err != nil {
 		s.serverError(w, r, err)

@@ -69,6 +69,13 @@ type Config struct {
 	// Sync tunes the emulated sync service where Microsoft's pages leave a
 	// choice; the zero value is the least forgiving reading.
 	Sync SyncOptions
+	// AccessTokenLifetime is how long issued access tokens live; 0 means one
+	// hour. Entra's default is 60-90 minutes and a token lifetime policy can
+	// lower it to 10 minutes
+	// (https://learn.microsoft.com/en-us/entra/identity-platform/configurable-token-lifetimes);
+	// tests go lower still so that clients refresh within a test, as MSAL
+	// does for any token within five minutes of its end.
+	AccessTokenLifetime time.Duration
 }
 
 // ThrottleProfile names a throttling size class for Config.Throttle.
@@ -146,6 +153,7 @@ type Server struct {
 	throttle      *throttling
 	syncOpts      SyncOptions
 	sessions      sessions
+	tokenLifetime time.Duration
 
 	mu       sync.Mutex
 	tls      *tlsMaterial
@@ -174,6 +182,10 @@ func New(cfg Config) (*Server, error) {
 		apps:          map[string]*appReg{},
 		faults:        faults.New(),
 		syncOpts:      cfg.Sync,
+		tokenLifetime: cfg.AccessTokenLifetime,
+	}
+	if s.tokenLifetime <= 0 {
+		s.tokenLifetime = time.Hour
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -233,8 +233,16 @@ func classifyTokenFailure(op string, c *call, e *azidentity.AuthenticationFailed
 		out.Message = "token request failed"
 		return out
 	}
-	out.Status = resp.StatusCode
-	out.RequestID = resp.Header.Get("x-ms-request-id")
+	body, _ := runtime.Payload(resp)
+	return tokenFailure(op, resp, body, e)
+}
+
+// tokenFailure classifies an error answer of the token endpoint: its
+// status decides, since throttling and server errors are not a credential
+// problem.
+func tokenFailure(op string, resp *http.Response, body []byte, err error) *cloud.Error {
+	out := &cloud.Error{Class: cloud.ClassUnauthenticated, Op: op, Status: resp.StatusCode,
+		RequestID: resp.Header.Get("x-ms-request-id"), Err: err}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		out.Class = cloud.ClassThrottled
@@ -242,27 +250,25 @@ func classifyTokenFailure(op string, c *call, e *azidentity.AuthenticationFailed
 	case resp.StatusCode >= 500:
 		out.Class = cloud.ClassTransient
 	}
-	out.Code, out.Message = tokenErrorText(resp)
+	out.Code, out.Message = tokenErrorText(resp.StatusCode, body)
 	return out
 }
 
 // tokenErrorText reads the identity platform's error body
 // ({"error":"invalid_client","error_description":"AADSTS7000215: ..."}).
-// Only the first line of the description is kept: the rest is trace and
-// correlation ids. The body never contains the client's secret.
-func tokenErrorText(resp *http.Response) (code, message string) {
-	body, err := runtime.Payload(resp)
-	if err != nil || len(body) == 0 {
-		return "", fmt.Sprintf("token endpoint returned %d", resp.StatusCode)
-	}
+// Only the first sentence block of the description is kept: the rest is
+// trace and correlation ids. The body never contains the client's secret.
+func tokenErrorText(status int, body []byte) (code, message string) {
+	fallback := fmt.Sprintf("token endpoint returned %d", status)
 	var te struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
 	}
-	if json.Unmarshal(body, &te) != nil {
-		return "", fmt.Sprintf("token endpoint returned %d", resp.StatusCode)
+	if len(body) == 0 || json.Unmarshal(body, &te) != nil || te.Error == "" {
+		return "", fallback
 	}
 	desc, _, _ := strings.Cut(te.Description, "\n")
+	desc, _, _ = strings.Cut(desc, " Trace ID:")
 	return te.Error, strings.TrimSpace(desc)
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	kiotaauth "github.com/microsoft/kiota-authentication-azure-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
@@ -24,6 +25,13 @@ type Client struct {
 	graphURL *url.URL
 	tenantID string
 	clientID string
+	// delegatedID is the sign-in's cache for a delegated client, "" for
+	// an application credential.
+	delegatedID string
+
+	// cred and scope let a refusal be explained from the token's claims.
+	cred  azcore.TokenCredential
+	scope string
 
 	// noObjectIdentifier is set once Graph has refused to $select
 	// onPremisesObjectIdentifier (see userSelect).
@@ -69,11 +77,14 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("graph url: %w", err)
 	}
 	return &Client{
-		svc:      msgraphsdk.NewGraphServiceClient(adapter),
-		adapter:  adapter,
-		graphURL: gu,
-		tenantID: cfg.Credential.TenantID,
-		clientID: cfg.Credential.ClientID,
+		svc:         msgraphsdk.NewGraphServiceClient(adapter),
+		adapter:     adapter,
+		graphURL:    gu,
+		tenantID:    cfg.Credential.TenantID,
+		clientID:    cfg.Credential.ClientID,
+		delegatedID: delegatedID(cfg.Credential),
+		cred:        cred,
+		scope:       ep.scope,
 	}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 type (
 	Endpoints  = graphconfig.Endpoints
 	Credential = graphconfig.Credential
+	Delegated  = graphconfig.Delegated
 	Observer   = graphconfig.Observer
 	Config     = graphconfig.Config
 )
@@ -40,7 +41,7 @@ func fingerprint(c Config) string {
 	for _, s := range []string{
 		c.Endpoints.GraphURL, c.Endpoints.AuthorityURL, string(c.Endpoints.CAPEM), c.Endpoints.Scope,
 		c.Credential.TenantID, c.Credential.ClientID, c.Credential.ClientSecret,
-		string(c.Credential.CertificatePEM), c.Credential.FederatedTokenFile,
+		string(c.Credential.CertificatePEM), c.Credential.FederatedTokenFile, delegatedID(c.Credential),
 	} {
 		writeField(h, s)
 	}
@@ -53,4 +54,14 @@ func fingerprint(c Config) string {
 func writeField(h hash.Hash, s string) {
 	_ = binary.Write(h, binary.BigEndian, uint64(len(s)))
 	_, _ = h.Write([]byte(s))
+}
+
+// delegatedID names a delegated sign-in's cache, or "" for an application
+// credential. The cache's content is not part of a client's identity: the
+// client reloads it before every token request.
+func delegatedID(c Credential) string {
+	if c.Delegated == nil {
+		return ""
+	}
+	return "delegated:" + c.Delegated.CacheID
 }

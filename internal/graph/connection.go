@@ -38,6 +38,13 @@ func ConfigFor(c cloud.Connection) (Config, error) {
 		}
 	}
 	ep.CAPEM = c.CAPEM
+	if d := c.Delegated; d != nil {
+		return Config{Endpoints: ep, Credential: Credential{
+			TenantID:  c.TenantID,
+			ClientID:  d.ClientID,
+			Delegated: &Delegated{Cache: d.Cache, CacheID: d.CacheID},
+		}}, nil
+	}
 	return Config{
 		Endpoints: ep,
 		Credential: Credential{

@@ -29,6 +29,8 @@ func newCredential(cred Credential, ep resolved, httpClient *http.Client) (azcor
 		Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
 	}
 	switch {
+	case cred.Delegated != nil:
+		return newDelegatedCredential(cred, ep, httpClient)
 	case cred.ClientSecret != "":
 		c, err := azidentity.NewClientSecretCredential(cred.TenantID, cred.ClientID, cred.ClientSecret,
 			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: ep.customAuth})
@@ -58,7 +60,7 @@ func newCredential(cred Credential, ep resolved, httpClient *http.Client) (azcor
 		}
 		return c, nil
 	}
-	return nil, errors.New("credential: no secret, certificate or federated token file")
+	return nil, errors.New("credential: no secret, certificate, federated token file or delegated sign-in")
 }
 
 // readAssertion reads the projected token on every call: the kubelet

@@ -39,7 +39,8 @@ func (f *Factory) Client(cfg Config) (cloud.Client, error) {
 	// certificate was rotated: drop the superseded client so the old secret
 	// material does not stay in memory.
 	for k, old := range f.clients {
-		if old.tenantID == c.tenantID && old.clientID == c.clientID && old.graphURL.String() == c.graphURL.String() {
+		if old.tenantID == c.tenantID && old.clientID == c.clientID && old.delegatedID == c.delegatedID &&
+			old.graphURL.String() == c.graphURL.String() {
 			delete(f.clients, k)
 		}
 	}

@@ -72,7 +72,7 @@ func (c *Client) SyncSettings(ctx context.Context, tenantID string) (cloud.SyncS
 	ctx = withCall(ctx, op)
 	got, err := c.svc.Directory().OnPremisesSynchronization().ByOnPremisesDirectorySynchronizationId(tenantID).Get(ctx, nil)
 	if err != nil {
-		return cloud.SyncSettings{}, classify(ctx, op, err)
+		return cloud.SyncSettings{}, c.explainRefusal(ctx, classify(ctx, op, err))
 	}
 	if got == nil {
 		return cloud.SyncSettings{}, &cloud.Error{Class: cloud.ClassNotFound, Op: op, Message: "Graph returned no synchronization settings"}
@@ -149,7 +149,7 @@ func (c *Client) UpdateSyncSettings(ctx context.Context, s cloud.SyncSettings) e
 	ctx = withCall(ctx, op)
 	err = c.sendJSON(ctx, abs.PATCH, "{+baseurl}/directory/onPremisesSynchronization/{onPremisesDirectorySynchronization%2Did}",
 		map[string]string{"onPremisesDirectorySynchronization%2Did": s.ID}, body)
-	return classify(ctx, op, err)
+	return c.explainRefusal(ctx, classify(ctx, op, err))
 }
 
 func syncPatchBody(s cloud.SyncSettings) (syncPatch, error) {

@@ -33,10 +33,10 @@ type syncTenant struct {
 	name string // of the EntraTenant
 }
 
-func (w *world) newSyncTenant(t *testing.T) *syncTenant {
+func (w *world) newSyncTenant(t *testing.T, mutate ...func(*emulator.Config)) *syncTenant {
 	t.Helper()
 	id := uuid.NewString()
-	em, err := emulator.New(emulator.Config{
+	cfg := emulator.Config{
 		TenantID:            id,
 		InitialDomain:       "fabrikam.onmicrosoft.com",
 		AppOnlySyncFeatures: true,
@@ -51,7 +51,11 @@ func (w *world) newSyncTenant(t *testing.T) *syncTenant {
 			},
 			Sync: emulator.DefaultSyncState(),
 		},
-	})
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	em, err := emulator.New(cfg)
 	if err != nil {
 		t.Fatalf("emulator: %v", err)
 	}
@@ -450,7 +454,9 @@ func TestTenantSyncFeaturesWindowCloses(t *testing.T) {
 }
 
 // Graph refuses app-only access to the synchronization settings of the shared
-// tenant; the condition says what to configure.
+// tenant although the app holds the permission; the condition says to
+// configure a delegated sign-in (TestDelegatedSignInAfterAppOnlyRefused
+// goes on from there).
 func TestTenantSyncFeaturesAppOnlyRefused(t *testing.T) {
 	w := env(t)
 	name := strings.ToLower(samba.UniqueName(t, "refused"))
@@ -461,7 +467,7 @@ func TestTenantSyncFeaturesAppOnlyRefused(t *testing.T) {
 		return tsfCond(tsf, identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonMissingPermission)
 	})
 	msg := meta.FindStatusCondition(tsf.Status.Conditions, identityv1alpha1.ConditionReady).Message
-	for _, want := range []string{"OnPremDirectorySynchronization.ReadWrite.All", "delegated credential", "not yet support"} {
+	for _, want := range []string{"refuses app-only access", "holds OnPremDirectorySynchronization.ReadWrite.All", "entramatch login --tenant contoso"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q: %s", want, msg)
 		}

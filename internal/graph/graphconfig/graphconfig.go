@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/cloud"
 )
 
 // Endpoints locates one Microsoft cloud (or a local emulator).
@@ -54,7 +56,7 @@ func EndpointsFor(cloudName string) (Endpoints, error) {
 }
 
 // Credential is how the operator proves its identity to Entra ID. Exactly
-// one of ClientSecret, CertificatePEM and FederatedTokenFile is set.
+// one of ClientSecret, CertificatePEM, FederatedTokenFile and Delegated is set.
 type Credential struct {
 	TenantID string
 	ClientID string
@@ -66,6 +68,16 @@ type Credential struct {
 	// (workload identity federation); it is re-read for every token request
 	// because the kubelet rotates it.
 	FederatedTokenFile string
+	// Delegated is a person's sign-in through the public client ClientID,
+	// kept as a refresh token in a token cache.
+	Delegated *Delegated
+}
+
+// Delegated locates the token cache of a delegated sign-in.
+type Delegated struct {
+	Cache cloud.TokenCache
+	// CacheID names the cache for client reuse; it is not secret.
+	CacheID string
 }
 
 // Observer receives one call per HTTP attempt (retries included), so that
@@ -111,8 +123,14 @@ func (c Config) Validate() error {
 	if c.Credential.FederatedTokenFile != "" {
 		n++
 	}
+	if d := c.Credential.Delegated; d != nil {
+		n++
+		if d.Cache == nil {
+			errs = append(errs, errors.New("credential: a delegated sign-in needs a token cache"))
+		}
+	}
 	if n != 1 {
-		errs = append(errs, fmt.Errorf("credential: exactly one of client secret, certificate or federated token file must be set, got %d", n))
+		errs = append(errs, fmt.Errorf("credential: exactly one of client secret, certificate, federated token file or delegated sign-in must be set, got %d", n))
 	}
 	if c.Timeout < 0 {
 		errs = append(errs, errors.New("timeout must not be negative"))

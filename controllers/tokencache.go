@@ -1,0 +1,125 @@
+package controllers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+)
+
+// AnnotationTokenRefreshed records on a sign-in Secret when the operator
+// last wrote back a rotated refresh token, so that a person can see that
+// the sign-in is alive without reading the token.
+const AnnotationTokenRefreshed = "identity.entramatch.io/token-refreshed-at"
+
+// secretTokenCache keeps a delegated sign-in's token cache in one key of a
+// Secret. Writes are conditional on the version read: when a person signs
+// in again (entramatch login rewrites the Secret) while the operator
+// refreshes, the person's new sign-in wins.
+type secretTokenCache struct {
+	reader client.Reader // uncached: a re-login must be seen at once
+	writer client.Client
+	ref    identityv1alpha1.SecretKeyReference
+	now    func() time.Time
+
+	mu sync.Mutex
+	// loaded is the Secret as last read; its resourceVersion guards writes.
+	loaded *corev1.Secret
+	// pending is a rotated cache whose write failed: the refresh token it
+	// holds is the only one still redeemable, so it is served from memory
+	// and written again until that succeeds.
+	pending []byte
+}
+
+var _ cloud.TokenCache = (*secretTokenCache)(nil)
+
+func (c *secretTokenCache) name() string { return c.ref.Namespace + "/" + c.ref.Name }
+
+// Load returns the stored cache, or the pending one while the Secret has
+// not changed since it was read.
+func (c *secretTokenCache) Load(ctx context.Context) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var s corev1.Secret
+	if err := c.reader.Get(ctx, types.NamespacedName{Namespace: c.ref.Namespace, Name: c.ref.Name}, &s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, c.noSignIn(fmt.Sprintf("Secret %s with the delegated sign-in does not exist", c.name()))
+		}
+		return nil, &cloud.Error{Class: cloud.ClassTransient, Op: "LoadTokenCache", Message: fmt.Sprintf("reading Secret %s: %v", c.name(), err), Err: err}
+	}
+	if c.pending != nil {
+		if c.loaded != nil && s.ResourceVersion == c.loaded.ResourceVersion {
+			c.loaded = &s
+			data := c.pending
+			if c.write(ctx, data) == nil {
+				c.pending = nil
+			}
+			return append([]byte(nil), data...), nil
+		}
+		// Someone wrote the Secret since: their sign-in replaces ours.
+		c.pending = nil
+	}
+	c.loaded = &s
+	data := s.Data[c.ref.Key]
+	if len(data) == 0 {
+		return nil, c.noSignIn(fmt.Sprintf("Secret %s has no key %q with a delegated sign-in", c.name(), c.ref.Key))
+	}
+	return append([]byte(nil), data...), nil
+}
+
+// Store writes a rotated cache back to the Secret it was read from.
+func (c *secretTokenCache) Store(ctx context.Context, data []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loaded == nil {
+		return &cloud.Error{Class: cloud.ClassTransient, Op: "StoreTokenCache", Message: "token cache stored before it was loaded"}
+	}
+	if bytes.Equal(c.loaded.Data[c.ref.Key], data) {
+		return nil
+	}
+	err := c.write(ctx, data)
+	switch {
+	case err == nil:
+		c.pending = nil
+		return nil
+	case apierrors.IsConflict(err):
+		// A new sign-in was stored meanwhile; it is read on the next Load.
+		c.pending = nil
+		return nil
+	}
+	c.pending = append([]byte(nil), data...)
+	return &cloud.Error{Class: cloud.ClassTransient, Op: "StoreTokenCache",
+		Message: fmt.Sprintf("writing the rotated refresh token to Secret %s failed (kept in memory, retried on the next call): %v", c.name(), err), Err: err}
+}
+
+// write updates the key, conditional on the version last read; callers
+// hold mu.
+func (c *secretTokenCache) write(ctx context.Context, data []byte) error {
+	s := c.loaded.DeepCopy()
+	if s.Data == nil {
+		s.Data = map[string][]byte{}
+	}
+	s.Data[c.ref.Key] = append([]byte(nil), data...)
+	if s.Annotations == nil {
+		s.Annotations = map[string]string{}
+	}
+	s.Annotations[AnnotationTokenRefreshed] = c.now().UTC().Format(time.RFC3339)
+	if err := c.writer.Update(ctx, s); err != nil {
+		return err
+	}
+	c.loaded = s
+	return nil
+}
+
+func (c *secretTokenCache) noSignIn(msg string) error {
+	return &cloud.Error{Class: cloud.ClassUnauthenticated, Code: cloud.CodeNoSignIn, Op: "LoadTokenCache", Message: msg}
+}
