@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -47,6 +48,7 @@ type options struct {
 	throttle            emulator.ThrottleProfile
 	timeScale           float64
 	appOnlySyncFeatures bool
+	tokenLifetime       time.Duration
 	logLevel            slog.Level
 }
 
@@ -68,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&throttle, "throttle", "auto", "Graph throttling: auto (sized by the tenant's user count), small, medium, large or off")
 	fs.StringVar(&timeScale, "time-scale", "1", "play throttling N times faster: windows and quotas divided by N (> 0)")
 	fs.BoolVar(&o.appOnlySyncFeatures, "app-only-sync-features", true, "allow app-only tokens on /directory/onPremisesSynchronization")
+	fs.DurationVar(&o.tokenLifetime, "token-lifetime", time.Hour, "lifetime of issued access tokens; below 5m every MSAL token request redeems (and rotates) the refresh token")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -94,6 +97,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--time-scale must be a number > 0, not %q", timeScale)
 	}
 	o.timeScale = ts
+	if o.tokenLifetime < time.Minute || o.tokenLifetime > 24*time.Hour {
+		return o, fmt.Errorf("--token-lifetime must be between 1m and 24h, not %s", o.tokenLifetime)
+	}
 	if err := o.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return o, fmt.Errorf("--log-level: %w", err)
 	}
@@ -250,6 +256,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Apps:                o.apps,
 		State:               state,
 		AppOnlySyncFeatures: o.appOnlySyncFeatures,
+		AccessTokenLifetime: o.tokenLifetime,
 		Logger:              logger,
 		Throttle:            o.throttle,
 		TimeScale:           o.timeScale,

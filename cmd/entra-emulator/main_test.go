@@ -41,6 +41,8 @@ func TestParseFlags(t *testing.T) {
 		{"empty throttle", append(base, "--app", client+":s:", "--throttle", ""), "--throttle must be"},
 		{"bad time scale", append(base, "--app", client+":s:", "--time-scale", "0"), "--time-scale must be"},
 		{"stray argument", append(base, "--app", client+":s:", "extra"), "unexpected arguments"},
+		{"short tokens", append(base, "--app", client+":s:", "--token-lifetime", "2m"), ""},
+		{"token lifetime too short", append(base, "--app", client+":s:", "--token-lifetime", "10s"), "--token-lifetime must be between"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,8 +20,14 @@ func (c *Client) explainRefusal(ctx context.Context, err error) error {
 	if !errors.As(err, &ce) || ce.Class != cloud.ClassPermission || c.cred == nil {
 		return err
 	}
-	// The token was just used, so this is answered from the credential's
-	// cache without a call to the identity platform.
+	if h, ok := c.cred.(interface{ heldToken() string }); ok {
+		// A delegated token must not be renewed just to be described:
+		// that would redeem and rotate the refresh token once more.
+		ce.Access = accessOf(h.heldToken())
+		return err
+	}
+	// The token was just used, so azidentity answers from its cache
+	// without a call to the identity platform.
 	tok, terr := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
 	if terr == nil {
 		ce.Access = accessOf(tok.Token)

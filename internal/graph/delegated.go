@@ -88,6 +88,13 @@ func (d *delegatedCredential) GetToken(ctx context.Context, opts policy.TokenReq
 	return d.tok, nil
 }
 
+// heldToken is the access token last handed out, without renewing it.
+func (d *delegatedCredential) heldToken() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.tok.Token
+}
+
 // cacheAdapter lets MSAL read and write a cloud.TokenCache.
 type cacheAdapter struct{ c cloud.TokenCache }
 

@@ -240,6 +240,14 @@ func TestInvalidObjectsRejected(t *testing.T) {
 			want: "credentials must set exactly one of clientSecret, clientCertificate, workloadIdentity",
 		},
 		{
+			name: "delegated sign-in through an app name",
+			obj: tenant(func(s *v1.EntraTenantSpec) {
+				s.Delegated = &v1.DelegatedCredentials{ClientID: "entramatch-login",
+					SecretRef: v1.SecretKeyReference{Namespace: "ops", Name: "admin-signin", Key: "tokenCache"}}
+			}),
+			want: "delegated.clientID must be the public client app's application (client) ID",
+		},
+		{
 			name: "client ID is an app name",
 			obj:  tenant(func(s *v1.EntraTenantSpec) { s.Credentials.ClientSecret.ClientID = "entra-match" }),
 			want: "clientID must be the application (client) ID",
