@@ -101,6 +101,10 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		}
 		if plan.Step == match.RoleStepConfirm {
 			r.event(um, corev1.EventTypeNormal, reason, "ConfirmRoles", plan.Message)
+			for _, role := range plan.Lapsed {
+				r.event(um, corev1.EventTypeNormal, "RoleLapsed", "ConfirmRoles/"+role.RoleDefinitionID,
+					fmt.Sprintf("%s %s ended on %s while removed for the match; it is not given back", kindWord(role), role.Label(), role.End.UTC().Format(time.RFC3339)))
+			}
 		}
 		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, reason, plan.Message)
 
@@ -128,7 +132,7 @@ func currentRoles(ctx context.Context, c cloud.Client, userID string) ([]match.R
 	}
 	for _, e := range eligibilities {
 		roles = append(roles, match.Role{Kind: string(identityv1alpha1.RoleKindEligibility), RoleDefinitionID: e.RoleDefinitionID,
-			DirectoryScopeID: e.DirectoryScopeID, Name: e.Role.DisplayName, ID: e.ID})
+			DirectoryScopeID: e.DirectoryScopeID, Name: e.Role.DisplayName, ID: e.ID, End: e.EndDateTime})
 	}
 	return roles, privilegedByPrincipal(assignments, eligibilities)[userID], nil
 }
@@ -144,7 +148,7 @@ func removeRole(ctx context.Context, c cloud.Client, userID string, role match.R
 func restoreRole(ctx context.Context, c cloud.Client, userID string, role match.Role) error {
 	if role.Kind == string(identityv1alpha1.RoleKindEligibility) {
 		return c.AssignEligibility(ctx, cloud.RoleEligibility{PrincipalID: userID,
-			RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID}, roleJustification)
+			RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID, EndDateTime: role.End}, roleJustification)
 	}
 	_, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: userID,
 		RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID})
@@ -155,7 +159,7 @@ func recordedRoles(rs []identityv1alpha1.RecordedRole) []match.RecordedRole {
 	out := make([]match.RecordedRole, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, match.RecordedRole{Restored: r.Restored, Role: match.Role{Kind: string(r.Kind),
-			RoleDefinitionID: r.RoleDefinitionID, DirectoryScopeID: r.DirectoryScopeID, Name: r.RoleName, ID: r.ID}})
+			RoleDefinitionID: r.RoleDefinitionID, DirectoryScopeID: r.DirectoryScopeID, Name: r.RoleName, ID: r.ID, End: timeOf(r.EndTime)}})
 	}
 	return out
 }
@@ -163,8 +167,13 @@ func recordedRoles(rs []identityv1alpha1.RecordedRole) []match.RecordedRole {
 func toRecorded(rs []match.Role) []identityv1alpha1.RecordedRole {
 	out := make([]identityv1alpha1.RecordedRole, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, identityv1alpha1.RecordedRole{Kind: identityv1alpha1.RoleKind(r.Kind), RoleDefinitionID: r.RoleDefinitionID,
-			RoleName: r.Name, DirectoryScopeID: r.DirectoryScopeID, ID: r.ID})
+		rr := identityv1alpha1.RecordedRole{Kind: identityv1alpha1.RoleKind(r.Kind), RoleDefinitionID: r.RoleDefinitionID,
+			RoleName: r.Name, DirectoryScopeID: r.DirectoryScopeID, ID: r.ID}
+		if r.End != nil {
+			end := metav1.NewTime(*r.End)
+			rr.EndTime = &end
+		}
+		out = append(out, rr)
 	}
 	return out
 }

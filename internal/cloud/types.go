@@ -63,6 +63,9 @@ type RoleEligibility struct {
 	RoleDefinitionID string
 	DirectoryScopeID string
 	Role             RoleDefinition
+	// EndDateTime is when a time-bound eligibility ends; nil for a
+	// permanent one. AssignEligibility creates it with the same end.
+	EndDateTime *time.Time
 }
 
 // DeletedUser is a soft-deleted user in the tenant's deleted items.

@@ -80,6 +80,7 @@ func toRoleEligibility(e models.UnifiedRoleEligibilityScheduleInstanceable) clou
 		RoleDefinitionID: deref(e.GetRoleDefinitionId()),
 		DirectoryScopeID: deref(e.GetDirectoryScopeId()),
 		Role:             toRoleDefinition(e.GetRoleDefinition()),
+		EndDateTime:      e.GetEndDateTime(),
 	}
 }
 

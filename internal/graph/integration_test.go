@@ -233,14 +233,28 @@ func TestEmulatorEveryMethod(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || got[0].RoleDefinitionID != globalAdminTemplate || !got[0].Role.IsPrivileged {
-			t.Fatalf("RoleEligibilities = %+v", got)
+		if len(got) != 1 || got[0].RoleDefinitionID != globalAdminTemplate || !got[0].Role.IsPrivileged || got[0].EndDateTime != nil {
+			t.Fatalf("RoleEligibilities = %+v, want one permanent Global Administrator eligibility", got)
 		}
 		if err := c.RemoveEligibility(ctx, got[0], "test"); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := c.RoleEligibilities(ctx, bob.ID); err != nil || len(got) != 0 {
 			t.Errorf("after remove = %+v, %v", got, err)
+		}
+		// A time-bound eligibility (expiration afterDateTime) keeps its end:
+		// https://learn.microsoft.com/graph/api/rbacapplication-post-roleeligibilityschedulerequests
+		end := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
+		e.EndDateTime = &end
+		if err := c.AssignEligibility(ctx, e, "test"); err != nil {
+			t.Fatal(err)
+		}
+		got, err = c.RoleEligibilities(ctx, bob.ID)
+		if err != nil || len(got) != 1 || got[0].EndDateTime == nil || !got[0].EndDateTime.Equal(end) {
+			t.Fatalf("time-bound RoleEligibilities = %+v, %v; want end %s", got, err, end)
+		}
+		if err := c.RemoveEligibility(ctx, got[0], "test"); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("sync settings read-modify-write", func(t *testing.T) {

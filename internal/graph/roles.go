@@ -163,8 +163,9 @@ func (c *Client) completeRole(ctx context.Context, cache map[string]cloud.RoleDe
 	return nil
 }
 
-// AssignEligibility files a PIM adminAssign request for a permanent
-// (noExpiration) eligibility starting now.
+// AssignEligibility files a PIM adminAssign request for an eligibility
+// starting now: until e.EndDateTime (afterDateTime) when set, else
+// permanent (noExpiration).
 func (c *Client) AssignEligibility(ctx context.Context, e cloud.RoleEligibility, justification string) error {
 	const op = "AssignEligibility"
 	body, err := eligibilityRequest(op, e, justification, models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS)
@@ -172,7 +173,12 @@ func (c *Client) AssignEligibility(ctx context.Context, e cloud.RoleEligibility,
 		return err
 	}
 	expiration := models.NewExpirationPattern()
-	expiration.SetTypeEscaped(ptr(models.NOEXPIRATION_EXPIRATIONPATTERNTYPE))
+	if e.EndDateTime != nil {
+		expiration.SetTypeEscaped(ptr(models.AFTERDATETIME_EXPIRATIONPATTERNTYPE))
+		expiration.SetEndDateTime(ptr(e.EndDateTime.UTC()))
+	} else {
+		expiration.SetTypeEscaped(ptr(models.NOEXPIRATION_EXPIRATIONPATTERNTYPE))
+	}
 	schedule := models.NewRequestSchedule()
 	schedule.SetStartDateTime(ptr(time.Now().UTC().Truncate(time.Second)))
 	schedule.SetExpiration(expiration)

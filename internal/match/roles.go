@@ -21,7 +21,13 @@ type Role struct {
 	Name             string
 	// ID is the assignment or eligibility instance id, as read.
 	ID string
+	// End is when a time-bound role ends; nil for a permanent one.
+	End *time.Time
 }
+
+// lapsed reports whether a time-bound role would have ended by now: it is
+// not given back, since restoring it would grant more than was held.
+func (r Role) lapsed(now time.Time) bool { return r.End != nil && !now.Before(*r.End) }
 
 func (r Role) key() string { return r.Kind + "|" + r.RoleDefinitionID + "|" + r.DirectoryScopeID }
 
@@ -91,8 +97,12 @@ type RolePlan struct {
 	Remove []Role
 	// Restore lists the recorded roles to add back (RoleStepRestore).
 	Restore []Role
-	// Confirmed lists indexes of Recorded that are back (any step).
+	// Confirmed lists indexes of Recorded that are back, or whose end date
+	// passed while they were removed (any step).
 	Confirmed []int
+	// Lapsed lists the recorded time-bound roles that ended during the hold
+	// and are therefore not restored.
+	Lapsed []Role
 	// HoldExpired is true when roles come back because MaxHold ran out
 	// before sync joined the user.
 	HoldExpired bool
@@ -120,8 +130,19 @@ func DecideRoles(s RoleState) RolePlan {
 	// write must not leave roles removed.
 	restoring := s.Joined || s.Deleting || expired || !s.Enforce
 	if allRestored(s.Recorded) {
-		return RolePlan{Step: RoleStepDone, HoldExpired: expired && !s.Joined,
-			Message: fmt.Sprintf("roles restored: %s", recordedNames(s.Recorded))}
+		var back, lapsed []Role
+		for _, r := range s.Recorded {
+			if _, ok := present[r.key()]; !ok && r.lapsed(s.Now) {
+				lapsed = append(lapsed, r.Role)
+			} else {
+				back = append(back, r.Role)
+			}
+		}
+		msg := fmt.Sprintf("roles restored: %s", names(back))
+		if len(lapsed) > 0 {
+			msg += fmt.Sprintf("; ended during the hold, not restored: %s", names(lapsed))
+		}
+		return RolePlan{Step: RoleStepDone, HoldExpired: expired && !s.Joined, Message: msg}
 	}
 	p := RolePlan{HoldExpired: expired && !s.Joined}
 	if restoring {
@@ -129,9 +150,13 @@ func DecideRoles(s RoleState) RolePlan {
 			if r.Restored {
 				continue
 			}
-			if _, ok := present[r.key()]; ok {
+			switch _, ok := present[r.key()]; {
+			case ok:
 				p.Confirmed = append(p.Confirmed, i)
-			} else {
+			case r.lapsed(s.Now):
+				p.Confirmed = append(p.Confirmed, i)
+				p.Lapsed = append(p.Lapsed, r.Role)
+			default:
 				p.Restore = append(p.Restore, r.Role)
 			}
 		}
@@ -141,6 +166,9 @@ func DecideRoles(s RoleState) RolePlan {
 		} else {
 			p.Step = RoleStepConfirm
 			p.Message = fmt.Sprintf("roles back: %s", recordedNames(s.Recorded))
+		}
+		if len(p.Lapsed) > 0 {
+			p.Message += fmt.Sprintf("; not restored because their end date passed while they were removed: %s", names(p.Lapsed))
 		}
 		return p
 	}

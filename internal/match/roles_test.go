@@ -13,6 +13,8 @@ var (
 	pra  = Role{Kind: "Eligibility", RoleDefinitionID: "e8611ab8-c189-46e8-94e1-60213ab1f814", DirectoryScopeID: "/", Name: "Privileged Role Administrator", ID: "e1"}
 	t0   = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	hold = 2 * time.Hour
+	// praUntil is a time-bound eligibility ending an hour after t0.
+	praUntil = func() Role { r := pra; end := t0.Add(time.Hour); r.End = &end; return r }()
 )
 
 func rec(restored bool, rs ...Role) []RecordedRole {
@@ -35,6 +37,7 @@ func TestDecideRoles(t *testing.T) {
 		Remove    []Role
 		Restore   []Role
 		Confirmed []int
+		Lapsed    []Role
 		Expired   bool
 	}
 	cases := []struct {
@@ -90,6 +93,15 @@ func TestDecideRoles(t *testing.T) {
 		{"deleting without a workflow: nothing to do",
 			RoleState{Enforce: true, Current: []Role{ga}, Deleting: true},
 			want{Step: RoleStepNone}},
+		{"a time-bound eligibility is restored with its end date while it lasts",
+			RoleState{Enforce: true, Recorded: rec(false, ga, praUntil), RemovedAt: &removedAt, Now: t0.Add(30 * time.Minute), Joined: true},
+			want{Step: RoleStepRestore, Restore: []Role{ga, praUntil}}},
+		{"a time-bound eligibility that ended during the hold is not given back",
+			RoleState{Enforce: true, Recorded: rec(false, ga, praUntil), RemovedAt: &removedAt, Now: t0.Add(time.Hour), Joined: true},
+			want{Step: RoleStepRestore, Restore: []Role{ga}, Confirmed: []int{1}, Lapsed: []Role{praUntil}}},
+		{"the rest back, the lapsed one confirmed as ended",
+			RoleState{Enforce: true, Recorded: rec(false, ga, praUntil), Current: []Role{ga}, Now: t0.Add(2 * time.Hour), Joined: true},
+			want{Step: RoleStepConfirm, Confirmed: []int{0, 1}, Lapsed: []Role{praUntil}}},
 		{"switched to Observe mid-way: roles still come back",
 			RoleState{Enforce: false, Recorded: rec(false, ga), RemovedAt: &removedAt, Now: t0},
 			want{Step: RoleStepRestore, Restore: []Role{ga}}},
@@ -97,7 +109,7 @@ func TestDecideRoles(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := DecideRoles(tc.s)
-			got := want{Step: p.Step, Record: p.Record, Remove: p.Remove, Restore: p.Restore, Confirmed: p.Confirmed, Expired: p.HoldExpired}
+			got := want{Step: p.Step, Record: p.Record, Remove: p.Remove, Restore: p.Restore, Confirmed: p.Confirmed, Lapsed: p.Lapsed, Expired: p.HoldExpired}
 			if d := cmp.Diff(tc.want, got); d != "" {
 				t.Errorf("plan (-want +got):\n%s\nmessage: %s", d, p.Message)
 			}

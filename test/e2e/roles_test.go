@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -23,13 +24,22 @@ func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
 		name     string
 		eligible bool
 		roleDef  string
+		until    time.Duration // a time-bound eligibility
 	}{
-		{"global administrator", false, roleGlobalAdmin},
-		{"eligible privileged role administrator", true, rolePrivilegedRoleAdmn},
+		{"global administrator", false, roleGlobalAdmin, 0},
+		{"eligible privileged role administrator", true, rolePrivilegedRoleAdmn, 0},
+		{"time-bound eligible privileged role administrator", true, rolePrivilegedRoleAdmn, 48 * time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tw := w.newTwin(t, "rr", nil)
-			w.addRole(t, tw.cloudID, tc.roleDef, tc.eligible)
+			var end *time.Time
+			if tc.until > 0 {
+				e := time.Now().Add(tc.until).UTC().Truncate(time.Second)
+				end = &e
+				w.addEligibilityUntil(t, tw.cloudID, tc.roleDef, e)
+			} else {
+				w.addRole(t, tw.cloudID, tc.roleDef, tc.eligible)
+			}
 			w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) {
 				s.ADUser.SAMAccountName = tw.sam
 				s.PrivilegedRoles = identityv1alpha1.PrivilegedRolesRemoveAndRestore
@@ -62,6 +72,17 @@ func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
 				t.Fatalf("role present %d times after restore, want exactly 1", n)
 			}
 			w.waitEvent(t, tw.sam, "RoleRestored")
+			if end != nil {
+				// Restored with its end date, not as a permanent eligibility.
+				if rec := um.Status.RecordedRoles[0].EndTime; rec == nil || !rec.Time.Equal(*end) {
+					t.Errorf("recorded end = %v, want %s", rec, end)
+				}
+				for _, e := range w.em.Snapshot().RoleEligibilities {
+					if e.PrincipalID == tw.cloudID && (e.EndDateTime == nil || !e.EndDateTime.Equal(*end)) {
+						t.Errorf("restored eligibility ends %v, want %s", e.EndDateTime, end)
+					}
+				}
+			}
 		})
 	}
 }

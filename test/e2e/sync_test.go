@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/directory"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
@@ -64,5 +65,18 @@ func (w *world) addRole(t *testing.T, principal, roleDefinitionID string, eligib
 	})
 	if err != nil {
 		t.Fatalf("adding role: %v", err)
+	}
+}
+
+// addEligibilityUntil gives principal a PIM eligibility that ends at end.
+func (w *world) addEligibilityUntil(t *testing.T, principal, roleDefinitionID string, end time.Time) {
+	t.Helper()
+	err := w.em.Update(func(s *emulator.Snapshot) error {
+		s.RoleEligibilities = append(s.RoleEligibilities, emulator.RoleEligibility{
+			ID: "elig-" + principal, PrincipalID: principal, RoleDefinitionID: roleDefinitionID, DirectoryScopeID: "/", EndDateTime: &end})
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("adding a time-bound eligibility: %v", err)
 	}
 }
