@@ -3,11 +3,16 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 )
+
+// globalAdministratorTemplate is the role template id of Global
+// Administrator, as it appears in a token's wids claim.
+const globalAdministratorTemplate = "62e90394-69f5-4237-9190-012177145e10"
 
 // syncPermission is the permission (application or delegated) that reading
 // and writing the directory synchronization settings needs.
@@ -32,7 +37,8 @@ func classifySyncFeatures(err error, tenant *identityv1alpha1.EntraTenant) outco
 		o.reason = identityv1alpha1.ReasonSignInRequired
 		o.message = fmt.Sprintf("The delegated sign-in in Secret %s/%s (key %s) cannot be used (%s). Run %s as a Global Administrator to sign in again.",
 			delegated.SecretRef.Namespace, delegated.SecretRef.Name, delegated.SecretRef.Key, ce.Message, login)
-	case ce.Class != cloud.ClassPermission:
+	case ce.Class != cloud.ClassPermission, ce.Op == opLoadTokenCache, ce.Op == opStoreTokenCache:
+		// Not a refusal by Graph: the class's own reason and message.
 	case ce.Access == nil:
 		o.message = fmt.Sprintf("Microsoft Graph refused access to the tenant's directory synchronization settings (%s). "+
 			"With application access, grant the app registration the Microsoft Graph application permission %s with admin consent; "+
@@ -50,6 +56,9 @@ func classifySyncFeatures(err error, tenant *identityv1alpha1.EntraTenant) outco
 		o.message = fmt.Sprintf("The delegated sign-in of %s has no %s scope (its token grants: %s). "+
 			"Grant the public client app that delegated permission with admin consent, then run %s again.",
 			ce.Access.User, syncPermission, listOrNone(ce.Access.Permissions), login)
+	case slices.Contains(ce.Access.DirectoryRoles, globalAdministratorTemplate):
+		o.message = fmt.Sprintf("Microsoft Graph refused the delegated sign-in of %s although it has the %s scope and the Global Administrator role (%s).",
+			ce.Access.User, syncPermission, ce.Message)
 	default:
 		o.message = fmt.Sprintf("%s is signed in with the %s scope but is not a Global Administrator, which Microsoft requires for delegated access to these settings (%s). "+
 			"Run %s again as a Global Administrator.", ce.Access.User, syncPermission, ce.Message, login)

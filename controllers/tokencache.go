@@ -21,6 +21,12 @@ import (
 // the sign-in is alive without reading the token.
 const AnnotationTokenRefreshed = "identity.entramatch.io/token-refreshed-at"
 
+// Operations of the token cache, as they appear in errors.
+const (
+	opLoadTokenCache  = "LoadTokenCache"
+	opStoreTokenCache = "StoreTokenCache"
+)
+
 // secretTokenCache keeps a delegated sign-in's token cache in one key of a
 // Secret. Writes are conditional on the version read: when a person signs
 // in again (entramatch login rewrites the Secret) while the operator
@@ -54,7 +60,7 @@ func (c *secretTokenCache) Load(ctx context.Context) ([]byte, error) {
 		if apierrors.IsNotFound(err) {
 			return nil, c.noSignIn(fmt.Sprintf("Secret %s with the delegated sign-in does not exist", c.name()))
 		}
-		return nil, &cloud.Error{Class: cloud.ClassTransient, Op: "LoadTokenCache", Message: fmt.Sprintf("reading Secret %s: %v", c.name(), err), Err: err}
+		return nil, c.apiError(opLoadTokenCache, "reading", err)
 	}
 	if c.pending != nil {
 		if c.loaded != nil && s.ResourceVersion == c.loaded.ResourceVersion {
@@ -76,29 +82,41 @@ func (c *secretTokenCache) Load(ctx context.Context) ([]byte, error) {
 	return append([]byte(nil), data...), nil
 }
 
-// Store writes a rotated cache back to the Secret it was read from.
+// storeAttempts bounds the retries of a write that conflicted only with a
+// change of the Secret's metadata (a label or annotation).
+const storeAttempts = 3
+
+// Store writes a rotated cache back to the Secret it was loaded from.
 func (c *secretTokenCache) Store(ctx context.Context, data []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.loaded == nil {
-		return &cloud.Error{Class: cloud.ClassTransient, Op: "StoreTokenCache", Message: "token cache stored before it was loaded"}
+		return &cloud.Error{Class: cloud.ClassTransient, Op: opStoreTokenCache, Message: "token cache stored before it was loaded"}
 	}
 	if bytes.Equal(c.loaded.Data[c.ref.Key], data) {
 		return nil
 	}
-	err := c.write(ctx, data)
-	switch {
-	case err == nil:
-		c.pending = nil
-		return nil
-	case apierrors.IsConflict(err):
-		// A new sign-in was stored meanwhile; it is read on the next Load.
+	var err error
+	for range storeAttempts {
+		if err = c.write(ctx, data); !apierrors.IsConflict(err) {
+			break
+		}
+		var now corev1.Secret
+		if gerr := c.reader.Get(ctx, types.NamespacedName{Namespace: c.ref.Namespace, Name: c.ref.Name}, &now); gerr != nil ||
+			!bytes.Equal(now.Data[c.ref.Key], c.loaded.Data[c.ref.Key]) {
+			// A new sign-in (or a deleted Secret): it wins over the
+			// rotation of the old one.
+			c.pending = nil
+			return cloud.ErrSignInReplaced
+		}
+		c.loaded = &now
+	}
+	if err == nil {
 		c.pending = nil
 		return nil
 	}
 	c.pending = append([]byte(nil), data...)
-	return &cloud.Error{Class: cloud.ClassTransient, Op: "StoreTokenCache",
-		Message: fmt.Sprintf("writing the rotated refresh token to Secret %s failed (kept in memory, retried on the next call): %v", c.name(), err), Err: err}
+	return c.apiError(opStoreTokenCache, "writing the rotated refresh token to (kept in memory, retried on the next call)", err)
 }
 
 // write updates the key, conditional on the version last read; callers
@@ -121,5 +139,15 @@ func (c *secretTokenCache) write(ctx context.Context, data []byte) error {
 }
 
 func (c *secretTokenCache) noSignIn(msg string) error {
-	return &cloud.Error{Class: cloud.ClassUnauthenticated, Code: cloud.CodeNoSignIn, Op: "LoadTokenCache", Message: msg}
+	return &cloud.Error{Class: cloud.ClassUnauthenticated, Code: cloud.CodeNoSignIn, Op: opLoadTokenCache, Message: msg}
+}
+
+// apiError classifies a failed Secret call: RBAC refusals need a person
+// (Permission), anything else is retried (Transient).
+func (c *secretTokenCache) apiError(op, doing string, err error) error {
+	class := cloud.ClassTransient
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+		class = cloud.ClassPermission
+	}
+	return &cloud.Error{Class: class, Op: op, Message: fmt.Sprintf("%s Secret %s: %v", doing, c.name(), err), Err: err}
 }

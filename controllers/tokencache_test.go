@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -112,8 +113,8 @@ func TestSecretTokenCacheNewSignInWins(t *testing.T) {
 	if err := k.Update(ctx, fresh); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Store(ctx, []byte("rt-2")); err != nil {
-		t.Fatalf("Store after a new sign-in: %v", err)
+	if err := c.Store(ctx, []byte("rt-2")); !errors.Is(err, cloud.ErrSignInReplaced) {
+		t.Fatalf("Store after a new sign-in = %v, want ErrSignInReplaced", err)
 	}
 	if data, _ := storedCache(t, k); data != "login-2" {
 		t.Errorf("Secret holds %q, want the new sign-in", data)
@@ -146,5 +147,45 @@ func TestSecretTokenCacheKeepsAFailedWrite(t *testing.T) {
 	}
 	if data, _ := storedCache(t, k); data != "rt-2" {
 		t.Errorf("Secret holds %q after the retry, want rt-2", data)
+	}
+}
+
+// A change of the Secret's metadata alone does not cost the rotated token:
+// the write is made again on the new version.
+func TestSecretTokenCacheRetriesAfterAMetadataChange(t *testing.T) {
+	ctx := context.Background()
+	c, k := newTokenCache(t, nil, signInSecret("rt-1"))
+	if _, err := c.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var cur corev1.Secret
+	if err := k.Get(ctx, types.NamespacedName{Namespace: "ops", Name: "admin-signin"}, &cur); err != nil {
+		t.Fatal(err)
+	}
+	cur.Labels = map[string]string{"team": "identity"}
+	if err := k.Update(ctx, &cur); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(ctx, []byte("rt-2")); err != nil {
+		t.Fatalf("Store after a label change: %v", err)
+	}
+	if data, _ := storedCache(t, k); data != "rt-2" {
+		t.Errorf("Secret holds %q, want rt-2", data)
+	}
+}
+
+func TestSecretTokenCacheForbiddenNeedsAPerson(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	k := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
+			return apierrors.NewForbidden(corev1.Resource("secrets"), "admin-signin", errors.New("RBAC"))
+		},
+	}).Build()
+	c := &secretTokenCache{reader: k, writer: k, ref: signInRef, now: time.Now}
+	if _, err := c.Load(context.Background()); cloud.ClassOf(err) != cloud.ClassPermission {
+		t.Errorf("Load refused by RBAC = %v, want Permission", err)
 	}
 }

@@ -1,6 +1,9 @@
 package cloud
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // TokenCache keeps the serialized token cache of a delegated sign-in (its
 // refresh token) outside the process, so that a restarted operator, or a
@@ -11,10 +14,17 @@ type TokenCache interface {
 	// errors are *Error values, so that a missing cache (CodeNoSignIn) is
 	// told apart from an unreachable store.
 	Load(ctx context.Context) ([]byte, error)
-	// Store replaces the stored cache, after the identity platform rotated
-	// the refresh token: the previous one may no longer be redeemable.
+	// Store replaces the stored cache with what the last Load returned,
+	// updated after the identity platform rotated the refresh token (the
+	// previous one may no longer be redeemable). It must not overwrite a
+	// cache stored by someone else since that Load: it then returns
+	// ErrSignInReplaced and the caller starts again from a new Load.
 	Store(ctx context.Context, data []byte) error
 }
+
+// ErrSignInReplaced is returned by TokenCache.Store when a new sign-in was
+// stored since the cache was loaded: the new sign-in wins.
+var ErrSignInReplaced = errors.New("the stored sign-in was replaced by a new one")
 
 // CodeNoSignIn is the Error code (class Unauthenticated) for a token cache
 // that holds no usable sign-in: missing, empty or unreadable.

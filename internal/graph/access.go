@@ -51,14 +51,24 @@ func accessOf(token string) *cloud.Access {
 		Roles []string `json:"roles"`
 		Scp   string   `json:"scp"`
 		UPN   string   `json:"upn"`
-		IDTyp string   `json:"idtyp"`
-		Wids  []string `json:"wids"`
+		// Guests carry no upn; unique_name names them in v1 tokens,
+		// preferred_username in v2 ones.
+		UniqueName        string   `json:"unique_name"`
+		PreferredUsername string   `json:"preferred_username"`
+		IDTyp             string   `json:"idtyp"`
+		Wids              []string `json:"wids"`
 	}
 	if json.Unmarshal(payload, &claims) != nil {
 		return nil
 	}
 	if claims.Scp != "" || claims.IDTyp == "user" {
-		return &cloud.Access{Delegated: true, Permissions: strings.Fields(claims.Scp), User: claims.UPN, DirectoryRoles: claims.Wids}
+		user := claims.UPN
+		for _, alt := range []string{claims.UniqueName, claims.PreferredUsername} {
+			if user == "" {
+				user = alt
+			}
+		}
+		return &cloud.Access{Delegated: true, Permissions: strings.Fields(claims.Scp), User: user, DirectoryRoles: claims.Wids}
 	}
 	return &cloud.Access{Permissions: claims.Roles}
 }

@@ -35,6 +35,9 @@ type storedCache struct {
 	mu     sync.Mutex
 	data   []byte
 	stores int
+	// replaceOnStore, when set, is stored by "someone else" at the next
+	// Store, which then fails as the TokenCache contract says.
+	replaceOnStore []byte
 }
 
 func (s *storedCache) Load(context.Context) ([]byte, error) {
@@ -46,9 +49,20 @@ func (s *storedCache) Load(context.Context) ([]byte, error) {
 func (s *storedCache) Store(_ context.Context, data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.replaceOnStore != nil {
+		// A person stored a new sign-in while the refresh was in flight.
+		s.data, s.replaceOnStore = s.replaceOnStore, nil
+		return cloud.ErrSignInReplaced
+	}
 	s.data = append([]byte(nil), data...)
 	s.stores++
 	return nil
+}
+
+func (s *storedCache) set(data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data = append([]byte(nil), data...)
 }
 
 func (s *storedCache) snapshot() ([]byte, int) {
@@ -60,15 +74,15 @@ func (s *storedCache) snapshot() ([]byte, int) {
 // delegatedTenant refuses app-only access to the synchronization settings
 // and issues two-minute tokens, so that every token request of MSAL (which
 // renews tokens within five minutes of their end) redeems the refresh token.
-func delegatedTenant(t *testing.T) *entra.Env {
+func delegatedTenant(t *testing.T, opts ...entra.Option) *entra.Env {
 	t.Helper()
-	env := entra.Start(t,
+	env := entra.Start(t, append([]entra.Option{
 		entra.WithAppOnlySyncFeatures(false),
 		entra.WithApp(emulator.App{ClientID: publicClientID, PublicClient: true,
 			DelegatedPermissions: []string{"OnPremDirectorySynchronization.ReadWrite.All", "User.Read"}}),
 		entra.WithApp(emulator.App{ClientID: readerClientID, Secret: "reader-secret", Permissions: []string{"User.Read.All"}}),
 		entra.WithEmulatorConfig(func(c *emulator.Config) { c.AccessTokenLifetime = 2 * time.Minute }),
-	)
+	}, opts...)...)
 	admin := addUser(t, env, emulator.User{UserPrincipalName: adminUPN, DisplayName: "Admin", MailNickname: "admin", AccountEnabled: bp(true)})
 	addUser(t, env, emulator.User{UserPrincipalName: helpdeskUPN, DisplayName: "Helpdesk", MailNickname: "helpdesk", AccountEnabled: bp(true)})
 	if err := env.Server.Update(func(s *emulator.Snapshot) error {
@@ -176,5 +190,52 @@ func TestDelegatedSyncSettings(t *testing.T) {
 	_, err = delegatedClient(t, env, &storedCache{}).SyncSettings(ctx, env.TenantID)
 	if !errors.As(err, &ce) || ce.Class != cloud.ClassUnauthenticated || ce.Code != cloud.CodeNoSignIn {
 		t.Errorf("empty cache: err = %v, want Unauthenticated %s", err, cloud.CodeNoSignIn)
+	}
+}
+
+// With hour-long tokens nothing is refreshed between calls, yet a new
+// sign-in, or a removed one, takes effect at the next call: the client
+// holds no token of its own.
+func TestDelegatedFollowsTheStoredSignIn(t *testing.T) {
+	env := delegatedTenant(t, entra.WithEmulatorConfig(func(c *emulator.Config) { c.AccessTokenLifetime = time.Hour }))
+	ctx := context.Background()
+	cache := &storedCache{data: signIn(t, env, helpdeskUPN).Cache}
+	c := delegatedClient(t, env, cache)
+	if _, err := c.SyncSettings(ctx, env.TenantID); accessOf(t, err).User != helpdeskUPN {
+		t.Fatalf("helpdesk sign-in: %v", err)
+	}
+	cache.set(signIn(t, env, adminUPN).Cache)
+	if _, err := c.SyncSettings(ctx, env.TenantID); err != nil {
+		t.Fatalf("after the administrator signed in: %v", err)
+	}
+	cache.set(nil)
+	var ce *cloud.Error
+	if _, err := c.SyncSettings(ctx, env.TenantID); !errors.As(err, &ce) || ce.Code != cloud.CodeNoSignIn {
+		t.Fatalf("after the sign-in was removed: err = %v, want %s", err, cloud.CodeNoSignIn)
+	}
+	if _, stores := cache.snapshot(); stores != 0 {
+		t.Errorf("hour-long tokens were refreshed %d times", stores)
+	}
+}
+
+// A sign-in stored while the old one is being refreshed wins: the old
+// refresh is dropped, never merged into it, and the call is made with the
+// new sign-in.
+func TestDelegatedNewSignInDuringRefreshWins(t *testing.T) {
+	env := delegatedTenant(t)
+	ctx := context.Background()
+	cache := &storedCache{data: signIn(t, env, helpdeskUPN).Cache}
+	cache.replaceOnStore = signIn(t, env, adminUPN).Cache
+	if _, err := delegatedClient(t, env, cache).SyncSettings(ctx, env.TenantID); err != nil {
+		t.Fatalf("the call should run with the administrator's new sign-in: %v", err)
+	}
+	stored, _ := cache.snapshot()
+	for _, old := range []string{helpdeskUPN} {
+		if bytes.Contains(stored, []byte(old)) {
+			t.Errorf("the stored cache still holds %s: the old sign-in was merged into the new one", old)
+		}
+	}
+	if !bytes.Contains(stored, []byte(adminUPN)) {
+		t.Errorf("the stored cache lost the administrator's sign-in")
 	}
 }

@@ -49,27 +49,21 @@ func SignInWithDeviceCode(ctx context.Context, cfg Config, show func(message, us
 	return SignInResult{Cache: mem.bytes(), User: res.Account.PreferredUsername}, nil
 }
 
-// memoryCache is a cloud.TokenCache in memory, for a sign-in whose cache is
-// stored elsewhere once complete.
+// memoryCache is the cache MSAL works on: filled from the stored cache
+// before a request, read back after it.
 type memoryCache struct {
 	mu   sync.Mutex
 	data []byte
 }
 
-func (m *memoryCache) Load(context.Context) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]byte(nil), m.data...), nil
-}
-
-func (m *memoryCache) Store(_ context.Context, data []byte) error {
+func (m *memoryCache) replace(data []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.data = append([]byte(nil), data...)
-	return nil
 }
 
 func (m *memoryCache) bytes() []byte {
-	b, _ := m.Load(context.Background())
-	return b
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]byte(nil), m.data...)
 }

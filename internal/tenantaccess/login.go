@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
@@ -67,6 +68,11 @@ func Login(ctx context.Context, c client.Client, opts LoginOptions, signIn Devic
 	if err != nil {
 		return LoginResult{}, err
 	}
+	name := types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}
+	// Refuse an unusable Secret before the person goes through the sign-in.
+	if err := checkSecret(ctx, c, name); err != nil {
+		return LoginResult{}, err
+	}
 	conn := Endpoints(&t)
 	clientID := opts.ClientID
 	if clientID == "" {
@@ -87,8 +93,11 @@ func Login(ctx context.Context, c client.Client, opts LoginOptions, signIn Devic
 		AnnotationClientID:     clientID,
 		AnnotationTenant:       t.Name,
 	}
-	name := types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}
-	if err := storeSecret(ctx, c, name, ref.Key, cache, notes); err != nil {
+	// The operator may be writing a rotated token of the old sign-in at the
+	// same moment; the new sign-in must win, so a conflict is retried.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		return storeSecret(ctx, c, name, ref.Key, cache, notes)
+	}); err != nil {
 		return LoginResult{}, err
 	}
 	res := LoginResult{User: user, Secret: name, Key: ref.Key}
@@ -152,8 +161,8 @@ func storeSecret(ctx context.Context, c client.Client, name types.NamespacedName
 	case err != nil:
 		return fmt.Errorf("reading Secret %s: %w", name, err)
 	}
-	if s.Type != corev1.SecretTypeOpaque && s.Type != "" {
-		return errors.New("Secret " + name.String() + " has type " + string(s.Type) + "; a sign-in needs an Opaque Secret")
+	if err := checkType(&s, name); err != nil {
+		return err
 	}
 	if s.Data == nil {
 		s.Data = map[string][]byte{}
@@ -167,6 +176,27 @@ func storeSecret(ctx context.Context, c client.Client, name types.NamespacedName
 	}
 	if err := c.Update(ctx, &s); err != nil {
 		return fmt.Errorf("updating Secret %s: %w", name, err)
+	}
+	return nil
+}
+
+// checkSecret refuses an existing Secret that cannot hold a sign-in; a
+// missing one is created later.
+func checkSecret(ctx context.Context, c client.Client, name types.NamespacedName) error {
+	var s corev1.Secret
+	err := c.Get(ctx, name, &s)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading Secret %s: %w", name, err)
+	}
+	return checkType(&s, name)
+}
+
+func checkType(s *corev1.Secret, name types.NamespacedName) error {
+	if s.Type != corev1.SecretTypeOpaque && s.Type != "" {
+		return errors.New("Secret " + name.String() + " has type " + string(s.Type) + "; a sign-in needs an Opaque Secret")
 	}
 	return nil
 }

@@ -10,11 +10,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
@@ -137,9 +139,10 @@ func TestLoginRefusals(t *testing.T) {
 		t.Errorf("no Secret named: %v", err)
 	}
 	tlsSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ops", Name: "tls"}, Type: corev1.SecretTypeTLS}
-	_, err := Login(ctx, newClient(t, tenant(nil), tlsSecret), LoginOptions{Tenant: "contoso", Secret: types.NamespacedName{Namespace: "ops", Name: "tls"}}, f.run, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "Opaque") {
-		t.Errorf("TLS Secret: %v", err)
+	notAsked := &fakeSignIn{}
+	_, err := Login(ctx, newClient(t, tenant(nil), tlsSecret), LoginOptions{Tenant: "contoso", Secret: types.NamespacedName{Namespace: "ops", Name: "tls"}}, notAsked.run, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "Opaque") || notAsked.conn.TenantID != "" {
+		t.Errorf("TLS Secret: %v (sign-in run: %t)", err, notAsked.conn.TenantID != "")
 	}
 	failing := func(context.Context, cloud.Connection, func(string, string)) ([]byte, string, error) {
 		return nil, "", errors.New("authorization_declined")
@@ -167,5 +170,29 @@ func TestLoginLeavesTenantAloneUnlessAsked(t *testing.T) {
 	}
 	if got.Spec.Delegated != nil || !res.Unused || res.Configured {
 		t.Errorf("spec.delegated = %+v, result %+v", got.Spec.Delegated, res)
+	}
+}
+
+// The operator writing a rotated token of the old sign-in at the same
+// moment does not make the person sign in again: the write is retried.
+func TestLoginRetriesAConflict(t *testing.T) {
+	ref := identityv1alpha1.SecretKeyReference{Namespace: "ops", Name: "admin-signin", Key: DefaultKey}
+	old := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ops", Name: "admin-signin"}, Data: map[string][]byte{DefaultKey: []byte("old")}}
+	base := newClient(t, tenant(&identityv1alpha1.DelegatedCredentials{SecretRef: ref}), old)
+	conflicts := 0
+	c := interceptor.NewClient(base.(client.WithWatch), interceptor.Funcs{
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			if _, ok := obj.(*corev1.Secret); ok && conflicts == 0 {
+				conflicts++
+				return apierrors.NewConflict(corev1.Resource("secrets"), obj.GetName(), errors.New("the object has been modified"))
+			}
+			return c.Update(ctx, obj, opts...)
+		},
+	})
+	if _, err := Login(context.Background(), c, LoginOptions{Tenant: "contoso"}, (&fakeSignIn{}).run, &bytes.Buffer{}); err != nil {
+		t.Fatalf("login with one conflict: %v", err)
+	}
+	if s := secretOf(t, base, "ops", "admin-signin"); string(s.Data[DefaultKey]) != "cache-bytes" || conflicts != 1 {
+		t.Errorf("Secret holds %q after %d conflicts", s.Data[DefaultKey], conflicts)
 	}
 }
