@@ -28,11 +28,15 @@ func (c *Client) explainRefusal(ctx context.Context, err error) error {
 	}
 	// The token was just used, so azidentity answers from its cache
 	// without a call to the identity platform.
-	tok, terr := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
+	tok, terr := c.cred.GetToken(ctx, tokenOptions(c.scope))
 	if terr == nil {
 		ce.Access = accessOf(tok.Token)
 	}
 	return err
+}
+
+func tokenOptions(scope string) policy.TokenRequestOptions {
+	return policy.TokenRequestOptions{Scopes: []string{scope}}
 }
 
 // accessOf reads the claims that describe what a Graph access token allows.

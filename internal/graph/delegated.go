@@ -72,6 +72,13 @@ func newDelegatedCredential(cred Credential, ep resolved, httpClient *http.Clien
 func (d *delegatedCredential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// Keep no refresh token in memory between requests (a client may
+	// outlive its Secret): empty the cache, and let MSAL reload the empty
+	// one, which drops its own copy.
+	defer func() {
+		d.mem.replace(nil)
+		_, _ = d.app.Accounts(context.WithoutCancel(ctx))
+	}()
 	// A new sign-in stored while this request refreshed the old one wins;
 	// the request is then made again with it, once.
 	for attempt := 0; ; attempt++ {
