@@ -128,7 +128,7 @@ func currentRoles(ctx context.Context, c cloud.Client, userID string) ([]match.R
 	roles := make([]match.Role, 0, len(assignments)+len(eligibilities))
 	for _, a := range assignments {
 		roles = append(roles, match.Role{Kind: string(identityv1alpha1.RoleKindAssignment), RoleDefinitionID: a.RoleDefinitionID,
-			DirectoryScopeID: a.DirectoryScopeID, Name: a.Role.DisplayName, ID: a.ID})
+			DirectoryScopeID: a.DirectoryScopeID, Name: a.Role.DisplayName, ID: a.ID, End: a.EndDateTime})
 	}
 	for _, e := range eligibilities {
 		roles = append(roles, match.Role{Kind: string(identityv1alpha1.RoleKindEligibility), RoleDefinitionID: e.RoleDefinitionID,
@@ -151,7 +151,7 @@ func restoreRole(ctx context.Context, c cloud.Client, userID string, role match.
 			RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID, EndDateTime: role.End}, roleJustification)
 	}
 	_, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: userID,
-		RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID})
+		RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID, EndDateTime: role.End})
 	return err
 }
 

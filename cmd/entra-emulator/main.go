@@ -49,6 +49,7 @@ type options struct {
 	timeScale           float64
 	appOnlySyncFeatures bool
 	tokenLifetime       time.Duration
+	pim                 bool
 	logLevel            slog.Level
 }
 
@@ -70,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&throttle, "throttle", "auto", "Graph throttling: auto (sized by the tenant's user count), small, medium, large or off")
 	fs.StringVar(&timeScale, "time-scale", "1", "play throttling N times faster: windows and quotas divided by N (> 0)")
 	fs.BoolVar(&o.appOnlySyncFeatures, "app-only-sync-features", true, "allow app-only tokens on /directory/onPremisesSynchronization")
+	fs.BoolVar(&o.pim, "pim", true, "the tenant has Microsoft Entra ID P2 (PIM); false answers 400 AadPremiumLicenseRequired on the role schedule collections")
 	fs.DurationVar(&o.tokenLifetime, "token-lifetime", time.Hour, "lifetime of issued access tokens; below 5m every MSAL token request redeems (and rotates) the refresh token")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -257,6 +259,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		State:               state,
 		AppOnlySyncFeatures: o.appOnlySyncFeatures,
 		AccessTokenLifetime: o.tokenLifetime,
+		NoPIMLicense:        !o.pim,
 		Logger:              logger,
 		Throttle:            o.throttle,
 		TimeScale:           o.timeScale,

@@ -42,6 +42,7 @@ func TestParseFlags(t *testing.T) {
 		{"bad time scale", append(base, "--app", client+":s:", "--time-scale", "0"), "--time-scale must be"},
 		{"stray argument", append(base, "--app", client+":s:", "extra"), "unexpected arguments"},
 		{"short tokens", append(base, "--app", client+":s:", "--token-lifetime", "2m"), ""},
+		{"tenant without PIM", append(base, "--app", client+":s:", "--pim=false"), ""},
 		{"token lifetime too short", append(base, "--app", client+":s:", "--token-lifetime", "10s"), "--token-lifetime must be between"},
 	}
 	for _, tt := range tests {

@@ -54,6 +54,10 @@ type RoleAssignment struct {
 	RoleDefinitionID string
 	DirectoryScopeID string
 	Role             RoleDefinition
+	// EndDateTime is when a time-bound assignment ends; nil for a
+	// permanent one. Filled by RoleAssignments (per principal) only;
+	// CreateRoleAssignment creates it with the same end.
+	EndDateTime *time.Time
 }
 
 // RoleEligibility is a PIM eligibility schedule instance of a principal.

@@ -404,8 +404,9 @@ func (s *Server) lookupSignInUser(id string) (signedInUser, *tokenError) {
 			"The user account is disabled."}
 	}
 	su := signedInUser{id: u.ID, upn: u.UserPrincipalName, name: u.DisplayName}
+	now := s.clock()
 	for _, a := range s.store.st.assignments {
-		if strings.EqualFold(a.PrincipalID, u.ID) && a.DirectoryScopeID == "/" && !slices.Contains(su.wids, a.RoleDefinitionID) {
+		if strings.EqualFold(a.PrincipalID, u.ID) && a.DirectoryScopeID == "/" && a.activeAt(now) && !slices.Contains(su.wids, a.RoleDefinitionID) {
 			su.wids = append(su.wids, a.RoleDefinitionID)
 		}
 	}
@@ -619,9 +620,10 @@ func (s *Server) approveDeviceCode(req approveRequest) (int, string) {
 // holdsRole reports whether principalID holds roleDefinitionID through an
 // active, tenant-wide assignment (an eligibility does not count until
 // activated).
-func (st *state) holdsRole(principalID, roleDefinitionID string) bool {
+func (st *state) holdsRole(principalID, roleDefinitionID string, now time.Time) bool {
 	for _, a := range st.assignments {
-		if strings.EqualFold(a.PrincipalID, principalID) && strings.EqualFold(a.RoleDefinitionID, roleDefinitionID) && a.DirectoryScopeID == "/" {
+		if strings.EqualFold(a.PrincipalID, principalID) && strings.EqualFold(a.RoleDefinitionID, roleDefinitionID) && a.DirectoryScopeID == "/" &&
+			a.activeAt(now) {
 			return true
 		}
 	}

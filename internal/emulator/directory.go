@@ -160,7 +160,7 @@ func (s *Server) requireSync(r *http.Request, perms []string) error {
 		// Administrator as well as the scope (the resource's permissions
 		// section); the role is read live, not from the token's wids.
 		s.store.mu.RLock()
-		ok := s.store.st.holdsRole(c.UserID, RoleGlobalAdministrator)
+		ok := s.store.st.holdsRole(c.UserID, RoleGlobalAdministrator, s.clock())
 		s.store.mu.RUnlock()
 		if !ok {
 			return errForbidden()

@@ -142,6 +142,12 @@ func (s *Server) dispatchRoles(w http.ResponseWriter, r *http.Request, segs, low
 		return errSegment(segs[1])
 	}
 	rest, restLower := segs[2:], lower[2:]
+	if s.noPIM && strings.Contains(restLower[0], "schedule") {
+		// The PIM collections need Microsoft Entra ID P2 (or ID
+		// Governance); without it Graph answers 400 on every one of them.
+		return newGraphError(http.StatusBadRequest, "AadPremiumLicenseRequired",
+			"The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.")
+	}
 	switch restLower[0] {
 	case "roledefinitions":
 		switch {
@@ -178,6 +184,22 @@ func (s *Server) dispatchRoles(w http.ResponseWriter, r *http.Request, segs, low
 		switch {
 		case len(rest) == 1 && m == http.MethodPost:
 			return s.createEligibilityRequest(w, r)
+		case len(rest) == 1:
+			return errMethod()
+		}
+	case "roleassignmentscheduleinstances":
+		switch {
+		case len(rest) == 1 && m == http.MethodGet:
+			return s.listAssignmentInstances(w, r)
+		case len(rest) == 2 && m == http.MethodGet:
+			return s.getAssignmentInstance(w, r, rest[1])
+		case len(rest) <= 2:
+			return errMethod()
+		}
+	case "roleassignmentschedulerequests":
+		switch {
+		case len(rest) == 1 && m == http.MethodPost:
+			return s.createAssignmentScheduleRequest(w, r)
 		case len(rest) == 1:
 			return errMethod()
 		}

@@ -3,7 +3,9 @@ package emulator
 import (
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,8 +15,10 @@ import (
 // Role management follows
 // https://learn.microsoft.com/en-us/graph/api/rbacapplication-list-roledefinitions,
 // rbacapplication-list-roleassignments, rbacapplication-post-roleassignments,
-// unifiedroleassignment-delete, rbacapplication-list-roleeligibilityscheduleinstances
-// and rbacapplication-post-roleeligibilityschedulerequests.
+// unifiedroleassignment-delete, rbacapplication-list-roleeligibilityscheduleinstances,
+// rbacapplication-post-roleeligibilityschedulerequests,
+// rbacapplication-list-roleassignmentscheduleinstances and
+// rbacapplication-post-roleassignmentschedulerequests.
 
 var (
 	permRoleRead = []string{"RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory",
@@ -22,6 +26,11 @@ var (
 	permRoleWrite        = []string{"RoleManagement.ReadWrite.Directory"}
 	permEligibilityRead  = []string{"RoleEligibilitySchedule.Read.Directory", "RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
 	permEligibilityWrite = []string{"RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
+	// Assignment schedules are read and written with their own permission
+	// family; the eligibility ones do not grant them.
+	permAssignmentScheduleRead = []string{"RoleAssignmentSchedule.Read.Directory", "RoleAssignmentSchedule.ReadWrite.Directory",
+		"RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
+	permAssignmentScheduleWrite = []string{"RoleAssignmentSchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
 )
 
 var roleDefFilter = newSchema[RoleDefinition]("microsoft.graph.unifiedRoleDefinition", "UnifiedRoleDefinition",
@@ -39,6 +48,21 @@ var roleAssignmentFilter = newSchema[RoleAssignment]("microsoft.graph.unifiedRol
 	filterField[RoleAssignment]{name: "principalId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
 	filterField[RoleAssignment]{name: "roleDefinitionId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
 	filterField[RoleAssignment]{name: "directoryScopeId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
+)
+
+// assignmentInstanceFilter reads active assignments as
+// unifiedRoleAssignmentScheduleInstances: the instance, its schedule and
+// its origin all carry the assignment's id.
+var assignmentInstanceFilter = newSchema[RoleAssignment]("microsoft.graph.unifiedRoleAssignmentScheduleInstance", "UnifiedRoleAssignmentScheduleInstance",
+	[]string{"appScopeId", "startDateTime", "endDateTime", "activatedUsing", "principal", "roleDefinition", "directoryScope", "appScope"},
+	filterField[RoleAssignment]{name: "id", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[RoleAssignment]{name: "principalId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
+	filterField[RoleAssignment]{name: "roleDefinitionId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
+	filterField[RoleAssignment]{name: "directoryScopeId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
+	filterField[RoleAssignment]{name: "roleAssignmentOriginId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[RoleAssignment]{name: "roleAssignmentScheduleId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[RoleAssignment]{name: "assignmentType", get: func(*RoleAssignment) ([]string, bool) { return str("Assigned"), false }},
+	filterField[RoleAssignment]{name: "memberType", get: func(*RoleAssignment) ([]string, bool) { return str("Direct"), false }},
 )
 
 var eligibilityFilter = newSchema[RoleEligibility]("microsoft.graph.unifiedRoleEligibilityScheduleInstance", "UnifiedRoleEligibilityScheduleInstance",
@@ -171,9 +195,10 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) err
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
 	st := s.store.st
+	now := s.clock()
 	var hits []*RoleAssignment
 	for _, a := range st.assignments {
-		if match(a) {
+		if a.activeAt(now) && match(a) {
 			hits = append(hits, a)
 		}
 	}
@@ -205,7 +230,7 @@ func (s *Server) getRoleAssignment(w http.ResponseWriter, r *http.Request, id st
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
 	a, ok := s.store.st.assignments[key(id)]
-	if !ok {
+	if !ok || !a.activeAt(s.clock()) {
 		return errNotFound(id)
 	}
 	out := s.renderAssignment(s.store.st, a, expand)
@@ -214,13 +239,44 @@ func (s *Server) getRoleAssignment(w http.ResponseWriter, r *http.Request, id st
 	return nil
 }
 
-// assignmentID builds an id shaped like Graph's (opaque, base64url).
-// findEligibility returns the store key of the eligibility matching the
-// request's principal, role definition and scope, or "".
-func findEligibility(st *state, rr roleRequest) string {
+// ended reports whether a schedule that ends at end is over at now. A nil
+// end never comes; the end instant itself still counts as active.
+func ended(end *time.Time, now time.Time) bool {
+	return end != nil && now.After(*end)
+}
+
+// activeAt reports whether the assignment is in force at now. Graph
+// removes an expired assignment from roleAssignments and from the
+// instances; the emulator keeps it in the store (and in dumps) but no
+// longer shows it.
+func (a *RoleAssignment) activeAt(now time.Time) bool {
+	return !ended(a.EndDateTime, now)
+}
+
+// sameTarget reports whether a schedule with this principal, role and
+// scope is the one rr names: PIM identifies what a request acts on by that
+// triple, not by id, so objects seeded or created elsewhere are found too.
+func sameTarget(principalID, roleDefinitionID, scope string, rr roleRequest) bool {
+	return strings.EqualFold(principalID, rr.PrincipalID) && strings.EqualFold(roleDefinitionID, rr.RoleDefinitionID) &&
+		scopeOrRoot(scope) == scopeOrRoot(rr.DirectoryScopeID)
+}
+
+// findEligibility returns the store key of the unexpired eligibility rr
+// names, or "".
+func findEligibility(st *state, rr roleRequest, now time.Time) string {
 	for k, e := range st.eligibilities {
-		if strings.EqualFold(e.PrincipalID, rr.PrincipalID) && strings.EqualFold(e.RoleDefinitionID, rr.RoleDefinitionID) &&
-			scopeOrRoot(e.DirectoryScopeID) == scopeOrRoot(rr.DirectoryScopeID) {
+		if !ended(e.EndDateTime, now) && sameTarget(e.PrincipalID, e.RoleDefinitionID, e.DirectoryScopeID, rr) {
+			return k
+		}
+	}
+	return ""
+}
+
+// findAssignment returns the store key of the active assignment rr names,
+// or "".
+func findAssignment(st *state, rr roleRequest, now time.Time) string {
+	for k, a := range st.assignments {
+		if a.activeAt(now) && sameTarget(a.PrincipalID, a.RoleDefinitionID, a.DirectoryScopeID, rr) {
 			return k
 		}
 	}
@@ -234,6 +290,7 @@ func scopeOrRoot(s string) string {
 	return s
 }
 
+// assignmentID builds an id shaped like Graph's (opaque, base64url).
 func assignmentID(roleDefID, principalID string) string {
 	r, _ := uuid.Parse(roleDefID)
 	p, _ := uuid.Parse(principalID)
@@ -333,10 +390,12 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) er
 	if !s.principalExists(st, rr.PrincipalID) {
 		return errNotFound(rr.PrincipalID)
 	}
-	id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
-	if _, dup := st.assignments[key(id)]; dup {
+	// An expired assignment no longer exists for Graph, so it neither
+	// conflicts nor survives: the new, permanent one replaces it.
+	if findAssignment(st, rr, s.clock()) != "" {
 		return errBadRequest("A conflicting object with one or more of the specified property values is present in the directory.")
 	}
+	id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
 	a := &RoleAssignment{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID), DirectoryScopeID: rr.DirectoryScopeID}
 	st.assignments[key(id)] = a
 	out := s.renderAssignment(st, a, false)
@@ -351,7 +410,8 @@ func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, id
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	if _, ok := s.store.st.assignments[key(id)]; !ok {
+	a, ok := s.store.st.assignments[key(id)]
+	if !ok || !a.activeAt(s.clock()) {
 		return errNotFound(id)
 	}
 	delete(s.store.st.assignments, key(id))
@@ -389,7 +449,7 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 	s.store.mu.RLock()
 	var hits []*RoleEligibility
 	for _, e := range s.store.st.eligibilities {
-		if e.EndDateTime != nil && now.After(*e.EndDateTime) {
+		if ended(e.EndDateTime, now) {
 			continue // an expired schedule has no instance
 		}
 		if match(e) {
@@ -422,7 +482,7 @@ func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, 
 		cp = *e
 	}
 	s.store.mu.RUnlock()
-	if !ok {
+	if !ok || ended(cp.EndDateTime, s.clock()) {
 		return errNotFound(id)
 	}
 	out := renderEligibility(&cp)
@@ -431,114 +491,431 @@ func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, 
 	return nil
 }
 
-type scheduleInfo struct {
-	StartDateTime *time.Time `json:"startDateTime"`
-	Expiration    *struct {
-		Type        string     `json:"type"`
-		EndDateTime *time.Time `json:"endDateTime"`
-		Duration    *string    `json:"duration"`
-	} `json:"expiration"`
+// renderAssignmentInstance shows an active assignment as its
+// unifiedRoleAssignmentScheduleInstance. Every assignment is its own
+// schedule and origin, whether made directly or through a request (Graph
+// does the same for direct assignments); one made directly has no
+// startDateTime.
+func renderAssignmentInstance(st *state, a *RoleAssignment, expand bool) map[string]any {
+	out := map[string]any{
+		"id":                       a.ID,
+		"principalId":              a.PrincipalID,
+		"roleDefinitionId":         a.RoleDefinitionID,
+		"directoryScopeId":         a.DirectoryScopeID,
+		"appScopeId":               nil,
+		"startDateTime":            timeVal(a.StartDateTime),
+		"endDateTime":              timeVal(a.EndDateTime),
+		"assignmentType":           "Assigned",
+		"memberType":               "Direct",
+		"roleAssignmentOriginId":   a.ID,
+		"roleAssignmentScheduleId": a.ID,
+	}
+	if expand {
+		if d, ok := st.roleDefs[key(a.RoleDefinitionID)]; ok {
+			out["roleDefinition"] = renderRoleDef(d)
+		}
+	}
+	return out
 }
 
-// createEligibilityRequest handles adminAssign and adminRemove: the
-// request is provisioned at once (the emulator has no approval workflow)
-// and the instance appears or disappears.
+func (s *Server) listAssignmentInstances(w http.ResponseWriter, r *http.Request) error {
+	if err := s.require(r, permAssignmentScheduleRead...); err != nil {
+		return err
+	}
+	q, err := parseListQuery(r, 100, 999)
+	if err != nil {
+		return err
+	}
+	expand, err := expandsRoleDefinition(q)
+	if err != nil {
+		return err
+	}
+	match, err := assignmentInstanceFilter.matcher(q)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	s.store.mu.RLock()
+	defer s.store.mu.RUnlock()
+	st := s.store.st
+	var hits []*RoleAssignment
+	for _, a := range st.assignments {
+		if a.activeAt(now) && match(a) {
+			hits = append(hits, a)
+		}
+	}
+	items, next := page(r, s.baseURL(r), q, hits, func(a *RoleAssignment) string { return a.ID })
+	values := make([]map[string]any, 0, len(items))
+	for _, a := range items {
+		values = append(values, renderAssignmentInstance(st, a, expand))
+	}
+	body := map[string]any{"@odata.context": s.metadata(r, "roleManagement/directory/roleAssignmentScheduleInstances"), "value": values}
+	if next != "" {
+		body["@odata.nextLink"] = next
+	}
+	writeOData(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Server) getAssignmentInstance(w http.ResponseWriter, r *http.Request, id string) error {
+	if err := s.require(r, permAssignmentScheduleRead...); err != nil {
+		return err
+	}
+	q, err := parseListQuery(r, 1, 1)
+	if err != nil {
+		return err
+	}
+	expand, err := expandsRoleDefinition(q)
+	if err != nil {
+		return err
+	}
+	s.store.mu.RLock()
+	defer s.store.mu.RUnlock()
+	a, ok := s.store.st.assignments[key(id)]
+	if !ok || !a.activeAt(s.clock()) {
+		return errNotFound(id)
+	}
+	out := renderAssignmentInstance(s.store.st, a, expand)
+	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleAssignmentScheduleInstances/$entity")
+	writeOData(w, http.StatusOK, out)
+	return nil
+}
+
+// requestSchedule is Graph's requestSchedule
+// (https://learn.microsoft.com/en-us/graph/api/resources/requestschedule);
+// recurrence is unsupported by PIM and ignored.
+type requestSchedule struct {
+	StartDateTime *time.Time         `json:"startDateTime"`
+	Expiration    *expirationPattern `json:"expiration"`
+}
+
+// expirationPattern is Graph's expirationPattern
+// (https://learn.microsoft.com/en-us/graph/api/resources/expirationpattern).
+type expirationPattern struct {
+	Type        string     `json:"type"`
+	EndDateTime *time.Time `json:"endDateTime"`
+	Duration    *string    `json:"duration"`
+}
+
+// schedulePeriod is what a request's schedule grants: from start until
+// end, or for good when end is nil. pattern is the expiration in Graph's
+// canonical spelling, echoed in the response.
+type schedulePeriod struct {
+	start   time.Time
+	end     *time.Time
+	pattern expirationPattern
+}
+
+// resolve turns a requested schedule into the period it grants. The
+// emulator has no role management policies, so a missing or notSpecified
+// expiration grants a permanent schedule.
+func (rs requestSchedule) resolve(now time.Time, resource string) (schedulePeriod, error) {
+	p := schedulePeriod{start: now, pattern: expirationPattern{Type: "noExpiration"}}
+	if rs.StartDateTime != nil {
+		p.start = rs.StartDateTime.UTC()
+	}
+	e := rs.Expiration
+	if e == nil {
+		return p, nil
+	}
+	switch strings.ToLower(e.Type) {
+	case "", "notspecified":
+		p.pattern.Type = "notSpecified"
+	case "noexpiration":
+	case "afterdatetime":
+		if e.EndDateTime == nil {
+			return p, errBadRequest("An expiration of type 'afterDateTime' requires an endDateTime.")
+		}
+		end := e.EndDateTime.UTC()
+		if !end.After(p.start) {
+			return p, errBadRequest("The schedule's endDateTime '%s' must be later than its startDateTime '%s'.",
+				end.Format(time.RFC3339), p.start.Format(time.RFC3339))
+		}
+		p.end = &end
+		p.pattern = expirationPattern{Type: "afterDateTime", EndDateTime: &end}
+	case "afterduration":
+		if e.Duration == nil {
+			return p, errBadRequest("An expiration of type 'afterDuration' requires a duration.")
+		}
+		d, ok := parseISODuration(*e.Duration)
+		if !ok || d <= 0 {
+			return p, errBadRequest("The duration '%s' is not a positive ISO 8601 duration of days, hours, minutes or seconds.", *e.Duration)
+		}
+		end := p.start.Add(d)
+		p.end = &end
+		p.pattern = expirationPattern{Type: "afterDuration", Duration: e.Duration}
+	default:
+		return p, errInvalidValue("expiration", resource)
+	}
+	return p, nil
+}
+
+// parseISODuration reads the day-time subset of an ISO 8601 duration
+// (PnW, PnDTnHnMnS) that PIM schedules use. Years and months have no fixed
+// length and are refused.
+func parseISODuration(s string) (time.Duration, bool) {
+	rest, ok := strings.CutPrefix(strings.ToUpper(s), "P")
+	if !ok || rest == "" {
+		return 0, false
+	}
+	var total time.Duration
+	inTime := false
+	for rest != "" {
+		if rest[0] == 'T' {
+			if inTime || len(rest) == 1 {
+				return 0, false
+			}
+			inTime, rest = true, rest[1:]
+			continue
+		}
+		i := 0
+		for i < len(rest) && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '.') {
+			i++
+		}
+		if i == 0 || i == len(rest) {
+			return 0, false
+		}
+		n, err := strconv.ParseFloat(rest[:i], 64)
+		if err != nil {
+			return 0, false
+		}
+		var unit time.Duration
+		switch c := rest[i]; {
+		case !inTime && c == 'W':
+			unit = 7 * 24 * time.Hour
+		case !inTime && c == 'D':
+			unit = 24 * time.Hour
+		case inTime && c == 'H':
+			unit = time.Hour
+		case inTime && c == 'M':
+			unit = time.Minute
+		case inTime && c == 'S':
+			unit = time.Second
+		default:
+			return 0, false
+		}
+		part := n * float64(unit)
+		if part > float64(math.MaxInt64)-float64(total) {
+			return 0, false
+		}
+		total += time.Duration(part)
+		rest = rest[i+1:]
+	}
+	return total, true
+}
+
+// scheduleRequest is a decoded PIM schedule request.
+type scheduleRequest struct {
+	roleRequest
+	action        string
+	justification *string
+	customData    *string
+	period        schedulePeriod
+}
+
+// decodeScheduleRequest reads the body shared by
+// unifiedRoleEligibilityScheduleRequest and
+// unifiedRoleAssignmentScheduleRequest and resolves its schedule at now.
+func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now time.Time) (scheduleRequest, error) {
+	resource := strings.TrimPrefix(typeName, "microsoft.graph.")
+	resource = strings.ToUpper(resource[:1]) + resource[1:]
+	var req scheduleRequest
+	var sched requestSchedule
+	stringInto := func(name string, target **string) func(json.RawMessage) error {
+		return func(v json.RawMessage) error {
+			if err := json.Unmarshal(v, target); err != nil {
+				return errInvalidValue(name, resource)
+			}
+			return nil
+		}
+	}
+	var action *string
+	extra := map[string]func(json.RawMessage) error{
+		"action":        stringInto("action", &action),
+		"justification": stringInto("justification", &req.justification),
+		"customData":    stringInto("customData", &req.customData),
+		"scheduleInfo": func(v json.RawMessage) error {
+			if err := json.Unmarshal(v, &sched); err != nil {
+				return errInvalidValue("scheduleInfo", resource)
+			}
+			return nil
+		},
+		"isValidationOnly": func(v json.RawMessage) error {
+			var only *bool
+			if err := json.Unmarshal(v, &only); err != nil {
+				return errInvalidValue("isValidationOnly", resource)
+			}
+			// Carrying out a request meant only to be checked would be
+			// worse than refusing it.
+			if only != nil && *only {
+				return errBadRequest("isValidationOnly requests are not supported by the emulator.")
+			}
+			return nil
+		},
+		"ticketInfo": func(json.RawMessage) error { return nil },
+	}
+	rr, err := decodeRoleRequest(body, typeName, extra)
+	if err != nil {
+		return req, err
+	}
+	req.roleRequest = rr
+	if action == nil || *action == "" {
+		return req, errInvalidValue("action", resource)
+	}
+	switch strings.ToLower(*action) {
+	case "adminassign":
+		req.action = "adminAssign"
+	case "adminremove":
+		req.action = "adminRemove"
+	default:
+		return req, errBadRequest("Action '%s' is not supported by the emulator; use adminAssign or adminRemove.", *action)
+	}
+	if req.period, err = sched.resolve(now, resource); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// scheduleRequestKind is what differs between PIM's two request
+// collections. Decoding, the schedule, the assign/remove rules and the
+// response are shared so eligibility and assignment requests behave alike.
+type scheduleRequestKind struct {
+	typeName  string // OData type of the request
+	entitySet string // collection path under the service root
+	write     []string
+	// find returns the store key of the schedule in force that the request
+	// names, or "".
+	find func(st *state, rr roleRequest, now time.Time) string
+	// put stores a new schedule for the request and returns its id.
+	put func(st *state, req scheduleRequest) string
+	// drop removes the schedule under k and returns its id.
+	drop func(st *state, k string) string
+}
+
+var eligibilityRequests = scheduleRequestKind{
+	typeName:  "microsoft.graph.unifiedRoleEligibilityScheduleRequest",
+	entitySet: "roleManagement/directory/roleEligibilityScheduleRequests",
+	write:     permEligibilityWrite,
+	find:      findEligibility,
+	put: func(st *state, req scheduleRequest) string {
+		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
+		start := req.period.start
+		st.eligibilities[key(id)] = &RoleEligibility{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
+			RoleDefinitionID: strings.ToLower(req.RoleDefinitionID), DirectoryScopeID: req.DirectoryScopeID,
+			StartDateTime: &start, EndDateTime: req.period.end}
+		return id
+	},
+	drop: func(st *state, k string) string {
+		id := st.eligibilities[k].ID
+		delete(st.eligibilities, k)
+		return id
+	},
+}
+
+// assignmentRequests write to the same assignments that roleAssignments
+// lists: a PIM assignment is an ordinary role assignment with a period.
+var assignmentRequests = scheduleRequestKind{
+	typeName:  "microsoft.graph.unifiedRoleAssignmentScheduleRequest",
+	entitySet: "roleManagement/directory/roleAssignmentScheduleRequests",
+	write:     permAssignmentScheduleWrite,
+	find:      findAssignment,
+	put: func(st *state, req scheduleRequest) string {
+		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
+		start := req.period.start
+		st.assignments[key(id)] = &RoleAssignment{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
+			RoleDefinitionID: strings.ToLower(req.RoleDefinitionID), DirectoryScopeID: req.DirectoryScopeID,
+			StartDateTime: &start, EndDateTime: req.period.end}
+		return id
+	},
+	drop: func(st *state, k string) string {
+		id := st.assignments[k].ID
+		delete(st.assignments, k)
+		return id
+	},
+}
+
 func (s *Server) createEligibilityRequest(w http.ResponseWriter, r *http.Request) error {
-	if err := s.require(r, permEligibilityWrite...); err != nil {
+	return s.createScheduleRequest(w, r, eligibilityRequests)
+}
+
+func (s *Server) createAssignmentScheduleRequest(w http.ResponseWriter, r *http.Request) error {
+	return s.createScheduleRequest(w, r, assignmentRequests)
+}
+
+// createScheduleRequest handles adminAssign and adminRemove: the request
+// is provisioned at once (the emulator has no approval workflow) and the
+// schedule appears or disappears. A schedule whose end has passed no
+// longer exists: it neither blocks adminAssign nor can be removed.
+func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, kind scheduleRequestKind) error {
+	if err := s.require(r, kind.write...); err != nil {
 		return err
 	}
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
 	}
-	var action, justification string
-	var sched scheduleInfo
-	var rawSched json.RawMessage
-	extra := map[string]func(json.RawMessage) error{
-		"action": func(v json.RawMessage) error {
-			if err := json.Unmarshal(v, &action); err != nil {
-				return errInvalidValue("action", "UnifiedRoleEligibilityScheduleRequest")
-			}
-			return nil
-		},
-		"justification": func(v json.RawMessage) error {
-			if err := json.Unmarshal(v, &justification); err != nil {
-				return errInvalidValue("justification", "UnifiedRoleEligibilityScheduleRequest")
-			}
-			return nil
-		},
-		"scheduleInfo": func(v json.RawMessage) error {
-			rawSched = v
-			if err := json.Unmarshal(v, &sched); err != nil {
-				return errInvalidValue("scheduleInfo", "UnifiedRoleEligibilityScheduleRequest")
-			}
-			return nil
-		},
-		"isValidationOnly": func(json.RawMessage) error { return nil },
-		"ticketInfo":       func(json.RawMessage) error { return nil },
-	}
-	rr, err := decodeRoleRequest(body, "microsoft.graph.unifiedRoleEligibilityScheduleRequest", extra)
+	now := s.clock().UTC().Truncate(time.Second)
+	req, err := decodeScheduleRequest(body, kind.typeName, now)
 	if err != nil {
 		return err
 	}
-	now := s.clock().UTC().Truncate(time.Second)
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	st := s.store.st
-	if _, ok := st.roleDefs[key(rr.RoleDefinitionID)]; !ok {
-		return errNotFound(rr.RoleDefinitionID)
+	if _, ok := st.roleDefs[key(req.RoleDefinitionID)]; !ok {
+		return errNotFound(req.RoleDefinitionID)
 	}
-	id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
-	// PIM names the eligibility a request acts on by principal, role and
-	// scope, not by instance id: instances seeded or created elsewhere are
-	// found the same way.
-	existing := findEligibility(st, rr)
-	status := "Provisioned"
-	switch action {
+	existing := kind.find(st, req.roleRequest, now)
+	var target, status string
+	switch req.action {
 	case "adminAssign":
-		if !s.principalExists(st, rr.PrincipalID) {
-			return errNotFound(rr.PrincipalID)
+		if !s.principalExists(st, req.PrincipalID) {
+			return errNotFound(req.PrincipalID)
 		}
 		if existing != "" {
 			return newGraphError(http.StatusBadRequest, "RoleAssignmentExists", "The Role assignment already exists.")
 		}
-		e := &RoleEligibility{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID),
-			DirectoryScopeID: rr.DirectoryScopeID, StartDateTime: &now}
-		if sched.StartDateTime != nil {
-			e.StartDateTime = sched.StartDateTime
-		}
-		if sched.Expiration != nil && sched.Expiration.EndDateTime != nil && sched.Expiration.Type == "afterDateTime" {
-			e.EndDateTime = sched.Expiration.EndDateTime
-		}
-		st.eligibilities[key(id)] = e
+		target, status = kind.put(st, req), "Provisioned"
 	case "adminRemove":
 		if existing == "" {
 			return newGraphError(http.StatusNotFound, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
 		}
-		id = st.eligibilities[existing].ID
-		delete(st.eligibilities, existing)
-		status = "Revoked"
-	case "":
-		return errInvalidValue("action", "UnifiedRoleEligibilityScheduleRequest")
-	default:
-		return errBadRequest("Action '%s' is not supported by the emulator; use adminAssign or adminRemove.", action)
+		target, status = kind.drop(st, existing), "Revoked"
 	}
-	out := map[string]any{
-		"@odata.context":    s.metadata(r, "roleManagement/directory/roleEligibilityScheduleRequests/$entity"),
+	writeOData(w, http.StatusCreated, s.renderScheduleRequest(r, kind, req, target, status, now))
+	return nil
+}
+
+// renderScheduleRequest shapes the answer like Graph's
+// unifiedRoleEligibilityScheduleRequest / unifiedRoleAssignmentScheduleRequest,
+// with the schedule as it was resolved (start filled in, type canonical).
+func (s *Server) renderScheduleRequest(r *http.Request, kind scheduleRequestKind, req scheduleRequest, target, status string, now time.Time) map[string]any {
+	p := req.period
+	start := p.start
+	return map[string]any{
+		"@odata.context":    s.metadata(r, kind.entitySet+"/$entity"),
 		"id":                uuid.NewString(),
 		"status":            status,
-		"action":            action,
-		"principalId":       strings.ToLower(rr.PrincipalID),
-		"roleDefinitionId":  strings.ToLower(rr.RoleDefinitionID),
-		"directoryScopeId":  rr.DirectoryScopeID,
+		"action":            req.action,
+		"principalId":       strings.ToLower(req.PrincipalID),
+		"roleDefinitionId":  strings.ToLower(req.RoleDefinitionID),
+		"directoryScopeId":  req.DirectoryScopeID,
 		"appScopeId":        nil,
 		"isValidationOnly":  false,
-		"targetScheduleId":  id,
-		"justification":     justification,
+		"targetScheduleId":  target,
+		"justification":     req.justification,
+		"customData":        req.customData,
+		"approvalId":        nil,
 		"createdDateTime":   now.Format(time.RFC3339),
 		"completedDateTime": now.Format(time.RFC3339),
-		"scheduleInfo":      rawSched,
+		"scheduleInfo": map[string]any{
+			"startDateTime": timeVal(&start),
+			"recurrence":    nil,
+			"expiration": map[string]any{
+				"type":        p.pattern.Type,
+				"endDateTime": timeVal(p.pattern.EndDateTime),
+				"duration":    p.pattern.Duration,
+			},
+		},
 	}
-	writeOData(w, http.StatusCreated, out)
-	return nil
 }

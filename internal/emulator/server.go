@@ -76,6 +76,10 @@ type Config struct {
 	// tests go lower still so that clients refresh within a test, as MSAL
 	// does for any token within five minutes of its end.
 	AccessTokenLifetime time.Duration
+	// NoPIMLicense plays a tenant without Microsoft Entra ID P2: the PIM
+	// collections (role eligibility and assignment schedules) answer 400
+	// AadPremiumLicenseRequired, as Graph does for such tenants.
+	NoPIMLicense bool
 }
 
 // ThrottleProfile names a throttling size class for Config.Throttle.
@@ -154,6 +158,7 @@ type Server struct {
 	syncOpts      SyncOptions
 	sessions      sessions
 	tokenLifetime time.Duration
+	noPIM         bool
 
 	mu       sync.Mutex
 	tls      *tlsMaterial
@@ -183,6 +188,7 @@ func New(cfg Config) (*Server, error) {
 		faults:        faults.New(),
 		syncOpts:      cfg.Sync,
 		tokenLifetime: cfg.AccessTokenLifetime,
+		noPIM:         cfg.NoPIMLicense,
 	}
 	if s.tokenLifetime <= 0 {
 		s.tokenLifetime = time.Hour

@@ -142,12 +142,18 @@ type RoleDefinition struct {
 	IsPrivileged bool   `json:"isPrivileged"`
 }
 
-// RoleAssignment is an active unifiedRoleAssignment.
+// RoleAssignment is an active unifiedRoleAssignment. Assignments made
+// through a PIM schedule request may be time-bound: once EndDateTime has
+// passed the assignment is no longer active (Graph drops it from
+// roleAssignments and roleAssignmentScheduleInstances). Without
+// EndDateTime it is permanent.
 type RoleAssignment struct {
-	ID               string `json:"id"`
-	PrincipalID      string `json:"principalId"`
-	RoleDefinitionID string `json:"roleDefinitionId"`
-	DirectoryScopeID string `json:"directoryScopeId"`
+	ID               string     `json:"id"`
+	PrincipalID      string     `json:"principalId"`
+	RoleDefinitionID string     `json:"roleDefinitionId"`
+	DirectoryScopeID string     `json:"directoryScopeId"`
+	StartDateTime    *time.Time `json:"startDateTime,omitempty"`
+	EndDateTime      *time.Time `json:"endDateTime,omitempty"`
 }
 
 // RoleEligibility is a PIM eligibility (a unifiedRoleEligibilityScheduleInstance).

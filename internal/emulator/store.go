@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -446,10 +447,10 @@ func (st *state) putUser(old, u *User) {
 }
 
 // hasPrivilegedRole reports whether principalID holds a privileged role
-// through an active assignment.
-func (st *state) hasPrivilegedRole(principalID string) bool {
+// through an assignment active at now.
+func (st *state) hasPrivilegedRole(principalID string, now time.Time) bool {
 	for _, a := range st.assignments {
-		if !strings.EqualFold(a.PrincipalID, principalID) {
+		if !strings.EqualFold(a.PrincipalID, principalID) || !a.activeAt(now) {
 			continue
 		}
 		if d, ok := st.roleDefs[key(a.RoleDefinitionID)]; ok && d.IsPrivileged {

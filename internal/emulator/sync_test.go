@@ -570,3 +570,26 @@ func TestSyncRefusedWholeWhenDeletionsCannotBePlanned(t *testing.T) {
 		t.Errorf("a refused run wrote: %v", got)
 	}
 }
+
+// An assignment whose end date has passed no longer holds the role, so it
+// no longer blocks the match.
+func TestSyncExpiredAdminAssignmentNoLongerBlocks(t *testing.T) {
+	// doc: docExistingTenant + "#admin-role-considerations" and
+	// https://learn.microsoft.com/graph/api/resources/unifiedroleassignmentscheduleinstance (endDateTime)
+	h := newHarness(t)
+	snap := syncFixture(h)
+	ended := h.srv.Now().Add(-time.Minute)
+	for i := range snap.RoleAssignments {
+		if snap.RoleAssignments[i].ID == "ra-admin" {
+			snap.RoleAssignments[i].EndDateTime = &ended
+		}
+	}
+	if err := h.srv.Replace(snap); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := postSync(t, h, SyncRequest{Objects: []SyncObject{userExport("QWRtaW4=", "admin", "SMTP:admin@contoso.com")}}, knownIDs(snap))
+	want := []syncWant{{OutcomeSoftMatchSMTP, idAdmin, ""}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}

@@ -113,7 +113,7 @@ func (d storeDirectory) objects(id string) []syncrules.CloudObject {
 			ID: u.ID, Type: syncrules.User, UserPrincipalName: u.UserPrincipalName, Mail: deref(u.Mail),
 			ProxyAddresses: u.ProxyAddresses, OnPremisesImmutableID: deref(u.OnPremisesImmutableID),
 			OnPremisesSyncEnabled: u.OnPremisesSyncEnabled, OnPremisesObjectIdentifier: deref(u.OnPremisesObjectIdentifier),
-			PrivilegedRoleAssigned: st.hasPrivilegedRole(u.ID),
+			PrivilegedRoleAssigned: st.hasPrivilegedRole(u.ID, d.now),
 			PrivilegedRoleEligible: st.hasPrivilegedEligibility(u.ID, d.now),
 			MailEnabled:            u.Mail != nil || hasSMTP(u.ProxyAddresses),
 			Deleted:                deleted,

@@ -265,7 +265,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 		return err
 	}
 	if change.has("onPremisesImmutableId") && !equalStrPtr(old.OnPremisesImmutableID, u.OnPremisesImmutableID) &&
-		st.hasPrivilegedRole(old.ID) && !caller.Has(sensitiveAnchorPermission) {
+		st.hasPrivilegedRole(old.ID, s.clock()) && !caller.Has(sensitiveAnchorPermission) {
 		return errForbidden()
 	}
 	if err := st.checkUser(&u, old.ID); err != nil {

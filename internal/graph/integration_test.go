@@ -14,6 +14,7 @@ import (
 
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
 	"github.com/entramatch/entra-match-operator/internal/graph"
 	"github.com/entramatch/entra-match-operator/internal/testenv/entra"
 )
@@ -214,14 +215,29 @@ func TestEmulatorEveryMethod(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || got[0].ID != created.ID || !got[0].Role.IsPrivileged || got[0].Role.DisplayName != "Global Administrator" || got[0].DirectoryScopeID != "/" {
-			t.Fatalf("RoleAssignments = %+v", got)
+		if len(got) != 1 || got[0].ID != created.ID || !got[0].Role.IsPrivileged || got[0].Role.DisplayName != "Global Administrator" ||
+			got[0].DirectoryScopeID != "/" || got[0].EndDateTime != nil {
+			t.Fatalf("RoleAssignments = %+v, want one permanent Global Administrator assignment", got)
 		}
 		if err := c.DeleteRoleAssignment(ctx, created.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := c.RoleAssignments(ctx, bob.ID); err != nil || len(got) != 0 {
 			t.Errorf("after delete = %+v, %v", got, err)
+		}
+		// A time-bound active assignment goes through a PIM request and
+		// reads back with its end from the schedule instance:
+		// https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignmentschedulerequests
+		end := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
+		if _, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate, EndDateTime: &end}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = c.RoleAssignments(ctx, bob.ID)
+		if err != nil || len(got) != 1 || got[0].EndDateTime == nil || !got[0].EndDateTime.Equal(end) {
+			t.Fatalf("time-bound RoleAssignments = %+v, %v; want end %s", got, err, end)
+		}
+		if err := c.DeleteRoleAssignment(ctx, got[0].ID); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("role eligibilities", func(t *testing.T) {
@@ -446,5 +462,35 @@ func TestEmulatorConcurrentUse(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// A tenant without PIM (no Microsoft Entra ID P2) answers 400
+// AadPremiumLicenseRequired on every schedule collection: it has no
+// eligibilities and no time-bound assignments, and reading roles works.
+// Any other failure of those reads is an error.
+func TestRolesWithoutPIM(t *testing.T) {
+	env := entra.Start(t, entra.WithEmulatorConfig(func(c *emulator.Config) { c.NoPIMLicense = true }))
+	ctx := context.Background()
+	c := newClient(t, env.GraphConfig())
+	bob := addUser(t, env, emulator.User{UserPrincipalName: "bob@contoso.com", DisplayName: "Bob", MailNickname: "bob", AccountEnabled: bp(true)})
+	if _, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.RoleAssignments(ctx, bob.ID)
+	if err != nil || len(got) != 1 || got[0].EndDateTime != nil {
+		t.Fatalf("RoleAssignments without PIM = %+v, %v; want the permanent assignment", got, err)
+	}
+	if e, err := c.RoleEligibilities(ctx, bob.ID); err != nil || len(e) != 0 {
+		t.Errorf("RoleEligibilities without PIM = %+v, %v; want none", e, err)
+	}
+	if e, err := c.AllRoleEligibilities(ctx); err != nil || len(e) != 0 {
+		t.Errorf("AllRoleEligibilities without PIM = %+v, %v; want none", e, err)
+	}
+	if err := env.Server.Faults().Set([]faults.Rule{{Method: "GET", PathPrefix: "/v1.0/roleManagement/directory/roleAssignmentScheduleInstances", Status: 400}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RoleAssignments(ctx, bob.ID); classOf(t, err) != cloud.ClassInvalid {
+		t.Errorf("another 400 on the schedule read = %v, want Invalid", err)
 	}
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -18,14 +19,52 @@ const tenantScope = "/"
 const defaultJustification = "Requested by entra-match-operator"
 
 // RoleAssignments lists the active role assignments of a principal, with
-// their role definitions expanded (isPrivileged included).
+// their role definitions expanded (isPrivileged included) and, for
+// time-bound ones, when they end.
 func (c *Client) RoleAssignments(ctx context.Context, principalID string) ([]cloud.RoleAssignment, error) {
 	const op = "RoleAssignments"
 	if principalID == "" {
 		return nil, invalid(op, "principal id is required")
 	}
 	filter := "principalId eq " + quote(principalID)
-	return c.roleAssignments(ctx, op, &filter)
+	out, err := c.roleAssignments(ctx, op, &filter)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	ends, err := c.assignmentEnds(ctx, op, filter)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].EndDateTime = ends[out[i].ID]
+	}
+	return out, nil
+}
+
+// assignmentEnds reads when active assignments end, by role assignment id,
+// from their schedule instances: every active assignment has one, made
+// through PIM or directly
+// (https://learn.microsoft.com/graph/api/resources/unifiedroleassignmentscheduleinstance).
+// A tenant without PIM has no time-bound assignments (see withoutPIM).
+func (c *Client) assignmentEnds(ctx context.Context, op, filter string) (map[string]*time.Time, error) {
+	ctx = withCall(ctx, op)
+	rb := c.svc.RoleManagement().Directory().RoleAssignmentScheduleInstances()
+	first, err := rb.Get(ctx, &rolemanagement.DirectoryRoleAssignmentScheduleInstancesRequestBuilderGetRequestConfiguration{
+		QueryParameters: &rolemanagement.DirectoryRoleAssignmentScheduleInstancesRequestBuilderGetQueryParameters{Filter: &filter},
+	})
+	found, err := collect(c, first, err, func(link string) (models.UnifiedRoleAssignmentScheduleInstanceCollectionResponseable, error) {
+		return rb.WithUrl(link).Get(ctx, nil)
+	})
+	if err != nil {
+		return nil, withoutPIM(classify(ctx, op, err))
+	}
+	ends := map[string]*time.Time{}
+	for _, in := range found {
+		if in != nil && in.GetEndDateTime() != nil {
+			ends[deref(in.GetRoleAssignmentOriginId())] = in.GetEndDateTime()
+		}
+	}
+	return ends, nil
 }
 
 // AllRoleAssignments lists every active role assignment of the tenant; a
@@ -64,13 +103,30 @@ func (c *Client) roleAssignments(ctx context.Context, op string, filter *string)
 }
 
 // CreateRoleAssignment assigns a role. Graph's response does not expand the
-// role definition, so the returned Role is the one the caller passed.
+// role definition, so the returned Role is the one the caller passed. A
+// time-bound assignment (a.EndDateTime set) is filed as a PIM adminAssign
+// request, since roleAssignments only makes permanent ones; its returned ID
+// is then empty (the request names a schedule, not the assignment).
 func (c *Client) CreateRoleAssignment(ctx context.Context, a cloud.RoleAssignment) (cloud.RoleAssignment, error) {
 	const op = "CreateRoleAssignment"
 	if a.PrincipalID == "" || a.RoleDefinitionID == "" {
 		return cloud.RoleAssignment{}, invalid(op, "principal id and role definition id are required")
 	}
 	ctx = withCall(ctx, op)
+	if a.EndDateTime != nil {
+		body := models.NewUnifiedRoleAssignmentScheduleRequest()
+		body.SetAction(ptr(models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS))
+		body.SetPrincipalId(ptr(a.PrincipalID))
+		body.SetRoleDefinitionId(ptr(a.RoleDefinitionID))
+		body.SetDirectoryScopeId(ptr(scopeOrTenant(a.DirectoryScopeID)))
+		body.SetJustification(ptr(defaultJustification))
+		body.SetScheduleInfo(requestSchedule(a.EndDateTime))
+		if _, err := c.svc.RoleManagement().Directory().RoleAssignmentScheduleRequests().Post(ctx, body, nil); err != nil {
+			return cloud.RoleAssignment{}, classify(ctx, op, err)
+		}
+		a.ID = ""
+		return a, nil
+	}
 	body := models.NewUnifiedRoleAssignment()
 	body.SetPrincipalId(ptr(a.PrincipalID))
 	body.SetRoleDefinitionId(ptr(a.RoleDefinitionID))
@@ -126,7 +182,7 @@ func (c *Client) roleEligibilities(ctx context.Context, op string, filter *strin
 		return rb.WithUrl(link).Get(ctx, nil)
 	})
 	if err != nil {
-		return nil, classify(ctx, op, err)
+		return nil, withoutPIM(classify(ctx, op, err))
 	}
 	out := make([]cloud.RoleEligibility, 0, len(found))
 	for _, e := range found {
@@ -141,6 +197,22 @@ func (c *Client) roleEligibilities(ctx context.Context, op string, filter *strin
 		}
 	}
 	return out, nil
+}
+
+// codeNoPIMLicense is Graph's error code on the PIM collections (role
+// eligibility and assignment schedules) of a tenant without Microsoft Entra
+// ID P2 or ID Governance, answered with 400.
+const codeNoPIMLicense = "AadPremiumLicenseRequired"
+
+// withoutPIM turns the refusal of a tenant without PIM into "nothing
+// found": such a tenant has no eligibilities and no time-bound assignments.
+// Every other error stays.
+func withoutPIM(err error) error {
+	var ce *cloud.Error
+	if errors.As(err, &ce) && ce.Code == codeNoPIMLicense {
+		return nil
+	}
+	return err
 }
 
 // completeRole fills role from GET roleDefinitions/{id} (once per id, via
@@ -164,28 +236,32 @@ func (c *Client) completeRole(ctx context.Context, cache map[string]cloud.RoleDe
 }
 
 // AssignEligibility files a PIM adminAssign request for an eligibility
-// starting now: until e.EndDateTime (afterDateTime) when set, else
-// permanent (noExpiration).
+// starting now, until e.EndDateTime or permanent (requestSchedule).
 func (c *Client) AssignEligibility(ctx context.Context, e cloud.RoleEligibility, justification string) error {
 	const op = "AssignEligibility"
 	body, err := eligibilityRequest(op, e, justification, models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS)
 	if err != nil {
 		return err
 	}
+	body.SetScheduleInfo(requestSchedule(e.EndDateTime))
+	ctx = withCall(ctx, op)
+	_, err = c.svc.RoleManagement().Directory().RoleEligibilityScheduleRequests().Post(ctx, body, nil)
+	return classify(ctx, op, err)
+}
+
+// requestSchedule starts a PIM request now and ends it at end, or never.
+func requestSchedule(end *time.Time) models.RequestScheduleable {
 	expiration := models.NewExpirationPattern()
-	if e.EndDateTime != nil {
+	if end != nil {
 		expiration.SetTypeEscaped(ptr(models.AFTERDATETIME_EXPIRATIONPATTERNTYPE))
-		expiration.SetEndDateTime(ptr(e.EndDateTime.UTC()))
+		expiration.SetEndDateTime(ptr(end.UTC()))
 	} else {
 		expiration.SetTypeEscaped(ptr(models.NOEXPIRATION_EXPIRATIONPATTERNTYPE))
 	}
 	schedule := models.NewRequestSchedule()
 	schedule.SetStartDateTime(ptr(time.Now().UTC().Truncate(time.Second)))
 	schedule.SetExpiration(expiration)
-	body.SetScheduleInfo(schedule)
-	ctx = withCall(ctx, op)
-	_, err = c.svc.RoleManagement().Directory().RoleEligibilityScheduleRequests().Post(ctx, body, nil)
-	return classify(ctx, op, err)
+	return schedule
 }
 
 // RemoveEligibility files a PIM adminRemove request.

@@ -29,6 +29,7 @@ func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
 		{"global administrator", false, roleGlobalAdmin, 0},
 		{"eligible privileged role administrator", true, rolePrivilegedRoleAdmn, 0},
 		{"time-bound eligible privileged role administrator", true, rolePrivilegedRoleAdmn, 48 * time.Hour},
+		{"time-bound global administrator", false, roleGlobalAdmin, 48 * time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tw := w.newTwin(t, "rr", nil)
@@ -36,7 +37,7 @@ func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
 			if tc.until > 0 {
 				e := time.Now().Add(tc.until).UTC().Truncate(time.Second)
 				end = &e
-				w.addEligibilityUntil(t, tw.cloudID, tc.roleDef, e)
+				w.addRoleUntil(t, tw.cloudID, tc.roleDef, tc.eligible, e)
 			} else {
 				w.addRole(t, tw.cloudID, tc.roleDef, tc.eligible)
 			}
@@ -77,10 +78,17 @@ func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
 				if rec := um.Status.RecordedRoles[0].EndTime; rec == nil || !rec.Time.Equal(*end) {
 					t.Errorf("recorded end = %v, want %s", rec, end)
 				}
-				for _, e := range w.em.Snapshot().RoleEligibilities {
-					if e.PrincipalID == tw.cloudID && (e.EndDateTime == nil || !e.EndDateTime.Equal(*end)) {
-						t.Errorf("restored eligibility ends %v, want %s", e.EndDateTime, end)
-					}
+				snap := w.em.Snapshot()
+				ends := map[string]*time.Time{}
+				for _, e := range snap.RoleEligibilities {
+					ends[e.PrincipalID+"/eligible"] = e.EndDateTime
+				}
+				for _, a := range snap.RoleAssignments {
+					ends[a.PrincipalID+"/active"] = a.EndDateTime
+				}
+				kind := map[bool]string{true: "/eligible", false: "/active"}[tc.eligible]
+				if got, ok := ends[tw.cloudID+kind]; !ok || got == nil || !got.Equal(*end) {
+					t.Errorf("restored role ends %v (present %t), want %s", got, ok, end)
 				}
 			}
 		})

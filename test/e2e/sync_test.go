@@ -68,15 +68,21 @@ func (w *world) addRole(t *testing.T, principal, roleDefinitionID string, eligib
 	}
 }
 
-// addEligibilityUntil gives principal a PIM eligibility that ends at end.
-func (w *world) addEligibilityUntil(t *testing.T, principal, roleDefinitionID string, end time.Time) {
+// addRoleUntil gives principal a time-bound role: an eligibility, or an
+// active assignment, that ends at end.
+func (w *world) addRoleUntil(t *testing.T, principal, roleDefinitionID string, eligible bool, end time.Time) {
 	t.Helper()
 	err := w.em.Update(func(s *emulator.Snapshot) error {
-		s.RoleEligibilities = append(s.RoleEligibilities, emulator.RoleEligibility{
-			ID: "elig-" + principal, PrincipalID: principal, RoleDefinitionID: roleDefinitionID, DirectoryScopeID: "/", EndDateTime: &end})
+		if eligible {
+			s.RoleEligibilities = append(s.RoleEligibilities, emulator.RoleEligibility{
+				ID: "elig-" + principal, PrincipalID: principal, RoleDefinitionID: roleDefinitionID, DirectoryScopeID: "/", EndDateTime: &end})
+		} else {
+			s.RoleAssignments = append(s.RoleAssignments, emulator.RoleAssignment{
+				ID: "asg-" + principal, PrincipalID: principal, RoleDefinitionID: roleDefinitionID, DirectoryScopeID: "/", EndDateTime: &end})
+		}
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("adding a time-bound eligibility: %v", err)
+		t.Fatalf("adding a time-bound role: %v", err)
 	}
 }
