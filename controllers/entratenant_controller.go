@@ -7,13 +7,19 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
 
 // EntraTenantReconciler signs in to each tenant and records its domains, so
@@ -47,6 +53,9 @@ func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 
 func (r *EntraTenantReconciler) observe(ctx context.Context, t *identityv1alpha1.EntraTenant) (ctrl.Result, error) {
 	gen := t.Generation
+	if err := r.observeSignIn(ctx, t); err != nil {
+		return ctrl.Result{}, err
+	}
 	fail := func(o outcome) (ctrl.Result, error) {
 		setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionReady, false, o.reason, o.message)
 		setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionSynced, false, o.reason, o.message)
@@ -93,6 +102,55 @@ func (r *EntraTenantReconciler) observe(ctx context.Context, t *identityv1alpha1
 	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
 }
 
+// observeSignIn reports the sign-in stored for spec.delegated from its
+// Secret's annotations. It requests no token: that would redeem and rotate
+// the refresh token just to look at it; TenantSyncFeatures use it and say
+// whether Graph accepts it.
+func (r *EntraTenantReconciler) observeSignIn(ctx context.Context, t *identityv1alpha1.EntraTenant) error {
+	d := t.Spec.Delegated
+	if d == nil {
+		t.Status.Delegated = nil
+		meta.RemoveStatusCondition(&t.Status.Conditions, identityv1alpha1.ConditionDelegatedSignIn)
+		return nil
+	}
+	ref := d.SecretRef
+	login := fmt.Sprintf("; run `entramatch login --tenant %s` as a Global Administrator", t.Name)
+	var s corev1.Secret
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, &s)
+	switch {
+	case apierrors.IsNotFound(err) || err == nil && len(s.Data[ref.Key]) == 0:
+		t.Status.Delegated = nil
+		setCondition(&t.Status.Conditions, t.Generation, identityv1alpha1.ConditionDelegatedSignIn, false, identityv1alpha1.ReasonSignInRequired,
+			fmt.Sprintf("Secret %s/%s holds no sign-in under key %q%s", ref.Namespace, ref.Name, ref.Key, login))
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading Secret %s/%s: %w", ref.Namespace, ref.Name, err)
+	}
+	st := &identityv1alpha1.DelegatedSignInStatus{
+		User:            s.Annotations[tenantaccess.AnnotationSignedInUser],
+		SignedInTime:    annotationTime(s.Annotations[tenantaccess.AnnotationSignedInAt]),
+		LastRefreshTime: annotationTime(s.Annotations[tenantaccess.AnnotationTokenRefreshed]),
+	}
+	t.Status.Delegated = st
+	who := st.User
+	if who == "" {
+		who = "someone (the Secret does not say who)"
+	}
+	setCondition(&t.Status.Conditions, t.Generation, identityv1alpha1.ConditionDelegatedSignIn, true, identityv1alpha1.ReasonSignedIn,
+		fmt.Sprintf("%s signed in; the token cache is in Secret %s/%s", who, ref.Namespace, ref.Name))
+	return nil
+}
+
+// annotationTime reads an RFC 3339 annotation; nil when absent or malformed.
+func annotationTime(v string) *metav1.Time {
+	tm, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil
+	}
+	mt := metav1.NewTime(tm)
+	return &mt
+}
+
 func (r *EntraTenantReconciler) now() time.Time {
 	if r.Now != nil {
 		return r.Now()
@@ -100,9 +158,13 @@ func (r *EntraTenantReconciler) now() time.Time {
 	return time.Now()
 }
 
-// SetupWithManager registers the reconciler.
+// SetupWithManager registers the reconciler. Its own status writes (the
+// verification time moves every pass) do not trigger it: spec changes and
+// the resync period do.
 func (r *EntraTenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&identityv1alpha1.EntraTenant{}).Named("entratenant").Complete(r)
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&identityv1alpha1.EntraTenant{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Named("entratenant").Complete(r)
 }
 
 // requeueFor turns a failure into a requeue: transient failures return an

@@ -14,12 +14,8 @@ import (
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
-
-// AnnotationTokenRefreshed records on a sign-in Secret when the operator
-// last wrote back a rotated refresh token, so that a person can see that
-// the sign-in is alive without reading the token.
-const AnnotationTokenRefreshed = "identity.entramatch.io/token-refreshed-at"
 
 // Operations of the token cache, as they appear in errors.
 const (
@@ -130,7 +126,7 @@ func (c *secretTokenCache) write(ctx context.Context, data []byte) error {
 	if s.Annotations == nil {
 		s.Annotations = map[string]string{}
 	}
-	s.Annotations[AnnotationTokenRefreshed] = c.now().UTC().Format(time.RFC3339)
+	s.Annotations[tenantaccess.AnnotationTokenRefreshed] = c.now().UTC().Format(time.RFC3339)
 	if err := c.writer.Update(ctx, s); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
 
 var signInRef = identityv1alpha1.SecretKeyReference{Namespace: "ops", Name: "admin-signin", Key: "tokenCache"}
@@ -50,7 +51,7 @@ func storedCache(t *testing.T, c client.Client) (string, string) {
 	if err := c.Get(context.Background(), types.NamespacedName{Namespace: "ops", Name: "admin-signin"}, &s); err != nil {
 		t.Fatal(err)
 	}
-	return string(s.Data["tokenCache"]), s.Annotations[AnnotationTokenRefreshed]
+	return string(s.Data["tokenCache"]), s.Annotations[tenantaccess.AnnotationTokenRefreshed]
 }
 
 func wantNoSignIn(t *testing.T, err error) {

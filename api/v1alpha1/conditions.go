@@ -32,6 +32,10 @@ const (
 	ConditionDuplicatesFound = "DuplicatesFound"
 	// ConditionWindowActive: a matching window of TenantSyncFeatures is open.
 	ConditionWindowActive = "WindowActive"
+	// ConditionDelegatedSignIn: the EntraTenant's spec.delegated Secret holds
+	// a sign-in (as stored; TenantSyncFeatures conditions say whether Graph
+	// accepts it).
+	ConditionDelegatedSignIn = "DelegatedSignIn"
 )
 
 // Condition reasons, CamelCase as metav1.Condition requires.
@@ -65,6 +69,8 @@ const (
 
 	// ReasonVerified: the operator signed in and read the tenant's domains.
 	ReasonVerified = "Verified"
+	// ReasonSignedIn: spec.delegated names a Secret holding a sign-in.
+	ReasonSignedIn = "SignedIn"
 	// ReasonTenantNotFound: the tenant ID does not exist in the chosen cloud.
 	ReasonTenantNotFound = "TenantNotFound"
 

@@ -264,6 +264,27 @@ type EntraTenantStatus struct {
 	// LastVerifiedTime is when the credentials last worked against the tenant.
 	// +optional
 	LastVerifiedTime *metav1.Time `json:"lastVerifiedTime,omitempty"`
+
+	// Delegated describes the sign-in stored for spec.delegated, as read from
+	// its Secret's annotations (never from the token cache itself).
+	// +optional
+	Delegated *DelegatedSignInStatus `json:"delegated,omitempty"`
+}
+
+// DelegatedSignInStatus is who signed in for delegated access, and when.
+type DelegatedSignInStatus struct {
+	// User is the signed-in person's user principal name.
+	// +optional
+	User string `json:"user,omitempty"`
+
+	// SignedInTime is when `entramatch login` stored the sign-in.
+	// +optional
+	SignedInTime *metav1.Time `json:"signedInTime,omitempty"`
+
+	// LastRefreshTime is when the operator last wrote back a rotated
+	// refresh token.
+	// +optional
+	LastRefreshTime *metav1.Time `json:"lastRefreshTime,omitempty"`
 }
 
 // EntraTenant is a Microsoft Entra tenant the operator signs in to, with the
@@ -275,6 +296,7 @@ type EntraTenantStatus struct {
 // +kubebuilder:printcolumn:name="TenantID",type=string,JSONPath=`.spec.tenantID`
 // +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.spec.cloud`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Signed In",type=string,JSONPath=`.status.delegated.user`,priority=1,description="Who signed in for delegated access (entramatch login)"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type EntraTenant struct {
 	metav1.TypeMeta `json:",inline"`

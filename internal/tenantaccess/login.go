@@ -25,6 +25,9 @@ const (
 	AnnotationSignedInAt   = "identity.entramatch.io/signed-in-at"
 	AnnotationClientID     = "identity.entramatch.io/client-id"
 	AnnotationTenant       = "identity.entramatch.io/entratenant"
+	// AnnotationTokenRefreshed is set by the operator each time it writes
+	// back a rotated refresh token: the sign-in is alive.
+	AnnotationTokenRefreshed = "identity.entramatch.io/token-refreshed-at"
 )
 
 // DeviceCodeFunc runs a device code sign-in against the tenant conn

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
-	"github.com/entramatch/entra-match-operator/controllers"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/graph"
@@ -155,13 +155,14 @@ func TestDelegatedSignInAfterAppOnlyRefused(t *testing.T) {
 	// The operator redeemed the login's refresh token and stored the new one.
 	eventually(t, func() (bool, string) {
 		s := w.signInSecret(t, secret)
-		return !bytes.Equal(s.Data[tenantaccess.DefaultKey], loginCache) && s.Annotations[controllers.AnnotationTokenRefreshed] != "",
+		return !bytes.Equal(s.Data[tenantaccess.DefaultKey], loginCache) && s.Annotations[tenantaccess.AnnotationTokenRefreshed] != "",
 			"the operator did not write a rotated refresh token back to the Secret"
 	})
-	var tenant identityv1alpha1.EntraTenant
-	if err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: st.name}, &tenant); err != nil {
-		t.Fatal(err)
-	}
+	// The EntraTenant shows who signed in, from the Secret's annotations.
+	tenant := w.waitSignIn(t, st.name, metav1.ConditionTrue, identityv1alpha1.ReasonSignedIn, func(tn *identityv1alpha1.EntraTenant) bool {
+		d := tn.Status.Delegated
+		return d != nil && d.User == admin && d.SignedInTime != nil && d.LastRefreshTime != nil
+	})
 	spent := graph.Config{Endpoints: graph.Endpoints{GraphURL: st.em.URL() + "/v1.0", AuthorityURL: st.em.URL(), CAPEM: st.em.CACertPEM(),
 		Scope: "https://graph.microsoft.com/.default"}, Credential: graph.Credential{TenantID: tenant.Spec.TenantID, ClientID: publicClientID,
 		Delegated: &graph.Delegated{Cache: staticCache(loginCache), CacheID: "spent"}}}
@@ -211,6 +212,24 @@ func TestDelegatedSignInMissing(t *testing.T) {
 			t.Errorf("message lacks %q: %s", want, msg)
 		}
 	}
+	got := w.waitSignIn(t, st.name, metav1.ConditionFalse, identityv1alpha1.ReasonSignInRequired, nil)
+	if got.Status.Delegated != nil {
+		t.Errorf("status.delegated = %+v without a sign-in", got.Status.Delegated)
+	}
+}
+
+// waitSignIn waits for the EntraTenant's DelegatedSignIn condition.
+func (w *world) waitSignIn(t *testing.T, name string, status metav1.ConditionStatus, reason string, ok func(*identityv1alpha1.EntraTenant) bool) *identityv1alpha1.EntraTenant {
+	t.Helper()
+	var tn identityv1alpha1.EntraTenant
+	eventually(t, func() (bool, string) {
+		err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, &tn)
+		c := meta.FindStatusCondition(tn.Status.Conditions, identityv1alpha1.ConditionDelegatedSignIn)
+		done := err == nil && c != nil && c.Status == status && c.Reason == reason && (ok == nil || ok(&tn))
+		return done, fmt.Sprintf("EntraTenant %s: waiting for DelegatedSignIn %s/%s; err=%v status=%s delegated=%+v",
+			name, status, reason, err, describeStatus(tn.Status.Conditions), tn.Status.Delegated)
+	})
+	return &tn
 }
 
 // staticCache serves a fixed token cache and discards writes.
