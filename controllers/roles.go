@@ -14,6 +14,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/crashpoint"
 	"github.com/entramatch/entra-match-operator/internal/match"
+	"github.com/entramatch/entra-match-operator/internal/metrics"
 )
 
 // roleStepDelay is how soon the next step of the role workflow runs: each
@@ -49,6 +50,7 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 	for _, i := range plan.Confirmed {
 		um.Status.RecordedRoles[i].Restored = true
 	}
+	defer func() { metrics.RolesHeld.WithLabelValues(um.Name).Set(float64(heldRoles(um))) }()
 	again := ctrl.Result{RequeueAfter: roleStepDelay}
 
 	switch plan.Step {
@@ -176,6 +178,17 @@ func toRecorded(rs []match.Role) []identityv1alpha1.RecordedRole {
 		out = append(out, rr)
 	}
 	return out
+}
+
+// heldRoles counts the recorded roles not yet given back.
+func heldRoles(um *identityv1alpha1.UserMatch) int {
+	n := 0
+	for _, r := range um.Status.RecordedRoles {
+		if !r.Restored {
+			n++
+		}
+	}
+	return n
 }
 
 func timeOf(t *metav1.Time) *time.Time {

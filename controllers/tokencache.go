@@ -14,6 +14,7 @@ import (
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/metrics"
 	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
 
@@ -103,14 +104,17 @@ func (c *secretTokenCache) Store(ctx context.Context, data []byte) error {
 			// A new sign-in (or a deleted Secret): it wins over the
 			// rotation of the old one.
 			c.pending = nil
+			metrics.SignInWrites.WithLabelValues("replaced").Inc()
 			return cloud.ErrSignInReplaced
 		}
 		c.loaded = &now
 	}
 	if err == nil {
 		c.pending = nil
+		metrics.SignInWrites.WithLabelValues("ok").Inc()
 		return nil
 	}
+	metrics.SignInWrites.WithLabelValues("failed").Inc()
 	c.pending = append([]byte(nil), data...)
 	return c.apiError(opStoreTokenCache, "writing the rotated refresh token to (kept in memory, retried on the next call)", err)
 }
@@ -131,6 +135,7 @@ func (c *secretTokenCache) write(ctx context.Context, data []byte) error {
 		return err
 	}
 	c.loaded = s
+	metrics.SignInLastRefresh.WithLabelValues(c.name()).Set(float64(c.now().Unix()))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,6 +18,7 @@ import (
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/metrics"
 	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
 
@@ -80,8 +82,15 @@ func TestSecretTokenCacheWritesRotationBack(t *testing.T) {
 	if err != nil || string(got) != "rt-1" {
 		t.Fatalf("Load = %q, %v", got, err)
 	}
+	okBefore := testutil.ToFloat64(metrics.SignInWrites.WithLabelValues("ok"))
 	if err := c.Store(ctx, []byte("rt-2")); err != nil {
 		t.Fatal(err)
+	}
+	if d := testutil.ToFloat64(metrics.SignInWrites.WithLabelValues("ok")) - okBefore; d != 1 {
+		t.Errorf("ok write-backs counted %v, want 1", d)
+	}
+	if got := testutil.ToFloat64(metrics.SignInLastRefresh.WithLabelValues("ops/admin-signin")); got != float64(t0.Unix()) {
+		t.Errorf("last refresh gauge = %v, want %d", got, t0.Unix())
 	}
 	if data, at := storedCache(t, k); data != "rt-2" || at != t0.UTC().Format(time.RFC3339) {
 		t.Errorf("Secret holds %q refreshed at %q, want rt-2 at %s", data, at, t0.UTC().Format(time.RFC3339))
@@ -114,8 +123,12 @@ func TestSecretTokenCacheNewSignInWins(t *testing.T) {
 	if err := k.Update(ctx, fresh); err != nil {
 		t.Fatal(err)
 	}
+	replacedBefore := testutil.ToFloat64(metrics.SignInWrites.WithLabelValues("replaced"))
 	if err := c.Store(ctx, []byte("rt-2")); !errors.Is(err, cloud.ErrSignInReplaced) {
 		t.Fatalf("Store after a new sign-in = %v, want ErrSignInReplaced", err)
+	}
+	if d := testutil.ToFloat64(metrics.SignInWrites.WithLabelValues("replaced")) - replacedBefore; d != 1 {
+		t.Errorf("replaced write-backs counted %v, want 1", d)
 	}
 	if data, _ := storedCache(t, k); data != "login-2" {
 		t.Errorf("Secret holds %q, want the new sign-in", data)

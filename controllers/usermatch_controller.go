@@ -426,18 +426,14 @@ func (r *UserMatchReconciler) finalize(ctx context.Context, um *identityv1alpha1
 			return ctrl.Result{}, err
 		}
 	}
+	metrics.RolesHeld.DeleteLabelValues(um.Name)
 	base := um.DeepCopy()
 	controllerutil.RemoveFinalizer(um, UserMatchFinalizer)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, um, client.MergeFrom(base)))
 }
 
 func pendingRoles(um *identityv1alpha1.UserMatch) bool {
-	for _, r := range um.Status.RecordedRoles {
-		if !r.Restored {
-			return true
-		}
-	}
-	return false
+	return heldRoles(um) > 0
 }
 
 // restoreOnDelete runs the role workflow in its restoring phase for a

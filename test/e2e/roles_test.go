@@ -4,10 +4,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/metrics"
 )
 
 const (
@@ -57,6 +59,9 @@ func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
 				t.Fatalf("role still present %d times while waiting for sync", n)
 			}
 			w.waitEvent(t, tw.sam, "RoleRemoved")
+			if held := testutil.ToFloat64(metrics.RolesHeld.WithLabelValues(tw.sam)); held != 1 {
+				t.Errorf("entramatch_privileged_roles_held = %v while the role is removed, want 1", held)
+			}
 
 			res := w.syncCycle(t, tw)
 			if res[0].Outcome != emulator.OutcomeHardMatch {
@@ -73,6 +78,9 @@ func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
 				t.Fatalf("role present %d times after restore, want exactly 1", n)
 			}
 			w.waitEvent(t, tw.sam, "RoleRestored")
+			if held := testutil.ToFloat64(metrics.RolesHeld.WithLabelValues(tw.sam)); held != 0 {
+				t.Errorf("entramatch_privileged_roles_held = %v after the restore, want 0", held)
+			}
 			if end != nil {
 				// Restored with its end date, not as a permanent eligibility.
 				if rec := um.Status.RecordedRoles[0].EndTime; rec == nil || !rec.Time.Equal(*end) {
