@@ -50,6 +50,11 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 	for _, i := range plan.Confirmed {
 		um.Status.RecordedRoles[i].Restored = true
 	}
+	for _, d := range plan.NotRestored {
+		um.Status.RecordedRoles[d.Index].NotRestored = true
+		r.event(um, corev1.EventTypeNormal, "RoleNotRestored", "Restore/"+d.Role.RoleDefinitionID,
+			fmt.Sprintf("%s %s is not given back to %s: %s", kindWord(d.Role), d.Role.Label(), o.user.UserPrincipalName, d.Reason))
+	}
 	defer func() { metrics.RolesHeld.WithLabelValues(um.Name).Set(float64(heldRoles(um))) }()
 	again := ctrl.Result{RequeueAfter: roleStepDelay}
 
@@ -85,8 +90,14 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 	case match.RoleStepRestore:
 		for _, role := range plan.Restore {
 			crashpoint.Hit("role-restoring")
-			if err := restoreRole(ctx, o.cloud, o.user.ID, role); err != nil {
+			permanent, err := restoreRole(ctx, o.cloud, o.user.ID, role)
+			if err != nil {
 				return r.stepFailed(um, err)
+			}
+			if permanent != nil {
+				r.event(um, corev1.EventTypeWarning, "RoleRestoredPermanent", "RestoreRole/"+role.RoleDefinitionID,
+					fmt.Sprintf("PIM refused to give %s back to %s until %s (%v), so it was restored as a permanent assignment: "+
+						"end it by hand at that time", role.Label(), o.user.UserPrincipalName, role.End.UTC().Format(time.RFC3339), permanent))
 			}
 			r.event(um, corev1.EventTypeNormal, "RoleRestored", "RestoreRole",
 				fmt.Sprintf("restored %s %s to %s", kindWord(role), role.Label(), o.user.UserPrincipalName))
@@ -103,10 +114,6 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		}
 		if plan.Step == match.RoleStepConfirm {
 			r.event(um, corev1.EventTypeNormal, reason, "ConfirmRoles", plan.Message)
-			for _, role := range plan.Lapsed {
-				r.event(um, corev1.EventTypeNormal, "RoleLapsed", "ConfirmRoles/"+role.RoleDefinitionID,
-					fmt.Sprintf("%s %s ended on %s while removed for the match; it is not given back", kindWord(role), role.Label(), role.End.UTC().Format(time.RFC3339)))
-			}
 		}
 		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, reason, plan.Message)
 
@@ -130,7 +137,7 @@ func currentRoles(ctx context.Context, c cloud.Client, userID string) ([]match.R
 	roles := make([]match.Role, 0, len(assignments)+len(eligibilities))
 	for _, a := range assignments {
 		roles = append(roles, match.Role{Kind: string(identityv1alpha1.RoleKindAssignment), RoleDefinitionID: a.RoleDefinitionID,
-			DirectoryScopeID: a.DirectoryScopeID, Name: a.Role.DisplayName, ID: a.ID, End: a.EndDateTime})
+			DirectoryScopeID: a.DirectoryScopeID, Name: a.Role.DisplayName, ID: a.ID, End: a.EndDateTime, Activation: a.Activated})
 	}
 	for _, e := range eligibilities {
 		roles = append(roles, match.Role{Kind: string(identityv1alpha1.RoleKindEligibility), RoleDefinitionID: e.RoleDefinitionID,
@@ -139,29 +146,50 @@ func currentRoles(ctx context.Context, c cloud.Client, userID string) ([]match.R
 	return roles, privilegedByPrincipal(assignments, eligibilities)[userID], nil
 }
 
+// removeRole ends a role: PIM requests for eligibilities and for the
+// assignments PIM manages (time-bound or activated), a plain delete for a
+// permanent assignment.
 func removeRole(ctx context.Context, c cloud.Client, userID string, role match.Role) error {
-	if role.Kind == string(identityv1alpha1.RoleKindEligibility) {
+	switch {
+	case role.Kind == string(identityv1alpha1.RoleKindEligibility):
 		return c.RemoveEligibility(ctx, cloud.RoleEligibility{ID: role.ID, PrincipalID: userID,
+			RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID}, roleJustification)
+	case role.End != nil || role.Activation:
+		return c.RemoveRoleSchedule(ctx, cloud.RoleAssignment{ID: role.ID, PrincipalID: userID,
 			RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID}, roleJustification)
 	}
 	return c.DeleteRoleAssignment(ctx, role.ID)
 }
 
-func restoreRole(ctx context.Context, c cloud.Client, userID string, role match.Role) error {
-	if role.Kind == string(identityv1alpha1.RoleKindEligibility) {
-		return c.AssignEligibility(ctx, cloud.RoleEligibility{PrincipalID: userID,
+// restoreRole gives a role back as it was. A time-bound assignment goes
+// through PIM, whose policy may refuse it (a maximum duration, a required
+// ticket); the role is then restored permanent rather than left removed,
+// and the refusal is returned in permanent for the caller to report.
+func restoreRole(ctx context.Context, c cloud.Client, userID string, role match.Role) (permanent error, err error) {
+	a := cloud.RoleAssignment{PrincipalID: userID, RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID}
+	switch {
+	case role.Kind == string(identityv1alpha1.RoleKindEligibility):
+		return nil, c.AssignEligibility(ctx, cloud.RoleEligibility{PrincipalID: userID,
 			RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID, EndDateTime: role.End}, roleJustification)
+	case role.End != nil:
+		a.EndDateTime = role.End
+		err := c.AssignRoleSchedule(ctx, a, roleJustification)
+		if class := cloud.ClassOf(err); class != cloud.ClassInvalid && class != cloud.ClassPermission {
+			return nil, err
+		}
+		permanent = err
+		a.EndDateTime = nil
 	}
-	_, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: userID,
-		RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID, EndDateTime: role.End})
-	return err
+	_, err = c.CreateRoleAssignment(ctx, a)
+	return permanent, err
 }
 
 func recordedRoles(rs []identityv1alpha1.RecordedRole) []match.RecordedRole {
 	out := make([]match.RecordedRole, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, match.RecordedRole{Restored: r.Restored, Role: match.Role{Kind: string(r.Kind),
-			RoleDefinitionID: r.RoleDefinitionID, DirectoryScopeID: r.DirectoryScopeID, Name: r.RoleName, ID: r.ID, End: timeOf(r.EndTime)}})
+		out = append(out, match.RecordedRole{Restored: r.Restored, NotRestored: r.NotRestored, Role: match.Role{Kind: string(r.Kind),
+			RoleDefinitionID: r.RoleDefinitionID, DirectoryScopeID: r.DirectoryScopeID, Name: r.RoleName, ID: r.ID, End: timeOf(r.EndTime),
+			Activation: r.Activation}})
 	}
 	return out
 }
@@ -170,7 +198,7 @@ func toRecorded(rs []match.Role) []identityv1alpha1.RecordedRole {
 	out := make([]identityv1alpha1.RecordedRole, 0, len(rs))
 	for _, r := range rs {
 		rr := identityv1alpha1.RecordedRole{Kind: identityv1alpha1.RoleKind(r.Kind), RoleDefinitionID: r.RoleDefinitionID,
-			RoleName: r.Name, DirectoryScopeID: r.DirectoryScopeID, ID: r.ID}
+			RoleName: r.Name, DirectoryScopeID: r.DirectoryScopeID, ID: r.ID, Activation: r.Activation}
 		if r.End != nil {
 			end := metav1.NewTime(*r.End)
 			rr.EndTime = &end
@@ -180,11 +208,12 @@ func toRecorded(rs []match.Role) []identityv1alpha1.RecordedRole {
 	return out
 }
 
-// heldRoles counts the recorded roles not yet given back.
+// heldRoles counts the recorded roles not yet settled (given back, or
+// found not to be given back).
 func heldRoles(um *identityv1alpha1.UserMatch) int {
 	n := 0
 	for _, r := range um.Status.RecordedRoles {
-		if !r.Restored {
+		if !r.Restored && !r.NotRestored {
 			n++
 		}
 	}

@@ -237,9 +237,21 @@ type RecordedRole struct {
 	// +optional
 	EndTime *metav1.Time `json:"endTime,omitempty"`
 
+	// Activation is true for an active assignment that was a PIM activation
+	// of an eligibility: it is removed for the match but not re-created (the
+	// person activates again through PIM, with its MFA and approval rules).
+	// +optional
+	Activation bool `json:"activation,omitempty"`
+
 	// Restored is true once the role has been added back.
 	// +optional
 	Restored bool `json:"restored,omitempty"`
+
+	// NotRestored is true when the role was settled without being added
+	// back: its end date passed while it was removed, or it was an
+	// activation.
+	// +optional
+	NotRestored bool `json:"notRestored,omitempty"`
 }
 
 // DuplicateLocation says where a duplicate cloud object was found.

@@ -24,8 +24,14 @@ type Client interface {
 	// AllRoleAssignments and AllRoleEligibilities list the whole tenant's.
 	AllRoleAssignments(ctx context.Context) ([]RoleAssignment, error)
 	AllRoleEligibilities(ctx context.Context) ([]RoleEligibility, error)
+	// CreateRoleAssignment makes a permanent active assignment.
 	CreateRoleAssignment(ctx context.Context, a RoleAssignment) (RoleAssignment, error)
 	DeleteRoleAssignment(ctx context.Context, id string) error
+	// AssignRoleSchedule and RemoveRoleSchedule file PIM adminAssign and
+	// adminRemove requests for an active assignment; AssignRoleSchedule
+	// makes it end at a.EndDateTime (nil: permanent).
+	AssignRoleSchedule(ctx context.Context, a RoleAssignment, justification string) error
+	RemoveRoleSchedule(ctx context.Context, a RoleAssignment, justification string) error
 	RoleEligibilities(ctx context.Context, principalID string) ([]RoleEligibility, error)
 	// AssignEligibility and RemoveEligibility file PIM adminAssign/adminRemove requests.
 	AssignEligibility(ctx context.Context, e RoleEligibility, justification string) error

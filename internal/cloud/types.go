@@ -55,9 +55,10 @@ type RoleAssignment struct {
 	DirectoryScopeID string
 	Role             RoleDefinition
 	// EndDateTime is when a time-bound assignment ends; nil for a
-	// permanent one. Filled by RoleAssignments (per principal) only;
-	// CreateRoleAssignment creates it with the same end.
+	// permanent one. Activated is true for a PIM activation of an
+	// eligibility. Both are filled by RoleAssignments (per principal) only.
 	EndDateTime *time.Time
+	Activated   bool
 }
 
 // RoleEligibility is a PIM eligibility schedule instance of a principal.

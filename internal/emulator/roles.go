@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"math"
@@ -51,17 +52,18 @@ var roleAssignmentFilter = newSchema[RoleAssignment]("microsoft.graph.unifiedRol
 )
 
 // assignmentInstanceFilter reads active assignments as
-// unifiedRoleAssignmentScheduleInstances: the instance, its schedule and
-// its origin all carry the assignment's id.
+// unifiedRoleAssignmentScheduleInstances: the schedule and the origin carry
+// the assignment's id, the instance an id of its own (so that a client
+// joining on the wrong one is caught).
 var assignmentInstanceFilter = newSchema[RoleAssignment]("microsoft.graph.unifiedRoleAssignmentScheduleInstance", "UnifiedRoleAssignmentScheduleInstance",
 	[]string{"appScopeId", "startDateTime", "endDateTime", "activatedUsing", "principal", "roleDefinition", "directoryScope", "appScope"},
-	filterField[RoleAssignment]{name: "id", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[RoleAssignment]{name: "id", get: func(a *RoleAssignment) ([]string, bool) { return str(assignmentInstanceID(a.ID)), false }},
 	filterField[RoleAssignment]{name: "principalId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
 	filterField[RoleAssignment]{name: "roleDefinitionId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
 	filterField[RoleAssignment]{name: "directoryScopeId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
 	filterField[RoleAssignment]{name: "roleAssignmentOriginId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
 	filterField[RoleAssignment]{name: "roleAssignmentScheduleId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
-	filterField[RoleAssignment]{name: "assignmentType", get: func(*RoleAssignment) ([]string, bool) { return str("Assigned"), false }},
+	filterField[RoleAssignment]{name: "assignmentType", get: func(a *RoleAssignment) ([]string, bool) { return str(a.assignmentType()), false }},
 	filterField[RoleAssignment]{name: "memberType", get: func(*RoleAssignment) ([]string, bool) { return str("Direct"), false }},
 )
 
@@ -496,16 +498,31 @@ func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, 
 // schedule and origin, whether made directly or through a request (Graph
 // does the same for direct assignments); one made directly has no
 // startDateTime.
+// assignmentInstanceID derives an instance's id from its assignment's:
+// stable, opaque, and different from it.
+func assignmentInstanceID(assignmentID string) string {
+	sum := sha256.Sum256([]byte("instance:" + assignmentID))
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+// assignmentType is Graph's assignmentType of the instance.
+func (a *RoleAssignment) assignmentType() string {
+	if a.AssignmentType == "" {
+		return "Assigned"
+	}
+	return a.AssignmentType
+}
+
 func renderAssignmentInstance(st *state, a *RoleAssignment, expand bool) map[string]any {
 	out := map[string]any{
-		"id":                       a.ID,
+		"id":                       assignmentInstanceID(a.ID),
 		"principalId":              a.PrincipalID,
 		"roleDefinitionId":         a.RoleDefinitionID,
 		"directoryScopeId":         a.DirectoryScopeID,
 		"appScopeId":               nil,
 		"startDateTime":            timeVal(a.StartDateTime),
 		"endDateTime":              timeVal(a.EndDateTime),
-		"assignmentType":           "Assigned",
+		"assignmentType":           a.assignmentType(),
 		"memberType":               "Direct",
 		"roleAssignmentOriginId":   a.ID,
 		"roleAssignmentScheduleId": a.ID,
@@ -571,8 +588,13 @@ func (s *Server) getAssignmentInstance(w http.ResponseWriter, r *http.Request, i
 	}
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	a, ok := s.store.st.assignments[key(id)]
-	if !ok || !a.activeAt(s.clock()) {
+	var a *RoleAssignment
+	for _, cand := range s.store.st.assignments {
+		if assignmentInstanceID(cand.ID) == id {
+			a = cand
+		}
+	}
+	if a == nil || !a.activeAt(s.clock()) {
 		return errNotFound(id)
 	}
 	out := renderAssignmentInstance(s.store.st, a, expand)

@@ -126,13 +126,13 @@ func TestAssignmentScheduleLifecycle(t *testing.T) {
 
 	// doc: docAssignInstance — the instance carries the period and names
 	// the role assignment it stands for.
-	wantTimed := map[string]any{"id": timed, "principalId": user, "roleDefinitionId": RoleUserAdministrator,
+	wantTimed := map[string]any{"id": assignmentInstanceID(timed), "principalId": user, "roleDefinitionId": RoleUserAdministrator,
 		"directoryScopeId": "/", "appScopeId": nil, "startDateTime": rfc(start), "endDateTime": rfc(end),
 		"assignmentType": "Assigned", "memberType": "Direct", "roleAssignmentOriginId": timed, "roleAssignmentScheduleId": timed}
 	if diff := cmp.Diff([]map[string]any{wantTimed}, h.list(readerApp, filterBy(pathAssignInstances, byUser))); diff != "" {
 		t.Errorf("instances after adminAssign (-want +got):\n%s", diff)
 	}
-	one := h.graph(pimReaderApp, http.MethodGet, pathAssignInstances+"/"+timed, nil)
+	one := h.graph(pimReaderApp, http.MethodGet, pathAssignInstances+"/"+assignmentInstanceID(timed), nil)
 	h.mustStatus(one, http.StatusOK)
 	if diff := cmp.Diff(wantTimed, withoutContext(one.body)); diff != "" {
 		t.Errorf("instance by id, %s (-want +got):\n%s", docAssignInstanceGet, diff)
@@ -164,7 +164,7 @@ func TestAssignmentScheduleLifecycle(t *testing.T) {
 		"principalId": user, "roleDefinitionId": RoleHelpdeskAdministrator, "directoryScopeId": "/"})
 	h.mustStatus(direct, http.StatusCreated)
 	permanent := direct.body["id"].(string)
-	wantPermanent := map[string]any{"id": permanent, "principalId": user, "roleDefinitionId": RoleHelpdeskAdministrator,
+	wantPermanent := map[string]any{"id": assignmentInstanceID(permanent), "principalId": user, "roleDefinitionId": RoleHelpdeskAdministrator,
 		"directoryScopeId": "/", "appScopeId": nil, "startDateTime": nil, "endDateTime": nil,
 		"assignmentType": "Assigned", "memberType": "Direct", "roleAssignmentOriginId": permanent, "roleAssignmentScheduleId": permanent}
 	got := h.list(readerApp, filterBy(pathAssignInstances, "roleAssignmentOriginId eq '"+permanent+"'"))
@@ -187,13 +187,13 @@ func TestAssignmentScheduleLifecycle(t *testing.T) {
 		t.Errorf("instances at endDateTime: %v", got)
 	}
 	h.clock.Advance(time.Second)
-	if got := ids(h.list(readerApp, filterBy(pathAssignInstances, byUser))); !cmp.Equal(got, []string{permanent}) {
-		t.Errorf("instances after expiry: %v, want only %s", got, permanent)
+	if got := ids(h.list(readerApp, filterBy(pathAssignInstances, byUser))); !cmp.Equal(got, []string{assignmentInstanceID(permanent)}) {
+		t.Errorf("instances after expiry: %v, want only the one of %s", got, permanent)
 	}
 	if got := ids(h.list(readerApp, filterBy(pathRoleAssignments, byUser))); !cmp.Equal(got, []string{permanent}) {
 		t.Errorf("roleAssignments after expiry: %v, want only %s", got, permanent)
 	}
-	for _, p := range []string{pathAssignInstances + "/" + timed, pathRoleAssignments + "/" + timed} {
+	for _, p := range []string{pathAssignInstances + "/" + assignmentInstanceID(timed), pathRoleAssignments + "/" + timed} {
 		h.mustStatus(h.graph(readerApp, http.MethodGet, p, nil), http.StatusNotFound)
 	}
 	h.mustStatus(h.graph(adminApp, http.MethodDelete, pathRoleAssignments+"/"+timed, nil), http.StatusNotFound)
@@ -212,7 +212,7 @@ func TestAssignmentScheduleLifecycle(t *testing.T) {
 		si["expiration"].(map[string]any)["type"] != "noExpiration" {
 		t.Errorf("scheduleInfo of a permanent request: %v", si)
 	}
-	renewed := h.graph(readerApp, http.MethodGet, pathAssignInstances+"/"+timed, nil)
+	renewed := h.graph(readerApp, http.MethodGet, pathAssignInstances+"/"+assignmentInstanceID(timed), nil)
 	h.mustStatus(renewed, http.StatusOK)
 	if renewed.body["startDateTime"] != rfc(now) || renewed.body["endDateTime"] != nil {
 		t.Errorf("re-assigned instance: %s", renewed.raw)
@@ -418,7 +418,7 @@ func TestAssignmentPeriodFromSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := h.list(readerApp, filterBy(pathAssignInstances, "principalId eq '"+user+"'"))
-	if len(got) != 1 || got[0]["id"] != "ra-current" || got[0]["endDateTime"] != rfc(now.Add(time.Hour)) || got[0]["startDateTime"] != nil {
+	if len(got) != 1 || got[0]["roleAssignmentOriginId"] != "ra-current" || got[0]["endDateTime"] != rfc(now.Add(time.Hour)) || got[0]["startDateTime"] != nil {
 		t.Errorf("instances from a snapshot: %v", got)
 	}
 	if got := ids(h.list(readerApp, filterBy(pathRoleAssignments, "principalId eq '"+user+"'"))); !cmp.Equal(got, []string{"ra-current"}) {

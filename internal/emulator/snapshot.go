@@ -154,6 +154,9 @@ type RoleAssignment struct {
 	DirectoryScopeID string     `json:"directoryScopeId"`
 	StartDateTime    *time.Time `json:"startDateTime,omitempty"`
 	EndDateTime      *time.Time `json:"endDateTime,omitempty"`
+	// AssignmentType is "Activated" for a PIM activation of an
+	// eligibility; empty means "Assigned".
+	AssignmentType string `json:"assignmentType,omitempty"`
 }
 
 // RoleEligibility is a PIM eligibility (a unifiedRoleEligibilityScheduleInstance).

@@ -229,14 +229,32 @@ func TestEmulatorEveryMethod(t *testing.T) {
 		// reads back with its end from the schedule instance:
 		// https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignmentschedulerequests
 		end := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
-		if _, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate, EndDateTime: &end}); err != nil {
+		timed := cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate, EndDateTime: &end}
+		if err := c.AssignRoleSchedule(ctx, timed, "test"); err != nil {
 			t.Fatal(err)
 		}
 		got, err = c.RoleAssignments(ctx, bob.ID)
-		if err != nil || len(got) != 1 || got[0].EndDateTime == nil || !got[0].EndDateTime.Equal(end) {
+		if err != nil || len(got) != 1 || got[0].EndDateTime == nil || !got[0].EndDateTime.Equal(end) || got[0].Activated {
 			t.Fatalf("time-bound RoleAssignments = %+v, %v; want end %s", got, err, end)
 		}
-		if err := c.DeleteRoleAssignment(ctx, got[0].ID); err != nil {
+		if err := c.RemoveRoleSchedule(ctx, timed, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.RoleAssignments(ctx, bob.ID); err != nil || len(got) != 0 {
+			t.Errorf("after adminRemove = %+v, %v", got, err)
+		}
+		// A PIM activation of an eligibility reads as Activated.
+		if err := env.Server.Update(func(s *emulator.Snapshot) error {
+			s.RoleAssignments = append(s.RoleAssignments, emulator.RoleAssignment{ID: "activation-bob", PrincipalID: bob.ID,
+				RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/", EndDateTime: &end, AssignmentType: "Activated"})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.RoleAssignments(ctx, bob.ID); err != nil || len(got) != 1 || !got[0].Activated {
+			t.Fatalf("activated RoleAssignments = %+v, %v", got, err)
+		}
+		if err := c.RemoveRoleSchedule(ctx, timed, "test"); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -332,8 +350,8 @@ func TestEmulatorEveryMethod(t *testing.T) {
 	})
 
 	want := []string{
-		graph.OpAcquireToken, "AssignEligibility", "CreateRoleAssignment", "DeleteRoleAssignment", "DeleteUser",
-		"DeletedUsers", "Domains", "GetUser", "Organization", "PurgeDeletedItem", "RemoveEligibility",
+		graph.OpAcquireToken, "AssignEligibility", "AssignRoleSchedule", "CreateRoleAssignment", "DeleteRoleAssignment", "DeleteUser",
+		"DeletedUsers", "Domains", "GetUser", "Organization", "PurgeDeletedItem", "RemoveEligibility", "RemoveRoleSchedule",
 		"RoleAssignments", "RoleEligibilities", "SetImmutableID", "SyncSettings", "UpdateSyncSettings", "UsersByImmutableID",
 	}
 	sort.Strings(want)

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -31,22 +32,25 @@ func (c *Client) RoleAssignments(ctx context.Context, principalID string) ([]clo
 	if err != nil || len(out) == 0 {
 		return out, err
 	}
-	ends, err := c.assignmentEnds(ctx, op, filter)
+	schedules, err := c.assignmentSchedules(ctx, op, filter)
 	if err != nil {
 		return nil, err
 	}
 	for i := range out {
-		out[i].EndDateTime = ends[out[i].ID]
+		if in, ok := schedules[out[i].ID]; ok {
+			out[i].EndDateTime = in.GetEndDateTime()
+			out[i].Activated = strings.EqualFold(deref(in.GetAssignmentType()), "Activated")
+		}
 	}
 	return out, nil
 }
 
-// assignmentEnds reads when active assignments end, by role assignment id,
-// from their schedule instances: every active assignment has one, made
-// through PIM or directly
+// assignmentSchedules reads the schedule instances of active assignments,
+// by role assignment id: when they end and whether they are activations.
+// Every active assignment has one, made through PIM or directly
 // (https://learn.microsoft.com/graph/api/resources/unifiedroleassignmentscheduleinstance).
 // A tenant without PIM has no time-bound assignments (see withoutPIM).
-func (c *Client) assignmentEnds(ctx context.Context, op, filter string) (map[string]*time.Time, error) {
+func (c *Client) assignmentSchedules(ctx context.Context, op, filter string) (map[string]models.UnifiedRoleAssignmentScheduleInstanceable, error) {
 	ctx = withCall(ctx, op)
 	rb := c.svc.RoleManagement().Directory().RoleAssignmentScheduleInstances()
 	first, err := rb.Get(ctx, &rolemanagement.DirectoryRoleAssignmentScheduleInstancesRequestBuilderGetRequestConfiguration{
@@ -58,13 +62,13 @@ func (c *Client) assignmentEnds(ctx context.Context, op, filter string) (map[str
 	if err != nil {
 		return nil, withoutPIM(classify(ctx, op, err))
 	}
-	ends := map[string]*time.Time{}
+	byOrigin := map[string]models.UnifiedRoleAssignmentScheduleInstanceable{}
 	for _, in := range found {
-		if in != nil && in.GetEndDateTime() != nil {
-			ends[deref(in.GetRoleAssignmentOriginId())] = in.GetEndDateTime()
+		if in != nil {
+			byOrigin[deref(in.GetRoleAssignmentOriginId())] = in
 		}
 	}
-	return ends, nil
+	return byOrigin, nil
 }
 
 // AllRoleAssignments lists every active role assignment of the tenant; a
@@ -102,31 +106,15 @@ func (c *Client) roleAssignments(ctx context.Context, op string, filter *string)
 	return out, nil
 }
 
-// CreateRoleAssignment assigns a role. Graph's response does not expand the
-// role definition, so the returned Role is the one the caller passed. A
-// time-bound assignment (a.EndDateTime set) is filed as a PIM adminAssign
-// request, since roleAssignments only makes permanent ones; its returned ID
-// is then empty (the request names a schedule, not the assignment).
+// CreateRoleAssignment makes a permanent active assignment (roleAssignments
+// has no end date). Graph's response does not expand the role definition,
+// so the returned Role is the one the caller passed.
 func (c *Client) CreateRoleAssignment(ctx context.Context, a cloud.RoleAssignment) (cloud.RoleAssignment, error) {
 	const op = "CreateRoleAssignment"
 	if a.PrincipalID == "" || a.RoleDefinitionID == "" {
 		return cloud.RoleAssignment{}, invalid(op, "principal id and role definition id are required")
 	}
 	ctx = withCall(ctx, op)
-	if a.EndDateTime != nil {
-		body := models.NewUnifiedRoleAssignmentScheduleRequest()
-		body.SetAction(ptr(models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS))
-		body.SetPrincipalId(ptr(a.PrincipalID))
-		body.SetRoleDefinitionId(ptr(a.RoleDefinitionID))
-		body.SetDirectoryScopeId(ptr(scopeOrTenant(a.DirectoryScopeID)))
-		body.SetJustification(ptr(defaultJustification))
-		body.SetScheduleInfo(requestSchedule(a.EndDateTime))
-		if _, err := c.svc.RoleManagement().Directory().RoleAssignmentScheduleRequests().Post(ctx, body, nil); err != nil {
-			return cloud.RoleAssignment{}, classify(ctx, op, err)
-		}
-		a.ID = ""
-		return a, nil
-	}
 	body := models.NewUnifiedRoleAssignment()
 	body.SetPrincipalId(ptr(a.PrincipalID))
 	body.SetRoleDefinitionId(ptr(a.RoleDefinitionID))
@@ -143,6 +131,42 @@ func (c *Client) CreateRoleAssignment(ctx context.Context, a cloud.RoleAssignmen
 		out.Role = a.Role
 	}
 	return out, nil
+}
+
+// AssignRoleSchedule files a PIM adminAssign request for an active
+// assignment starting now, until a.EndDateTime or permanent
+// (https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignmentschedulerequests).
+// Unlike CreateRoleAssignment it is subject to the role's PIM policy.
+func (c *Client) AssignRoleSchedule(ctx context.Context, a cloud.RoleAssignment, justification string) error {
+	return c.roleScheduleRequest(ctx, "AssignRoleSchedule", a, justification, models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS)
+}
+
+// RemoveRoleSchedule files a PIM adminRemove request for an active
+// assignment: the documented way to end one that PIM manages (time-bound
+// or activated).
+func (c *Client) RemoveRoleSchedule(ctx context.Context, a cloud.RoleAssignment, justification string) error {
+	return c.roleScheduleRequest(ctx, "RemoveRoleSchedule", a, justification, models.ADMINREMOVE_UNIFIEDROLESCHEDULEREQUESTACTIONS)
+}
+
+func (c *Client) roleScheduleRequest(ctx context.Context, op string, a cloud.RoleAssignment, justification string, action models.UnifiedRoleScheduleRequestActions) error {
+	if a.PrincipalID == "" || a.RoleDefinitionID == "" {
+		return invalid(op, "principal id and role definition id are required")
+	}
+	if justification == "" {
+		justification = defaultJustification
+	}
+	body := models.NewUnifiedRoleAssignmentScheduleRequest()
+	body.SetAction(ptr(action))
+	body.SetPrincipalId(ptr(a.PrincipalID))
+	body.SetRoleDefinitionId(ptr(a.RoleDefinitionID))
+	body.SetDirectoryScopeId(ptr(scopeOrTenant(a.DirectoryScopeID)))
+	body.SetJustification(ptr(justification))
+	if action == models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS {
+		body.SetScheduleInfo(requestSchedule(a.EndDateTime))
+	}
+	ctx = withCall(ctx, op)
+	_, err := c.svc.RoleManagement().Directory().RoleAssignmentScheduleRequests().Post(ctx, body, nil)
+	return classify(ctx, op, err)
 }
 
 // DeleteRoleAssignment removes an active role assignment.
@@ -209,7 +233,7 @@ const codeNoPIMLicense = "AadPremiumLicenseRequired"
 // Every other error stays.
 func withoutPIM(err error) error {
 	var ce *cloud.Error
-	if errors.As(err, &ce) && ce.Code == codeNoPIMLicense {
+	if errors.As(err, &ce) && strings.EqualFold(ce.Code, codeNoPIMLicense) {
 		return nil
 	}
 	return err

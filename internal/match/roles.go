@@ -23,11 +23,28 @@ type Role struct {
 	ID string
 	// End is when a time-bound role ends; nil for a permanent one.
 	End *time.Time
+	// Activation marks an active assignment that is a PIM activation of an
+	// eligibility.
+	Activation bool
 }
 
-// lapsed reports whether a time-bound role would have ended by now: it is
-// not given back, since restoring it would grant more than was held.
-func (r Role) lapsed(now time.Time) bool { return r.End != nil && !now.Before(*r.End) }
+// lapseMargin: a role due to end this soon is not given back; a PIM
+// request could not be granted in time, and it would end at once anyway.
+const lapseMargin = 5 * time.Minute
+
+// notRestored says why a recorded role is settled without being given
+// back, or "" when it is to be restored: re-creating an activation would
+// turn it into a standing assignment that skips PIM's activation rules,
+// and re-creating a role past its end would grant more than was held.
+func (r Role) notRestored(now time.Time) string {
+	switch {
+	case r.Activation:
+		return "it was a PIM activation; the eligibility it came from is what is restored, and it can be activated again"
+	case r.End != nil && !now.Add(lapseMargin).Before(*r.End):
+		return "it ends at " + r.End.UTC().Format(time.RFC3339) + ", which passed (or is minutes away) while it was removed"
+	}
+	return ""
+}
 
 func (r Role) key() string { return r.Kind + "|" + r.RoleDefinitionID + "|" + r.DirectoryScopeID }
 
@@ -51,7 +68,11 @@ func (r Role) Title() string {
 type RecordedRole struct {
 	Role
 	Restored bool
+	// NotRestored: settled without being given back (see notRestored).
+	NotRestored bool
 }
+
+func (r RecordedRole) settled() bool { return r.Restored || r.NotRestored }
 
 // RoleState is what the role workflow reads before deciding.
 type RoleState struct {
@@ -97,16 +118,22 @@ type RolePlan struct {
 	Remove []Role
 	// Restore lists the recorded roles to add back (RoleStepRestore).
 	Restore []Role
-	// Confirmed lists indexes of Recorded that are back, or whose end date
-	// passed while they were removed (any step).
+	// Confirmed lists indexes of Recorded that are back (any step).
 	Confirmed []int
-	// Lapsed lists the recorded time-bound roles that ended during the hold
-	// and are therefore not restored.
-	Lapsed []Role
+	// NotRestored lists indexes of Recorded settled without being given
+	// back, with the reason (any step).
+	NotRestored []Dropped
 	// HoldExpired is true when roles come back because MaxHold ran out
 	// before sync joined the user.
 	HoldExpired bool
 	Message     string
+}
+
+// Dropped is a recorded role that is not given back, and why.
+type Dropped struct {
+	Index  int
+	Role   Role
+	Reason string
 }
 
 // DecideRoles picks the next step of the workflow.
@@ -129,33 +156,25 @@ func DecideRoles(s RoleState) RolePlan {
 	// Switching to Observe mid-way restores too: an operator that may not
 	// write must not leave roles removed.
 	restoring := s.Joined || s.Deleting || expired || !s.Enforce
-	if allRestored(s.Recorded) {
-		var back, lapsed []Role
-		for _, r := range s.Recorded {
-			if _, ok := present[r.key()]; !ok && r.lapsed(s.Now) {
-				lapsed = append(lapsed, r.Role)
-			} else {
-				back = append(back, r.Role)
-			}
-		}
-		msg := fmt.Sprintf("roles restored: %s", names(back))
-		if len(lapsed) > 0 {
-			msg += fmt.Sprintf("; ended during the hold, not restored: %s", names(lapsed))
-		}
-		return RolePlan{Step: RoleStepDone, HoldExpired: expired && !s.Joined, Message: msg}
+	if allSettled(s.Recorded) {
+		return RolePlan{Step: RoleStepDone, HoldExpired: expired && !s.Joined, Message: settledMessage(s.Recorded)}
 	}
 	p := RolePlan{HoldExpired: expired && !s.Joined}
 	if restoring {
+		after := append([]RecordedRole(nil), s.Recorded...)
 		for i, r := range s.Recorded {
-			if r.Restored {
+			if r.settled() {
 				continue
 			}
-			switch _, ok := present[r.key()]; {
+			_, ok := present[r.key()]
+			why := r.notRestored(s.Now)
+			switch {
 			case ok:
 				p.Confirmed = append(p.Confirmed, i)
-			case r.lapsed(s.Now):
-				p.Confirmed = append(p.Confirmed, i)
-				p.Lapsed = append(p.Lapsed, r.Role)
+				after[i].Restored = true
+			case why != "":
+				p.NotRestored = append(p.NotRestored, Dropped{Index: i, Role: r.Role, Reason: why})
+				after[i].NotRestored = true
 			default:
 				p.Restore = append(p.Restore, r.Role)
 			}
@@ -165,10 +184,7 @@ func DecideRoles(s RoleState) RolePlan {
 			p.Message = fmt.Sprintf("restoring %s", names(p.Restore))
 		} else {
 			p.Step = RoleStepConfirm
-			p.Message = fmt.Sprintf("roles back: %s", recordedNames(s.Recorded))
-		}
-		if len(p.Lapsed) > 0 {
-			p.Message += fmt.Sprintf("; not restored because their end date passed while they were removed: %s", names(p.Lapsed))
+			p.Message = settledMessage(after)
 		}
 		return p
 	}
@@ -187,13 +203,35 @@ func DecideRoles(s RoleState) RolePlan {
 	return p
 }
 
-func allRestored(rs []RecordedRole) bool {
+func allSettled(rs []RecordedRole) bool {
 	for _, r := range rs {
-		if !r.Restored {
+		if !r.settled() {
 			return false
 		}
 	}
 	return true
+}
+
+// settledMessage says, from the record alone, which roles came back and
+// which were not given back.
+func settledMessage(rs []RecordedRole) string {
+	var back, dropped []Role
+	for _, r := range rs {
+		switch {
+		case r.Restored:
+			back = append(back, r.Role)
+		case r.NotRestored:
+			dropped = append(dropped, r.Role)
+		}
+	}
+	var parts []string
+	if len(back) > 0 {
+		parts = append(parts, "roles back: "+names(back))
+	}
+	if len(dropped) > 0 {
+		parts = append(parts, "not given back (ended during the hold, or a PIM activation): "+names(dropped))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func names(rs []Role) string {

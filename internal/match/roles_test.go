@@ -15,7 +15,23 @@ var (
 	hold = 2 * time.Hour
 	// praUntil is a time-bound eligibility ending an hour after t0.
 	praUntil = func() Role { r := pra; end := t0.Add(time.Hour); r.End = &end; return r }()
+	// activation is pra activated for eight hours: an active assignment.
+	activation = func() Role {
+		end := t0.Add(8 * time.Hour)
+		return Role{Kind: "Assignment", RoleDefinitionID: pra.RoleDefinitionID, DirectoryScopeID: "/", Name: pra.Name, ID: "a3", End: &end, Activation: true}
+	}()
 )
+
+func dropped(ds []Dropped) []int {
+	var out []int
+	for _, d := range ds {
+		if d.Reason == "" {
+			return []int{-1}
+		}
+		out = append(out, d.Index)
+	}
+	return out
+}
 
 func rec(restored bool, rs ...Role) []RecordedRole {
 	out := make([]RecordedRole, 0, len(rs))
@@ -37,7 +53,7 @@ func TestDecideRoles(t *testing.T) {
 		Remove    []Role
 		Restore   []Role
 		Confirmed []int
-		Lapsed    []Role
+		Dropped   []int
 		Expired   bool
 	}
 	cases := []struct {
@@ -98,10 +114,19 @@ func TestDecideRoles(t *testing.T) {
 			want{Step: RoleStepRestore, Restore: []Role{ga, praUntil}}},
 		{"a time-bound eligibility that ended during the hold is not given back",
 			RoleState{Enforce: true, Recorded: rec(false, ga, praUntil), RemovedAt: &removedAt, Now: t0.Add(time.Hour), Joined: true},
-			want{Step: RoleStepRestore, Restore: []Role{ga}, Confirmed: []int{1}, Lapsed: []Role{praUntil}}},
-		{"the rest back, the lapsed one confirmed as ended",
-			RoleState{Enforce: true, Recorded: rec(false, ga, praUntil), Current: []Role{ga}, Now: t0.Add(2 * time.Hour), Joined: true},
-			want{Step: RoleStepConfirm, Confirmed: []int{0, 1}, Lapsed: []Role{praUntil}}},
+			want{Step: RoleStepRestore, Restore: []Role{ga}, Dropped: []int{1}}},
+		{"nor one due to end within minutes: a PIM request could not be granted in time",
+			RoleState{Enforce: true, Recorded: rec(false, praUntil), RemovedAt: &removedAt, Now: t0.Add(58 * time.Minute), Joined: true},
+			want{Step: RoleStepConfirm, Dropped: []int{0}}},
+		{"the rest back, the lapsed one already settled",
+			RoleState{Enforce: true, Recorded: []RecordedRole{{Role: ga}, {Role: praUntil, NotRestored: true}}, Current: []Role{ga}, Now: t0.Add(2 * time.Hour), Joined: true},
+			want{Step: RoleStepConfirm, Confirmed: []int{0}}},
+		{"a PIM activation is removed like any active role",
+			RoleState{Enforce: true, Recorded: rec(false, activation, pra), Current: []Role{activation, pra}, RemovedAt: &removedAt, Now: t0},
+			want{Step: RoleStepRemove, Remove: []Role{activation, pra}}},
+		{"but only its eligibility comes back: the activation is not re-created as a standing role",
+			RoleState{Enforce: true, Recorded: rec(false, activation, pra), RemovedAt: &removedAt, Now: t0, Joined: true},
+			want{Step: RoleStepRestore, Restore: []Role{pra}, Dropped: []int{0}}},
 		{"switched to Observe mid-way: roles still come back",
 			RoleState{Enforce: false, Recorded: rec(false, ga), RemovedAt: &removedAt, Now: t0},
 			want{Step: RoleStepRestore, Restore: []Role{ga}}},
@@ -109,7 +134,7 @@ func TestDecideRoles(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := DecideRoles(tc.s)
-			got := want{Step: p.Step, Record: p.Record, Remove: p.Remove, Restore: p.Restore, Confirmed: p.Confirmed, Lapsed: p.Lapsed, Expired: p.HoldExpired}
+			got := want{Step: p.Step, Record: p.Record, Remove: p.Remove, Restore: p.Restore, Confirmed: p.Confirmed, Dropped: dropped(p.NotRestored), Expired: p.HoldExpired}
 			if d := cmp.Diff(tc.want, got); d != "" {
 				t.Errorf("plan (-want +got):\n%s\nmessage: %s", d, p.Message)
 			}
@@ -117,5 +142,22 @@ func TestDecideRoles(t *testing.T) {
 				t.Error("a step without a message")
 			}
 		})
+	}
+}
+
+// The messages say, from the record, what came back and what did not.
+func TestDecideRolesMessages(t *testing.T) {
+	done := DecideRoles(RoleState{Enforce: true, Recorded: []RecordedRole{{Role: ga, Restored: true}, {Role: praUntil, NotRestored: true}},
+		Current: []Role{ga}, Now: t0.Add(48 * time.Hour)})
+	want := "roles back: Global Administrator; not given back (ended during the hold, or a PIM activation): Privileged Role Administrator (eligible)"
+	if done.Step != RoleStepDone || done.Message != want {
+		t.Errorf("Done = %s %q, want %q", done.Step, done.Message, want)
+	}
+	// Later reads do not change it: a restored role that ends on its own
+	// afterwards is still reported as restored.
+	later := DecideRoles(RoleState{Enforce: true, Recorded: []RecordedRole{{Role: ga, Restored: true}, {Role: praUntil, NotRestored: true}},
+		Now: t0.Add(96 * time.Hour)})
+	if later.Message != want {
+		t.Errorf("Done after the roles ended = %q, want %q", later.Message, want)
 	}
 }

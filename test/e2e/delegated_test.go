@@ -216,6 +216,19 @@ func TestDelegatedSignInMissing(t *testing.T) {
 	if got.Status.Delegated != nil {
 		t.Errorf("status.delegated = %+v without a sign-in", got.Status.Delegated)
 	}
+
+	// Without spec.delegated the condition goes away.
+	base = got.DeepCopy()
+	got.Spec.Delegated = nil
+	if err := w.k8s.Patch(ctxFor(t), got, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() (bool, string) {
+		var tn identityv1alpha1.EntraTenant
+		err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: st.name}, &tn)
+		c := meta.FindStatusCondition(tn.Status.Conditions, identityv1alpha1.ConditionDelegatedSignIn)
+		return err == nil && c == nil && tn.Status.Delegated == nil, fmt.Sprintf("DelegatedSignIn still %+v (err %v)", c, err)
+	})
 }
 
 // waitSignIn waits for the EntraTenant's DelegatedSignIn condition.

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
 	"github.com/entramatch/entra-match-operator/internal/metrics"
 )
 
@@ -81,6 +83,13 @@ func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
 			if held := testutil.ToFloat64(metrics.RolesHeld.WithLabelValues(tw.sam)); held != 0 {
 				t.Errorf("entramatch_privileged_roles_held = %v after the restore, want 0", held)
 			}
+			if end == nil {
+				for _, a := range w.em.Snapshot().RoleAssignments {
+					if a.PrincipalID == tw.cloudID && a.EndDateTime != nil {
+						t.Errorf("a permanent role came back with an end: %+v", a)
+					}
+				}
+			}
 			if end != nil {
 				// Restored with its end date, not as a permanent eligibility.
 				if rec := um.Status.RecordedRoles[0].EndTime; rec == nil || !rec.Time.Equal(*end) {
@@ -140,6 +149,118 @@ func TestRefusePolicyKeepsRoles(t *testing.T) {
 }
 
 // roleCount counts assignments and eligibilities of a role for a principal.
+// Time-bound roles whose restore would grant more than was held: a PIM
+// activation is removed but not re-created (its eligibility comes back), a
+// role due to end within minutes is not given back, and a time-bound
+// assignment that PIM's policy refuses to re-create comes back permanent
+// with a Warning rather than staying removed.
+func TestTimeBoundRolesEdgeCases(t *testing.T) {
+	w := env(t)
+	hold := func(t *testing.T, tw twin) *identityv1alpha1.UserMatch {
+		t.Helper()
+		w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) {
+			s.ADUser.SAMAccountName = tw.sam
+			s.PrivilegedRoles = identityv1alpha1.PrivilegedRolesRemoveAndRestore
+			s.MaxRoleHoldDuration = &metav1.Duration{Duration: time.Hour}
+		})
+		return w.waitUM(t, tw.sam, "roles removed and immutableId set", func(um *identityv1alpha1.UserMatch) bool {
+			return cond(um, identityv1alpha1.ConditionRolesRemoved, T, identityv1alpha1.ReasonRolesRemoved) &&
+				cond(um, identityv1alpha1.ConditionMatched, T, "")
+		})
+	}
+	release := func(t *testing.T, tw twin) *identityv1alpha1.UserMatch {
+		t.Helper()
+		if res := w.syncCycle(t, tw); res[0].Outcome != emulator.OutcomeHardMatch {
+			t.Fatalf("sync = %+v, want HardMatch once the roles are gone", res)
+		}
+		return w.waitUM(t, tw.sam, "roles settled and Ready", func(um *identityv1alpha1.UserMatch) bool {
+			return cond(um, identityv1alpha1.ConditionRolesRemoved, F, identityv1alpha1.ReasonRolesRestored) &&
+				cond(um, identityv1alpha1.ConditionReady, T, identityv1alpha1.ReasonSyncJoined)
+		})
+	}
+
+	t.Run("PIM activation", func(t *testing.T) {
+		tw := w.newTwin(t, "rract", nil)
+		end := time.Now().Add(8 * time.Hour).UTC().Truncate(time.Second)
+		w.addRole(t, tw.cloudID, rolePrivilegedRoleAdmn, true)
+		if err := w.em.Update(func(s *emulator.Snapshot) error {
+			s.RoleAssignments = append(s.RoleAssignments, emulator.RoleAssignment{ID: "act-" + tw.cloudID, PrincipalID: tw.cloudID,
+				RoleDefinitionID: rolePrivilegedRoleAdmn, DirectoryScopeID: "/", EndDateTime: &end, AssignmentType: "Activated"})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		um := hold(t, tw)
+		if len(um.Status.RecordedRoles) != 2 || w.roleCount(tw.cloudID, rolePrivilegedRoleAdmn) != 0 {
+			t.Fatalf("recorded %+v, %d roles left", um.Status.RecordedRoles, w.roleCount(tw.cloudID, rolePrivilegedRoleAdmn))
+		}
+		um = release(t, tw)
+		snap := w.em.Snapshot()
+		var active, eligible int
+		for _, a := range snap.RoleAssignments {
+			if a.PrincipalID == tw.cloudID {
+				active++
+			}
+		}
+		for _, e := range snap.RoleEligibilities {
+			if e.PrincipalID == tw.cloudID {
+				eligible++
+			}
+		}
+		if active != 0 || eligible != 1 {
+			t.Errorf("after the restore: %d active assignments and %d eligibilities, want 0 and 1", active, eligible)
+		}
+		for _, rr := range um.Status.RecordedRoles {
+			if rr.Kind == identityv1alpha1.RoleKindAssignment && (!rr.Activation || !rr.NotRestored || rr.Restored) {
+				t.Errorf("activation record = %+v", rr)
+			}
+		}
+		w.waitEvent(t, tw.sam, "RoleNotRestored")
+	})
+
+	t.Run("role due to end within minutes", func(t *testing.T) {
+		tw := w.newTwin(t, "rrend", nil)
+		w.addRoleUntil(t, tw.cloudID, rolePrivilegedRoleAdmn, true, time.Now().Add(4*time.Minute).UTC().Truncate(time.Second))
+		hold(t, tw)
+		um := release(t, tw)
+		if n := w.roleCount(tw.cloudID, rolePrivilegedRoleAdmn); n != 0 {
+			t.Errorf("a role minutes from its end was given back (%d)", n)
+		}
+		if rr := um.Status.RecordedRoles; len(rr) != 1 || !rr[0].NotRestored || rr[0].Restored {
+			t.Errorf("record = %+v", rr)
+		}
+		if held := testutil.ToFloat64(metrics.RolesHeld.WithLabelValues(tw.sam)); held != 0 {
+			t.Errorf("entramatch_privileged_roles_held = %v, want 0", held)
+		}
+		w.waitEvent(t, tw.sam, "RoleNotRestored")
+	})
+
+	t.Run("PIM policy refuses the time-bound restore", func(t *testing.T) {
+		tw := w.newTwin(t, "rrpol", nil)
+		w.addRoleUntil(t, tw.cloudID, roleGlobalAdmin, false, time.Now().Add(48*time.Hour).UTC().Truncate(time.Second))
+		hold(t, tw)
+		// The removal went through; now the policy refuses new time-bound
+		// active assignments.
+		if err := w.em.Faults().Set([]faults.Rule{{Method: "POST", PathPrefix: "/v1.0/roleManagement/directory/roleAssignmentScheduleRequests",
+			Status: 400, Code: "RoleAssignmentRequestPolicyValidationFailed", Message: "The following policy rules failed: [\"ExpirationRule\"]"}}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = w.em.Faults().Set(nil) })
+		release(t, tw)
+		if n := w.roleCount(tw.cloudID, roleGlobalAdmin); n != 1 {
+			t.Fatalf("role present %d times, want 1 (permanent)", n)
+		}
+		for _, a := range w.em.Snapshot().RoleAssignments {
+			if a.PrincipalID == tw.cloudID && a.EndDateTime != nil {
+				t.Errorf("the fallback should be permanent: %+v", a)
+			}
+		}
+		if ev := w.waitEvent(t, tw.sam, "RoleRestoredPermanent"); ev.Type != "Warning" || !strings.Contains(ev.Note, "end it by hand") {
+			t.Errorf("event = %s %q", ev.Type, ev.Note)
+		}
+	})
+}
+
 func (w *world) roleCount(principal, roleDef string) int {
 	s := w.em.Snapshot()
 	n := 0
