@@ -161,11 +161,11 @@ func (s *Server) dispatchRoles(w http.ResponseWriter, r *http.Request, segs, low
 	case "roleassignments":
 		switch {
 		case len(rest) == 1 && m == http.MethodGet:
-			return s.listRoleAssignments(w, r)
+			return s.listAssignments(w, r, roleAssignmentsView)
 		case len(rest) == 1 && m == http.MethodPost:
 			return s.createRoleAssignment(w, r)
 		case len(rest) == 2 && m == http.MethodGet:
-			return s.getRoleAssignment(w, r, rest[1])
+			return s.getAssignment(w, r, rest[1], roleAssignmentsView)
 		case len(rest) == 2 && m == http.MethodDelete:
 			return s.deleteRoleAssignment(w, r, rest[1])
 		case len(rest) <= 2:
@@ -190,9 +190,9 @@ func (s *Server) dispatchRoles(w http.ResponseWriter, r *http.Request, segs, low
 	case "roleassignmentscheduleinstances":
 		switch {
 		case len(rest) == 1 && m == http.MethodGet:
-			return s.listAssignmentInstances(w, r)
+			return s.listAssignments(w, r, assignmentInstancesView)
 		case len(rest) == 2 && m == http.MethodGet:
-			return s.getAssignmentInstance(w, r, rest[1])
+			return s.getAssignment(w, r, rest[1], assignmentInstancesView)
 		case len(rest) <= 2:
 			return errMethod()
 		}

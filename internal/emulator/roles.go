@@ -152,7 +152,7 @@ func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id st
 	return nil
 }
 
-func (s *Server) renderAssignment(st *state, a *RoleAssignment, expand bool) map[string]any {
+func renderAssignment(st *state, a *RoleAssignment, expand bool) map[string]any {
 	out := map[string]any{
 		"id":               a.ID,
 		"principalId":      a.PrincipalID,
@@ -178,8 +178,29 @@ func expandsRoleDefinition(q listQuery) (bool, error) {
 	return len(q.expand) > 0, nil
 }
 
-func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) error {
-	if err := s.require(r, permRoleRead...); err != nil {
+// assignmentView is one way Graph shows active assignments: as
+// unifiedRoleAssignments, or as their schedule instances. Both list the
+// same assignments, those in force at the emulator's clock.
+type assignmentView struct {
+	perms     []string
+	filter    filterSchema[RoleAssignment]
+	entitySet string
+	render    func(st *state, a *RoleAssignment, expand bool) map[string]any
+	// idOf is the id the view shows for an assignment.
+	idOf func(a *RoleAssignment) string
+}
+
+var (
+	roleAssignmentsView = assignmentView{perms: permRoleRead, filter: roleAssignmentFilter,
+		entitySet: "roleManagement/directory/roleAssignments", render: renderAssignment,
+		idOf: func(a *RoleAssignment) string { return a.ID }}
+	assignmentInstancesView = assignmentView{perms: permAssignmentScheduleRead, filter: assignmentInstanceFilter,
+		entitySet: "roleManagement/directory/roleAssignmentScheduleInstances", render: renderAssignmentInstance,
+		idOf: func(a *RoleAssignment) string { return assignmentInstanceID(a.ID) }}
+)
+
+func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assignmentView) error {
+	if err := s.require(r, v.perms...); err != nil {
 		return err
 	}
 	q, err := parseListQuery(r, 100, 999)
@@ -190,26 +211,26 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	match, err := roleAssignmentFilter.matcher(q)
+	match, err := v.filter.matcher(q)
 	if err != nil {
 		return err
 	}
+	now := s.clock()
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
 	st := s.store.st
-	now := s.clock()
 	var hits []*RoleAssignment
 	for _, a := range st.assignments {
 		if a.activeAt(now) && match(a) {
 			hits = append(hits, a)
 		}
 	}
-	items, next := page(r, s.baseURL(r), q, hits, func(a *RoleAssignment) string { return a.ID })
+	items, next := page(r, s.baseURL(r), q, hits, v.idOf)
 	values := make([]map[string]any, 0, len(items))
 	for _, a := range items {
-		values = append(values, s.renderAssignment(st, a, expand))
+		values = append(values, v.render(st, a, expand))
 	}
-	body := map[string]any{"@odata.context": s.metadata(r, "roleManagement/directory/roleAssignments"), "value": values}
+	body := map[string]any{"@odata.context": s.metadata(r, v.entitySet), "value": values}
 	if next != "" {
 		body["@odata.nextLink"] = next
 	}
@@ -217,8 +238,8 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) getRoleAssignment(w http.ResponseWriter, r *http.Request, id string) error {
-	if err := s.require(r, permRoleRead...); err != nil {
+func (s *Server) getAssignment(w http.ResponseWriter, r *http.Request, id string, v assignmentView) error {
+	if err := s.require(r, v.perms...); err != nil {
 		return err
 	}
 	q, err := parseListQuery(r, 1, 1)
@@ -229,16 +250,18 @@ func (s *Server) getRoleAssignment(w http.ResponseWriter, r *http.Request, id st
 	if err != nil {
 		return err
 	}
+	now := s.clock()
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	a, ok := s.store.st.assignments[key(id)]
-	if !ok || !a.activeAt(s.clock()) {
-		return errNotFound(id)
+	for _, a := range s.store.st.assignments {
+		if v.idOf(a) == id && a.activeAt(now) {
+			out := v.render(s.store.st, a, expand)
+			out["@odata.context"] = s.metadata(r, v.entitySet+"/$entity")
+			writeOData(w, http.StatusOK, out)
+			return nil
+		}
 	}
-	out := s.renderAssignment(s.store.st, a, expand)
-	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleAssignments/$entity")
-	writeOData(w, http.StatusOK, out)
-	return nil
+	return errNotFound(id)
 }
 
 // ended reports whether a schedule that ends at end is over at now. A nil
@@ -400,7 +423,7 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) er
 	id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
 	a := &RoleAssignment{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID), DirectoryScopeID: rr.DirectoryScopeID}
 	st.assignments[key(id)] = a
-	out := s.renderAssignment(st, a, false)
+	out := renderAssignment(st, a, false)
 	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleAssignments/$entity")
 	writeOData(w, http.StatusCreated, out)
 	return nil
@@ -533,74 +556,6 @@ func renderAssignmentInstance(st *state, a *RoleAssignment, expand bool) map[str
 		}
 	}
 	return out
-}
-
-func (s *Server) listAssignmentInstances(w http.ResponseWriter, r *http.Request) error {
-	if err := s.require(r, permAssignmentScheduleRead...); err != nil {
-		return err
-	}
-	q, err := parseListQuery(r, 100, 999)
-	if err != nil {
-		return err
-	}
-	expand, err := expandsRoleDefinition(q)
-	if err != nil {
-		return err
-	}
-	match, err := assignmentInstanceFilter.matcher(q)
-	if err != nil {
-		return err
-	}
-	now := s.clock()
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	st := s.store.st
-	var hits []*RoleAssignment
-	for _, a := range st.assignments {
-		if a.activeAt(now) && match(a) {
-			hits = append(hits, a)
-		}
-	}
-	items, next := page(r, s.baseURL(r), q, hits, func(a *RoleAssignment) string { return a.ID })
-	values := make([]map[string]any, 0, len(items))
-	for _, a := range items {
-		values = append(values, renderAssignmentInstance(st, a, expand))
-	}
-	body := map[string]any{"@odata.context": s.metadata(r, "roleManagement/directory/roleAssignmentScheduleInstances"), "value": values}
-	if next != "" {
-		body["@odata.nextLink"] = next
-	}
-	writeOData(w, http.StatusOK, body)
-	return nil
-}
-
-func (s *Server) getAssignmentInstance(w http.ResponseWriter, r *http.Request, id string) error {
-	if err := s.require(r, permAssignmentScheduleRead...); err != nil {
-		return err
-	}
-	q, err := parseListQuery(r, 1, 1)
-	if err != nil {
-		return err
-	}
-	expand, err := expandsRoleDefinition(q)
-	if err != nil {
-		return err
-	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	var a *RoleAssignment
-	for _, cand := range s.store.st.assignments {
-		if assignmentInstanceID(cand.ID) == id {
-			a = cand
-		}
-	}
-	if a == nil || !a.activeAt(s.clock()) {
-		return errNotFound(id)
-	}
-	out := renderAssignmentInstance(s.store.st, a, expand)
-	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleAssignmentScheduleInstances/$entity")
-	writeOData(w, http.StatusOK, out)
-	return nil
 }
 
 // requestSchedule is Graph's requestSchedule

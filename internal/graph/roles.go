@@ -149,18 +149,10 @@ func (c *Client) RemoveRoleSchedule(ctx context.Context, a cloud.RoleAssignment,
 }
 
 func (c *Client) roleScheduleRequest(ctx context.Context, op string, a cloud.RoleAssignment, justification string, action models.UnifiedRoleScheduleRequestActions) error {
-	if a.PrincipalID == "" || a.RoleDefinitionID == "" {
-		return invalid(op, "principal id and role definition id are required")
-	}
-	if justification == "" {
-		justification = defaultJustification
-	}
 	body := models.NewUnifiedRoleAssignmentScheduleRequest()
-	body.SetAction(ptr(action))
-	body.SetPrincipalId(ptr(a.PrincipalID))
-	body.SetRoleDefinitionId(ptr(a.RoleDefinitionID))
-	body.SetDirectoryScopeId(ptr(scopeOrTenant(a.DirectoryScopeID)))
-	body.SetJustification(ptr(justification))
+	if err := fillRequest(op, body, a.PrincipalID, a.RoleDefinitionID, a.DirectoryScopeID, justification, action); err != nil {
+		return err
+	}
 	if action == models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS {
 		body.SetScheduleInfo(requestSchedule(a.EndDateTime))
 	}
@@ -301,19 +293,39 @@ func (c *Client) RemoveEligibility(ctx context.Context, e cloud.RoleEligibility,
 }
 
 func eligibilityRequest(op string, e cloud.RoleEligibility, justification string, action models.UnifiedRoleScheduleRequestActions) (models.UnifiedRoleEligibilityScheduleRequestable, error) {
-	if e.PrincipalID == "" || e.RoleDefinitionID == "" {
-		return nil, invalid(op, "principal id and role definition id are required")
+	body := models.NewUnifiedRoleEligibilityScheduleRequest()
+	if err := fillRequest(op, body, e.PrincipalID, e.RoleDefinitionID, e.DirectoryScopeID, justification, action); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// scheduleRequest is what eligibility and assignment schedule requests
+// share.
+type scheduleRequest interface {
+	SetAction(*models.UnifiedRoleScheduleRequestActions)
+	SetPrincipalId(*string)
+	SetRoleDefinitionId(*string)
+	SetDirectoryScopeId(*string)
+	SetJustification(*string)
+}
+
+// fillRequest names the action, the principal, the role and the scope of a
+// PIM request; PIM policies may require a justification, so an empty one
+// is replaced with the operator's default.
+func fillRequest(op string, body scheduleRequest, principalID, roleDefinitionID, scope, justification string, action models.UnifiedRoleScheduleRequestActions) error {
+	if principalID == "" || roleDefinitionID == "" {
+		return invalid(op, "principal id and role definition id are required")
 	}
 	if justification == "" {
 		justification = defaultJustification
 	}
-	body := models.NewUnifiedRoleEligibilityScheduleRequest()
 	body.SetAction(ptr(action))
-	body.SetPrincipalId(ptr(e.PrincipalID))
-	body.SetRoleDefinitionId(ptr(e.RoleDefinitionID))
-	body.SetDirectoryScopeId(ptr(scopeOrTenant(e.DirectoryScopeID)))
+	body.SetPrincipalId(ptr(principalID))
+	body.SetRoleDefinitionId(ptr(roleDefinitionID))
+	body.SetDirectoryScopeId(ptr(scopeOrTenant(scope)))
 	body.SetJustification(ptr(justification))
-	return body, nil
+	return nil
 }
 
 func scopeOrTenant(scope string) string {
