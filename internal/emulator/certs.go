@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // x5t is defined as a SHA-1 thumbprint (RFC 7515 §4.1.7)
@@ -11,13 +9,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/selfsigned"
 )
 
 // tlsMaterial is the emulator's private CA and the loopback server
@@ -34,70 +32,14 @@ func serialNumber() (*big.Int, error) {
 }
 
 // newTLSMaterial creates a CA and a server certificate for 127.0.0.1, ::1
-// and localhost. ECDSA keeps start-up fast; nothing here needs RSA.
+// and localhost.
 func newTLSMaterial(now time.Time) (*tlsMaterial, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	a, err := selfsigned.New("entra-emulator", []string{"127.0.0.1", "::1", "localhost"}, now,
+		selfsigned.Lifetimes{CA: 10 * 365 * 24 * time.Hour, Server: 2 * 365 * 24 * time.Hour})
 	if err != nil {
-		return nil, fmt.Errorf("generating CA key: %w", err)
+		return nil, err
 	}
-	caSerial, err := serialNumber()
-	if err != nil {
-		return nil, fmt.Errorf("generating serial: %w", err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          caSerial,
-		Subject:               pkix.Name{CommonName: "entra-emulator CA", Organization: []string{"entra-emulator"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("creating CA certificate: %w", err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, fmt.Errorf("parsing CA certificate: %w", err)
-	}
-	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating server key: %w", err)
-	}
-	srvSerial, err := serialNumber()
-	if err != nil {
-		return nil, fmt.Errorf("generating serial: %w", err)
-	}
-	srvTmpl := &x509.Certificate{
-		SerialNumber: srvSerial,
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(2 * 365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:     []string{"localhost"},
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("creating server certificate: %w", err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(srvKey)
-	if err != nil {
-		return nil, fmt.Errorf("encoding server key: %w", err)
-	}
-	m := &tlsMaterial{
-		caPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srvDER}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-	}
-	m.pair, err = tls.X509KeyPair(append(append([]byte{}, m.certPEM...), m.caPEM...), m.keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("loading server key pair: %w", err)
-	}
-	return m, nil
+	return &tlsMaterial{caPEM: a.CAPEM, certPEM: a.CertPEM, keyPEM: a.KeyPEM, pair: a.Pair}, nil
 }
 
 // write stores ca.crt, tls.crt and tls.key in dir (created if missing).

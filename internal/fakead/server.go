@@ -11,6 +11,8 @@ import (
 	"github.com/go-ldap/ldap/v3"
 	"github.com/hashicorp/go-hclog"
 	"github.com/jimlambrt/gldap"
+
+	"github.com/entramatch/entra-match-operator/internal/selfsigned"
 )
 
 // OIDs of the controls and extended operations served.
@@ -37,7 +39,7 @@ const (
 // unchanged against it (see the package documentation).
 type Server struct {
 	store *store
-	auth  *authority
+	auth  *selfsigned.Authority
 	tls   *tls.Config
 
 	mu        sync.Mutex
@@ -67,7 +69,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{store: st, auth: auth}
 	s.tls = &tls.Config{
 		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{auth.leaf},
+		Certificates: []tls.Certificate{auth.Pair},
 		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 			s.track(hello.Conn)
 			return nil, nil
@@ -106,7 +108,7 @@ func (s *Server) firstURL(ldaps bool) string {
 
 // CAPEM returns the PEM certificate of the CA that issued the server's
 // certificate, for the client's trust store.
-func (s *Server) CAPEM() []byte { return append([]byte(nil), s.auth.caPEM...) }
+func (s *Server) CAPEM() []byte { return append([]byte(nil), s.auth.CAPEM...) }
 
 // Close stops every listener and cuts open connections. A plain LDAP
 // connection that never started TLS cannot be cut from here (gldap does not
@@ -279,7 +281,7 @@ func (s *Server) startOn(hostPort string, ldaps bool) error {
 // the port) serves hostPort: only it holds a certificate from its CA.
 func (s *Server) answers(url, hostPort string, ldaps bool) bool {
 	host, _, _ := net.SplitHostPort(hostPort)
-	cfg := &tls.Config{RootCAs: s.auth.caPool, ServerName: host, MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{RootCAs: s.auth.Pool, ServerName: host, MinVersion: tls.VersionTLS12}
 	if ldaps {
 		c, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", hostPort, cfg)
 		if err != nil {
