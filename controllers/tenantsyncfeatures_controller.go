@@ -66,35 +66,13 @@ type TenantSyncFeaturesReconciler struct {
 
 // Reconcile runs one observe / decide / act pass and records the outcome.
 func (r *TenantSyncFeaturesReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var tsf identityv1alpha1.TenantSyncFeatures
-	if err := r.Client.Get(ctx, req.NamespacedName, &tsf); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !tsf.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, &tsf)
-	}
-	if err := ensureFinalizer(ctx, r.Client, &tsf, TenantSyncFeaturesFinalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	base := tsf.DeepCopy()
-	persist := func() error {
-		if err := r.Client.Status().Patch(ctx, &tsf, client.MergeFrom(base)); err != nil {
-			return err
-		}
-		base = tsf.DeepCopy()
-		return nil
-	}
-	res, rerr := r.reconcile(ctx, &tsf, persist)
-	if rerr == nil {
-		tsf.Status.ObservedGeneration = tsf.Generation
-	}
-	if err := persist(); err != nil {
-		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	return res, rerr
+	return pass[*identityv1alpha1.TenantSyncFeatures]{
+		client:    r.Client,
+		finalizer: TenantSyncFeaturesFinalizer,
+		finalize:  r.finalize,
+		run:       r.reconcile,
+		observed:  func(tsf *identityv1alpha1.TenantSyncFeatures) { tsf.Status.ObservedGeneration = tsf.Generation },
+	}.reconcile(ctx, req, &identityv1alpha1.TenantSyncFeatures{})
 }
 
 func (r *TenantSyncFeaturesReconciler) reconcile(ctx context.Context, tsf *identityv1alpha1.TenantSyncFeatures, persist func() error) (ctrl.Result, error) {

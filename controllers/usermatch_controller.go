@@ -63,28 +63,15 @@ type UserMatchReconciler struct {
 
 // Reconcile runs one observe / decide / act pass and records the outcome.
 func (r *UserMatchReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var um identityv1alpha1.UserMatch
-	if err := r.Client.Get(ctx, req.NamespacedName, &um); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !um.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, &um)
-	}
-	if err := ensureFinalizer(ctx, r.Client, &um, UserMatchFinalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	base := um.DeepCopy()
-	res, rerr := r.reconcile(ctx, &um)
-	if rerr == nil {
-		um.Status.ObservedGeneration = um.Generation
-	}
-	if err := r.Client.Status().Patch(ctx, &um, client.MergeFrom(base)); err != nil {
-		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	return res, rerr
+	return pass[*identityv1alpha1.UserMatch]{
+		client:    r.Client,
+		finalizer: UserMatchFinalizer,
+		finalize:  r.finalize,
+		run: func(ctx context.Context, um *identityv1alpha1.UserMatch, _ func() error) (ctrl.Result, error) {
+			return r.reconcile(ctx, um)
+		},
+		observed: func(um *identityv1alpha1.UserMatch) { um.Status.ObservedGeneration = um.Generation },
+	}.reconcile(ctx, req, &identityv1alpha1.UserMatch{})
 }
 
 // observed is what one pass read, before deciding.
