@@ -28,8 +28,9 @@ import (
 // person ran `entramatch login` again) is never merged with the old one.
 
 // delegatedCredential is an azcore.TokenCredential for a signed-in person.
-// It holds no token between requests: every request reads the stored cache,
-// so a new sign-in, or a deleted one, takes effect at the next Graph call.
+// It serves no token from memory and keeps no refresh token between
+// requests: every request reads the stored cache, so a new sign-in, or a
+// deleted one, takes effect at the next Graph call.
 type delegatedCredential struct {
 	app    public.Client
 	stored cloud.TokenCache
