@@ -110,6 +110,7 @@ func (r *TenantSyncFeaturesReconciler) reconcile(ctx context.Context, tsf *ident
 	if err != nil {
 		return fail(classifySyncFeatures(err, &tenant))
 	}
+	tsf.Status.Access = accessOf(&tenant)
 	settings, err := c.SyncSettings(ctx, tenant.Spec.TenantID)
 	if err != nil {
 		return fail(classifySyncFeatures(err, &tenant))
@@ -284,6 +285,14 @@ func (r *TenantSyncFeaturesReconciler) governor(ctx context.Context, tsf *identi
 	}
 	gov, _ := syncfeatures.Governor(claims)
 	return gov.Name, nil
+}
+
+// accessOf is the access client uses for the tenant.
+func accessOf(tenant *identityv1alpha1.EntraTenant) identityv1alpha1.SyncAccess {
+	if tenant.Spec.Delegated != nil {
+		return identityv1alpha1.SyncAccessDelegated
+	}
+	return identityv1alpha1.SyncAccessApplication
 }
 
 // client uses the tenant's delegated sign-in when it has one: Microsoft

@@ -321,6 +321,17 @@ type WindowStatus struct {
 	State WindowState `json:"state"`
 }
 
+// SyncAccess is how the operator reaches a tenant's synchronization settings.
+// +kubebuilder:validation:Enum=Application;Delegated
+type SyncAccess string
+
+const (
+	// SyncAccessApplication is app-only access with the EntraTenant's credential.
+	SyncAccessApplication SyncAccess = "Application"
+	// SyncAccessDelegated is a Global Administrator's delegated sign-in.
+	SyncAccessDelegated SyncAccess = "Delegated"
+)
+
 // TenantSyncFeaturesStatus is the tenant's flags as last read and what the
 // operator did about them.
 type TenantSyncFeaturesStatus struct {
@@ -334,6 +345,12 @@ type TenantSyncFeaturesStatus struct {
 	// ObservedGeneration is the spec generation the status reflects.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Access is the kind of access the last pass used: Application (the
+	// EntraTenant's app credential) or Delegated (its spec.delegated
+	// sign-in).
+	// +optional
+	Access SyncAccess `json:"access,omitempty"`
 
 	// Observed are the flags as last read from Graph.
 	// +optional
@@ -380,6 +397,7 @@ type TenantSyncFeaturesStatus struct {
 // +kubebuilder:printcolumn:name="BlockSoftMatch",type=boolean,JSONPath=`.status.observed.blockSoftMatchEnabled`
 // +kubebuilder:printcolumn:name="BlockHardMatchTakeover",type=boolean,JSONPath=`.status.observed.blockCloudObjectTakeoverThroughHardMatchEnabled`
 // +kubebuilder:printcolumn:name="Mode",type=string,JSONPath=`.spec.mode`
+// +kubebuilder:printcolumn:name="Access",type=string,JSONPath=`.status.access`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type TenantSyncFeatures struct {

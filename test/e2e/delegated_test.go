@@ -147,7 +147,9 @@ func TestDelegatedSignInAfterAppOnlyRefused(t *testing.T) {
 
 	// Signing in again replaces the Secret's sign-in; no spec change.
 	_, loginCache := w.login(t, st, admin, tenantaccess.LoginOptions{})
-	w.waitTSF(t, name, "Ready through the administrator's sign-in", tsfReady)
+	if tsf := w.waitTSF(t, name, "Ready through the administrator's sign-in", tsfReady); tsf.Status.Access != identityv1alpha1.SyncAccessDelegated {
+		t.Errorf("status.access = %q, want Delegated", tsf.Status.Access)
+	}
 	if !st.flags(t)[string(block)] {
 		t.Fatal("blockSoftMatchEnabled was not set through the delegated sign-in")
 	}

@@ -225,6 +225,9 @@ func TestTenantSyncFeaturesSetsAndCorrectsEachFlag(t *testing.T) {
 	w.syncFeatures(t, st.name, name, func(s *identityv1alpha1.TenantSyncFeaturesSpec) { s.Features = specFlags(want) })
 
 	tsf := w.waitTSF(t, name, "Ready", tsfReady)
+	if tsf.Status.Access != identityv1alpha1.SyncAccessApplication {
+		t.Errorf("status.access = %q, want Application", tsf.Status.Access)
+	}
 	got := st.flags(t)
 	for f, v := range want {
 		if got[string(f)] != v {
