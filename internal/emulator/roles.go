@@ -216,8 +216,9 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assig
 		return err
 	}
 	now := s.clock()
+	// Rendered under the read lock, written after it: a slow client must
+	// not hold up the tenant's writers.
 	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
 	st := s.store.st
 	var hits []*RoleAssignment
 	for _, a := range st.assignments {
@@ -230,6 +231,7 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assig
 	for _, a := range items {
 		values = append(values, v.render(st, a, expand))
 	}
+	s.store.mu.RUnlock()
 	body := map[string]any{"@odata.context": s.metadata(r, v.entitySet), "value": values}
 	if next != "" {
 		body["@odata.nextLink"] = next
@@ -251,17 +253,20 @@ func (s *Server) getAssignment(w http.ResponseWriter, r *http.Request, id string
 		return err
 	}
 	now := s.clock()
+	var out map[string]any
 	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
 	for _, a := range s.store.st.assignments {
 		if v.idOf(a) == id && a.activeAt(now) {
-			out := v.render(s.store.st, a, expand)
-			out["@odata.context"] = s.metadata(r, v.entitySet+"/$entity")
-			writeOData(w, http.StatusOK, out)
-			return nil
+			out = v.render(s.store.st, a, expand)
 		}
 	}
-	return errNotFound(id)
+	s.store.mu.RUnlock()
+	if out == nil {
+		return errNotFound(id)
+	}
+	out["@odata.context"] = s.metadata(r, v.entitySet+"/$entity")
+	writeOData(w, http.StatusOK, out)
+	return nil
 }
 
 // ended reports whether a schedule that ends at end is over at now. A nil
