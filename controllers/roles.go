@@ -42,6 +42,7 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		Joined:    match.Joined(o.user, o.anchor.ImmutableID()),
 		Deleting:  deleting,
 		RemovedAt: timeOf(um.Status.RolesRemovedTime),
+		Retry:     um.Spec.RoleHoldAttempt > um.Status.RoleHoldAttempt,
 	}
 	if d := um.Spec.MaxRoleHoldDuration; d != nil {
 		state.MaxHold = d.Duration
@@ -64,6 +65,7 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		// before anything is removed: the record is what a crash recovers from.
 		before := um.DeepCopy()
 		um.Status.RecordedRoles = toRecorded(plan.Record)
+		um.Status.RoleHoldAttempt = um.Spec.RoleHoldAttempt
 		now := metav1.NewTime(r.now())
 		um.Status.RolesRemovedTime = &now
 		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, identityv1alpha1.ReasonProgressing, plan.Message)

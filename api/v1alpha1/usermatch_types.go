@@ -96,6 +96,16 @@ type UserMatchSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="maxRoleHoldDuration must be positive, e.g. 2h"
 	MaxRoleHoldDuration *metav1.Duration `json:"maxRoleHoldDuration,omitempty"`
 
+	// RoleHoldAttempt runs the RemoveAndRestore workflow again when raised
+	// above status.roleHoldAttempt, for example after a hold expired
+	// (RoleHoldExpired) because no sync cycle ran in time. A new attempt
+	// starts only once every role of the previous one is settled, so no
+	// recorded role is ever forgotten.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:XValidation:rule="self >= oldSelf",message="roleHoldAttempt can only be raised (raise it by one to try the role workaround again)"
+	RoleHoldAttempt int32 `json:"roleHoldAttempt,omitempty"`
+
 	// Duplicates says what to do with cloud objects that sync created for
 	// this AD user before the match.
 	// +optional
@@ -343,6 +353,10 @@ type UserMatchStatus struct {
 	// maxRoleHoldDuration it bounds how long they stay removed.
 	// +optional
 	RolesRemovedTime *metav1.Time `json:"rolesRemovedTime,omitempty"`
+
+	// RoleHoldAttempt is the spec.roleHoldAttempt the recorded roles belong to.
+	// +optional
+	RoleHoldAttempt int32 `json:"roleHoldAttempt,omitempty"`
 
 	// RecordedRoles are the roles removed for the match, to be restored.
 	// +optional

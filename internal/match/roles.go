@@ -87,6 +87,8 @@ type RoleState struct {
 	Joined bool
 	// Deleting: the UserMatch is being deleted; restore before letting go.
 	Deleting bool
+	// Retry: a new attempt was asked for (spec.roleHoldAttempt raised).
+	Retry bool
 }
 
 // RoleStep is the one kind of write a role plan asks for.
@@ -157,6 +159,12 @@ func DecideRoles(s RoleState) RolePlan {
 	// write must not leave roles removed.
 	restoring := s.Joined || s.Deleting || expired || !s.Enforce
 	if allSettled(s.Recorded) {
+		// A new attempt starts from what the user holds now, once nothing
+		// of the previous one is outstanding.
+		if s.Retry && s.Enforce && !s.Joined && !s.Deleting && len(s.Current) > 0 {
+			return RolePlan{Step: RoleStepRecord, Record: append([]Role(nil), s.Current...),
+				Message: fmt.Sprintf("new attempt: recording %s before removing them", names(s.Current))}
+		}
 		return RolePlan{Step: RoleStepDone, HoldExpired: expired && !s.Joined, Message: settledMessage(s.Recorded)}
 	}
 	p := RolePlan{HoldExpired: expired && !s.Joined}

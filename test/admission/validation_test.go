@@ -585,6 +585,12 @@ func TestImmutableFields(t *testing.T) {
 			update: func(o client.Object) { o.(*v1.TenantSyncFeatures).Spec.TenantRef.Name = "other" },
 			want:   "tenantRef is immutable",
 		},
+		{
+			name:   "user match role hold attempt lowered",
+			create: userMatch(func(s *v1.UserMatchSpec) { s.RoleHoldAttempt = 2 }),
+			update: func(o client.Object) { o.(*v1.UserMatch).Spec.RoleHoldAttempt = 1 },
+			want:   "roleHoldAttempt can only be raised",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

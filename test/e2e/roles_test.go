@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
@@ -369,5 +370,29 @@ func TestRoleHoldExpires(t *testing.T) {
 	}
 	if um.Status.SyncJoined {
 		t.Error("reported as joined although no sync ran")
+	}
+
+	// A person asks for another attempt, and this time sync runs in time.
+	base := um.DeepCopy()
+	um.Spec.RoleHoldAttempt = 1
+	um.Spec.MaxRoleHoldDuration = &metav1.Duration{Duration: time.Hour}
+	if err := w.k8s.Patch(ctxFor(t), um, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+	um = w.waitUM(t, tw.sam, "roles removed again", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionRolesRemoved, T, identityv1alpha1.ReasonRolesRemoved) && um.Status.RoleHoldAttempt == 1
+	})
+	if n := w.roleCount(tw.cloudID, roleGlobalAdmin); n != 0 {
+		t.Fatalf("Global Administrator present %d times during the second attempt", n)
+	}
+	if res := w.syncCycle(t, tw); res[0].Outcome != emulator.OutcomeHardMatch {
+		t.Fatalf("sync = %+v, want HardMatch in the second attempt", res)
+	}
+	w.waitUM(t, tw.sam, "second attempt: roles back and Ready", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionRolesRemoved, F, identityv1alpha1.ReasonRolesRestored) &&
+			cond(um, identityv1alpha1.ConditionReady, T, identityv1alpha1.ReasonSyncJoined)
+	})
+	if n := w.roleCount(tw.cloudID, roleGlobalAdmin); n != 1 {
+		t.Fatalf("Global Administrator present %d times after the second attempt, want 1", n)
 	}
 }
