@@ -379,7 +379,7 @@ func TestRoleHoldExpires(t *testing.T) {
 	if err := w.k8s.Patch(ctxFor(t), um, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
-	um = w.waitUM(t, tw.sam, "roles removed again", func(um *identityv1alpha1.UserMatch) bool {
+	w.waitUM(t, tw.sam, "roles removed again", func(um *identityv1alpha1.UserMatch) bool {
 		return cond(um, identityv1alpha1.ConditionRolesRemoved, T, identityv1alpha1.ReasonRolesRemoved) && um.Status.RoleHoldAttempt == 1
 	})
 	if n := w.roleCount(tw.cloudID, roleGlobalAdmin); n != 0 {
