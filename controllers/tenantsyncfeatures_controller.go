@@ -84,6 +84,13 @@ func (r *TenantSyncFeaturesReconciler) reconcile(ctx context.Context, tsf *ident
 		tsf.Status.Windows = syncfeatures.Unapplied(tsf.Spec.MatchingWindows, tsf.Status.Windows, r.now())
 		r.setWindowCondition(tsf)
 		setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, o.reason, o.message)
+		if personMustAct(o.reason) {
+			// Said once as a Warning Event when it starts or changes, so that
+			// it reaches whoever watches Events, not only the condition.
+			if was := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady); was == nil || was.Reason != o.reason || was.Message != o.message {
+				r.event(tsf, corev1.EventTypeWarning, o.reason, "Observe", o.message)
+			}
+		}
 		if !meta.IsStatusConditionTrue(*conds, identityv1alpha1.ConditionReady) || personMustAct(o.reason) {
 			setCondition(conds, gen, identityv1alpha1.ConditionReady, false, o.reason, o.message)
 		}

@@ -487,6 +487,14 @@ func TestTenantSyncFeaturesAppOnlyRefusedSaysWhatToConfigure(t *testing.T) {
 			t.Errorf("message lacks %q: %s", want, c.Message)
 		}
 	}
+	// A Warning Event says it once, not at every resync.
+	if evs := h.events(); !hasEvent(evs, "Warning MissingPermission") {
+		t.Errorf("no MissingPermission Warning Event: %q", evs)
+	}
+	h.reconcile("features")
+	if evs := h.events(); hasEvent(evs, "Warning MissingPermission") {
+		t.Errorf("the same refusal was announced again: %q", evs)
+	}
 }
 
 // Each refusal names the one thing to configure, decided from the refused
