@@ -214,6 +214,7 @@ func TestDelegatedSignInMissing(t *testing.T) {
 			t.Errorf("message lacks %q: %s", want, msg)
 		}
 	}
+	w.waitTSFEvent(t, name, identityv1alpha1.ReasonSignInRequired, "entramatch login --tenant "+st.name)
 	got := w.waitSignIn(t, st.name, metav1.ConditionFalse, identityv1alpha1.ReasonSignInRequired, nil)
 	if got.Status.Delegated != nil {
 		t.Errorf("status.delegated = %+v without a sign-in", got.Status.Delegated)
