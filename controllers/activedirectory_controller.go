@@ -6,6 +6,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -18,11 +20,13 @@ type ActiveDirectoryReconciler struct {
 	Client       client.Client
 	APIReader    client.Reader
 	Directory    DirectoryFactory
+	Recorder     events.EventRecorder
 	ResyncPeriod time.Duration
 }
 
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=activedirectories,verbs=get;list;watch
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=activedirectories/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile observes the directory and reports it.
 func (r *ActiveDirectoryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -36,6 +40,7 @@ func (r *ActiveDirectoryReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := r.Client.Status().Patch(ctx, &ad, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, err
 	}
+	readyEvent(r.Recorder, &ad, meta.FindStatusCondition(base.Status.Conditions, identityv1alpha1.ConditionReady), ad.Status.Conditions)
 	return res, rerr
 }
 

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,6 +29,7 @@ type EntraTenantReconciler struct {
 	Client       client.Client
 	APIReader    client.Reader // uncached, for Secrets
 	Cloud        cloud.Factory
+	Recorder     events.EventRecorder
 	ResyncPeriod time.Duration
 	Now          func() time.Time
 }
@@ -35,6 +37,7 @@ type EntraTenantReconciler struct {
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=entratenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=entratenants/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile observes the tenant (organization and domains) and reports it.
 func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -48,6 +51,7 @@ func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.Client.Status().Patch(ctx, &t, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, err
 	}
+	readyEvent(r.Recorder, &t, meta.FindStatusCondition(base.Status.Conditions, identityv1alpha1.ConditionReady), t.Status.Conditions)
 	return res, rerr
 }
 

@@ -30,24 +30,25 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 1
 	}
+	recorder := mgr.GetEventRecorder("entra-match-operator")
 	if err := (&EntraTenantReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud,
-		ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
+		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("EntraTenant controller: %w", err)
 	}
 	if err := (&ActiveDirectoryReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Directory: o.Directory,
-		ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
+		Recorder: recorder, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("ActiveDirectory controller: %w", err)
 	}
 	if o.SharedReadTTL <= 0 {
 		o.SharedReadTTL = o.ResyncPeriod / 2
 	}
 	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud, Directory: o.Directory,
-		Recorder: mgr.GetEventRecorder("entra-match-operator"), ResyncPeriod: o.ResyncPeriod, Now: o.Now,
+		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now,
 		views: newViews(o.SharedReadTTL, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("UserMatch controller: %w", err)
 	}
 	if err := (&TenantSyncFeaturesReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud,
-		Recorder: mgr.GetEventRecorder("entra-match-operator"), ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
+		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("TenantSyncFeatures controller: %w", err)
 	}
 	return nil

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
@@ -97,4 +100,27 @@ func (r *UserMatchReconciler) stepFailed(um *identityv1alpha1.UserMatch, err err
 	setCondition(&um.Status.Conditions, um.Generation, identityv1alpha1.ConditionSynced, false, oc.reason, oc.message)
 	res, rerr := requeueFor(oc, r.ResyncPeriod)
 	return res, rerr, true
+}
+
+// readyEvent announces a change of the Ready condition: a Warning when it
+// turns False or fails for another reason, a Normal Event when it turns
+// True. An unchanged condition says nothing, so a resync adds no noise.
+func readyEvent(rec events.EventRecorder, obj runtime.Object, before *metav1.Condition, conds []metav1.Condition) {
+	after := meta.FindStatusCondition(conds, identityv1alpha1.ConditionReady)
+	if rec == nil || after == nil {
+		return
+	}
+	if before != nil && before.Status == after.Status && before.Reason == after.Reason &&
+		(after.Status == metav1.ConditionTrue || before.Message == after.Message) {
+		return
+	}
+	typ := corev1.EventTypeNormal
+	if after.Status != metav1.ConditionTrue {
+		typ = corev1.EventTypeWarning
+	}
+	note := after.Message
+	if note == "" {
+		note = after.Reason
+	}
+	rec.Eventf(obj, nil, typ, after.Reason, "Verify", "%s", note)
 }

@@ -46,6 +46,26 @@ func TestWrongCredentialsAndRotation(t *testing.T) {
 	if got := ad.(*identityv1alpha1.ActiveDirectory).Status.NamingContext; got != w.dc.BaseDN {
 		t.Errorf("naming context = %q, want %q", got, w.dc.BaseDN)
 	}
+	// Each change of readiness was announced once, as an Event.
+	for _, kind := range []struct{ kind, ok string }{
+		{"EntraTenant", identityv1alpha1.ReasonVerified},
+		{"ActiveDirectory", identityv1alpha1.ReasonConnected},
+	} {
+		eventually(t, func() (bool, string) {
+			var seen []string
+			warned, ok := 0, 0
+			for _, e := range w.eventsFor(t, kind.kind, "rotating") {
+				seen = append(seen, e.Type+" "+e.Reason)
+				switch {
+				case e.Type == corev1.EventTypeWarning && e.Reason == identityv1alpha1.ReasonInvalidCredentials:
+					warned++
+				case e.Type == corev1.EventTypeNormal && e.Reason == kind.ok:
+					ok++
+				}
+			}
+			return warned == 1 && ok == 1, fmt.Sprintf("%s events: %v, want one InvalidCredentials Warning and one %s", kind.kind, seen, kind.ok)
+		})
+	}
 }
 
 func TestMissingSecret(t *testing.T) {
