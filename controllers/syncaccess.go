@@ -59,6 +59,12 @@ func classifySyncFeatures(err error, tenant *identityv1alpha1.EntraTenant) outco
 	case slices.Contains(ce.Access.DirectoryRoles, globalAdministratorTemplate):
 		o.message = fmt.Sprintf("Microsoft Graph refused the delegated sign-in of %s although it has the %s scope and the Global Administrator role (%s).",
 			ce.Access.User, syncPermission, ce.Message)
+	case len(ce.Access.DirectoryRoles) == 0:
+		// Tokens carry wids only when the app asks for directory roles
+		// (groupMembershipClaims), so its absence proves nothing.
+		o.message = fmt.Sprintf("Microsoft Graph refused the delegated sign-in of %s although it has the %s scope (%s). "+
+			"Microsoft requires the signed-in person to be an active Global Administrator (with PIM, activated): "+
+			"check the role, or run %s again as a Global Administrator.", ce.Access.User, syncPermission, ce.Message, login)
 	default:
 		o.message = fmt.Sprintf("%s is signed in with the %s scope but is not a Global Administrator, which Microsoft requires for delegated access to these settings (%s). "+
 			"Run %s again as a Global Administrator.", ce.Access.User, syncPermission, ce.Message, login)

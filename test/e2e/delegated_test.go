@@ -139,7 +139,7 @@ func TestDelegatedSignInAfterAppOnlyRefused(t *testing.T) {
 	}
 	w.waitTSF(t, name, "the helpdesk sign-in refused", func(tsf *identityv1alpha1.TenantSyncFeatures) bool {
 		return tsfCond(tsf, identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonMissingPermission) &&
-			strings.Contains(readyMessage(tsf), helpdesk+" is signed in") && strings.Contains(readyMessage(tsf), "not a Global Administrator")
+			strings.Contains(readyMessage(tsf), "delegated sign-in of "+helpdesk) && strings.Contains(readyMessage(tsf), "active Global Administrator")
 	})
 	if st.flags(t)[string(block)] {
 		t.Fatal("a refused sign-in changed the tenant")
