@@ -122,7 +122,7 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 	case match.RoleStepWait:
 		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, true, identityv1alpha1.ReasonRolesRemoved, plan.Message)
 	}
-	o.obs.PrivilegedRoles = privileged
+	o.obs.PrivilegedRoles, o.rolesFresh = privileged, true
 	return ctrl.Result{}, nil, false
 }
 
@@ -210,16 +210,9 @@ func toRecorded(rs []match.Role) []identityv1alpha1.RecordedRole {
 	return out
 }
 
-// heldRoles counts the recorded roles not yet settled (given back, or
-// found not to be given back).
+// heldRoles counts the recorded roles not yet settled (match.Held).
 func heldRoles(um *identityv1alpha1.UserMatch) int {
-	n := 0
-	for _, r := range um.Status.RecordedRoles {
-		if !r.Restored && !r.NotRestored {
-			n++
-		}
-	}
-	return n
+	return match.Held(recordedRoles(um.Status.RecordedRoles))
 }
 
 func timeOf(t *metav1.Time) *time.Time {

@@ -271,22 +271,25 @@ func (r *TenantSyncFeaturesReconciler) governor(ctx context.Context, tsf *identi
 	if err := r.Client.List(ctx, &list); err != nil {
 		return "", fmt.Errorf("listing TenantSyncFeatures: %w", err)
 	}
+	mine := syncfeatures.TenantRef{Name: tsf.Spec.TenantRef.Name, TenantID: tenant.Spec.TenantID, Cloud: string(tenant.Spec.Cloud)}
 	claims := []syncfeatures.Claim{{Name: tsf.Name, Created: tsf.CreationTimestamp.Time}}
 	for i := range list.Items {
 		other := &list.Items[i]
 		if other.Name == tsf.Name { // cluster-scoped: the name is the identity
 			continue
 		}
-		same := other.Spec.TenantRef.Name == tsf.Spec.TenantRef.Name
-		if !same && tenant.Spec.TenantID != "" {
+		theirs := syncfeatures.TenantRef{Name: other.Spec.TenantRef.Name}
+		if theirs.Name != mine.Name {
 			var ot identityv1alpha1.EntraTenant
-			err := r.Client.Get(ctx, types.NamespacedName{Name: other.Spec.TenantRef.Name}, &ot)
+			err := r.Client.Get(ctx, types.NamespacedName{Name: theirs.Name}, &ot)
 			if err != nil && !apierrors.IsNotFound(err) {
 				return "", err
 			}
-			same = err == nil && strings.EqualFold(ot.Spec.TenantID, tenant.Spec.TenantID) && ot.Spec.Cloud == tenant.Spec.Cloud
+			if err == nil {
+				theirs.TenantID, theirs.Cloud = ot.Spec.TenantID, string(ot.Spec.Cloud)
+			}
 		}
-		if same {
+		if syncfeatures.SameTenant(mine, theirs) {
 			claims = append(claims, syncfeatures.Claim{Name: other.Name, Created: other.CreationTimestamp.Time})
 		}
 	}

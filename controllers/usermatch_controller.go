@@ -85,6 +85,9 @@ type observed struct {
 	obs     match.Observation
 	dirConn DirectoryClient
 	view    *tenantView
+	// rolesFresh: the role workflow read the roles from Graph in this pass,
+	// with no write since, so the pre-write refresh need not read them again.
+	rolesFresh bool
 }
 
 func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha1.UserMatch) (ctrl.Result, error) {
@@ -107,7 +110,7 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 	if res, err, done := r.duplicates(ctx, um, &o); done {
 		return res, err
 	}
-	if r.rolesInPlay(um, o) {
+	if match.RolesInPlay(um.Spec.PrivilegedRoles == identityv1alpha1.PrivilegedRolesRemoveAndRestore, len(um.Status.RecordedRoles), o.obs) {
 		if res, err, done := r.roleWorkflow(ctx, um, &o, false); done {
 			return res, err
 		}
@@ -288,12 +291,12 @@ func (r *UserMatchReconciler) refresh(ctx context.Context, o *observed) error {
 	if err != nil {
 		return err
 	}
-	roles, err := privilegedRoles(ctx, o.cloud, o.user.ID)
-	if err != nil {
-		return err
+	o.obs.Holders = holders
+	if o.rolesFresh {
+		return nil
 	}
-	o.obs.Holders, o.obs.PrivilegedRoles = holders, roles
-	return nil
+	o.obs.PrivilegedRoles, err = privilegedRoles(ctx, o.cloud, o.user.ID)
+	return err
 }
 
 // lookupsFor lists the AD lookups of every UserMatch of a directory, so that
@@ -308,23 +311,6 @@ func (r *UserMatchReconciler) lookupsFor(ctx context.Context, directoryName stri
 		out = append(out, adLookup(um.Spec.ADUser))
 	}
 	return out
-}
-
-// rolesInPlay says whether the remove-and-restore workflow runs: always once
-// roles are recorded (they must come back), and otherwise only when the
-// policy asks for it and privileged roles are the one thing in the way, so
-// that no role is removed for a match that would fail for another reason.
-func (r *UserMatchReconciler) rolesInPlay(um *identityv1alpha1.UserMatch, o observed) bool {
-	if len(um.Status.RecordedRoles) > 0 {
-		return true
-	}
-	if um.Spec.PrivilegedRoles != identityv1alpha1.PrivilegedRolesRemoveAndRestore || len(o.obs.PrivilegedRoles) == 0 {
-		return false
-	}
-	probe := o.obs
-	probe.PrivilegedRoles = nil
-	p := match.Decide(probe)
-	return p.Block == nil && !p.Joined
 }
 
 // sourceAnchor picks the anchor as Entra Connect would and, when the
@@ -426,16 +412,9 @@ func pendingRoles(um *identityv1alpha1.UserMatch) bool {
 // restoreOnDelete runs the role workflow in its restoring phase for a
 // UserMatch being deleted, persisting progress, until every role is back.
 func (r *UserMatchReconciler) restoreOnDelete(ctx context.Context, um *identityv1alpha1.UserMatch) (ctrl.Result, error, bool) {
-	var tenant identityv1alpha1.EntraTenant
-	if err := r.Client.Get(ctx, types.NamespacedName{Name: um.Spec.TenantRef.Name}, &tenant); err != nil {
-		return ctrl.Result{}, fmt.Errorf("restoring roles needs EntraTenant %q: %w", um.Spec.TenantRef.Name, err), true
-	}
-	conn, err := tenantConnection(ctx, r.APIReader, &tenant)
-	if err != nil {
-		return ctrl.Result{}, err, true
-	}
+	var err error
 	o := observed{}
-	if o.cloud, err = r.Cloud.Client(ctx, conn); err != nil {
+	if o.cloud, err = r.cloudFor(ctx, um, "restoring roles"); err != nil {
 		return ctrl.Result{}, err, true
 	}
 	if um.Status.Cloud == nil || um.Status.Cloud.ObjectID == "" {
@@ -462,16 +441,22 @@ func (r *UserMatchReconciler) restoreOnDelete(ctx context.Context, um *identityv
 // clearOnDelete clears the immutableId only if the user is not synced and
 // still carries the value this UserMatch wrote: anything else belongs to
 // someone else now.
-func (r *UserMatchReconciler) clearOnDelete(ctx context.Context, um *identityv1alpha1.UserMatch) error {
+// cloudFor builds the Graph client of the UserMatch's tenant, for the
+// deletion paths, which run without an observe pass.
+func (r *UserMatchReconciler) cloudFor(ctx context.Context, um *identityv1alpha1.UserMatch, purpose string) (cloud.Client, error) {
 	var tenant identityv1alpha1.EntraTenant
 	if err := r.Client.Get(ctx, types.NamespacedName{Name: um.Spec.TenantRef.Name}, &tenant); err != nil {
-		return fmt.Errorf("deletion policy ClearImmutableId needs EntraTenant %q: %w", um.Spec.TenantRef.Name, err)
+		return nil, fmt.Errorf("%s needs EntraTenant %q: %w", purpose, um.Spec.TenantRef.Name, err)
 	}
 	conn, err := tenantConnection(ctx, r.APIReader, &tenant)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c, err := r.Cloud.Client(ctx, conn)
+	return r.Cloud.Client(ctx, conn)
+}
+
+func (r *UserMatchReconciler) clearOnDelete(ctx context.Context, um *identityv1alpha1.UserMatch) error {
+	c, err := r.cloudFor(ctx, um, "deletion policy ClearImmutableId")
 	if err != nil {
 		return err
 	}

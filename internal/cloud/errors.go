@@ -62,15 +62,8 @@ func (e *Error) Is(target error) bool {
 
 // Sentinels for errors.Is.
 var (
-	ErrNotFound         = &Error{Class: ClassNotFound}
-	ErrConflict         = &Error{Class: ClassConflict}
-	ErrOnPremMastered   = &Error{Class: ClassOnPremMastered}
-	ErrPermission       = &Error{Class: ClassPermission}
-	ErrUnauthenticated  = &Error{Class: ClassUnauthenticated}
-	ErrThrottled        = &Error{Class: ClassThrottled}
-	ErrTransient        = &Error{Class: ClassTransient}
-	ErrInvalid          = &Error{Class: ClassInvalid}
-	ErrUnsupportedQuery = &Error{Class: ClassUnsupportedQuery}
+	ErrNotFound   = &Error{Class: ClassNotFound}
+	ErrPermission = &Error{Class: ClassPermission}
 )
 
 // ClassOf returns the class of err, or "" when it is not a classified error.

@@ -112,25 +112,34 @@ func (s *Server) restoreDeletedItem(w http.ResponseWriter, r *http.Request, id s
 			return err
 		}
 	}
+	out, err := s.restoreUser(id)
+	if err != nil {
+		return err
+	}
+	out["@odata.context"] = s.metadata(r, "directoryObjects/$entity")
+	out["@odata.type"] = "#microsoft.graph.user"
+	writeOData(w, http.StatusOK, out)
+	return nil
+}
+
+// restoreUser moves a deleted user back, under the write lock, and renders
+// it; the response is written after the lock is released.
+func (s *Server) restoreUser(id string) (map[string]any, error) {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	st := s.store.st
 	u, ok := st.deletedUsers[key(id)]
 	if !ok {
-		return errNotFound(id)
+		return nil, errNotFound(id)
 	}
 	restored := *u
 	restored.DeletedDateTime = nil
 	if err := st.checkUser(&restored, u.ID); err != nil {
-		return err
+		return nil, err
 	}
 	delete(st.deletedUsers, key(id))
 	st.putUser(nil, &restored)
-	out := renderUser(&restored, mustDefaultUserProps())
-	out["@odata.context"] = s.metadata(r, "directoryObjects/$entity")
-	out["@odata.type"] = "#microsoft.graph.user"
-	writeOData(w, http.StatusOK, out)
-	return nil
+	return renderUser(&restored, mustDefaultUserProps()), nil
 }
 
 func (s *Server) purgeDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {

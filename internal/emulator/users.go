@@ -198,21 +198,30 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := change.apply(u); err != nil {
 		return err
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if err := st.checkUser(u, ""); err != nil {
+	out, err := s.storeNewUser(u)
+	if err != nil {
 		return err
 	}
-	if d, _ := st.domain(upnDomain(u.UserPrincipalName)); d.AuthenticationType == "Federated" && u.OnPremisesImmutableID == nil {
-		return errBadRequest("Property 'onPremisesImmutableId' is required for a user whose userPrincipalName is in the federated domain '%s'.", d.ID)
-	}
-	st.putUser(nil, u)
-	out := renderUser(u, mustDefaultUserProps())
 	out["@odata.context"] = s.metadata(r, "users/$entity")
 	w.Header().Set("Location", s.baseURL(r)+"/v1.0/users/"+u.ID)
 	writeOData(w, http.StatusCreated, out)
 	return nil
+}
+
+// storeNewUser stores a new user and renders it, under the write lock; the
+// caller writes the response after the lock is released.
+func (s *Server) storeNewUser(u *User) (map[string]any, error) {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	st := s.store.st
+	if err := st.checkUser(u, ""); err != nil {
+		return nil, err
+	}
+	if d, _ := st.domain(upnDomain(u.UserPrincipalName)); d.AuthenticationType == "Federated" && u.OnPremisesImmutableID == nil {
+		return nil, errBadRequest("Property 'onPremisesImmutableId' is required for a user whose userPrincipalName is in the federated domain '%s'.", d.ID)
+	}
+	st.putUser(nil, u)
+	return renderUser(u, mustDefaultUserProps()), nil
 }
 
 func mustDefaultUserProps() []string {

@@ -19,15 +19,8 @@ type (
 	Config     = graphconfig.Config
 )
 
-// Cloud names and constants re-exported from graphconfig.
-const (
-	CloudPublic    = graphconfig.CloudPublic
-	CloudUSGov     = graphconfig.CloudUSGov
-	CloudUSGovDoD  = graphconfig.CloudUSGovDoD
-	CloudChina     = graphconfig.CloudChina
-	OpAcquireToken = graphconfig.OpAcquireToken
-	DefaultTimeout = graphconfig.DefaultTimeout
-)
+// OpAcquireToken is re-exported from graphconfig.
+const OpAcquireToken = graphconfig.OpAcquireToken
 
 // EndpointsFor returns the endpoints of a national cloud; see graphconfig.EndpointsFor.
 func EndpointsFor(cloudName string) (Endpoints, error) { return graphconfig.EndpointsFor(cloudName) }

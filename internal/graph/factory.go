@@ -47,16 +47,3 @@ func (f *Factory) Client(cfg Config) (cloud.Client, error) {
 	f.clients[key] = c
 	return c, nil
 }
-
-// Forget drops every cached client built for the tenant and client id, for
-// example when the credential Secret is deleted, so that old secret material
-// is not kept in memory longer than needed.
-func (f *Factory) Forget(tenantID, clientID string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for key, c := range f.clients {
-		if c.tenantID == tenantID && c.clientID == clientID {
-			delete(f.clients, key)
-		}
-	}
-}

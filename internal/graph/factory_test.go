@@ -34,10 +34,6 @@ func TestFactoryCachesPerFingerprint(t *testing.T) {
 	if n := len(fac.clients); n != 1 {
 		t.Errorf("factory holds %d clients, want 1: the superseded one is dropped", n)
 	}
-	fac.Forget(cfg.Credential.TenantID, cfg.Credential.ClientID)
-	if n := len(fac.clients); n != 0 {
-		t.Errorf("after Forget the factory holds %d clients", n)
-	}
 }
 
 func TestFingerprint(t *testing.T) {

@@ -254,14 +254,24 @@ func (c *Client) completeRole(ctx context.Context, cache map[string]cloud.RoleDe
 // AssignEligibility files a PIM adminAssign request for an eligibility
 // starting now, until e.EndDateTime or permanent (requestSchedule).
 func (c *Client) AssignEligibility(ctx context.Context, e cloud.RoleEligibility, justification string) error {
-	const op = "AssignEligibility"
-	body, err := eligibilityRequest(op, e, justification, models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS)
-	if err != nil {
+	return c.eligibilityRequest(ctx, "AssignEligibility", e, justification, models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS)
+}
+
+// RemoveEligibility files a PIM adminRemove request.
+func (c *Client) RemoveEligibility(ctx context.Context, e cloud.RoleEligibility, justification string) error {
+	return c.eligibilityRequest(ctx, "RemoveEligibility", e, justification, models.ADMINREMOVE_UNIFIEDROLESCHEDULEREQUESTACTIONS)
+}
+
+func (c *Client) eligibilityRequest(ctx context.Context, op string, e cloud.RoleEligibility, justification string, action models.UnifiedRoleScheduleRequestActions) error {
+	body := models.NewUnifiedRoleEligibilityScheduleRequest()
+	if err := fillRequest(op, body, e.PrincipalID, e.RoleDefinitionID, e.DirectoryScopeID, justification, action); err != nil {
 		return err
 	}
-	body.SetScheduleInfo(requestSchedule(e.EndDateTime))
+	if action == models.ADMINASSIGN_UNIFIEDROLESCHEDULEREQUESTACTIONS {
+		body.SetScheduleInfo(requestSchedule(e.EndDateTime))
+	}
 	ctx = withCall(ctx, op)
-	_, err = c.svc.RoleManagement().Directory().RoleEligibilityScheduleRequests().Post(ctx, body, nil)
+	_, err := c.svc.RoleManagement().Directory().RoleEligibilityScheduleRequests().Post(ctx, body, nil)
 	return classify(ctx, op, err)
 }
 
@@ -278,26 +288,6 @@ func requestSchedule(end *time.Time) models.RequestScheduleable {
 	schedule.SetStartDateTime(ptr(time.Now().UTC().Truncate(time.Second)))
 	schedule.SetExpiration(expiration)
 	return schedule
-}
-
-// RemoveEligibility files a PIM adminRemove request.
-func (c *Client) RemoveEligibility(ctx context.Context, e cloud.RoleEligibility, justification string) error {
-	const op = "RemoveEligibility"
-	body, err := eligibilityRequest(op, e, justification, models.ADMINREMOVE_UNIFIEDROLESCHEDULEREQUESTACTIONS)
-	if err != nil {
-		return err
-	}
-	ctx = withCall(ctx, op)
-	_, err = c.svc.RoleManagement().Directory().RoleEligibilityScheduleRequests().Post(ctx, body, nil)
-	return classify(ctx, op, err)
-}
-
-func eligibilityRequest(op string, e cloud.RoleEligibility, justification string, action models.UnifiedRoleScheduleRequestActions) (models.UnifiedRoleEligibilityScheduleRequestable, error) {
-	body := models.NewUnifiedRoleEligibilityScheduleRequest()
-	if err := fillRequest(op, body, e.PrincipalID, e.RoleDefinitionID, e.DirectoryScopeID, justification, action); err != nil {
-		return nil, err
-	}
-	return body, nil
 }
 
 // scheduleRequest is what eligibility and assignment schedule requests

@@ -74,6 +74,35 @@ type RecordedRole struct {
 
 func (r RecordedRole) settled() bool { return r.Restored || r.NotRestored }
 
+// Held counts the recorded roles not yet settled: removed for the match and
+// neither given back nor found not to be given back.
+func Held(rs []RecordedRole) int {
+	n := 0
+	for _, r := range rs {
+		if !r.settled() {
+			n++
+		}
+	}
+	return n
+}
+
+// RolesInPlay says whether the remove-and-restore workflow runs: always once
+// roles are recorded (they must come back), and otherwise only when the
+// policy asks for it and privileged roles are the one thing in the way, so
+// that no role is removed for a match that would fail for another reason.
+func RolesInPlay(removeAndRestore bool, recorded int, obs Observation) bool {
+	if recorded > 0 {
+		return true
+	}
+	if !removeAndRestore || len(obs.PrivilegedRoles) == 0 {
+		return false
+	}
+	probe := obs
+	probe.PrivilegedRoles = nil
+	p := Decide(probe)
+	return p.Block == nil && !p.Joined
+}
+
 // RoleState is what the role workflow reads before deciding.
 type RoleState struct {
 	Enforce  bool

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/entramatch/entra-match-operator/internal/cloud"
 )
 
 var (
@@ -168,5 +170,47 @@ func TestDecideRolesMessages(t *testing.T) {
 		Now: t0.Add(96 * time.Hour)})
 	if later.Message != want {
 		t.Errorf("Done after the roles ended = %q, want %q", later.Message, want)
+	}
+}
+
+// The workflow runs for roles already recorded, and otherwise only when
+// the policy asks for it and privileged roles are the one thing in the way.
+func TestRolesInPlay(t *testing.T) {
+	withRoles := func(mut func(*Observation)) Observation {
+		o := base()
+		o.PrivilegedRoles = []string{"Global Administrator"}
+		if mut != nil {
+			mut(&o)
+		}
+		return o
+	}
+	cases := []struct {
+		name             string
+		removeAndRestore bool
+		recorded         int
+		obs              Observation
+		want             bool
+	}{
+		{"recorded roles always come back, whatever the policy", false, 1, base(), true},
+		{"Refuse policy: never", false, 0, withRoles(nil), false},
+		{"no privileged roles: nothing to do", true, 0, base(), false},
+		{"roles are the only obstacle", true, 0, withRoles(nil), true},
+		{"another obstacle too: remove nothing", true, 0, withRoles(func(o *Observation) { o.Holders = []cloud.User{{ID: "other", OnPremisesImmutableID: testAnchor}} }), false},
+		{"already joined: nothing to do", true, 0, withRoles(func(o *Observation) {
+			o.Cloud.OnPremisesImmutableID = testAnchor
+			o.Cloud.OnPremisesSyncEnabled = ptr(true)
+		}), false},
+	}
+	for _, tc := range cases {
+		if got := RolesInPlay(tc.removeAndRestore, tc.recorded, tc.obs); got != tc.want {
+			t.Errorf("%s: RolesInPlay = %t, want %t", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestHeld(t *testing.T) {
+	rs := []RecordedRole{{Role: ga}, {Role: ua, Restored: true}, {Role: pra, NotRestored: true}, {Role: praUntil}}
+	if got := Held(rs); got != 2 {
+		t.Errorf("Held = %d, want 2", got)
 	}
 }

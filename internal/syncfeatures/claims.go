@@ -1,6 +1,9 @@
 package syncfeatures
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Claim is one TenantSyncFeatures that wants to govern a tenant.
 type Claim struct {
@@ -20,4 +23,20 @@ func Governor(claims []Claim) (gov Claim, ok bool) {
 		}
 	}
 	return gov, len(claims) > 0
+}
+
+// TenantRef is what a TenantSyncFeatures governs: the EntraTenant it names
+// and, when that object was read, its tenant ID and cloud.
+type TenantRef struct {
+	Name, TenantID, Cloud string
+}
+
+// SameTenant reports whether two TenantSyncFeatures govern the same tenant:
+// they name the same EntraTenant, or EntraTenants for the same tenant ID
+// (GUIDs compare without case) in the same cloud.
+func SameTenant(a, b TenantRef) bool {
+	if a.Name == b.Name {
+		return true
+	}
+	return a.TenantID != "" && strings.EqualFold(a.TenantID, b.TenantID) && a.Cloud == b.Cloud
 }

@@ -34,8 +34,8 @@ const (
 )
 
 // AllPermissions returns the application permissions of the default apps:
-// everything the operator may need, so that tests of permission errors
-// start from a known full set and remove what they test.
+// everything the operator may need; tests of permission errors register a
+// further app (WithApp) with fewer.
 func AllPermissions() []string {
 	return []string{
 		"User.ReadWrite.All", "User.DeleteRestore.All", "Directory.ReadWrite.All",
@@ -65,8 +65,6 @@ type Env struct {
 }
 
 type options struct {
-	tenantID    string
-	permissions []string
 	certApp     bool
 	extraApps   []emulator.App
 	state       *emulator.Snapshot
@@ -76,14 +74,6 @@ type options struct {
 
 // Option changes how Start builds the tenant.
 type Option func(*options)
-
-// WithTenantID sets the tenant id (a GUID).
-func WithTenantID(id string) Option { return func(o *options) { o.tenantID = id } }
-
-// WithPermissions replaces the default app's permissions (AllPermissions).
-func WithPermissions(perms ...string) Option {
-	return func(o *options) { o.permissions = append([]string(nil), perms...) }
-}
 
 // WithCertificateApp registers a second app that authenticates with a
 // certificate; Env.CertClientID and Env.CertPEM describe it.
@@ -111,23 +101,24 @@ func WithEmulatorConfig(fn func(*emulator.Config)) Option {
 // Start runs an emulator on a loopback port for the duration of the test.
 func Start(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	o := options{tenantID: DefaultTenantID, permissions: AllPermissions(), appOnlySync: true}
+	o := options{appOnlySync: true}
+	perms := AllPermissions()
 	for _, opt := range opts {
 		opt(&o)
 	}
 	env := &Env{
-		TenantID:       o.tenantID,
+		TenantID:       DefaultTenantID,
 		InitialDomain:  DefaultInitialDomain,
 		VerifiedDomain: DefaultVerifiedDomain,
 		ClientID:       DefaultClientID,
 		ClientSecret:   randomSecret(t),
 	}
-	apps := []emulator.App{{ClientID: env.ClientID, Secret: env.ClientSecret, Permissions: o.permissions}}
+	apps := []emulator.App{{ClientID: env.ClientID, Secret: env.ClientSecret, Permissions: perms}}
 	if o.certApp {
 		certPEM, keyPEM := selfSignedCertificate(t)
 		env.CertClientID = DefaultCertClientID
 		env.CertPEM = append(append([]byte(nil), certPEM...), keyPEM...)
-		apps = append(apps, emulator.App{ClientID: env.CertClientID, Permissions: o.permissions, CertificatePEM: certPEM})
+		apps = append(apps, emulator.App{ClientID: env.CertClientID, Permissions: perms, CertificatePEM: certPEM})
 	}
 	apps = append(apps, o.extraApps...)
 
@@ -145,7 +136,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		state.Organization.DisplayName = "Contoso"
 	}
 	cfg := emulator.Config{
-		TenantID:            o.tenantID,
+		TenantID:            DefaultTenantID,
 		InitialDomain:       DefaultInitialDomain,
 		Apps:                apps,
 		State:               &state,
