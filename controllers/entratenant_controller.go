@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -36,7 +37,7 @@ type EntraTenantReconciler struct {
 
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=entratenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=entratenants/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile observes the tenant (organization and domains) and reports it.
@@ -121,7 +122,13 @@ func (r *EntraTenantReconciler) observeSignIn(ctx context.Context, t *identityv1
 	login := fmt.Sprintf("; run `entramatch login --tenant %s` as a Global Administrator", t.Name)
 	var s corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, &s)
+	var se *secretError
 	switch {
+	case errors.As(err, &se):
+		t.Status.Delegated = nil
+		o := se.outcome()
+		setCondition(&t.Status.Conditions, t.Generation, identityv1alpha1.ConditionDelegatedSignIn, false, o.reason, o.message)
+		return nil
 	case apierrors.IsNotFound(err) || err == nil && len(s.Data[ref.Key]) == 0:
 		t.Status.Delegated = nil
 		setCondition(&t.Status.Conditions, t.Generation, identityv1alpha1.ConditionDelegatedSignIn, false, identityv1alpha1.ReasonSignInRequired,

@@ -36,3 +36,28 @@ func readyOf(o client.Object) bool {
 	}
 	return meta.IsStatusConditionTrue(conds, identityv1alpha1.ConditionReady)
 }
+
+// takeoverChanged passes a TenantSyncFeatures whose last read of the
+// hard-match takeover flag changed: a matching window opened or closed, and
+// UserMatches held back by the flag can go ahead (or must wait) at once.
+func takeoverChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return takeoverOf(e.ObjectOld) != takeoverOf(e.ObjectNew)
+		},
+	}
+}
+
+func takeoverOf(o client.Object) string {
+	t, ok := o.(*identityv1alpha1.TenantSyncFeatures)
+	if !ok || t.Status.Observed == nil || t.Status.Observed.BlockCloudObjectTakeoverThroughHardMatchEnabled == nil {
+		return ""
+	}
+	if *t.Status.Observed.BlockCloudObjectTakeoverThroughHardMatchEnabled {
+		return "on"
+	}
+	return "off"
+}

@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -66,11 +65,15 @@ func tenantConnection(ctx context.Context, r client.Reader, t *identityv1alpha1.
 		c.ClientID, c.CertificatePEM = creds.ClientCertificate.ClientID, pem
 	case creds.WorkloadIdentity != nil:
 		c.ClientID, c.FederatedTokenFile = creds.WorkloadIdentity.ClientID, creds.WorkloadIdentity.TokenFile
-		if _, err := os.Stat(c.FederatedTokenFile); err != nil {
-			return c, &secretError{fmt.Sprintf("workload identity token file %s is not readable: %v", c.FederatedTokenFile, err)}
+		policy, ok := r.(tokenFilePolicy)
+		if !ok {
+			return c, &secretError{reason: identityv1alpha1.ReasonSecretNotAllowed, msg: "workload identity token files are not allowed here"}
+		}
+		if err := policy.checkTokenFile(c.FederatedTokenFile); err != nil {
+			return c, err
 		}
 	default:
-		return c, &secretError{"spec.credentials sets no credential"}
+		return c, &secretError{msg: "spec.credentials sets no credential"}
 	}
 	return c, nil
 }
@@ -98,13 +101,13 @@ func readCertificate(ctx context.Context, r client.Reader, ref identityv1alpha1.
 	var s corev1.Secret
 	if err := r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, &s); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &secretError{fmt.Sprintf("Secret %s/%s not found", ref.Namespace, ref.Name)}
+			return nil, &secretError{msg: fmt.Sprintf("Secret %s/%s not found", ref.Namespace, ref.Name)}
 		}
 		return nil, fmt.Errorf("reading Secret %s/%s: %w", ref.Namespace, ref.Name, err)
 	}
 	crt, key := s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey]
 	if len(crt) == 0 || len(key) == 0 {
-		return nil, &secretError{fmt.Sprintf("Secret %s/%s needs both %s and %s", ref.Namespace, ref.Name, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)}
+		return nil, &secretError{msg: fmt.Sprintf("Secret %s/%s needs both %s and %s", ref.Namespace, ref.Name, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)}
 	}
 	return append(append(append([]byte(nil), crt...), '\n'), key...), nil
 }

@@ -3,9 +3,11 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,6 +32,19 @@ const roleJustification = "entra-match-operator: hard match of an on-premises us
 func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1alpha1.UserMatch, o *observed, deleting bool) (ctrl.Result, error, bool) {
 	gen := um.Generation
 	conds := &um.Status.Conditions
+	if len(um.Status.RecordedRoles) > 0 && !r.recordSealed(um) {
+		// Someone else wrote the record: acting on it would grant or
+		// remove whatever they listed. Nothing is done, and a person is told.
+		was := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionRolesRemoved)
+		msg := fmt.Sprintf("status.recordedRoles (%s, for cloud user %s) does not carry the operator's seal, so it was not written by the operator: "+
+			"nothing is removed or restored from it. If the operator did remove these roles, restore them by hand, then clear status.recordedRoles",
+			recordedNames(um.Status.RecordedRoles), cloudIDOf(um))
+		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, identityv1alpha1.ReasonRoleRecordInvalid, msg)
+		if was == nil || was.Reason != identityv1alpha1.ReasonRoleRecordInvalid {
+			r.event(um, corev1.EventTypeWarning, identityv1alpha1.ReasonRoleRecordInvalid, "VerifyRecord", msg)
+		}
+		return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil, true
+	}
 	current, privileged, err := currentRoles(ctx, o.cloud, o.user.ID)
 	if err != nil {
 		return r.stepFailed(um, err)
@@ -44,6 +59,8 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		RemovedAt: timeOf(um.Status.RolesRemovedTime),
 		Retry:     um.Spec.RoleHoldAttempt > um.Status.RoleHoldAttempt,
 	}
+	// Roles never stay removed without a bound.
+	state.MaxHold = identityv1alpha1.DefaultMaxRoleHoldDuration
 	if d := um.Spec.MaxRoleHoldDuration; d != nil {
 		state.MaxHold = d.Duration
 	}
@@ -65,6 +82,7 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		// before anything is removed: the record is what a crash recovers from.
 		before := um.DeepCopy()
 		um.Status.RecordedRoles = toRecorded(plan.Record)
+		um.Status.RecordedRolesSeal = r.sealRecord(um)
 		um.Status.RoleHoldAttempt = um.Spec.RoleHoldAttempt
 		now := metav1.NewTime(r.now())
 		um.Status.RolesRemovedTime = &now
@@ -90,20 +108,45 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		return again, nil, true
 
 	case match.RoleStepRestore:
+		// Every role is attempted: one that fails must not keep the others
+		// removed. The first failure is returned once all were tried.
+		var failed error
 		for _, role := range plan.Restore {
 			crashpoint.Hit("role-restoring")
-			permanent, err := restoreRole(ctx, o.cloud, o.user.ID, role)
-			if err != nil {
-				return r.stepFailed(um, err)
-			}
-			if permanent != nil {
+			refused, err := restoreRole(ctx, o.cloud, o.user.ID, role, um.Spec.RestorePermanentOnPolicyRefusal)
+			switch {
+			case err != nil:
+				if failed == nil {
+					failed = err
+				}
+				continue
+			case refused != nil && um.Spec.RestorePermanentOnPolicyRefusal:
 				r.event(um, corev1.EventTypeWarning, "RoleRestoredPermanent", "RestoreRole/"+role.RoleDefinitionID,
-					fmt.Sprintf("PIM refused to give %s back to %s until %s (%v), so it was restored as a permanent assignment: "+
-						"end it by hand at that time", role.Label(), o.user.UserPrincipalName, role.End.UTC().Format(time.RFC3339), permanent))
+					fmt.Sprintf("PIM refused to give %s back to %s until %s (%v), so it was restored as a permanent assignment "+
+						"(spec.restorePermanentOnPolicyRefusal): end it by hand at that time", role.Label(), o.user.UserPrincipalName,
+						role.End.UTC().Format(time.RFC3339), refused))
+			case refused != nil:
+				// Left removed rather than made permanent behind anyone's
+				// back: settled, and the exact request to restore it is given.
+				for i := range um.Status.RecordedRoles {
+					rr := &um.Status.RecordedRoles[i]
+					if !rr.Restored && !rr.NotRestored && string(rr.Kind) == role.Kind && rr.RoleDefinitionID == role.RoleDefinitionID &&
+						rr.DirectoryScopeID == role.DirectoryScopeID {
+						rr.NotRestored = true
+					}
+				}
+				r.event(um, corev1.EventTypeWarning, "RoleNotRestored", "RestoreRole/"+role.RoleDefinitionID,
+					fmt.Sprintf("PIM refused to give %s back to %s until %s (%v); it is left removed rather than made permanent. "+
+						"Restore it by hand: %s", role.Label(), o.user.UserPrincipalName, role.End.UTC().Format(time.RFC3339), refused,
+						restoreRequest(o.user.ID, role)))
+				continue
 			}
 			r.event(um, corev1.EventTypeNormal, "RoleRestored", "RestoreRole",
 				fmt.Sprintf("restored %s %s to %s", kindWord(role), role.Label(), o.user.UserPrincipalName))
 			crashpoint.Hit("role-restored")
+		}
+		if failed != nil {
+			return r.stepFailed(um, failed)
 		}
 		// Marked restored only once a read shows them back (next pass).
 		return again, nil, true
@@ -165,9 +208,9 @@ func removeRole(ctx context.Context, c cloud.Client, userID string, role match.R
 
 // restoreRole gives a role back as it was. A time-bound assignment goes
 // through PIM, whose policy may refuse it (a maximum duration, a required
-// ticket); the role is then restored permanent rather than left removed,
-// and the refusal is returned in permanent for the caller to report.
-func restoreRole(ctx context.Context, c cloud.Client, userID string, role match.Role) (permanent error, err error) {
+// ticket); the refusal is returned in refused, and only when permanentOK
+// is the role then restored as a permanent assignment.
+func restoreRole(ctx context.Context, c cloud.Client, userID string, role match.Role, permanentOK bool) (refused error, err error) {
 	a := cloud.RoleAssignment{PrincipalID: userID, RoleDefinitionID: role.RoleDefinitionID, DirectoryScopeID: role.DirectoryScopeID}
 	switch {
 	case role.Kind == string(identityv1alpha1.RoleKindEligibility):
@@ -179,11 +222,23 @@ func restoreRole(ctx context.Context, c cloud.Client, userID string, role match.
 		if class := cloud.ClassOf(err); class != cloud.ClassInvalid && class != cloud.ClassPermission {
 			return nil, err
 		}
-		permanent = err
+		if !permanentOK {
+			return err, nil
+		}
+		refused = err
 		a.EndDateTime = nil
 	}
 	_, err = c.CreateRoleAssignment(ctx, a)
-	return permanent, err
+	return refused, err
+}
+
+// restoreRequest is the Graph request that restores a time-bound role by
+// hand, for a person whose PIM policy needs what the operator cannot give.
+func restoreRequest(userID string, role match.Role) string {
+	return fmt.Sprintf(`POST https://graph.microsoft.com/v1.0/roleManagement/directory/roleAssignmentScheduleRequests `+
+		`{"action":"adminAssign","principalId":%q,"roleDefinitionId":%q,"directoryScopeId":%q,"justification":"restore after hard match",`+
+		`"scheduleInfo":{"startDateTime":"<now>","expiration":{"type":"afterDateTime","endDateTime":%q}}}`,
+		userID, role.RoleDefinitionID, role.DirectoryScopeID, role.End.UTC().Format(time.RFC3339))
 }
 
 func recordedRoles(rs []identityv1alpha1.RecordedRole) []match.RecordedRole {
@@ -221,6 +276,56 @@ func timeOf(t *metav1.Time) *time.Time {
 	}
 	v := t.Time
 	return &v
+}
+
+// recordFields are what the seal covers: the UserMatch, the cloud user the
+// roles belong to, and each role's identity, scope, end and kind. The
+// restored/notRestored marks are left out: forging them can only keep a
+// role from coming back, never grant one.
+func recordFields(um *identityv1alpha1.UserMatch) []string {
+	fields := []string{string(um.UID), cloudIDOf(um)}
+	for _, rr := range um.Status.RecordedRoles {
+		end := ""
+		if rr.EndTime != nil {
+			end = rr.EndTime.UTC().Format(time.RFC3339)
+		}
+		fields = append(fields, fmt.Sprintf("%s|%s|%s|%s|%s|%t", rr.Kind, rr.RoleDefinitionID, rr.DirectoryScopeID, rr.ID, end, rr.Activation))
+	}
+	return fields
+}
+
+func (r *UserMatchReconciler) sealRecord(um *identityv1alpha1.UserMatch) string {
+	return r.Sealer.Seal(recordFields(um)...)
+}
+
+// recordSealed reports whether the recorded roles are the operator's own,
+// for the cloud user they were recorded from, and never widen a scope.
+func (r *UserMatchReconciler) recordSealed(um *identityv1alpha1.UserMatch) bool {
+	for _, rr := range um.Status.RecordedRoles {
+		if rr.DirectoryScopeID == "" {
+			return false
+		}
+	}
+	return r.Sealer != nil && r.Sealer.Verify(um.Status.RecordedRolesSeal, recordFields(um)...)
+}
+
+func cloudIDOf(um *identityv1alpha1.UserMatch) string {
+	if um.Status.Cloud == nil {
+		return ""
+	}
+	return um.Status.Cloud.ObjectID
+}
+
+func recordedNames(rs []identityv1alpha1.RecordedRole) string {
+	parts := make([]string, 0, len(rs))
+	for _, rr := range rs {
+		name := rr.RoleName
+		if name == "" {
+			name = rr.RoleDefinitionID
+		}
+		parts = append(parts, fmt.Sprintf("%s %s at %q", rr.Kind, name, rr.DirectoryScopeID))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func kindWord(r match.Role) string {

@@ -12,8 +12,19 @@ import (
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 )
 
-// secretError says which Secret or key is missing, for the SecretNotFound reason.
-type secretError struct{ msg string }
+// secretError says which Secret or key is missing (reason SecretNotFound
+// when reason is empty) or why it may not be read.
+type secretError struct {
+	reason string
+	msg    string
+}
+
+func (e *secretError) outcome() outcome {
+	if e.reason != "" {
+		return outcome{reason: e.reason, message: e.msg}
+	}
+	return outcome{reason: identityv1alpha1.ReasonSecretNotFound, message: e.msg}
+}
 
 func (e *secretError) Error() string { return e.msg }
 
@@ -24,13 +35,13 @@ func readSecretKey(ctx context.Context, r client.Reader, ref identityv1alpha1.Se
 	var s corev1.Secret
 	if err := r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, &s); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &secretError{fmt.Sprintf("Secret %s/%s not found", ref.Namespace, ref.Name)}
+			return nil, &secretError{msg: fmt.Sprintf("Secret %s/%s not found", ref.Namespace, ref.Name)}
 		}
 		return nil, fmt.Errorf("reading Secret %s/%s: %w", ref.Namespace, ref.Name, err)
 	}
 	v, ok := s.Data[ref.Key]
 	if !ok || len(v) == 0 {
-		return nil, &secretError{fmt.Sprintf("Secret %s/%s has no key %q", ref.Namespace, ref.Name, ref.Key)}
+		return nil, &secretError{msg: fmt.Sprintf("Secret %s/%s has no key %q", ref.Namespace, ref.Name, ref.Key)}
 	}
 	return v, nil
 }

@@ -7,6 +7,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/seal"
 )
 
 // Options configure every controller; the manager binary and the tests
@@ -20,6 +21,17 @@ type Options struct {
 	// SharedReadTTL is how long one tenant-wide or directory-wide read
 	// serves all UserMatches; half the resync period when zero.
 	SharedReadTTL time.Duration
+	// SecretNamespaces are the namespaces Secrets are read from; a
+	// resource naming a Secret elsewhere gets SecretNotAllowed. Required:
+	// the manager's own namespace is the usual value.
+	SecretNamespaces []string
+	// TokenFileDirs are the directories workload identity token files may
+	// be read from (projected federation tokens).
+	TokenFileDirs []string
+	// SealKey signs the roles recorded in UserMatch status (see package
+	// seal). Required; it must survive restarts (LoadSealKey), or roles
+	// recorded before a restart cannot be restored by the operator.
+	SealKey []byte
 }
 
 // Setup registers all controllers with the manager.
@@ -30,24 +42,32 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 1
 	}
+	if len(o.SecretNamespaces) == 0 {
+		return fmt.Errorf("no namespace to read Secrets from: set Options.SecretNamespaces (the manager's --secret-namespaces)")
+	}
+	sealer, err := seal.New(o.SealKey)
+	if err != nil {
+		return fmt.Errorf("Options.SealKey: %w", err)
+	}
+	secrets := newSecretScope(mgr.GetAPIReader(), o.SecretNamespaces, o.TokenFileDirs)
 	recorder := mgr.GetEventRecorder("entra-match-operator")
-	if err := (&EntraTenantReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud,
+	if err := (&EntraTenantReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud,
 		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("EntraTenant controller: %w", err)
 	}
-	if err := (&ActiveDirectoryReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Directory: o.Directory,
+	if err := (&ActiveDirectoryReconciler{Client: mgr.GetClient(), APIReader: secrets, Directory: o.Directory,
 		Recorder: recorder, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("ActiveDirectory controller: %w", err)
 	}
 	if o.SharedReadTTL <= 0 {
 		o.SharedReadTTL = o.ResyncPeriod / 2
 	}
-	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud, Directory: o.Directory,
-		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now,
+	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud, Directory: o.Directory,
+		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now, Sealer: sealer,
 		views: newViews(o.SharedReadTTL, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("UserMatch controller: %w", err)
 	}
-	if err := (&TenantSyncFeaturesReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Cloud: o.Cloud,
+	if err := (&TenantSyncFeaturesReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud,
 		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("TenantSyncFeatures controller: %w", err)
 	}

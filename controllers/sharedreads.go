@@ -10,6 +10,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/directory"
 	"github.com/entramatch/entra-match-operator/internal/match"
+	"github.com/entramatch/entra-match-operator/internal/privileged"
 )
 
 // Shared reads: with hundreds of UserMatches per tenant, reading each user
@@ -79,6 +80,13 @@ func (v *directoryView) find(ctx context.Context, d DirectoryClient, l directory
 	}
 }
 
+// expire makes the next find read the directory again.
+func (v *directoryView) expire() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.fetched = time.Time{}
+}
+
 func dedupe(ls []directory.Lookup) []directory.Lookup {
 	seen := make(map[directory.Lookup]bool, len(ls))
 	out := ls[:0]
@@ -101,6 +109,10 @@ type tenantView struct {
 	byUPN    map[string]*cloud.User
 	byAnchor map[string][]*cloud.User
 	roles    map[string][]string // principal id -> privileged role names
+	// tenantID names the tenant's directory synchronization object, and
+	// takeover is its hard-match takeover flag as read with the users.
+	tenantID string
+	takeover match.Takeover
 	inflight chan struct{}
 	err      error
 	// writesPausedUntil: Graph throttled a write of this tenant; Microsoft's
@@ -148,12 +160,17 @@ func (v *tenantView) load(ctx context.Context, c cloud.Client) error {
 		v.mu.Unlock()
 
 		byID, byUPN, byAnchor, roles, err := readTenant(ctx, c)
+		var takeover match.Takeover
+		if err == nil {
+			takeover, err = readTakeover(ctx, c, v.tenantID)
+		}
 
 		v.mu.Lock()
 		v.inflight = nil
 		close(done)
 		if err == nil {
 			v.byID, v.byUPN, v.byAnchor, v.roles, v.fetched, v.err = byID, byUPN, byAnchor, roles, v.now(), nil
+			v.takeover = takeover
 		}
 		v.mu.Unlock()
 		return err
@@ -188,16 +205,48 @@ func readTenant(ctx context.Context, c cloud.Client) (map[string]*cloud.User, ma
 	return byID, byUPN, byAnchor, roles, nil
 }
 
+// readTakeover reads blockCloudObjectTakeoverThroughHardMatchEnabled. A
+// refusal (the read needs OnPremDirectorySynchronization.Read.All, and some
+// tenants refuse it app-only) leaves the flag unknown rather than failing
+// every match of the tenant; other failures fail the read.
+func readTakeover(ctx context.Context, c cloud.Client, tenantID string) (match.Takeover, error) {
+	s, err := c.SyncSettings(ctx, tenantID)
+	switch cloud.ClassOf(err) {
+	case "":
+		if err != nil {
+			return match.Takeover{}, err
+		}
+		return match.Takeover{Blocked: s.Features[cloud.FeatureBlockCloudObjectTakeoverThroughHardMatch]}, nil
+	case cloud.ClassPermission, cloud.ClassNotFound, cloud.ClassInvalid:
+		return match.Takeover{Unknown: err.Error()}, nil
+	}
+	return match.Takeover{}, err
+}
+
+// expire makes the next load read the tenant again.
+func (v *tenantView) expire() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.fetched = time.Time{}
+}
+
+// takeoverFlag returns the hard-match takeover flag as last read.
+func (v *tenantView) takeoverFlag() match.Takeover {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.takeover
+}
+
 func privilegedByPrincipal(assignments []cloud.RoleAssignment, eligibilities []cloud.RoleEligibility) map[string][]string {
 	roles := map[string][]string{}
 	for _, a := range assignments {
-		if a.Role.IsPrivileged {
+		if privileged.IsPrivileged(a.Role, a.RoleDefinitionID) {
 			roles[a.PrincipalID] = append(roles[a.PrincipalID],
 				match.Role{Kind: string(identityv1alpha1.RoleKindAssignment), Name: a.Role.DisplayName, RoleDefinitionID: a.RoleDefinitionID}.Title())
 		}
 	}
 	for _, e := range eligibilities {
-		if e.Role.IsPrivileged {
+		if privileged.IsPrivileged(e.Role, e.RoleDefinitionID) {
 			roles[e.PrincipalID] = append(roles[e.PrincipalID],
 				match.Role{Kind: string(identityv1alpha1.RoleKindEligibility), Name: e.Role.DisplayName, RoleDefinitionID: e.RoleDefinitionID}.Title())
 		}
@@ -205,15 +254,17 @@ func privilegedByPrincipal(assignments []cloud.RoleAssignment, eligibilities []c
 	return roles
 }
 
-// user returns the user by object id or UPN from the view.
-func (v *tenantView) user(idOrUPN string) (cloud.User, bool) {
+// user returns the user by object id, or by UPN, from the view. The two are
+// never mixed: a UPN that happens to look like an object id must not find
+// the user with that id.
+func (v *tenantView) user(t target) (cloud.User, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	k := strings.ToLower(idOrUPN)
-	if u, ok := v.byID[k]; ok {
-		return *u, true
+	index := v.byUPN
+	if t.byID {
+		index = v.byID
 	}
-	if u, ok := v.byUPN[k]; ok {
+	if u, ok := index[strings.ToLower(t.key)]; ok {
 		return *u, true
 	}
 	return cloud.User{}, false
@@ -270,15 +321,30 @@ func newViews(ttl time.Duration, now func() time.Time) *views {
 
 // tenant returns the view for a tenant credential; a new connection
 // (rotated secret, other endpoint) starts a new view.
-func (s *views) tenant(key string) *tenantView {
+func (s *views) tenant(key, tenantID string) *tenantView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.tenants[key]
 	if !ok {
-		v = &tenantView{ttl: s.ttl, now: s.now}
+		v = &tenantView{ttl: s.ttl, now: s.now, tenantID: tenantID}
 		s.tenants[key] = v
 	}
 	return v
+}
+
+// expireTenant makes the next reconcile of the named EntraTenant's
+// UserMatches read the tenant again, whatever the view's age: a tenant flag
+// they decide on has just changed.
+func (s *views) expireTenant(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.tenants {
+		if strings.HasPrefix(k, name+"/") {
+			v.mu.Lock()
+			v.fetched = time.Time{}
+			v.mu.Unlock()
+		}
+	}
 }
 
 func (s *views) directory(key string) *directoryView {

@@ -21,6 +21,13 @@ type fakeTenant struct {
 	assignments []cloud.RoleAssignment
 	reads       atomic.Int32
 	gate        chan struct{} // when set, ListUsers waits for it
+	// settings answers SyncSettings; settingsErr refuses it.
+	settings    cloud.SyncSettings
+	settingsErr error
+}
+
+func (f *fakeTenant) SyncSettings(context.Context, string) (cloud.SyncSettings, error) {
+	return f.settings, f.settingsErr
 }
 
 func (f *fakeTenant) ListUsers(context.Context) ([]cloud.User, error) {
@@ -39,6 +46,8 @@ func (f *fakeTenant) AllRoleEligibilities(context.Context) ([]cloud.RoleEligibil
 	return nil, nil
 }
 
+const directoryReadersTemplate = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
@@ -51,8 +60,10 @@ func TestTenantViewSharesOneReadAndExpires(t *testing.T) {
 			{ID: "B", UserPrincipalName: "bob@contoso.com", OnPremisesImmutableID: "x"},
 		},
 		assignments: []cloud.RoleAssignment{
-			{PrincipalID: "A", Role: cloud.RoleDefinition{DisplayName: "Global Administrator", IsPrivileged: true}},
-			{PrincipalID: "B", Role: cloud.RoleDefinition{DisplayName: "Directory Readers"}},
+			{PrincipalID: "A", RoleDefinitionID: globalAdministratorTemplate, Role: cloud.RoleDefinition{
+				ID: globalAdministratorTemplate, DisplayName: "Global Administrator", IsBuiltIn: true}},
+			{PrincipalID: "B", RoleDefinitionID: directoryReadersTemplate, Role: cloud.RoleDefinition{
+				ID: directoryReadersTemplate, DisplayName: "Directory Readers", IsBuiltIn: true}},
 		},
 		gate: make(chan struct{}),
 	}
@@ -76,7 +87,7 @@ func TestTenantViewSharesOneReadAndExpires(t *testing.T) {
 		t.Fatalf("ListUsers called %d times for 10 concurrent loads, want 1", n)
 	}
 
-	if u, ok := v.user("ada@CONTOSO.com"); !ok || u.ID != "A" {
+	if u, ok := v.user(target{key: "ada@CONTOSO.com"}); !ok || u.ID != "A" {
 		t.Errorf("user by UPN (any case) = %+v, %v", u, ok)
 	}
 	if d := cmp.Diff([]string{"Global Administrator"}, v.privileged("A")); d != "" {
@@ -95,7 +106,7 @@ func TestTenantViewSharesOneReadAndExpires(t *testing.T) {
 	if got := len(v.holders("x")); got != 1 {
 		t.Errorf("after write, holders of x = %d, want 1", got)
 	}
-	if u, _ := v.user("A"); u.OnPremisesImmutableID != "y" || len(v.holders("y")) != 1 {
+	if u, _ := v.user(target{key: "A", byID: true}); u.OnPremisesImmutableID != "y" || len(v.holders("y")) != 1 {
 		t.Errorf("after write, user A = %+v", u)
 	}
 
@@ -179,5 +190,58 @@ func TestThrottledWritesPauseTheTenant(t *testing.T) {
 	clk.t = clk.t.Add(6 * time.Second)
 	if w := v.writesPaused(); w > 0 {
 		t.Fatalf("still paused %s after the Retry-After", w)
+	}
+}
+
+// The takeover flag is read with the users: on, off, or unknown when Graph
+// refuses the read (the match then goes ahead with a caveat); a failure that
+// is not a refusal fails the read.
+func TestTenantViewReadsTakeoverFlag(t *testing.T) {
+	on := cloud.SyncSettings{Features: map[string]bool{cloud.FeatureBlockCloudObjectTakeoverThroughHardMatch: true}}
+	for _, c := range []struct {
+		name        string
+		settings    cloud.SyncSettings
+		err         error
+		wantBlocked bool
+		wantUnknown bool
+		wantErr     bool
+	}{
+		{name: "on", settings: on, wantBlocked: true},
+		{name: "off", settings: cloud.SyncSettings{Features: map[string]bool{}}},
+		{name: "refused", err: &cloud.Error{Class: cloud.ClassPermission, Op: "SyncSettings"}, wantUnknown: true},
+		{name: "unreachable", err: &cloud.Error{Class: cloud.ClassTransient, Op: "SyncSettings"}, wantErr: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakeTenant{settings: c.settings, settingsErr: c.err}
+			v := newViews(time.Minute, nil).tenant("k", "tid")
+			err := v.load(context.Background(), f)
+			if (err != nil) != c.wantErr {
+				t.Fatalf("load: %v, want error %v", err, c.wantErr)
+			}
+			got := v.takeoverFlag()
+			if got.Blocked != c.wantBlocked || (got.Unknown != "") != c.wantUnknown {
+				t.Errorf("takeover = %+v, want blocked %v unknown %v", got, c.wantBlocked, c.wantUnknown)
+			}
+		})
+	}
+}
+
+// A UPN is looked up as a UPN only: an AD UPN shaped like an object id must
+// not reach the user with that id.
+func TestTargetByUPNNeverMatchesAnObjectID(t *testing.T) {
+	const id = "3c9f1e4a-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
+	f := &fakeTenant{users: []cloud.User{{ID: id, UserPrincipalName: "admin@contoso.com"}}}
+	v := newViews(time.Minute, nil).tenant("k", "tid")
+	if err := v.load(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	if u, ok := v.user(target{key: id}); ok {
+		t.Fatalf("UPN %q found user %s by id", id, u.UserPrincipalName)
+	}
+	if _, ok := v.user(target{key: id, byID: true}); !ok {
+		t.Fatal("lookup by id failed")
+	}
+	if _, err := getTarget(context.Background(), f, target{key: id}); cloud.ClassOf(err) != cloud.ClassNotFound {
+		t.Fatalf("getTarget by a UPN without @ = %v, want NotFound before any Graph call", err)
 	}
 }

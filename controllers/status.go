@@ -50,10 +50,12 @@ func classifyCloud(err error) outcome {
 		return outcome{reason: identityv1alpha1.ReasonUnreachable, message: msg, transient: true}
 	case cloud.ClassNotFound:
 		return outcome{reason: identityv1alpha1.ReasonCloudUserNotFound, message: msg}
+	case cloud.ClassWrongEndpoint:
+		return outcome{reason: identityv1alpha1.ReasonWrongEndpoint, message: msg}
 	}
 	var se *secretError
 	if errors.As(err, &se) {
-		return outcome{reason: identityv1alpha1.ReasonSecretNotFound, message: se.msg}
+		return se.outcome()
 	}
 	return outcome{reason: identityv1alpha1.ReasonReconcileFailed, message: msg, transient: true}
 }
@@ -74,7 +76,7 @@ func classifyDirectory(err error) outcome {
 	var se *secretError
 	switch {
 	case errors.As(err, &se):
-		return outcome{reason: identityv1alpha1.ReasonSecretNotFound, message: se.msg}
+		return se.outcome()
 	case errors.Is(err, directory.ErrInvalidCredentials):
 		return outcome{reason: identityv1alpha1.ReasonInvalidCredentials, message: msg}
 	case errors.Is(err, directory.ErrTLS):
@@ -87,6 +89,9 @@ func classifyDirectory(err error) outcome {
 		return outcome{reason: identityv1alpha1.ReasonADUserAmbiguous, message: msg}
 	case errors.Is(err, directory.ErrAnchorMissing), errors.Is(err, directory.ErrAnchorMalformed):
 		return outcome{reason: identityv1alpha1.ReasonAnchorMissing, message: msg}
+	case errors.Is(err, directory.ErrConsistencyGUIDSet):
+		// Filled by another writer since it was read: the next pass uses it.
+		return outcome{reason: identityv1alpha1.ReasonAnchorChanged, message: msg, transient: true}
 	case errors.Is(err, directory.ErrUnreachable):
 		return outcome{reason: identityv1alpha1.ReasonUnreachable, message: msg, transient: true}
 	}

@@ -62,7 +62,9 @@ type TenantSyncFeaturesReconciler struct {
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=tenantsyncfeatures/finalizers,verbs=update
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=entratenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;update
+// Secrets are read (and the delegated sign-in's written back) only in the
+// manager's namespace: a namespaced Role, not a ClusterRole.
+// +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=get;update
 
 // Reconcile runs one observe / decide / act pass and records the outcome.
 func (r *TenantSyncFeaturesReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

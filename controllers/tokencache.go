@@ -3,6 +3,7 @@ package controllers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -147,7 +148,8 @@ func (c *secretTokenCache) noSignIn(msg string) error {
 // (Permission), anything else is retried (Transient).
 func (c *secretTokenCache) apiError(op, doing string, err error) error {
 	class := cloud.ClassTransient
-	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+	var se *secretError
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || errors.As(err, &se) {
 		class = cloud.ClassPermission
 	}
 	return &cloud.Error{Class: class, Op: op, Message: fmt.Sprintf("%s Secret %s: %v", doing, c.name(), err), Err: err}

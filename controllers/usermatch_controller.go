@@ -29,7 +29,12 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/directory"
 	"github.com/entramatch/entra-match-operator/internal/match"
 	"github.com/entramatch/entra-match-operator/internal/metrics"
+	"github.com/entramatch/entra-match-operator/internal/seal"
 )
+
+// errTargetMoved: the UPN the spec names belongs to another cloud user than
+// the one observed; nothing may be written before observing again.
+var errTargetMoved = errors.New("the target UPN moved to another cloud user")
 
 // UserMatchFinalizer lets the deletion policy run before a UserMatch goes.
 const UserMatchFinalizer = "identity.entramatch.io/usermatch"
@@ -52,6 +57,9 @@ type UserMatchReconciler struct {
 	// only reads, so it can be long.
 	JoinedResyncPeriod time.Duration
 	Now                func() time.Time
+	// Sealer signs the recorded roles, so that only the operator's own
+	// record is ever acted on.
+	Sealer *seal.Sealer
 	// views share tenant-wide and directory-wide reads between UserMatches.
 	views *views
 }
@@ -88,6 +96,8 @@ type observed struct {
 	// rolesFresh: the role workflow read the roles from Graph in this pass,
 	// with no write since, so the pre-write refresh need not read them again.
 	rolesFresh bool
+	// target is how the spec names the cloud user.
+	target target
 }
 
 func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha1.UserMatch) (ctrl.Result, error) {
@@ -125,7 +135,11 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 			return failSynced(outcome{reason: identityv1alpha1.ReasonThrottled, transient: true, retryAfter: wait,
 				message: "Graph throttled this tenant's writes; waiting for its Retry-After before writing"})
 		}
-		if err := r.refresh(ctx, &o); err != nil {
+		if err := r.refresh(ctx, &o); errors.Is(err, errTargetMoved) {
+			// Observe again from fresh reads before anything is written.
+			o.view.expire()
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		} else if err != nil {
 			return failSynced(classifyCloud(err))
 		}
 		plan = match.Decide(o.obs)
@@ -216,6 +230,9 @@ func (r *UserMatchReconciler) observe(ctx context.Context, um *identityv1alpha1.
 	}
 	if err == nil {
 		o.anchor, o.source, err = r.sourceAnchor(ctx, o.dirConn, &ad, um, o.adUser)
+		if errors.Is(err, directory.ErrConsistencyGUIDSet) {
+			r.views.directory(ad.Name + "/" + fingerprint(dcfg)).expire()
+		}
 	}
 	if err != nil {
 		oc := classifyDirectory(err)
@@ -236,15 +253,16 @@ func (r *UserMatchReconciler) observe(ctx context.Context, um *identityv1alpha1.
 		o.cloud, err = r.Cloud.Client(ctx, conn)
 	}
 	target := cloudTarget(um, o.adUser)
+	o.target = target
 	if err == nil {
-		o.view = r.views.tenant(tenant.Name + "/" + fingerprint(conn))
+		o.view = r.views.tenant(tenant.Name+"/"+fingerprint(conn), tenant.Spec.TenantID)
 		err = o.view.load(ctx, o.cloud)
 	}
 	if err == nil {
 		var ok bool
 		if o.user, ok = o.view.user(target); !ok {
 			// Created since the view was read, or absent: ask Graph.
-			o.user, err = o.cloud.GetUser(ctx, target)
+			o.user, err = getTarget(ctx, o.cloud, target)
 		}
 	}
 	if err != nil {
@@ -269,6 +287,7 @@ func (r *UserMatchReconciler) observe(ctx context.Context, um *identityv1alpha1.
 		Cloud:               o.user,
 		Domains:             tenantDomains(&tenant),
 		PreviouslySet:       r.previouslySet(um, o.user.ID, o.anchor.ImmutableID()),
+		Takeover:            o.view.takeoverFlag(),
 	}
 	// A synced user is decided on its own fields; the rest is only needed
 	// before a write, so it is not read for joined users.
@@ -287,6 +306,16 @@ func (r *UserMatchReconciler) observe(ctx context.Context, um *identityv1alpha1.
 // match for and that Graph itself does not stop us from writing over: other
 // holders of the anchor (the advanced query) and privileged roles.
 func (r *UserMatchReconciler) refresh(ctx context.Context, o *observed) error {
+	// The target itself, by id: the view may be seconds old, and a UPN may
+	// have moved to another user since (errTargetMoved).
+	fresh, err := o.cloud.GetUser(ctx, o.user.ID)
+	if err != nil {
+		return err
+	}
+	if !o.target.byID && !strings.EqualFold(fresh.UserPrincipalName, o.target.key) {
+		return errTargetMoved
+	}
+	o.user, o.obs.Cloud = fresh, fresh
 	holders, err := o.cloud.UsersByImmutableID(ctx, o.anchor.ImmutableID())
 	if err != nil {
 		return err
@@ -324,7 +353,10 @@ func (r *UserMatchReconciler) sourceAnchor(ctx context.Context, d DirectoryClien
 	}
 	if ad.Spec.WriteConsistencyGuid && u.ConsistencyGUID == nil && u.InvalidConsistencyGUID == nil &&
 		modeOf(um.Spec.Mode) == identityv1alpha1.ModeEnforce && !u.ObjectGUID.IsZero() {
-		if err := d.SetConsistencyGUID(ctx, u.DN, u.ObjectGUID); err != nil && !errors.Is(err, directory.ErrConsistencyGUIDSet) {
+		// Another writer may have filled the attribute since it was read:
+		// its value is then the anchor, never objectGUID under its name. The
+		// pass stops, and the next one reads the stored value.
+		if err := d.SetConsistencyGUID(ctx, u.DN, u.ObjectGUID); err != nil {
 			return anchor.Anchor{}, "", err
 		}
 		g := u.ObjectGUID
@@ -388,8 +420,13 @@ func (r *UserMatchReconciler) finalize(ctx context.Context, um *identityv1alpha1
 		return ctrl.Result{}, nil
 	}
 	if pendingRoles(um) {
-		// Roles removed for the match come back before the UserMatch goes.
-		if res, err, done := r.restoreOnDelete(ctx, um); done {
+		if !r.recordSealed(um) {
+			// Not the operator's record: nothing is restored from it, and
+			// the deletion is not held hostage by it.
+			r.event(um, corev1.EventTypeWarning, identityv1alpha1.ReasonRoleRecordInvalid, "Finalize", fmt.Sprintf(
+				"deleted without restoring status.recordedRoles (%s): the record does not carry the operator's seal", recordedNames(um.Status.RecordedRoles)))
+		} else if res, err, done := r.restoreOnDelete(ctx, um); done {
+			// Roles removed for the match come back before the UserMatch goes.
 			return res, err
 		}
 	}
@@ -414,13 +451,26 @@ func pendingRoles(um *identityv1alpha1.UserMatch) bool {
 func (r *UserMatchReconciler) restoreOnDelete(ctx context.Context, um *identityv1alpha1.UserMatch) (ctrl.Result, error, bool) {
 	var err error
 	o := observed{}
+	// Deletion always completes: when the tenant or the cloud user is gone
+	// for good, the roles cannot come back, and a person is told which.
+	giveUp := func(why string) (ctrl.Result, error, bool) {
+		r.event(um, corev1.EventTypeWarning, "RoleNotRestored", "Finalize", fmt.Sprintf(
+			"deleted without restoring %s: %s", recordedNames(um.Status.RecordedRoles), why))
+		return ctrl.Result{}, nil, false
+	}
 	if o.cloud, err = r.cloudFor(ctx, um, "restoring roles"); err != nil {
+		if apierrors.IsNotFound(err) {
+			return giveUp(fmt.Sprintf("EntraTenant %q no longer exists", um.Spec.TenantRef.Name))
+		}
 		return ctrl.Result{}, err, true
 	}
 	if um.Status.Cloud == nil || um.Status.Cloud.ObjectID == "" {
-		return ctrl.Result{}, fmt.Errorf("roles are recorded but the cloud user is unknown"), true
+		return giveUp("the cloud user they belong to is not known")
 	}
 	if o.user, err = o.cloud.GetUser(ctx, um.Status.Cloud.ObjectID); err != nil {
+		if cloud.ClassOf(err) == cloud.ClassNotFound {
+			return giveUp(fmt.Sprintf("cloud user %s no longer exists", um.Status.Cloud.ObjectID))
+		}
 		return ctrl.Result{}, err, true
 	}
 	o.anchor, _ = anchor.FromImmutableID(um.Status.ImmutableID)
@@ -544,16 +594,44 @@ func adLookup(s identityv1alpha1.ADUserSelector) directory.Lookup {
 	}
 }
 
-func cloudTarget(um *identityv1alpha1.UserMatch, u directory.User) string {
+// target names the cloud user: by object id, or by UPN.
+type target struct {
+	key  string
+	byID bool
+}
+
+func (t target) String() string { return t.key }
+
+func cloudTarget(um *identityv1alpha1.UserMatch, u directory.User) target {
 	if c := um.Spec.CloudUser; c != nil {
 		if c.ObjectID != "" {
-			return c.ObjectID
+			return target{key: c.ObjectID, byID: true}
 		}
 		if c.UserPrincipalName != "" {
-			return c.UserPrincipalName
+			return target{key: c.UserPrincipalName}
 		}
 	}
-	return u.UserPrincipalName
+	return target{key: u.UserPrincipalName}
+}
+
+// getTarget reads the target from Graph. Graph's /users/{id | userPrincipalName}
+// takes either, so a UPN is checked to be one (it has an @) and the user
+// found to carry it: an AD UPN shaped like an object id must not reach the
+// user with that id.
+func getTarget(ctx context.Context, c cloud.Client, t target) (cloud.User, error) {
+	if !t.byID && !strings.Contains(t.key, "@") {
+		return cloud.User{}, &cloud.Error{Class: cloud.ClassNotFound, Op: "GetUser",
+			Message: fmt.Sprintf("%q is not a user principal name (no @suffix); name the cloud user in spec.cloudUser", t.key)}
+	}
+	u, err := c.GetUser(ctx, t.key)
+	if err != nil {
+		return u, err
+	}
+	if !t.byID && !strings.EqualFold(u.UserPrincipalName, t.key) || t.byID && !strings.EqualFold(u.ID, t.key) {
+		return cloud.User{}, &cloud.Error{Class: cloud.ClassNotFound, Op: "GetUser",
+			Message: fmt.Sprintf("Graph answered %q with user %s (%s)", t.key, u.UserPrincipalName, u.ID)}
+	}
+	return u, nil
 }
 
 func tenantDomains(t *identityv1alpha1.EntraTenant) []cloud.Domain {
@@ -607,10 +685,10 @@ func (r *UserMatchReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int
 	}); err != nil {
 		return err
 	}
-	byIndex := func(field string) handler.EventHandler {
+	byIndex := func(field string, key func(client.Object) string) handler.EventHandler {
 		return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			var list identityv1alpha1.UserMatchList
-			if err := r.Client.List(ctx, &list, client.MatchingFields{field: o.GetName()}); err != nil {
+			if err := r.Client.List(ctx, &list, client.MatchingFields{field: key(o)}); err != nil {
 				return nil
 			}
 			reqs := make([]reconcile.Request, 0, len(list.Items))
@@ -624,8 +702,15 @@ func (r *UserMatchReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int
 		// Our own status writes must not wake the UserMatch again: that
 		// would repeat every read (and a throttled write) at once.
 		For(&identityv1alpha1.UserMatch{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&identityv1alpha1.EntraTenant{}, byIndex(indexTenant), builder.WithPredicates(specOrReadyChanged())).
-		Watches(&identityv1alpha1.ActiveDirectory{}, byIndex(indexDirectory), builder.WithPredicates(specOrReadyChanged())).
+		Watches(&identityv1alpha1.EntraTenant{}, byIndex(indexTenant, client.Object.GetName), builder.WithPredicates(specOrReadyChanged())).
+		Watches(&identityv1alpha1.ActiveDirectory{}, byIndex(indexDirectory, client.Object.GetName), builder.WithPredicates(specOrReadyChanged())).
+		// A matching window opening the hard-match takeover flag releases
+		// the UserMatches it held back without waiting for their resync.
+		Watches(&identityv1alpha1.TenantSyncFeatures{}, byIndex(indexTenant, func(o client.Object) string {
+			tenant := o.(*identityv1alpha1.TenantSyncFeatures).Spec.TenantRef.Name
+			r.views.expireTenant(tenant)
+			return tenant
+		}), builder.WithPredicates(takeoverChanged())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Named("usermatch").
 		Complete(r)

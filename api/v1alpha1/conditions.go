@@ -52,6 +52,10 @@ const (
 	ReasonObserveOnly = "ObserveOnly"
 	// ReasonSecretNotFound: a referenced Secret or one of its keys is missing.
 	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretNotAllowed: a referenced Secret is in a namespace the
+	// operator does not read Secrets from, or a token file is not a
+	// projected federation token.
+	ReasonSecretNotAllowed = "SecretNotAllowed"
 	// ReasonInvalidCredentials: the credentials were refused.
 	ReasonInvalidCredentials = "InvalidCredentials"
 	// ReasonSignInRequired: the delegated sign-in (spec.delegated of the
@@ -73,6 +77,9 @@ const (
 	ReasonSignedIn = "SignedIn"
 	// ReasonTenantNotFound: the tenant ID does not exist in the chosen cloud.
 	ReasonTenantNotFound = "TenantNotFound"
+	// ReasonWrongEndpoint: what answered at the Graph URL is not Microsoft
+	// Graph (a web page or plain text instead of OData JSON).
+	ReasonWrongEndpoint = "WrongEndpoint"
 
 	// ActiveDirectory.
 
@@ -101,6 +108,10 @@ const (
 	ReasonADUserNotFound = "ADUserNotFound"
 	// ReasonADUserAmbiguous: more than one AD user matches spec.adUser.
 	ReasonADUserAmbiguous = "ADUserAmbiguous"
+	// ReasonAnchorChanged: mS-DS-ConsistencyGuid was filled by another
+	// writer between the operator's read and its write; the next pass
+	// uses the stored value.
+	ReasonAnchorChanged = "AnchorChanged"
 	// ReasonAnchorMissing: the anchor attribute the spec demands is empty.
 	ReasonAnchorMissing = "AnchorMissing"
 	// ReasonFound: the cloud user was found.
@@ -163,6 +174,10 @@ const (
 	ReasonRolesRemoved = "RolesRemoved"
 	// ReasonRolesRestored: the recorded roles were added back.
 	ReasonRolesRestored = "RolesRestored"
+	// ReasonRoleRecordInvalid: status.recordedRoles does not carry the
+	// operator's seal (it was written or changed by someone else); nothing
+	// is removed or restored from it.
+	ReasonRoleRecordInvalid = "RoleRecordInvalid"
 	// ReasonRoleHoldExpired: maxRoleHoldDuration ran out before sync joined
 	// the user; the roles were restored.
 	ReasonRoleHoldExpired = "RoleHoldExpired"

@@ -59,8 +59,9 @@ type EntraTenantSpec struct {
 
 // CustomCloud holds the endpoints of a cloud that is not built in.
 type CustomCloud struct {
-	// GraphURL is the base URL of Microsoft Graph, without the API version,
-	// e.g. https://graph.microsoft.com.
+	// GraphURL is the service root of Microsoft Graph, without the API
+	// version, e.g. https://graph.microsoft.com. The operator appends /v1.0
+	// unless the URL already ends in /v1.0; any other version is refused.
 	// +required
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https'",message="graphURL must be an https:// URL such as https://graph.microsoft.com"

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -92,9 +94,17 @@ type UserMatchSpec struct {
 	// MaxRoleHoldDuration bounds how long roles stay removed with
 	// RemoveAndRestore: when it runs out before sync joins the user, the
 	// roles are restored and the match is reported as failed. Example: 2h.
+	// Unset means 4h (DefaultMaxRoleHoldDuration); at most 7 days.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="maxRoleHoldDuration must be positive, e.g. 2h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s') && duration(self) <= duration('168h')",message="maxRoleHoldDuration must be positive and at most 168h (7 days), e.g. 2h"
 	MaxRoleHoldDuration *metav1.Duration `json:"maxRoleHoldDuration,omitempty"`
+
+	// RestorePermanentOnPolicyRefusal lets a time-bound role come back as a
+	// permanent assignment when PIM's policy refuses to give it back with
+	// its end date. Off by default: the role is then left removed, with a
+	// Warning Event that gives the exact request to restore it by hand.
+	// +optional
+	RestorePermanentOnPolicyRefusal bool `json:"restorePermanentOnPolicyRefusal,omitempty"`
 
 	// RoleHoldAttempt runs the RemoveAndRestore workflow again when raised
 	// above status.roleHoldAttempt, for example after a hold expired
@@ -218,6 +228,10 @@ const (
 	// RoleKindEligibility is a PIM eligibility (roleEligibilityScheduleInstance).
 	RoleKindEligibility RoleKind = "Eligibility"
 )
+
+// DefaultMaxRoleHoldDuration is how long roles stay removed at most when
+// spec.maxRoleHoldDuration is unset.
+const DefaultMaxRoleHoldDuration = 4 * time.Hour
 
 // RecordedRole is a directory role the operator removed and must add back.
 // It is written to status before the removal, so a crash never loses it.
@@ -362,6 +376,14 @@ type UserMatchStatus struct {
 	// +optional
 	// +listType=atomic
 	RecordedRoles []RecordedRole `json:"recordedRoles,omitempty"`
+
+	// RecordedRolesSeal is the operator's signature over recordedRoles and
+	// the cloud user they belong to, made with a key only the manager holds.
+	// A record whose seal does not verify (written or changed by anyone but
+	// the operator) is never acted on: nothing is removed or restored from it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	RecordedRolesSeal string `json:"recordedRolesSeal,omitempty"`
 
 	// DuplicatesFound are cloud users sync created for this AD user.
 	// +optional

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
 )
 
 func main() {
@@ -51,12 +52,18 @@ type options struct {
 	tokenLifetime       time.Duration
 	pim                 bool
 	logLevel            slog.Level
+	// Switches for the places where Microsoft's pages leave a choice; each
+	// defaults to the stricter reading (see docs/emulator.md, "Fidelity").
+	sync                        emulator.SyncOptions
+	sensitiveIgnoresEligibility bool
+	shuffleBatchResponses       bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var apps, certApps, publicApps, federated multiFlag
-	var throttle, timeScale, logLevel string
+	var apps, certApps, publicApps, federated, appRoles multiFlag
+	var throttle, timeScale, logLevel, softMatchConflict string
+	var quarantineRelease time.Duration
 	fs := flag.NewFlagSet("entra-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free port)")
@@ -73,6 +80,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.appOnlySyncFeatures, "app-only-sync-features", true, "allow app-only tokens on /directory/onPremisesSynchronization")
 	fs.BoolVar(&o.pim, "pim", true, "the tenant has Microsoft Entra ID P2 (PIM); false answers 400 AadPremiumLicenseRequired on the role schedule collections")
 	fs.DurationVar(&o.tokenLifetime, "token-lifetime", time.Hour, "lifetime of issued access tokens; below 5m every MSAL token request redeems (and rotates) the refresh token")
+	fs.Var(&appRoles, "app-role", "directory roles of an app's service principal CLIENT_ID:ROLE[,ROLE]; a ROLE is a built-in role's template id or display name, e.g. 'Privileged Authentication Administrator' (repeatable)")
+	fs.StringVar(&softMatchConflict, "soft-match-conflict", "Quarantine", "a new object colliding with an object synced from elsewhere: Quarantine (duplicate attribute resiliency), InvalidSoftMatch or AttributeValueMustBeUnique")
+	fs.BoolVar(&o.sync.SoftMatchIgnoresEligibility, "soft-match-ignores-eligibility", false, "let a user who is only eligible (PIM) for a directory role be soft-matched")
+	fs.DurationVar(&quarantineRelease, "quarantine-release-interval", time.Hour, "period of the duplicate attribute resiliency task that gives quarantined values back (emulator clock); 0 never runs it on its own")
+	fs.BoolVar(&o.sensitiveIgnoresEligibility, "sensitive-actions-ignore-eligibility", false, "judge sensitive actions on a user by its active role assignments only, not its PIM eligibilities")
+	fs.BoolVar(&o.shuffleBatchResponses, "shuffle-batch-responses", true, "answer $batch items in another order than the requests, as Graph may")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -105,6 +118,19 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := o.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return o, fmt.Errorf("--log-level: %w", err)
 	}
+	mode, err := syncrules.ParseSoftMatchConflictMode(softMatchConflict)
+	if err != nil {
+		return o, fmt.Errorf("--soft-match-conflict: %w", err)
+	}
+	o.sync.SoftMatchConflict = mode
+	switch {
+	case quarantineRelease < 0:
+		return o, fmt.Errorf("--quarantine-release-interval must not be negative, not %s", quarantineRelease)
+	case quarantineRelease == 0:
+		o.sync.QuarantineReleaseInterval = -1
+	default:
+		o.sync.QuarantineReleaseInterval = quarantineRelease
+	}
 	for _, spec := range apps {
 		app, err := parseApp(spec)
 		if err != nil {
@@ -136,7 +162,39 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if len(o.apps) == 0 {
 		return o, errors.New("at least one --app, --app-cert, --public-app or --federated is required")
 	}
+	for _, spec := range appRoles {
+		if err := o.addAppRoles(spec); err != nil {
+			return o, err
+		}
+	}
 	return o, nil
+}
+
+// addAppRoles reads --app-role CLIENT_ID:ROLE[,ROLE] for an app declared by
+// another flag.
+func (o *options) addAppRoles(spec string) error {
+	id, list, ok := strings.Cut(spec, ":")
+	roles := splitList(list)
+	if !ok || id == "" || len(roles) == 0 {
+		return fmt.Errorf("--app-role %q: want CLIENT_ID:ROLE[,ROLE]", spec)
+	}
+	var app *emulator.App
+	for i := range o.apps {
+		if strings.EqualFold(o.apps[i].ClientID, id) {
+			app = &o.apps[i]
+		}
+	}
+	if app == nil {
+		return fmt.Errorf("--app-role %s: no --app, --app-cert, --public-app or --federated declares that client id", id)
+	}
+	for _, r := range roles {
+		tid, ok := emulator.BuiltinRoleID(r)
+		if !ok {
+			return fmt.Errorf("--app-role %s: %q is neither the display name nor the template id of a built-in role", id, r)
+		}
+		app.DirectoryRoles = append(app.DirectoryRoles, tid)
+	}
+	return nil
 }
 
 func splitList(v string) []string {
@@ -263,6 +321,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:              logger,
 		Throttle:            o.throttle,
 		TimeScale:           o.timeScale,
+		Sync:                o.sync,
+
+		SensitiveActionsIgnoreEligibility: o.sensitiveIgnoresEligibility,
+		BatchResponsesInRequestOrder:      !o.shuffleBatchResponses,
 	})
 	if err != nil {
 		return err

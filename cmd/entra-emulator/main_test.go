@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
 )
 
 const (
@@ -281,5 +282,65 @@ func testIdentityFlags(t *testing.T, base []string) {
 		if _, err := parseFlags(append(append([]string(nil), base...), bad...), io.Discard); err == nil {
 			t.Errorf("parseFlags(%v) accepted", bad)
 		}
+	}
+}
+
+// TestFidelityFlags: every switch of docs/emulator.md's fidelity table
+// defaults to the stricter reading and can be turned to the other one.
+func TestFidelityFlags(t *testing.T) {
+	base := []string{"--cert-dir", "/tmp/x", "--tenant-id", tenant, "--initial-domain", "contoso.onmicrosoft.com",
+		"--app", client + ":s:User.ReadWrite.All"}
+	o, err := parseFlags(base, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.sync.SoftMatchConflict != syncrules.ConflictQuarantine || o.sync.SoftMatchIgnoresEligibility ||
+		o.sync.QuarantineReleaseInterval != time.Hour || o.sensitiveIgnoresEligibility || !o.shuffleBatchResponses ||
+		len(o.apps[0].DirectoryRoles) != 0 {
+		t.Errorf("defaults: %+v", o)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(options) bool
+		wantErr string
+	}{
+		{"app role by name and template id", []string{"--app-role", client + ":Privileged Authentication Administrator," + emulator.RoleUserAdministrator},
+			func(o options) bool {
+				return strings.Join(o.apps[0].DirectoryRoles, ",") == emulator.RolePrivilegedAuthenticationAdministrator+","+emulator.RoleUserAdministrator
+			}, ""},
+		{"app role of an undeclared app", []string{"--app-role", "11111111-1111-4111-8111-111111111111:Global Administrator"}, nil, "no --app"},
+		{"unknown role", []string{"--app-role", client + ":Chief Officer"}, nil, "neither the display name"},
+		{"bad app role spec", []string{"--app-role", client}, nil, "want CLIENT_ID:ROLE"},
+		{"InvalidSoftMatch", []string{"--soft-match-conflict", "InvalidSoftMatch"},
+			func(o options) bool { return o.sync.SoftMatchConflict == syncrules.ConflictInvalidSoftMatch }, ""},
+		{"AttributeValueMustBeUnique", []string{"--soft-match-conflict", "attributevaluemustbeunique"},
+			func(o options) bool { return o.sync.SoftMatchConflict == syncrules.ConflictAttributeValueMustBeUnique }, ""},
+		{"unknown conflict mode", []string{"--soft-match-conflict", "Merge"}, nil, "--soft-match-conflict"},
+		{"eligibility switches", []string{"--soft-match-ignores-eligibility", "--sensitive-actions-ignore-eligibility"},
+			func(o options) bool { return o.sync.SoftMatchIgnoresEligibility && o.sensitiveIgnoresEligibility }, ""},
+		{"batch in request order", []string{"--shuffle-batch-responses=false"}, func(o options) bool { return !o.shuffleBatchResponses }, ""},
+		{"release interval", []string{"--quarantine-release-interval", "5m"},
+			func(o options) bool { return o.sync.QuarantineReleaseInterval == 5*time.Minute }, ""},
+		{"release only on demand", []string{"--quarantine-release-interval", "0"},
+			func(o options) bool { return o.sync.QuarantineReleaseInterval < 0 }, ""},
+		{"negative release interval", []string{"--quarantine-release-interval", "-1m"}, nil, "must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseFlags(append(append([]string(nil), base...), tt.args...), io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(o) {
+				t.Errorf("parsed %+v", o)
+			}
+		})
 	}
 }

@@ -2,14 +2,17 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -31,11 +34,23 @@ func main() {
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
 	flag.DurationVar(&opts.ResyncPeriod, "resync-period", 5*time.Minute, "How often each resource is looked at again to catch drift made outside Kubernetes.")
 	flag.IntVar(&opts.Concurrency, "concurrency", 4, "UserMatches reconciled at once.")
+	var secretNamespaces, tokenDirs string
+	flag.StringVar(&tokenDirs, "token-file-dirs", "/var/run/secrets/azure/tokens,/var/run/secrets/tokens",
+		"Comma-separated directories workload identity token files may be read from (projected federation tokens with audience api://AzureADTokenExchange).")
+	flag.StringVar(&secretNamespaces, "secret-namespaces", "",
+		"Comma-separated namespaces the operator reads Secrets from; default: its own (POD_NAMESPACE, or the service account's namespace). "+
+			"A resource naming a Secret elsewhere gets SecretNotAllowed.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")
+	opts.SecretNamespaces = namespaces(secretNamespaces)
+	opts.TokenFileDirs = splitList(tokenDirs)
+	if len(opts.SecretNamespaces) == 0 {
+		log.Error(nil, "No namespace to read Secrets from: set POD_NAMESPACE or --secret-namespaces")
+		os.Exit(1)
+	}
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -50,6 +65,15 @@ func main() {
 	})
 	if err != nil {
 		log.Error(err, "Unable to create the manager")
+		os.Exit(1)
+	}
+	// The key sealing recorded roles lives in the manager's own namespace.
+	direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: scheme})
+	if err == nil {
+		opts.SealKey, err = controllers.LoadSealKey(context.Background(), direct, ownNamespace())
+	}
+	if err != nil {
+		log.Error(err, "Unable to load the key that seals recorded roles")
 		os.Exit(1)
 	}
 	opts.Cloud = graph.NewFactory(metrics.GraphObserver{}).ForConnection()
@@ -67,4 +91,37 @@ func main() {
 		log.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, n := range strings.Split(v, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// namespaces is the flag's list, or the manager's own namespace.
+func namespaces(flagValue string) []string {
+	if out := splitList(flagValue); len(out) > 0 {
+		return out
+	}
+	if n := ownNamespace(); n != "" {
+		return []string{n}
+	}
+	return nil
+}
+
+// ownNamespace is the manager's namespace: POD_NAMESPACE (set from the
+// downward API), else its service account's.
+func ownNamespace() string {
+	if n := strings.TrimSpace(os.Getenv("POD_NAMESPACE")); n != "" {
+		return n
+	}
+	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	return ""
 }

@@ -8,8 +8,9 @@ type Connection struct {
 	TenantID string
 	// Cloud is Public, USGov, USGovDoD, China or Custom.
 	Cloud string
-	// GraphURL (e.g. https://graph.microsoft.com/v1.0) and AuthorityURL are
-	// used for Custom; the national clouds' hosts are fixed.
+	// GraphURL (the service root, e.g. https://graph.microsoft.com; /v1.0 is
+	// appended unless present) and AuthorityURL are used for Custom; the
+	// national clouds' hosts are fixed.
 	GraphURL     string
 	AuthorityURL string
 	// CAPEM adds trusted roots, for custom endpoints such as the emulator.

@@ -21,6 +21,9 @@ const (
 	ClassTransient        Class = "Transient"        // 5xx, timeouts, resets
 	ClassInvalid          Class = "Invalid"          // 400 the request itself is wrong
 	ClassUnsupportedQuery Class = "UnsupportedQuery" // an advanced query without its headers
+	// ClassWrongEndpoint: what answered is not Microsoft Graph (no OData
+	// JSON), so the configured endpoint is wrong, whatever status it gave.
+	ClassWrongEndpoint Class = "WrongEndpoint"
 )
 
 // Error is a classified Graph or token failure.

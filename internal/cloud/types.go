@@ -17,6 +17,16 @@ type User struct {
 	OnPremisesDistinguishedName string
 	OnPremisesObjectIdentifier  string
 	OnPremisesUserPrincipalName string
+	// ProvisioningErrors are the values sync quarantined on this object
+	// (onPremisesProvisioningErrors): what collided when it was provisioned.
+	ProvisioningErrors []ProvisioningError
+}
+
+// ProvisioningError is one onPremisesProvisioningError.
+type ProvisioningError struct {
+	Category             string
+	PropertyCausingError string
+	Value                string
 }
 
 // Synced reports whether Entra's sync service masters the user: after a match
@@ -38,13 +48,14 @@ type Organization struct {
 	DisplayName string
 }
 
-// RoleDefinition is a directory role; IsPrivileged is Microsoft's own flag
-// and the best available signal of what Entra refuses to match.
+// RoleDefinition is a directory role as Graph v1.0 describes it. v1.0 does
+// not say whether a role is privileged (isPrivileged is beta-only): package
+// privileged decides that from the template id.
 type RoleDefinition struct {
-	ID           string
-	DisplayName  string
-	IsPrivileged bool
-	IsBuiltIn    bool
+	ID          string
+	TemplateID  string
+	DisplayName string
+	IsBuiltIn   bool
 }
 
 // RoleAssignment is an active directory role assignment of a principal.

@@ -18,6 +18,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/fakead"
 	"github.com/entramatch/entra-match-operator/internal/graph"
+	"github.com/entramatch/entra-match-operator/internal/seal"
 	"github.com/entramatch/entra-match-operator/internal/testenv/kube"
 )
 
@@ -158,6 +159,11 @@ func (w *world) startManager(log logr.Logger, o controllers.Options) error {
 	dirs := controllers.NewCachingDirectoryFactory()
 	o.Cloud = graph.NewFactory(nil).ForConnection()
 	o.Directory = dirs
+	o.SecretNamespaces = []string{namespace}
+	if o.SealKey, err = seal.NewKey(); err != nil {
+		dirs.Close()
+		return err
+	}
 	if err := controllers.Setup(mgr, o); err != nil {
 		dirs.Close()
 		return fmt.Errorf("setting up the controllers: %w", err)

@@ -41,7 +41,7 @@ func (w *world) baseObjects(t Tenant) []client.Object {
 				TenantID: t.TenantID,
 				Cloud:    identityv1alpha1.CloudCustom,
 				Custom: &identityv1alpha1.CustomCloud{
-					GraphURL: w.em.URL() + "/v1.0", AuthorityURL: w.em.URL(), CABundle: string(w.em.CACertPEM()),
+					GraphURL: w.em.URL(), AuthorityURL: w.em.URL(), CABundle: string(w.em.CACertPEM()),
 				},
 				Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
 					ClientID:  t.ClientID,

@@ -13,12 +13,13 @@ import (
 // served: the admin API replaces the whole tenant without authentication.
 func (s *Server) adminHandler(extra map[string]http.Handler) http.Handler {
 	handlers := map[string]http.Handler{
-		"state":  http.HandlerFunc(s.serveState),
-		"sync":   http.HandlerFunc(s.serveSync),
-		"faults": s.faults.Handler(),
+		"state":               http.HandlerFunc(s.serveState),
+		"sync":                http.HandlerFunc(s.serveSync),
+		"faults":              s.faults.Handler(),
+		"release-quarantined": http.HandlerFunc(s.serveReleaseQuarantined),
 	}
 	// Built-ins served at their exact path only; devicecode has subpaths.
-	exact := map[string]bool{"state": true, "sync": true, "faults": true}
+	exact := map[string]bool{"state": true, "sync": true, "faults": true, "release-quarantined": true}
 	handlers["devicecode"] = http.HandlerFunc(s.serveDeviceCodeAdmin)
 	// A configured handler may replace a built-in one of the same name.
 	for name, h := range extra {

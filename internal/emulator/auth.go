@@ -62,6 +62,9 @@ func (c Caller) Has(perms ...string) bool {
 	return false
 }
 
+// hasScope reports whether a delegated caller was granted scope p.
+func (c Caller) hasScope(p string) bool { return !c.AppOnly && slices.Contains(c.Scopes, p) }
+
 type callerKey struct{}
 
 // CallerFrom returns the authenticated caller of a Graph request; Graph

@@ -42,7 +42,9 @@ const (
 
 // knownDelegated reports whether p is a delegated permission the emulator
 // knows: the application permissions' names plus the sign-in scope.
-func knownDelegated(p string) bool { return knownPermissions[p] || p == "User.Read" }
+func knownDelegated(p string) bool {
+	return knownPermissions[p] || p == "User.Read" || p == "Directory.AccessAsUser.All"
+}
 
 type deviceAuth struct {
 	deviceCode string

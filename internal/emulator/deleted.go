@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 )
@@ -22,9 +23,6 @@ func (s *Server) listDeletedUsers(w http.ResponseWriter, r *http.Request) error 
 	}
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
-		return err
-	}
-	if err := q.requireCountSupported(); err != nil {
 		return err
 	}
 	props := deletedUserDefaults
@@ -107,12 +105,16 @@ func (s *Server) restoreDeletedItem(w http.ResponseWriter, r *http.Request, id s
 	if !isGUID(id) {
 		return errInvalidObjectID(id)
 	}
-	if r.ContentLength > 0 {
-		if _, err := readJSONObject(w, r); err != nil {
-			return err
-		}
+	body, err := readOptionalJSONObject(w, r)
+	if err != nil {
+		return err
 	}
-	out, err := s.restoreUser(id)
+	opts, err := decodeRestoreOptions(body)
+	if err != nil {
+		return err
+	}
+	caller, _ := CallerFrom(r.Context())
+	out, err := s.restoreUser(id, caller, opts)
 	if err != nil {
 		return err
 	}
@@ -122,9 +124,51 @@ func (s *Server) restoreDeletedItem(w http.ResponseWriter, r *http.Request, id s
 	return nil
 }
 
+// restoreOptions are the restore action's parameters for users
+// (directory-deleteditems-restore, microsoft-graph-docs-contrib
+// api-reference/v1.0/api/directory-deleteditems-restore.md, "Request body"):
+// newUserPrincipalName, "The new userPrincipalName to add to the restored
+// user", and autoReconcileProxyConflict, "whether Microsoft Entra ID should
+// remove any conflicting proxy addresses while restoring a soft-deleted user
+// whose one or more proxy addresses are currently used for an active user
+// ... The default value for this parameter is false."
+type restoreOptions struct {
+	newUPN        *string
+	autoReconcile bool
+}
+
+func decodeRestoreOptions(body map[string]json.RawMessage) (restoreOptions, error) {
+	var o restoreOptions
+	for k, v := range body {
+		switch k {
+		case "newUserPrincipalName":
+			var upn *string
+			if err := json.Unmarshal(v, &upn); err != nil || (upn != nil && strings.TrimSpace(*upn) == "") {
+				return o, errInvalidValue("newUserPrincipalName", "User")
+			}
+			o.newUPN = upn
+		case "autoReconcileProxyConflict":
+			var b *bool
+			if err := json.Unmarshal(v, &b); err != nil {
+				return o, errInvalidValue("autoReconcileProxyConflict", "restore")
+			}
+			o.autoReconcile = b != nil && *b
+		default:
+			if strings.HasPrefix(k, "@") {
+				continue
+			}
+			return o, errBadRequest("The parameter '%s' in the request payload is not a valid parameter for the operation 'restore'.", k)
+		}
+	}
+	return o, nil
+}
+
 // restoreUser moves a deleted user back, under the write lock, and renders
-// it; the response is written after the lock is released.
-func (s *Server) restoreUser(id string) (map[string]any, error) {
+// it; the response is written after the lock is released. Without
+// autoReconcileProxyConflict a proxy address an active object took
+// meanwhile, and without newUserPrincipalName a taken UPN, refuse the
+// restore with Graph's conflict error.
+func (s *Server) restoreUser(id string, caller Caller, opts restoreOptions) (map[string]any, error) {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	st := s.store.st
@@ -132,8 +176,25 @@ func (s *Server) restoreUser(id string) (map[string]any, error) {
 	if !ok {
 		return nil, errNotFound(id)
 	}
+	// "Delete or restore users" is a sensitive action.
+	if err := s.checkSensitive(st, caller, u.ID); err != nil {
+		return nil, err
+	}
 	restored := *u
 	restored.DeletedDateTime = nil
+	if opts.newUPN != nil {
+		restored.UserPrincipalName = *opts.newUPN
+	}
+	if opts.autoReconcile {
+		var kept []string
+		for _, p := range restored.ProxyAddresses {
+			if other, taken := st.proxy[key(p)]; taken && !strings.EqualFold(other, u.ID) {
+				continue
+			}
+			kept = append(kept, p)
+		}
+		restored.ProxyAddresses = kept
+	}
 	if err := st.checkUser(&restored, u.ID); err != nil {
 		return nil, err
 	}
@@ -149,12 +210,18 @@ func (s *Server) purgeDeletedItem(w http.ResponseWriter, r *http.Request, id str
 	if !isGUID(id) {
 		return errInvalidObjectID(id)
 	}
+	caller, _ := CallerFrom(r.Context())
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	st := s.store.st
 	u, ok := st.deletedUsers[key(id)]
 	if !ok {
 		return errNotFound(id)
+	}
+	// The permanent-delete page's role note repeats the restore one
+	// (directory-deleteditems-delete); the emulator guards it like a delete.
+	if err := s.checkSensitive(st, caller, u.ID); err != nil {
+		return err
 	}
 	if u.OnPremisesImmutableID != nil && strings.EqualFold(st.immutable[*u.OnPremisesImmutableID], u.ID) {
 		delete(st.immutable, *u.OnPremisesImmutableID)

@@ -251,16 +251,18 @@ const (
 
 // applySyncPatch is the decision for PATCH onPremisesSynchronization/{id}.
 //
-// Deliberate choice ("least forgiving"): Microsoft does not document whether
-// a partial "features" object keeps the omitted flags, and its own examples
-// read the whole object, change it and send it all back. The emulator resets
-// every omitted flag to false so a client that sends only the changed flag
-// (what msgraph-sdk-go's backing store does with a re-used features object)
-// finds out in tests rather than in a tenant. Exceptions, as documented:
-// passwordWritebackEnabled is not updatable (omitting it keeps it; sending a
-// different value is refused), and softMatchOnUpnEnabled and
-// synchronizeUpnForManagedUsersEnabled cannot be turned off once on,
-// whether explicitly or by omission.
+// Graph's PATCH rule holds for the features object too: "Existing properties
+// that aren't included in the request body maintain their previous values"
+// (the update-property-table-intro of onpremisesdirectorysynchronization-update,
+// microsoft-graph-docs-contrib api-reference/v1.0/api/onpremisesdirectorysynchronization-update.md),
+// and Microsoft's own examples send one flag: the update page sends
+// "features": {"groupWriteBackEnabled": true}, and how-to-connect-syncservice-features
+// (MicrosoftDocs/entra-docs) sends @{ BlockSoftMatchEnabled = "true" } alone. So
+// flags omitted from features keep their values. Exceptions, as documented:
+// passwordWritebackEnabled is not updatable (sending a different value is
+// refused), and softMatchOnUpnEnabled and synchronizeUpnForManagedUsersEnabled
+// cannot be turned off once on ("After you have enabled a feature, it can't be
+// disabled again", how-to-connect-syncservice-features).
 func applySyncPatch(cur SyncState, body map[string]json.RawMessage) (SyncState, error) {
 	next := cur
 	for k, raw := range body {
@@ -327,7 +329,7 @@ func decodeFeatures(cur SyncFeatures, raw json.RawMessage) (SyncFeatures, error)
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
 		return cur, errInvalidValue("features", "OnPremisesDirectorySynchronization")
 	}
-	next := SyncFeatures{PasswordWritebackEnabled: cur.PasswordWritebackEnabled}
+	next := cur
 	fields := featureFields(&next)
 	for k, v := range in {
 		if k == "@odata.type" {

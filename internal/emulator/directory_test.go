@@ -58,8 +58,10 @@ func TestSyncFeatures(t *testing.T) {
 			m["softMatchOnUpnEnabled"] = false
 			return m
 		}()}, 400, "Property 'softMatchOnUpnEnabled' cannot be disabled once it has been enabled.", "https://learn.microsoft.com/en-us/graph/api/resources/onpremisesdirectorysynchronizationfeature"},
-		{"partial features omit softMatchOnUpn, which resets it", adminApp, map[string]any{"features": map[string]any{"blockSoftMatchEnabled": false}}, 400,
-			"Property 'softMatchOnUpnEnabled' cannot be disabled once it has been enabled.", docSync},
+		{"partial features keep the omitted flags, softMatchOnUpn included", adminApp, map[string]any{"features": map[string]any{"blockSoftMatchEnabled": true}}, 204,
+			"", docSync},
+		{"turning synchronizeUpnForManagedUsers off", adminApp, map[string]any{"features": map[string]any{"synchronizeUpnForManagedUsersEnabled": false}}, 400,
+			"Property 'synchronizeUpnForManagedUsersEnabled' cannot be disabled once it has been enabled.", docSyncServiceFeatures},
 		{"passwordWriteback is not updatable", adminApp, map[string]any{"features": func() map[string]any {
 			m := allFeatures(DefaultSyncState().Features)
 			m["passwordWritebackEnabled"] = true
@@ -99,19 +101,61 @@ func TestSyncFeatures(t *testing.T) {
 	}
 }
 
-// TestSyncPartialPatchResets documents the deliberate "least forgiving"
-// choice: omitted flags of a partial features object become false.
-func TestSyncPartialPatchResets(t *testing.T) {
-	cur := SyncFeatures{BlockSoftMatchEnabled: true, PasswordSyncEnabled: true, PasswordWritebackEnabled: true}
-	got, err := applySyncPatch(SyncState{Features: cur}, map[string]json.RawMessage{
-		"features": json.RawMessage(`{"userWritebackEnabled":true}`),
-	})
-	if err != nil {
-		t.Fatal(err)
+// Pages the features PATCH rules follow.
+const docSyncServiceFeatures = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-syncservice-features"
+
+// TestSyncPartialPatchKeepsOmittedFlags follows Graph's PATCH rule and the
+// one-flag examples of the update page and of the sync service features
+// page: flags omitted from a partial features object keep their values.
+func TestSyncPartialPatchKeepsOmittedFlags(t *testing.T) {
+	cur := SyncFeatures{BlockSoftMatchEnabled: true, PasswordSyncEnabled: true, PasswordWritebackEnabled: true,
+		SoftMatchOnUpnEnabled: true, SynchronizeUpnForManagedUsersEnabled: true}
+	tests := []struct {
+		name string
+		doc  string
+		body string
+		want func(*SyncFeatures)
+		err  string
+	}{
+		{"one flag on, the others kept", docSync, `{"userWritebackEnabled":true}`,
+			func(f *SyncFeatures) { f.UserWritebackEnabled = true }, ""},
+		{"one flag off, the others kept", docSyncServiceFeatures + "#blocksoftmatch", `{"blockSoftMatchEnabled":false}`,
+			func(f *SyncFeatures) { f.BlockSoftMatchEnabled = false }, ""},
+		{"the same value of passwordWriteback is accepted", docSync, `{"passwordWritebackEnabled":true}`, nil, ""},
+		{"empty features change nothing", docSync, `{}`, nil, ""},
+		{"softMatchOnUpn cannot be turned off explicitly", docSyncServiceFeatures, `{"softMatchOnUpnEnabled":false}`, nil,
+			"Property 'softMatchOnUpnEnabled' cannot be disabled once it has been enabled."},
 	}
-	want := SyncFeatures{UserWritebackEnabled: true, PasswordWritebackEnabled: true}
-	if d := cmp.Diff(want, got.Features); d != "" {
-		t.Errorf("features (-want +got):\n%s", d)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := applySyncPatch(SyncState{Features: cur}, map[string]json.RawMessage{"features": json.RawMessage(tt.body)})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := cur
+			if tt.want != nil {
+				tt.want(&want)
+			}
+			if d := cmp.Diff(want, got.Features); d != "" {
+				t.Errorf("features (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestDefaultSyncState follows how-to-connect-syncservice-features: soft
+// match on UPN and synchronizeUpnForManagedUsers are "on by default for
+// newly created Microsoft Entra directories".
+func TestDefaultSyncState(t *testing.T) {
+	f := DefaultSyncState().Features
+	if !f.SoftMatchOnUpnEnabled || !f.SynchronizeUpnForManagedUsersEnabled {
+		t.Errorf("default features %+v", f)
 	}
 }
 
@@ -132,12 +176,15 @@ func TestRoles(t *testing.T) {
 	found := map[string]bool{}
 	for _, v := range defs.body["value"].([]any) {
 		d := v.(map[string]any)
-		found[d["displayName"].(string)] = d["isPrivileged"].(bool)
+		found[d["displayName"].(string)] = true
+		if _, ok := d["isPrivileged"]; ok {
+			t.Errorf("%s: v1.0 role definition carries the beta property isPrivileged", d["displayName"])
+		}
 	}
-	for name, priv := range map[string]bool{"Global Administrator": true, "Privileged Role Administrator": true, "User Administrator": true,
-		"Helpdesk Administrator": true, "Global Reader": true, "Directory Readers": false} {
-		if got, ok := found[name]; !ok || got != priv {
-			t.Errorf("%s: present=%v isPrivileged=%v, want privileged=%v", name, ok, got, priv)
+	for _, name := range []string{"Global Administrator", "Privileged Role Administrator", "User Administrator",
+		"Helpdesk Administrator", "Global Reader", "Directory Readers", "Exchange Administrator"} {
+		if !found[name] {
+			t.Errorf("built-in role %s missing", name)
 		}
 	}
 	h.mustStatus(h.graph(readerApp, http.MethodGet, "/roleManagement/directory/roleDefinitions/"+RoleGlobalAdministrator, nil), 200)
@@ -184,7 +231,7 @@ func TestRoles(t *testing.T) {
 		t.Fatalf("assignments %v", vals)
 	}
 	rd := vals[0].(map[string]any)["roleDefinition"].(map[string]any)
-	if rd["displayName"] != "User Administrator" || rd["isPrivileged"] != true {
+	if _, beta := rd["isPrivileged"]; rd["displayName"] != "User Administrator" || beta {
 		t.Errorf("expanded role definition %v", rd)
 	}
 	h.mustStatus(h.graph(adminApp, http.MethodDelete, "/roleManagement/directory/roleAssignments/"+assignmentID, nil), 204)
@@ -218,7 +265,10 @@ func TestRoles(t *testing.T) {
 	if got := instances(); len(got) != 0 {
 		t.Errorf("instances after adminRemove %v", got)
 	}
-	h.mustStatus(h.graph(adminApp, http.MethodPost, "/roleManagement/directory/roleEligibilityScheduleRequests", req("adminRemove")), 404)
+	gone := h.graph(adminApp, http.MethodPost, "/roleManagement/directory/roleEligibilityScheduleRequests", req("adminRemove"))
+	if gone.status != 400 || gone.errorCode() != "RoleAssignmentDoesNotExist" {
+		t.Errorf("adminRemove of a removed eligibility: %d %s", gone.status, gone.raw)
+	}
 	h.mustStatus(h.graph(adminApp, http.MethodPost, "/roleManagement/directory/roleEligibilityScheduleRequests", req("selfActivate")), 400)
 }
 

@@ -24,7 +24,7 @@ const (
 	docPaging       = "https://learn.microsoft.com/en-us/graph/paging"
 	docErrors       = "https://learn.microsoft.com/en-us/graph/errors"
 	docAuth         = "https://learn.microsoft.com/en-us/graph/auth-v2-service"
-	docSensitive    = "https://learn.microsoft.com/en-us/graph/api/resources/users#who-can-perform-sensitive-actions"
+	docSensitive    = "https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/privileged-roles-permissions#who-can-perform-sensitive-actions"
 	docDeletedItems = "https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list"
 	docSync         = "https://learn.microsoft.com/en-us/graph/api/onpremisesdirectorysynchronization-update"
 	docRoles        = "https://learn.microsoft.com/en-us/graph/api/rbacapplication-post-roleassignments"
@@ -233,7 +233,9 @@ func TestListUsersFilter(t *testing.T) {
 		{"immutableId is case-sensitive", "$filter=onPremisesImmutableId eq '3pndorzes0glfv+9y1dDwQ=='&$count=true", advanced, 200, "", nil, 0, docAdvanced},
 		{"and combination", "$filter=onPremisesImmutableId eq '3PNdoRZES0GLfV+9y1dDwQ==' and userPrincipalName eq 'carol@contoso.com'&$count=true", advanced, 200, "", []string{carol.ID}, 1, docAdvanced},
 		{"ne needs advanced", "$filter=displayName ne 'x'", nil, 400, codeUnsupportedQuery, nil, -1, docAdvanced},
-		{"$count needs ConsistencyLevel", "$count=true", nil, 400, codeBadRequest, nil, -1, docAdvanced},
+		{"$count without ConsistencyLevel is silently ignored", "$count=true&$filter=userPrincipalName eq 'bob@contoso.com'", nil, 200, "", []string{bob}, -1, docAdvanced},
+		{"onPremisesSyncEnabled eq works by default", "$filter=onPremisesSyncEnabled eq true", nil, 200, "", nil, -1, docAdvanced},
+		{"onPremisesSyncEnabled eq null needs advanced", "$filter=onPremisesSyncEnabled eq null", nil, 400, codeUnsupportedQuery, nil, -1, docAdvanced},
 		{"syntax error", "$filter=userPrincipalName eq 'x", nil, 400, codeBadRequestPlain, nil, -1, docErrors},
 		{"unknown property", "$filter=shoeSize eq '9'", nil, 400, codeBadRequestPlain, nil, -1, docUserList},
 		{"type mismatch", "$filter=accountEnabled eq 'yes'", nil, 400, codeBadRequestPlain, nil, -1, docUserList},
@@ -260,6 +262,9 @@ func TestListUsersFilter(t *testing.T) {
 			}
 			if tt.count >= 0 && res.body["@odata.count"] != tt.count {
 				t.Errorf("@odata.count = %v, want %v", res.body["@odata.count"], tt.count)
+			}
+			if _, present := res.body["@odata.count"]; tt.count < 0 && present {
+				t.Errorf("@odata.count = %v, want none", res.body["@odata.count"])
 			}
 		})
 	}
@@ -317,7 +322,8 @@ func TestPaging(t *testing.T) {
 }
 
 func TestUpdateUser(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, withApp(App{ClientID: paaApp, Secret: testSecret, Permissions: []string{"User.ReadWrite.All"},
+		DirectoryRoles: []string{RolePrivilegedAuthenticationAdministrator}}))
 	target := h.createUser("target", nil)
 	holder, err := h.srv.AddUser(User{UserPrincipalName: "holder@contoso.com", DisplayName: "Holder", MailNickname: "holder",
 		OnPremisesImmutableID: ptr("BpazOkLGm0iEtljAONPvOQ==")})
@@ -368,10 +374,12 @@ func TestUpdateUser(t *testing.T) {
 		{"unknown property", adminApp, target, map[string]any{"x": 1}, 400,
 			"Property 'x' does not exist on type 'microsoft.graph.user'.", docUserUpdate},
 		{"wrong @odata.type", adminApp, target, map[string]any{"@odata.type": "#microsoft.graph.group"}, 400, "", docUserUpdate},
-		{"privileged user without RoleManagement.ReadWrite.Directory", userOnlyApp, admin, map[string]any{"onPremisesImmutableId": "CCCCCCCCCCCCCCCCCCCCCC=="}, 403,
+		{"privileged user, app without a directory role", userOnlyApp, admin, map[string]any{"onPremisesImmutableId": "CCCCCCCCCCCCCCCCCCCCCC=="}, 403,
+			"Insufficient privileges to complete the operation.", docSensitive},
+		{"privileged user, RoleManagement.ReadWrite.Directory is no directory role", adminApp, admin, map[string]any{"onPremisesImmutableId": "CCCCCCCCCCCCCCCCCCCCCC=="}, 403,
 			"Insufficient privileges to complete the operation.", docSensitive},
 		{"privileged user, other property", userOnlyApp, admin, map[string]any{"jobTitle": "Boss"}, 204, "", docSensitive},
-		{"privileged user with RoleManagement.ReadWrite.Directory", adminApp, admin, map[string]any{"onPremisesImmutableId": "CCCCCCCCCCCCCCCCCCCCCC=="}, 204, "", docSensitive},
+		{"privileged user, app holding Privileged Authentication Administrator", paaApp, admin, map[string]any{"onPremisesImmutableId": "CCCCCCCCCCCCCCCCCCCCCC=="}, 204, "", docSensitive},
 		{"unknown user", adminApp, uuid.NewString(), map[string]any{"jobTitle": "x"}, 404, "", docUserUpdate},
 		{"reader cannot write", readerApp, target, map[string]any{"jobTitle": "x"}, 403, "", docUserUpdate},
 	}

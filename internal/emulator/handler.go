@@ -52,7 +52,7 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 		routes.ServeHTTP(w, r.WithContext(contextWithCaller(r, caller)))
 	})
 	graphItem := s.faults.Middleware(authed)
-	batches := batch.Handler(graphItem, "/v1.0")
+	batches := batch.HandlerWithOptions(graphItem, "/v1.0", batch.Options{Shuffle: !s.batchInOrder})
 	envelope := s.faults.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, gerr := s.authenticate(r); gerr != nil {
 			WriteGraphError(w, r, gerr)
@@ -181,6 +181,26 @@ func isLoopback(remoteAddr string) bool {
 // Bodies may be gzip-compressed, as kiota's compression middleware sends
 // them; the size limit applies to the decompressed payload.
 func readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeJSONObject(body)
+}
+
+// readOptionalJSONObject is readJSONObject for an action whose parameters
+// are all optional: an empty body gives a nil map.
+func readOptionalJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	body, err := readBody(w, r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return nil, err
+	}
+	return decodeJSONObject(body)
+}
+
+// readBody reads a request body with Graph's size limit, decompressing it
+// when the client gzipped it.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	var src io.Reader = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
@@ -207,7 +227,7 @@ func readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.Raw
 		}
 		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
 	}
-	return decodeJSONObject(body)
+	return body, nil
 }
 
 var errUnreadableJSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."

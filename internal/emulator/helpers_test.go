@@ -28,7 +28,9 @@ const (
 	noPermApp   = "33333333-3333-4333-8333-333333333333"
 	certApp     = "44444444-4444-4444-8444-444444444444"
 	userOnlyApp = "55555555-5555-4555-8555-555555555555"
-	testSecret  = "s3cr3t~value"
+	// paaApp is configured by tests that need an app holding a directory role.
+	paaApp     = "66666666-6666-4666-8666-666666666666"
+	testSecret = "s3cr3t~value"
 )
 
 var adminPerms = []string{
@@ -99,6 +101,9 @@ type harness struct {
 }
 
 type harnessOpt func(*Config)
+
+// withApp adds an app registration to the harness's tenant.
+func withApp(a App) harnessOpt { return func(c *Config) { c.Apps = append(c.Apps, a) } }
 
 func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()

@@ -233,6 +233,13 @@ func parseListQuery(r *http.Request, defaultTop, maxTop int) (listQuery, error) 
 				fmt.Sprintf("'%s' is not a valid count option.", v))
 		}
 	}
+	// Advanced queries need both the header and $count=true
+	// (aad-advanced-queries). The header belongs to each request: a next
+	// link followed without it is a plain query again, "any additional
+	// request headers such as the ConsistencyLevel header are not included
+	// by default in subsequent page requests" (paging, microsoft-graph-docs-contrib
+	// concepts/paging.md), so an advanced-only filter then fails as on a
+	// first page without the header.
 	q.advanced = q.count && strings.EqualFold(r.Header.Get("ConsistencyLevel"), "eventual")
 	if v, ok := get("$filter"); ok {
 		e, err := odata.ParseFilter(v)
@@ -267,47 +274,34 @@ func parseListQuery(r *http.Request, defaultTop, maxTop int) (listQuery, error) 
 			return q, newGraphError(http.StatusBadRequest, codeBadRequest, "Invalid paging token specified.")
 		}
 		q.after = after
-		// Graph validated the query on the first page; a continuation keeps
-		// that page's consistency level even if the client does not resend
-		// the header.
-		if strings.HasPrefix(v, skipTokenAdvancedPrefix) {
-			q.advanced = true
-		}
 	}
 	return q, nil
 }
 
-// requireCountSupported refuses $count=true without ConsistencyLevel:
-// eventual, as Graph does for directory objects.
-func (q listQuery) requireCountSupported() error {
-	if q.count && !q.advanced {
-		return newGraphError(http.StatusBadRequest, codeBadRequest, "$count is not currently supported.")
-	}
-	return nil
+// countOnPage reports whether this page carries @odata.count. Without
+// ConsistencyLevel: eventual, directory objects silently ignore
+// "?$count=true" ("the request ... silently ignores the $count query
+// parameter (?$count=true) if it's used", aad-advanced-queries,
+// microsoft-graph-docs-contrib concepts/aad-advanced-queries.md, error
+// handling), and "the @odata.count property will be present only in the
+// first page of the paged data" (paging).
+func (q listQuery) countOnPage() bool {
+	return q.count && q.advanced && q.after == ""
 }
 
-const (
-	skipTokenPrefix         = "RFNwdAIAAQAAA"
-	skipTokenAdvancedPrefix = "RFNwdAIAAQAAB"
-)
+// skipTokenPrefix starts every skip token, as Graph's directory skip
+// tokens do. A token carries no consistency level: the next request's own
+// headers decide it.
+const skipTokenPrefix = "RFNwdAIAAQAAA"
 
 // Skip tokens are opaque to clients; inside they carry the last id served.
-func encodeSkipToken(lastID string, advanced bool) string {
-	p := skipTokenPrefix
-	if advanced {
-		p = skipTokenAdvancedPrefix
-	}
-	return p + base64.RawURLEncoding.EncodeToString([]byte("after:"+lastID))
+func encodeSkipToken(lastID string) string {
+	return skipTokenPrefix + base64.RawURLEncoding.EncodeToString([]byte("after:"+lastID))
 }
 
 func decodeSkipToken(tok string) (string, error) {
-	var rest string
-	switch {
-	case strings.HasPrefix(tok, skipTokenPrefix):
-		rest = strings.TrimPrefix(tok, skipTokenPrefix)
-	case strings.HasPrefix(tok, skipTokenAdvancedPrefix):
-		rest = strings.TrimPrefix(tok, skipTokenAdvancedPrefix)
-	default:
+	rest, ok := strings.CutPrefix(tok, skipTokenPrefix)
+	if !ok {
 		return "", fmt.Errorf("unknown skip token")
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(rest)
@@ -341,7 +335,7 @@ func page[T any](r *http.Request, base string, q listQuery, items []*T, id func(
 			vals.Del(name)
 		}
 	}
-	vals.Set("$skiptoken", encodeSkipToken(id(out[len(out)-1]), q.advanced))
+	vals.Set("$skiptoken", encodeSkipToken(id(out[len(out)-1])))
 	next := base + r.URL.EscapedPath() + "?" + encodeQuery(vals)
 	return out, next
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -34,13 +35,19 @@ var (
 	permAssignmentScheduleWrite = []string{"RoleAssignmentSchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
 )
 
+// roleDefFilter knows the v1.0 unifiedRoleDefinition only. isPrivileged
+// is a beta property: the v1.0 resource page
+// (microsoft-graph-docs-contrib api-reference/v1.0/resources/unifiedroledefinition.md)
+// and the v1.0 metadata have no such property, so on v1.0 a filter on it
+// fails as a filter on any unknown property does (400 "Could not find a
+// property named 'isPrivileged' on type
+// 'microsoft.graph.unifiedRoleDefinition'."), and it is never rendered.
 var roleDefFilter = newSchema[RoleDefinition]("microsoft.graph.unifiedRoleDefinition", "UnifiedRoleDefinition",
-	[]string{"description", "resourceScopes", "rolePermissions", "version", "inheritsPermissionsFrom"},
+	[]string{"isEnabled", "description", "resourceScopes", "rolePermissions", "version", "inheritsPermissionsFrom"},
 	filterField[RoleDefinition]{name: "id", get: func(d *RoleDefinition) ([]string, bool) { return str(d.ID), false }},
 	filterField[RoleDefinition]{name: "templateId", get: func(d *RoleDefinition) ([]string, bool) { return str(d.TemplateID), false }},
 	filterField[RoleDefinition]{name: "displayName", get: func(d *RoleDefinition) ([]string, bool) { return str(d.DisplayName), false }},
 	filterField[RoleDefinition]{name: "isBuiltIn", kind: fieldBool, get: func(d *RoleDefinition) ([]string, bool) { return str(boolStr(d.IsBuiltIn)), false }},
-	filterField[RoleDefinition]{name: "isPrivileged", kind: fieldBool, get: func(d *RoleDefinition) ([]string, bool) { return str(boolStr(d.IsPrivileged)), false }},
 )
 
 var roleAssignmentFilter = newSchema[RoleAssignment]("microsoft.graph.unifiedRoleAssignment", "UnifiedRoleAssignment",
@@ -82,20 +89,49 @@ func boolStr(b bool) string {
 	return "false"
 }
 
+// renderRoleDef shows a role definition as v1.0 does: the emulator's own
+// privileged flag (RoleDefinition.IsPrivileged) stays internal, see
+// roleDefFilter.
 func renderRoleDef(d *RoleDefinition) map[string]any {
 	return map[string]any{
-		"id":                      d.ID,
-		"templateId":              d.TemplateID,
-		"displayName":             d.DisplayName,
-		"description":             d.Description,
-		"isBuiltIn":               d.IsBuiltIn,
-		"isEnabled":               d.IsEnabled,
-		"isPrivileged":            d.IsPrivileged,
-		"resourceScopes":          []string{"/"},
-		"rolePermissions":         []any{},
-		"version":                 "1",
+		"id":              d.ID,
+		"templateId":      d.TemplateID,
+		"displayName":     d.DisplayName,
+		"description":     d.Description,
+		"isBuiltIn":       d.IsBuiltIn,
+		"isEnabled":       d.IsEnabled,
+		"resourceScopes":  []string{"/"},
+		"rolePermissions": []any{},
+		"version":         "1",
+		// A relationship, read-only on v1.0; the emulator's roles inherit nothing.
 		"inheritsPermissionsFrom": []any{},
 	}
+}
+
+// selectRoleDef keeps the $select'ed properties of a rendered role
+// definition; a name v1.0 does not know is refused like an unknown filter
+// property.
+func selectRoleDef(out map[string]any, sel []string) (map[string]any, error) {
+	if sel == nil {
+		return out, nil
+	}
+	kept := map[string]any{}
+	for _, name := range sel {
+		found := false
+		for k, v := range out {
+			if strings.EqualFold(k, name) {
+				kept[k], found = v, true
+			}
+		}
+		if !found {
+			return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain,
+				fmt.Sprintf("Could not find a property named '%s' on type '%s'.", name, roleDefFilter.typeName))
+		}
+	}
+	if _, ok := kept["id"]; !ok {
+		kept["id"] = out["id"]
+	}
+	return kept, nil
 }
 
 func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) error {
@@ -122,9 +158,13 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 	items, next := page(r, s.baseURL(r), q, hits, func(d *RoleDefinition) string { return d.ID })
 	values := make([]map[string]any, 0, len(items))
 	for _, d := range items {
-		values = append(values, renderRoleDef(d))
+		v, err := selectRoleDef(renderRoleDef(d), q.selected)
+		if err != nil {
+			return err
+		}
+		values = append(values, v)
 	}
-	body := map[string]any{"@odata.context": s.metadata(r, "roleManagement/directory/roleDefinitions"), "value": values}
+	body := map[string]any{"@odata.context": s.metadata(r, "roleManagement/directory/roleDefinitions"+selectFragment(q.selected)), "value": values}
 	if next != "" {
 		body["@odata.nextLink"] = next
 	}
@@ -134,6 +174,10 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 
 func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id string) error {
 	if err := s.require(r, permRoleRead...); err != nil {
+		return err
+	}
+	q, err := parseListQuery(r, 1, 1)
+	if err != nil {
 		return err
 	}
 	s.store.mu.RLock()
@@ -146,8 +190,11 @@ func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id st
 	if !ok {
 		return errNotFound(id)
 	}
-	out := renderRoleDef(&cp)
-	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleDefinitions/$entity")
+	out, err := selectRoleDef(renderRoleDef(&cp), q.selected)
+	if err != nil {
+		return err
+	}
+	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleDefinitions"+selectFragment(q.selected)+"/$entity")
 	writeOData(w, http.StatusOK, out)
 	return nil
 }
@@ -449,8 +496,8 @@ func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, id
 	return nil
 }
 
-func renderEligibility(e *RoleEligibility) map[string]any {
-	return map[string]any{
+func renderEligibility(st *state, e *RoleEligibility, expand bool) map[string]any {
+	out := map[string]any{
 		"id":                        e.ID,
 		"principalId":               e.PrincipalID,
 		"roleDefinitionId":          e.RoleDefinitionID,
@@ -461,6 +508,12 @@ func renderEligibility(e *RoleEligibility) map[string]any {
 		"memberType":                "Direct",
 		"roleEligibilityScheduleId": e.ID,
 	}
+	if expand {
+		if d, ok := st.roleDefs[key(e.RoleDefinitionID)]; ok {
+			out["roleDefinition"] = renderRoleDef(d)
+		}
+	}
+	return out
 }
 
 func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request) error {
@@ -471,28 +524,33 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
+	expand, err := expandsRoleDefinition(q)
+	if err != nil {
+		return err
+	}
 	match, err := eligibilityFilter.matcher(q)
 	if err != nil {
 		return err
 	}
 	now := s.clock()
+	// Rendered under the read lock, written after it.
 	s.store.mu.RLock()
+	st := s.store.st
 	var hits []*RoleEligibility
-	for _, e := range s.store.st.eligibilities {
+	for _, e := range st.eligibilities {
 		if ended(e.EndDateTime, now) {
 			continue // an expired schedule has no instance
 		}
 		if match(e) {
-			cp := *e
-			hits = append(hits, &cp)
+			hits = append(hits, e)
 		}
 	}
-	s.store.mu.RUnlock()
 	items, next := page(r, s.baseURL(r), q, hits, func(e *RoleEligibility) string { return e.ID })
 	values := make([]map[string]any, 0, len(items))
 	for _, e := range items {
-		values = append(values, renderEligibility(e))
+		values = append(values, renderEligibility(st, e, expand))
 	}
+	s.store.mu.RUnlock()
 	body := map[string]any{"@odata.context": s.metadata(r, "roleManagement/directory/roleEligibilityScheduleInstances"), "value": values}
 	if next != "" {
 		body["@odata.nextLink"] = next
@@ -505,17 +563,23 @@ func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, 
 	if err := s.require(r, permEligibilityRead...); err != nil {
 		return err
 	}
+	q, err := parseListQuery(r, 1, 1)
+	if err != nil {
+		return err
+	}
+	expand, err := expandsRoleDefinition(q)
+	if err != nil {
+		return err
+	}
+	var out map[string]any
 	s.store.mu.RLock()
-	e, ok := s.store.st.eligibilities[key(id)]
-	var cp RoleEligibility
-	if ok {
-		cp = *e
+	if e, ok := s.store.st.eligibilities[key(id)]; ok && !ended(e.EndDateTime, s.clock()) {
+		out = renderEligibility(s.store.st, e, expand)
 	}
 	s.store.mu.RUnlock()
-	if !ok || ended(cp.EndDateTime, s.clock()) {
+	if out == nil {
 		return errNotFound(id)
 	}
-	out := renderEligibility(&cp)
 	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleEligibilityScheduleInstances/$entity")
 	writeOData(w, http.StatusOK, out)
 	return nil
@@ -860,7 +924,13 @@ func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, k
 		target, status = kind.put(st, req), "Provisioned"
 	case "adminRemove":
 		if existing == "" {
-			return newGraphError(http.StatusNotFound, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
+			// Microsoft's PIM error table answers a request on an
+			// assignment that does not exist with "400 BadRequest |
+			// RoleAssignmentDoesNotExist" (governanceroleassignmentrequest-post,
+			// microsoft-graph-docs-contrib api-reference/beta/api/governanceroleassignmentrequest-post.md,
+			// error codes); adminRemove of a schedule that is gone is
+			// answered the same way, eligibility or assignment alike.
+			return newGraphError(http.StatusBadRequest, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
 		}
 		target, status = kind.drop(st, existing), "Revoked"
 	}

@@ -14,6 +14,9 @@ import (
 // Time-bound directory-role assignments as PIM models them: requests that
 // assign and remove, instances that show what is active, expiry by the
 // emulator's clock.
+// docPIMErrors is Microsoft's PIM error table (400 RoleAssignmentDoesNotExist).
+const docPIMErrors = "https://learn.microsoft.com/en-us/graph/api/governanceroleassignmentrequest-post?view=graph-rest-beta#error-codes"
+
 const (
 	docAssignRequestPost    = "https://learn.microsoft.com/en-us/graph/api/rbacapplication-post-roleassignmentschedulerequests"
 	docAssignInstancesList  = "https://learn.microsoft.com/en-us/graph/api/rbacapplication-list-roleassignmentscheduleinstances"
@@ -198,7 +201,8 @@ func TestAssignmentScheduleLifecycle(t *testing.T) {
 	}
 	h.mustStatus(h.graph(adminApp, http.MethodDelete, pathRoleAssignments+"/"+timed, nil), http.StatusNotFound)
 	gone := h.graph(pimWriterApp, http.MethodPost, pathAssignRequests, scheduleReq("adminRemove", user, RoleUserAdministrator, nil))
-	if gone.status != http.StatusNotFound || gone.errorCode() != "RoleAssignmentDoesNotExist" {
+	// doc: docPIMErrors (400 RoleAssignmentDoesNotExist)
+	if gone.status != http.StatusBadRequest || gone.errorCode() != "RoleAssignmentDoesNotExist" {
 		t.Errorf("adminRemove of an expired assignment: %d %s", gone.status, gone.raw)
 	}
 
@@ -273,7 +277,7 @@ func TestAssignmentScheduleRequestErrors(t *testing.T) {
 			scheduleReq("adminAssign", user, RoleGlobalAdministrator, map[string]any{"expiration": map[string]any{"type": "afterLunch"}}),
 			400, codeBadRequest, docExpirationPattern},
 		{"adminRemove with nothing assigned", pimWriterApp,
-			scheduleReq("adminRemove", user, RoleHelpdeskAdministrator, nil), 404, "RoleAssignmentDoesNotExist", docAssignRequestPost},
+			scheduleReq("adminRemove", user, RoleHelpdeskAdministrator, nil), 400, "RoleAssignmentDoesNotExist", docPIMErrors},
 		{"unknown role definition", pimWriterApp,
 			scheduleReq("adminAssign", user, "00000000-0000-4000-8000-00000000dead", nil), 404, codeNotFound, docAssignRequestPost},
 		{"unknown principal", pimWriterApp,

@@ -23,7 +23,6 @@ import (
 
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
-	"github.com/entramatch/entra-match-operator/internal/graph"
 )
 
 const (
@@ -124,19 +123,6 @@ func TestSDKWorkloadIdentity(t *testing.T) {
 		}
 	})
 
-	t.Run("operator graph client with FederatedTokenFile", func(t *testing.T) {
-		c, err := graph.New(graph.Config{
-			Endpoints: graph.Endpoints{GraphURL: env.srv.URL() + "/v1.0", AuthorityURL: env.srv.URL(), CAPEM: env.srv.CACertPEM(),
-				Scope: graphDefault},
-			Credential: graph.Credential{TenantID: sdkTenant, ClientID: sdkFedApp, FederatedTokenFile: tokenFile},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.ListUsers(ctx); err != nil {
-			t.Fatalf("ListUsers: %v", err)
-		}
-	})
 }
 
 // approveVia approves device codes through the admin endpoint, as a person

@@ -461,25 +461,31 @@ func copyFeatures(f models.OnPremisesDirectorySynchronizationFeatureable) models
 	return n
 }
 
-// TestSDKSyncFeatures follows the read-modify-write pattern of
-// https://learn.microsoft.com/en-us/graph/api/onpremisesdirectorysynchronization-update
-// and shows why it matters with the emulator's partial-PATCH reset.
+// TestSDKSyncFeatures follows
+// https://learn.microsoft.com/en-us/graph/api/onpremisesdirectorysynchronization-update:
+// a partial features object, as the page's own example sends, keeps the
+// omitted flags; the read-modify-write pattern works too.
 func TestSDKSyncFeatures(t *testing.T) {
 	env := newSDKEnv(t)
 	ctx := context.Background()
 	client, _ := env.graph(t, env.secretCredential(t, sdkAdmin, sdkSecret), "127.0.0.1")
 	item := client.Directory().OnPremisesSynchronization().ByOnPremisesDirectorySynchronizationId(sdkTenant)
 
-	// A features object with only the flag to change: the emulator resets
-	// the omitted flags, and softMatchOnUpnEnabled may not be turned off -> 400.
+	// A features object with only the flag to change: the others keep
+	// their values.
 	partial := models.NewOnPremisesDirectorySynchronizationFeature()
 	partial.SetBlockSoftMatchEnabled(ptr(true))
 	body := models.NewOnPremisesDirectorySynchronization()
 	body.SetFeatures(partial)
-	_, err := item.Patch(ctx, body, nil)
-	if status, code, msg := odataError(t, err); status != 400 || code != "Request_BadRequest" || !strings.Contains(msg, "softMatchOnUpnEnabled") {
-		t.Errorf("partial features object: %d %s %s", status, code, msg)
+	if _, err := item.Patch(ctx, body, nil); err != nil {
+		t.Fatalf("partial features object: %v", err)
 	}
+	if f := syncFeatures(t, client).GetFeatures(); !deref(f.GetBlockSoftMatchEnabled()) || !deref(f.GetSoftMatchOnUpnEnabled()) ||
+		!deref(f.GetSynchronizeUpnForManagedUsersEnabled()) || !deref(f.GetQuarantineUponUpnConflictEnabled()) {
+		t.Errorf("after a partial patch: blockSoft=%v softUpn=%v syncUpn=%v quarantineUpn=%v", deref(f.GetBlockSoftMatchEnabled()),
+			deref(f.GetSoftMatchOnUpnEnabled()), deref(f.GetSynchronizeUpnForManagedUsersEnabled()), deref(f.GetQuarantineUponUpnConflictEnabled()))
+	}
+	var err error
 
 	// Re-using the fetched features object works: the SDK serializes a
 	// nested object it was given whole (only top-level properties are
@@ -528,16 +534,12 @@ func TestSDKSyncFeatures(t *testing.T) {
 	}
 }
 
-// isPrivileged reads unifiedRoleDefinition.isPrivileged, which the v1.0
-// SDK model does not expose: it lands in the additional data.
-func isPrivileged(d models.UnifiedRoleDefinitionable) bool {
-	switch v := d.GetAdditionalData()["isPrivileged"].(type) {
-	case *bool:
-		return deref(v)
-	case bool:
-		return v
-	}
-	return false
+// hasIsPrivileged reports whether a role definition carried
+// isPrivileged, which the v1.0 SDK model does not know: it would land in
+// the additional data.
+func hasIsPrivileged(d models.UnifiedRoleDefinitionable) bool {
+	_, ok := d.GetAdditionalData()["isPrivileged"]
+	return ok
 }
 
 func TestSDKRoles(t *testing.T) {
@@ -555,12 +557,11 @@ func TestSDKRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	privileged := map[string]bool{}
+	// doc: https://learn.microsoft.com/en-us/graph/api/resources/unifiedroledefinition?view=graph-rest-1.0 (no isPrivileged)
 	for _, d := range defs.GetValue() {
-		privileged[deref(d.GetDisplayName())] = isPrivileged(d)
-	}
-	if !privileged["Global Administrator"] || privileged["Directory Readers"] {
-		t.Errorf("isPrivileged: GA=%v DR=%v", privileged["Global Administrator"], privileged["Directory Readers"])
+		if hasIsPrivileged(d) {
+			t.Errorf("%s carries the beta property isPrivileged", deref(d.GetDisplayName()))
+		}
 	}
 
 	// doc: https://learn.microsoft.com/en-us/graph/api/rbacapplication-post-roleassignments
@@ -579,16 +580,31 @@ func TestSDKRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(list.GetValue()) != 1 || list.GetValue()[0].GetRoleDefinition() == nil ||
-		!isPrivileged(list.GetValue()[0].GetRoleDefinition()) {
+		deref(list.GetValue()[0].GetRoleDefinition().GetDisplayName()) != "Global Administrator" ||
+		hasIsPrivileged(list.GetValue()[0].GetRoleDefinition()) {
 		t.Fatalf("assignments with expanded definition: %d", len(list.GetValue()))
 	}
-	// The sensitive-property rule holds for the SDK too: User.ReadWrite.All
-	// alone may not change the anchor of a Global Administrator... but this
-	// app also holds RoleManagement.ReadWrite.Directory, so it may.
+	// doc: https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/privileged-roles-permissions#who-can-perform-sensitive-actions
+	// The sensitive-property rule holds for the SDK too: application
+	// permissions alone (RoleManagement.ReadWrite.Directory included) may
+	// not change the anchor of a Global Administrator; the app's service
+	// principal needs Privileged Authentication Administrator.
 	p := models.NewUser()
 	p.SetOnPremisesImmutableId(ptr("CCCCCCCCCCCCCCCCCCCCCC=="))
+	_, err = client.Users().ByUserId(uid).Patch(ctx, p, nil)
+	if status, code, _ := odataError(t, err); status != 403 || code != "Authorization_RequestDenied" {
+		t.Errorf("anchor change without a directory role: %d %s", status, code)
+	}
+	sp, _ := env.srv.ServicePrincipalID(sdkAdmin)
+	paa := models.NewUnifiedRoleAssignment()
+	paa.SetPrincipalId(&sp)
+	paa.SetRoleDefinitionId(ptr(emulator.RolePrivilegedAuthenticationAdministrator))
+	paa.SetDirectoryScopeId(ptr("/"))
+	if _, err := client.RoleManagement().Directory().RoleAssignments().Post(ctx, paa, nil); err != nil {
+		t.Fatalf("assign Privileged Authentication Administrator to the app: %v", err)
+	}
 	if _, err := client.Users().ByUserId(uid).Patch(ctx, p, nil); err != nil {
-		t.Errorf("anchor change with RoleManagement.ReadWrite.Directory: %v", err)
+		t.Errorf("anchor change as Privileged Authentication Administrator: %v", err)
 	}
 	if err := client.RoleManagement().Directory().RoleAssignments().ByUnifiedRoleAssignmentId(deref(created.GetId())).Delete(ctx, nil); err != nil {
 		t.Fatalf("unassign: %v", err)

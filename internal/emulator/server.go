@@ -80,6 +80,17 @@ type Config struct {
 	// collections (role eligibility and assignment schedules) answer 400
 	// AadPremiumLicenseRequired, as Graph does for such tenants.
 	NoPIMLicense bool
+	// SensitiveActionsIgnoreEligibility judges sensitive actions on a user
+	// (see App.DirectoryRoles) by its active role assignments only. By
+	// default PIM eligibilities count too: the pages name the roles a user
+	// "has" without saying whether an eligible one counts, and an eligible
+	// user can activate the role at any time.
+	SensitiveActionsIgnoreEligibility bool
+	// BatchResponsesInRequestOrder answers $batch items in request order.
+	// By default they are shuffled: "Individual responses might appear in a
+	// different order than the requests" (json-batching), so a client must
+	// match them by id.
+	BatchResponsesInRequestOrder bool
 }
 
 // ThrottleProfile names a throttling size class for Config.Throttle.
@@ -127,6 +138,17 @@ type App struct {
 	// DelegatedPermissions are the delegated permissions (scopes) granted
 	// with admin consent; users signing in through the app get at most these.
 	DelegatedPermissions []string
+	// DirectoryRoles are Microsoft Entra roles (template ids of built-in
+	// roles, e.g. RolePrivilegedAuthenticationAdministrator) assigned to the
+	// app's service principal, in addition to any snapshot roleAssignments
+	// whose principalId is Server.ServicePrincipalID(ClientID). Application
+	// permissions alone do not allow sensitive actions (accountEnabled,
+	// userPrincipalName, onPremisesImmutableId, passwordProfile, phones,
+	// delete, restore, purge) on users holding a directory role; the app
+	// needs a role of the "Who can perform sensitive actions" table that
+	// covers the user's roles (docs/emulator.md lists them). They are
+	// configuration: roleAssignments does not list them.
+	DirectoryRoles []string
 }
 
 type appReg struct {
@@ -140,6 +162,8 @@ type appReg struct {
 	federated   []federatedCred
 	public      bool
 	delegated   []string
+	// directoryRoles are lower-case role template ids.
+	directoryRoles []string
 }
 
 // Server is a running (or ready to run) emulated tenant.
@@ -159,6 +183,14 @@ type Server struct {
 	sessions      sessions
 	tokenLifetime time.Duration
 	noPIM         bool
+	// sensitiveIgnoresEligibility: Config.SensitiveActionsIgnoreEligibility.
+	sensitiveIgnoresEligibility bool
+	batchInOrder                bool
+
+	// releaseMu guards lastRelease, the last run of the duplicate attribute
+	// resiliency timer task (see quarantine.go).
+	releaseMu   sync.Mutex
+	lastRelease time.Time
 
 	mu       sync.Mutex
 	tls      *tlsMaterial
@@ -189,6 +221,9 @@ func New(cfg Config) (*Server, error) {
 		syncOpts:      cfg.Sync,
 		tokenLifetime: cfg.AccessTokenLifetime,
 		noPIM:         cfg.NoPIMLicense,
+
+		sensitiveIgnoresEligibility: cfg.SensitiveActionsIgnoreEligibility,
+		batchInOrder:                cfg.BatchResponsesInRequestOrder,
 	}
 	if s.tokenLifetime <= 0 {
 		s.tokenLifetime = time.Hour
@@ -196,6 +231,7 @@ func New(cfg Config) (*Server, error) {
 	if s.clock == nil {
 		s.clock = time.Now
 	}
+	s.lastRelease = s.clock()
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -250,13 +286,18 @@ func newAppReg(a App, tenantID string) (*appReg, error) {
 			return nil, fmt.Errorf("app %s: unknown delegated permission %q (names are case-sensitive)", a.ClientID, p)
 		}
 	}
+	roles, err := validDirectoryRoles(a.ClientID, a.DirectoryRoles)
+	if err != nil {
+		return nil, err
+	}
 	reg := &appReg{
-		clientID:    strings.ToLower(a.ClientID),
-		secret:      a.Secret,
-		permissions: append([]string(nil), a.Permissions...),
-		objectID:    uuid.NewSHA1(uuid.MustParse(tenantID), []byte("sp:"+strings.ToLower(a.ClientID))).String(),
-		public:      a.PublicClient,
-		delegated:   append([]string(nil), a.DelegatedPermissions...),
+		clientID:       strings.ToLower(a.ClientID),
+		secret:         a.Secret,
+		permissions:    append([]string(nil), a.Permissions...),
+		objectID:       uuid.NewSHA1(uuid.MustParse(tenantID), []byte("sp:"+strings.ToLower(a.ClientID))).String(),
+		public:         a.PublicClient,
+		delegated:      append([]string(nil), a.DelegatedPermissions...),
+		directoryRoles: roles,
 	}
 	for i, fc := range a.FederatedCredentials {
 		c, err := newFederatedCred(fc)
@@ -379,8 +420,10 @@ func (s *Server) Faults() *faults.Injector { return s.faults }
 // TenantID returns the tenant id (lower case).
 func (s *Server) TenantID() string { return s.tenantID }
 
-// Snapshot returns a deep copy of the tenant state.
+// Snapshot returns a deep copy of the tenant state, after the duplicate
+// attribute resiliency timer task has run if it was due.
 func (s *Server) Snapshot() Snapshot {
+	s.releaseIfDue()
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
 	return s.store.st.snapshot()

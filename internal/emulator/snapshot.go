@@ -133,13 +133,17 @@ type Contact struct {
 // RoleDefinition is a unifiedRoleDefinition. Built-in definitions use the
 // role's template id as id, as Graph does.
 type RoleDefinition struct {
-	ID           string `json:"id"`
-	TemplateID   string `json:"templateId,omitempty"`
-	DisplayName  string `json:"displayName"`
-	Description  string `json:"description,omitempty"`
-	IsBuiltIn    bool   `json:"isBuiltIn"`
-	IsEnabled    bool   `json:"isEnabled"`
-	IsPrivileged bool   `json:"isPrivileged"`
+	ID          string `json:"id"`
+	TemplateID  string `json:"templateId,omitempty"`
+	DisplayName string `json:"displayName"`
+	Description string `json:"description,omitempty"`
+	IsBuiltIn   bool   `json:"isBuiltIn"`
+	IsEnabled   bool   `json:"isEnabled"`
+	// IsPrivileged is the tenant's own knowledge of which roles are
+	// privileged (Entra labels them; the sync service's hard match
+	// protections read it). It is snapshot state only: Graph v1.0 has no
+	// such property, so the emulator never serves it there.
+	IsPrivileged bool `json:"isPrivileged"`
 }
 
 // RoleAssignment is an active unifiedRoleAssignment. Assignments made

@@ -29,20 +29,31 @@ import (
 // leave a choice. The zero value is the least forgiving reading.
 type SyncOptions struct {
 	// SoftMatchIgnoresEligibility lets a cloud user who is only eligible
-	// (PIM) for a privileged role be soft-matched. By default eligibility
-	// blocks soft match like an active assignment does ("Existing Admin Role
-	// Conflict"): the docs say only "has an admin role", so the emulator
-	// takes the stricter reading. Eligibility always blocks hard match.
+	// (PIM) for a directory role be soft-matched. By default eligibility
+	// blocks soft match like an active assignment of any directory role does
+	// ("Existing Admin Role Conflict"): the docs say only "have an admin
+	// role", so the emulator takes the stricter reading. Eligibility for a
+	// privileged role always blocks hard match.
 	SoftMatchIgnoresEligibility bool
 	// LegacyHardMatch plays the service before the 2026 hard match
 	// protections (privileged role, onPremisesObjectIdentifier).
 	LegacyHardMatch bool
 	// SoftMatchConflict says what a soft match onto an object that already
-	// carries another anchor gives; see syncrules.SoftMatchConflictMode.
+	// carries another anchor gives: by default (the zero value) duplicate
+	// attribute resiliency provisions a new object with the colliding values
+	// quarantined; syncrules.ConflictInvalidSoftMatch and
+	// ConflictAttributeValueMustBeUnique fail the export instead. See
+	// syncrules.SoftMatchConflictMode.
 	SoftMatchConflict syncrules.SoftMatchConflictMode
 	// QuarantineSuffix returns the 4-digit number of a quarantined UPN;
 	// nil draws a random one.
 	QuarantineSuffix func() int
+	// QuarantineReleaseInterval is the period, on the emulator clock, of the
+	// duplicate attribute resiliency timer task that gives quarantined values
+	// back once their conflict is gone: 0 means one hour, as documented; a
+	// negative value never runs it on its own (Server.ReleaseQuarantined and
+	// POST /_emulator/release-quarantined still do).
+	QuarantineReleaseInterval time.Duration
 }
 
 // SyncObject is one object of an export, as POST /_emulator/sync takes it.
@@ -124,9 +135,13 @@ const maxSyncBody = 256 << 20
 // request that cannot be run at all; per-object failures are results.
 func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
 	now := s.clock().UTC().Truncate(time.Second)
+	due := s.releaseDue(s.clock())
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	st := s.store.st
+	if due {
+		st.releaseQuarantined(now)
+	}
 	cfg := syncrules.Config{
 		Features: syncrules.Features{
 			BlockSoftMatch:                                st.sync.Features.BlockSoftMatchEnabled,
@@ -134,10 +149,10 @@ func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
 			SoftMatchOnUpn:                                st.sync.Features.SoftMatchOnUpnEnabled,
 			AllowOnPremUpdateOfOnPremisesObjectIdentifier: st.sync.Features.AllowOnPremUpdateOfOnPremisesObjectIdentifierEnabled,
 		},
-		LegacyHardMatch:         s.syncOpts.LegacyHardMatch,
-		EligibleBlocksSoftMatch: !s.syncOpts.SoftMatchIgnoresEligibility,
-		SoftMatchConflict:       s.syncOpts.SoftMatchConflict,
-		QuarantineSuffix:        s.syncOpts.QuarantineSuffix,
+		LegacyHardMatch:             s.syncOpts.LegacyHardMatch,
+		SoftMatchIgnoresEligibility: s.syncOpts.SoftMatchIgnoresEligibility,
+		SoftMatchConflict:           s.syncOpts.SoftMatchConflict,
+		QuarantineSuffix:            s.syncOpts.QuarantineSuffix,
 	}
 	prevention := deletionPrevention(st.sync.Configuration.AccidentalDeletionPrevention)
 	if req.FullSync {

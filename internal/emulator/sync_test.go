@@ -36,6 +36,9 @@ const (
 	idGrace     = "a0000000-0000-4000-8000-000000000009" // anchor, not synced, SMTP grace@
 	idJudy      = "a0000000-0000-4000-8000-00000000000a" // anchor + onPremisesObjectIdentifier
 	idDave      = "a0000000-0000-4000-8000-00000000000b" // soft-deleted, removed from sync scope
+	idExa       = "a0000000-0000-4000-8000-00000000000c" // Exchange Administrator (assigned, not privileged)
+	idReader    = "a0000000-0000-4000-8000-00000000000d" // eligible Directory Readers (not privileged), UPN only
+	idPeggy     = "a0000000-0000-4000-8000-00000000000e" // soft-deleted synced Global Administrator
 	idTaxGroup  = "b0000000-0000-4000-8000-000000000001" // mail-enabled group
 	idSecGroup  = "b0000000-0000-4000-8000-000000000002" // security group, no mail
 	idVendor    = "c0000000-0000-4000-8000-000000000001" // contact
@@ -83,10 +86,17 @@ func syncFixture(h *harness) Snapshot {
 			x.OnPremisesImmutableID = ptr("SnVkeQ==")
 			x.OnPremisesObjectIdentifier = ptr("0696b33a-42c6-9b48-84b6-58c038d3ef39")
 		}),
+		u(idExa, "exa", smtp("exa")),
+		u(idReader, "reader", nil),
 	}
 	snap.DeletedItems.Users = []User{u(idDave, "dave", func(x *User) {
 		x.OnPremisesImmutableID = ptr("RGF2ZQ==")
 		x.OnPremisesSyncEnabled = ptr(false)
+		x.DeletedDateTime = &then
+	}), u(idPeggy, "peggy", func(x *User) {
+		// Deleted through Graph while synced: still onPremisesSyncEnabled.
+		x.OnPremisesImmutableID = ptr("UGVnZ3k=")
+		x.OnPremisesSyncEnabled = ptr(true)
 		x.DeletedDateTime = &then
 	})}
 	snap.Groups = []Group{
@@ -97,12 +107,14 @@ func syncFixture(h *harness) Snapshot {
 	snap.RoleAssignments = []RoleAssignment{
 		{ID: "ra-admin", PrincipalID: idAdmin, RoleDefinitionID: RoleGlobalAdministrator, DirectoryScopeID: "/"},
 		{ID: "ra-erin", PrincipalID: idErin, RoleDefinitionID: RoleUserAdministrator, DirectoryScopeID: "/"},
-		// Directory Readers is not privileged: it does not protect.
-		{ID: "ra-frank", PrincipalID: idFrank, RoleDefinitionID: RoleDirectoryReaders, DirectoryScopeID: "/"},
+		// Exchange Administrator is not privileged, but it is an admin role.
+		{ID: "ra-exa", PrincipalID: idExa, RoleDefinitionID: RoleExchangeAdministrator, DirectoryScopeID: "/"},
+		{ID: "ra-peggy", PrincipalID: idPeggy, RoleDefinitionID: RoleGlobalAdministrator, DirectoryScopeID: "/"},
 	}
 	snap.RoleEligibilities = []RoleEligibility{
 		{ID: "re-elig", PrincipalID: idElig, RoleDefinitionID: RolePrivilegedRoleAdministrator, DirectoryScopeID: "/"},
 		{ID: "re-ivan", PrincipalID: idIvan, RoleDefinitionID: RoleGlobalAdministrator, DirectoryScopeID: "/"},
+		{ID: "re-reader", PrincipalID: idReader, RoleDefinitionID: RoleDirectoryReaders, DirectoryScopeID: "/"},
 	}
 	snap.Sync = DefaultSyncState()
 	snap.Sync.Configuration.AccidentalDeletionPrevention = AccidentalDeletionPrevention{SynchronizationPreventionType: "disabled"}
@@ -356,16 +368,49 @@ func TestSyncOutcomes(t *testing.T) {
 			want:    []syncWant{{OutcomeCreated, newObject, syncrules.CodeExistingAdminRoleConflict}},
 		},
 		{
-			name:    "a non-privileged role does not protect",
+			name:    "admin role conflict: any admin role, not only a privileged one (Exchange Administrator)",
 			doc:     docExistingTenant + "#admin-role-considerations",
-			objects: []SyncObject{userExport("RnJhbms=", "frank")},
-			want:    []syncWant{{OutcomeSoftMatchUPN, idFrank, ""}},
+			objects: []SyncObject{userExport("RXhh", "exa", "SMTP:exa@contoso.com")},
+			want:    []syncWant{{OutcomeCreated, newObject, syncrules.CodeExistingAdminRoleConflict}},
+			check: func(t *testing.T, resp SyncResponse) {
+				if got := selectUser(h, idExa, "onPremisesImmutableId"); got["onPremisesImmutableId"] != nil {
+					t.Errorf("the admin was matched: %v", got)
+				}
+				got := selectUser(h, resp.Results[0].ObjectID, "userPrincipalName,proxyAddresses")
+				if got["userPrincipalName"] != "exa+0042@"+testDomain {
+					t.Errorf("new object UPN %v, want it quarantined", got["userPrincipalName"])
+				}
+			},
 		},
 		{
-			name:    "soft match onto an object with another anchor",
+			name:    "admin role conflict: eligible for a non-privileged role, on the UPN",
+			doc:     docExistingTenant + "#admin-role-considerations",
+			objects: []SyncObject{userExport("UmVhZGVy", "reader")},
+			want:    []syncWant{{OutcomeCreated, newObject, syncrules.CodeExistingAdminRoleConflict}},
+		},
+		{
+			name:    "soft match onto an object with another anchor provisions a quarantined object",
 			doc:     docSyncErrors + "#invalidsoftmatch",
 			objects: []SyncObject{userExport("T3RoZXI=", "grace", "SMTP:grace@contoso.com")},
-			want:    []syncWant{{OutcomeError, idGrace, syncrules.CodeInvalidSoftMatch}},
+			want:    []syncWant{{OutcomeCreated, newObject, ""}},
+			check: func(t *testing.T, resp SyncResponse) {
+				got := selectUser(h, resp.Results[0].ObjectID, "userPrincipalName,proxyAddresses,onPremisesProvisioningErrors")
+				if got["userPrincipalName"] != "grace+0042@"+testDomain || len(got["proxyAddresses"].([]any)) != 0 ||
+					len(got["onPremisesProvisioningErrors"].([]any)) != 2 {
+					t.Errorf("new object %v, want UPN and SMTP address quarantined", got)
+				}
+			},
+		},
+		{
+			name:    "hard match refused: target soft-deleted and privileged, even if it was synced",
+			doc:     docExistingTenant + "#hard-match-scenarios-and-recovery-paths",
+			objects: []SyncObject{userExport("UGVnZ3k=", "peggy")},
+			want:    []syncWant{{OutcomeError, idPeggy, syncrules.CodeInvalidHardMatch}},
+			check: func(t *testing.T, resp SyncResponse) {
+				if msg := resp.Results[0].Error.Message; msg != syncrules.MessagePrivilegedTakeover {
+					t.Errorf("message %q", msg)
+				}
+			},
 		},
 		{
 			name:    "a user export matching a group's address",
@@ -408,10 +453,16 @@ func TestSyncOutcomes(t *testing.T) {
 			},
 		},
 		{
-			name:    "two exports with one UPN: the second soft-matches the first, which has an anchor",
+			name:    "two exports with one UPN: the second collides with the first, which has an anchor, and is quarantined",
 			doc:     docSyncErrors + "#invalidsoftmatch",
 			objects: []SyncObject{userExport("TmV3MQ==", "newbie"), userExport("TmV3Mg==", "newbie")},
-			want:    []syncWant{{OutcomeCreated, newObject, ""}, {OutcomeError, newObject, syncrules.CodeInvalidSoftMatch}},
+			want:    []syncWant{{OutcomeCreated, newObject, ""}, {OutcomeCreated, newObject, ""}},
+			check: func(t *testing.T, resp SyncResponse) {
+				got := selectUser(h, resp.Results[1].ObjectID, "userPrincipalName")
+				if got["userPrincipalName"] != "newbie+0042@"+testDomain {
+					t.Errorf("second UPN %v", got["userPrincipalName"])
+				}
+			},
 		},
 		{
 			name:     "two exports with one UPN and no UPN soft match: the second is quarantined",

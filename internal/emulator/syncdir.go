@@ -113,6 +113,8 @@ func (d storeDirectory) objects(id string) []syncrules.CloudObject {
 			ID: u.ID, Type: syncrules.User, UserPrincipalName: u.UserPrincipalName, Mail: deref(u.Mail),
 			ProxyAddresses: u.ProxyAddresses, OnPremisesImmutableID: deref(u.OnPremisesImmutableID),
 			OnPremisesSyncEnabled: u.OnPremisesSyncEnabled, OnPremisesObjectIdentifier: deref(u.OnPremisesObjectIdentifier),
+			AdminRoleAssigned:      st.hasAnyRole(u.ID, d.now),
+			AdminRoleEligible:      st.hasAnyEligibility(u.ID, d.now),
 			PrivilegedRoleAssigned: st.hasPrivilegedRole(u.ID, d.now),
 			PrivilegedRoleEligible: st.hasPrivilegedEligibility(u.ID, d.now),
 			MailEnabled:            u.Mail != nil || hasSMTP(u.ProxyAddresses),
@@ -162,13 +164,46 @@ func deref(p *string) string {
 // hasPrivilegedEligibility reports whether principalID is eligible (PIM) for
 // a privileged role at now; expired schedules do not count.
 func (st *state) hasPrivilegedEligibility(principalID string, now time.Time) bool {
-	for _, e := range st.eligibilities {
-		if !strings.EqualFold(e.PrincipalID, principalID) || (e.EndDateTime != nil && now.After(*e.EndDateTime)) {
-			continue
-		}
-		if d, ok := st.roleDefs[key(e.RoleDefinitionID)]; ok && d.IsPrivileged {
+	for _, id := range st.eligibleRoles(principalID, now) {
+		if d, ok := st.roleDefs[key(id)]; ok && d.IsPrivileged {
 			return true
 		}
 	}
 	return false
+}
+
+// hasAnyEligibility reports whether principalID is eligible (PIM) for any
+// directory role at now.
+func (st *state) hasAnyEligibility(principalID string, now time.Time) bool {
+	return len(st.eligibleRoles(principalID, now)) > 0
+}
+
+// hasAnyRole reports whether principalID holds any directory role through
+// an assignment active at now.
+func (st *state) hasAnyRole(principalID string, now time.Time) bool {
+	return len(st.assignedRoles(principalID, now)) > 0
+}
+
+// assignedRoles lists the role definition ids principalID holds through
+// assignments active at now.
+func (st *state) assignedRoles(principalID string, now time.Time) []string {
+	var out []string
+	for _, a := range st.assignments {
+		if strings.EqualFold(a.PrincipalID, principalID) && a.activeAt(now) {
+			out = append(out, a.RoleDefinitionID)
+		}
+	}
+	return out
+}
+
+// eligibleRoles lists the role definition ids principalID is eligible (PIM)
+// for at now; expired schedules do not count.
+func (st *state) eligibleRoles(principalID string, now time.Time) []string {
+	var out []string
+	for _, e := range st.eligibilities {
+		if strings.EqualFold(e.PrincipalID, principalID) && !ended(e.EndDateTime, now) {
+			out = append(out, e.RoleDefinitionID)
+		}
+	}
+	return out
 }

@@ -68,7 +68,10 @@ var userFilter = func() filterSchema[User] {
 			get: func(u *User) ([]string, bool) { return strPtr(u.OnPremisesImmutableID) }},
 		filterField[User]{name: "onPremisesSamAccountName", eqAdvanced: true,
 			get: func(u *User) ([]string, bool) { return strPtr(u.OnPremisesSamAccountName) }},
-		filterField[User]{name: "onPremisesSyncEnabled", kind: fieldBool, eqAdvanced: true,
+		// eq on onPremisesSyncEnabled works by default; eq null, like every
+		// null comparison, is advanced (filter-directory-objects table of
+		// aad-advanced-queries).
+		filterField[User]{name: "onPremisesSyncEnabled", kind: fieldBool,
 			get: func(u *User) ([]string, bool) { return boolPtr(u.OnPremisesSyncEnabled) }},
 	)
 }()
@@ -98,9 +101,6 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
-		return err
-	}
-	if err := q.requireCountSupported(); err != nil {
 		return err
 	}
 	props, err := resolveUserSelect(q.selected)
@@ -138,7 +138,7 @@ func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, q listQue
 		"@odata.context": s.metadata(r, context+selectFragment(q.selected)),
 		"value":          values,
 	}
-	if q.count {
+	if q.countOnPage() {
 		body["@odata.count"] = total
 	}
 	if next != "" {
@@ -236,15 +236,6 @@ func upnDomain(upn string) string {
 	return ""
 }
 
-// sensitiveAnchorPermission is what an app-only caller needs, on top of
-// User.ReadWrite.All, to change onPremisesImmutableId of a user who holds a
-// privileged role. Graph requires "a higher privileged administrator role"
-// for sensitive actions on privileged users
-// (https://learn.microsoft.com/en-us/graph/api/resources/users#who-can-perform-sensitive-actions);
-// the emulator has no directory roles for apps, so it models that as this
-// permission.
-const sensitiveAnchorPermission = "RoleManagement.ReadWrite.Directory"
-
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
 	if err := s.require(r, permUserWrite...); err != nil {
 		return err
@@ -268,14 +259,17 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 	if old.OnPremisesSyncEnabled != nil && *old.OnPremisesSyncEnabled && !change.onlyCloudWritable() {
 		return errBadRequest("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.")
 	}
+	if change.sensitive() {
+		// A sensitive property is refused by who may set it, whether or not
+		// the value would change (see sensitive.go).
+		if err := s.checkSensitive(st, caller, old.ID); err != nil {
+			return err
+		}
+	}
 	u := *old
 	u.ProxyAddresses = append([]string(nil), old.ProxyAddresses...)
 	if err := change.apply(&u); err != nil {
 		return err
-	}
-	if change.has("onPremisesImmutableId") && !equalStrPtr(old.OnPremisesImmutableID, u.OnPremisesImmutableID) &&
-		st.hasPrivilegedRole(old.ID, s.clock()) && !caller.Has(sensitiveAnchorPermission) {
-		return errForbidden()
 	}
 	if err := st.checkUser(&u, old.ID); err != nil {
 		return err
@@ -285,23 +279,21 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 	return nil
 }
 
-func equalStrPtr(a, b *string) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
-}
-
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
 	if err := s.require(r, permUserDelete...); err != nil {
 		return err
 	}
+	caller, _ := CallerFrom(r.Context())
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	st := s.store.st
 	u := st.lookupUser(idOrUPN)
 	if u == nil {
 		return errNotFound(idOrUPN)
+	}
+	// "Delete or restore users" is a sensitive action.
+	if err := s.checkSensitive(st, caller, u.ID); err != nil {
+		return err
 	}
 	st.unindexUser(u, true)
 	delete(st.users, key(u.ID))

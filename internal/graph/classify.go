@@ -32,6 +32,10 @@ const (
 	codeInvalidToken       = "InvalidAuthenticationToken"
 	codeRequestDenied      = "Authorization_RequestDenied"
 	codeTooManyRequests    = "TooManyRequests"
+	// codeRoleAssignmentDoesNotExist is PIM's 400 for an adminRemove of an
+	// assignment or eligibility that is not there (the PIM error table of
+	// governanceRoleAssignmentRequest): the role is already gone.
+	codeRoleAssignmentDoesNotExist = "RoleAssignmentDoesNotExist"
 )
 
 // onPremMasteredText is how Graph words the refusal to write a property of a
@@ -71,6 +75,10 @@ func classify(ctx context.Context, op string, err error) error {
 		return classifyTokenFailure(op, c, authErr)
 	}
 
+	if out := wrongEndpoint(op, c, err); out != nil {
+		return out
+	}
+
 	var odataErr *odataerrors.ODataError
 	if errors.As(err, &odataErr) {
 		f := fromODataError(odataErr)
@@ -108,6 +116,28 @@ func classify(ctx context.Context, op string, err error) error {
 	// Unknown failures are treated as transient: the reconciler backs off and
 	// retries instead of giving up on something that may be a hiccup.
 	return &cloud.Error{Class: cloud.ClassTransient, Op: op, Message: err.Error(), Err: err}
+}
+
+// wrongEndpoint recognises an answer that is not Microsoft Graph's: Graph
+// answers every request, failed or not, with OData JSON (or nothing, 204).
+// A web page or plain text means the base URL points somewhere else (a
+// missing or extra /v1.0, a portal address), which a person must fix; it
+// is not a missing tenant or user. Throttling and server errors keep their
+// own class: gateways in front of Graph answer those in their own format.
+func wrongEndpoint(op string, c *call, err error) *cloud.Error {
+	status, header := c.last()
+	if status == 0 || header == nil || status == http.StatusTooManyRequests || status >= 500 || isNetworkError(err) {
+		return nil
+	}
+	ct := strings.ToLower(header.Get("Content-Type"))
+	if ct == "" && status == http.StatusNoContent || strings.Contains(ct, "json") {
+		return nil
+	}
+	if ct == "" {
+		ct = "no content type"
+	}
+	return &cloud.Error{Class: cloud.ClassWrongEndpoint, Op: op, Status: status, Err: err,
+		Message: fmt.Sprintf("the Graph endpoint answered %d with %s, not Microsoft Graph's JSON: check the Graph URL", status, ct)}
 }
 
 func fromODataError(e *odataerrors.ODataError) graphFailure {
@@ -194,7 +224,8 @@ func classOf(status int, code, message string, detailCodes []string) cloud.Class
 		return cloud.ClassUnauthenticated
 	case status == http.StatusForbidden || is(codeRequestDenied):
 		return cloud.ClassPermission
-	case status == http.StatusNotFound || is(codeResourceNotFound) || is(codeNotFound) || is(codeItemNotFound):
+	case status == http.StatusNotFound || is(codeResourceNotFound) || is(codeNotFound) || is(codeItemNotFound) ||
+		is(codeRoleAssignmentDoesNotExist):
 		return cloud.ClassNotFound
 	case status == http.StatusConflict:
 		return cloud.ClassConflict

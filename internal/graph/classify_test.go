@@ -39,6 +39,11 @@ func TestClassOf(t *testing.T) {
 	}{
 		{"not found", docErrors, 404, "Request_ResourceNotFound", "Resource 'x' does not exist", nil, cloud.ClassNotFound},
 		{"not found code on 400", docErrors, 400, "Request_ResourceNotFound", "", nil, cloud.ClassNotFound},
+		// PIM's error table (governanceRoleAssignmentRequest, "Error codes"):
+		// removing an assignment that does not exist is a 400, and means the
+		// role is already gone.
+		{"PIM: role assignment does not exist", "https://learn.microsoft.com/graph/api/governanceroleassignmentrequest-post?view=graph-rest-beta", 400,
+			"RoleAssignmentDoesNotExist", "The Role assignment does not exist.", nil, cloud.ClassNotFound},
 		{"object conflict top-level", docUserUpdate, 400, "ObjectConflict", immutableIDDupe, nil, cloud.ClassConflict},
 		{"object conflict in details", docADSyncTools, 400, "Request_BadRequest", immutableIDDupe, []string{"ObjectConflict", "ConflictingObjects"}, cloud.ClassConflict},
 		{"on-premises mastered", docUserUpdate, 400, "Request_BadRequest", onPremMastered, nil, cloud.ClassOnPremMastered},
@@ -268,7 +273,7 @@ func TestPostIsNotRetried(t *testing.T) {
 		w.Header().Set("Retry-After", "0")
 		graphError(w, 503, "serviceNotAvailable", "Service unavailable.")
 	})
-	_, err := f.client(nil).CreateRoleAssignment(context.Background(), cloud.RoleAssignment{PrincipalID: "p", RoleDefinitionID: "r"})
+	_, err := f.client(nil).CreateRoleAssignment(context.Background(), cloud.RoleAssignment{PrincipalID: "p", RoleDefinitionID: "r", DirectoryScopeID: "/"})
 	if cloud.ClassOf(err) != cloud.ClassTransient {
 		t.Fatalf("class = %s, want Transient (err %v)", cloud.ClassOf(err), err)
 	}

@@ -2,6 +2,9 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/entramatch/entra-match-operator/internal/cloud"
@@ -30,7 +33,11 @@ func ConfigFor(c cloud.Connection) (Config, error) {
 		// A custom endpoint still serves Microsoft Graph (through a proxy, or
 		// the emulator), so tokens are requested for Graph's own resource,
 		// not for the custom host.
-		ep = Endpoints{GraphURL: c.GraphURL, AuthorityURL: c.AuthorityURL, Scope: publicGraphScope}
+		graphURL, err := GraphServiceRoot(c.GraphURL)
+		if err != nil {
+			return Config{}, err
+		}
+		ep = Endpoints{GraphURL: graphURL, AuthorityURL: c.AuthorityURL, Scope: publicGraphScope}
 	} else {
 		var err error
 		if ep, err = EndpointsFor(c.Cloud); err != nil {
@@ -55,4 +62,33 @@ func ConfigFor(c cloud.Connection) (Config, error) {
 			FederatedTokenFile: c.FederatedTokenFile,
 		},
 	}, nil
+}
+
+// graphVersion is the Graph API version the operator speaks.
+const graphVersion = "v1.0"
+
+var versionSegment = regexp.MustCompile(`^[vV][0-9]+(\.[0-9]+)?$`)
+
+// GraphServiceRoot turns a custom Graph URL, documented as the service root
+// without the API version (https://graph.microsoft.com), into the versioned
+// base URL the SDK calls. The rule: /v1.0 is appended unless the path
+// already ends in /v1.0; any other version is refused, since the operator
+// reads v1.0 shapes only.
+func GraphServiceRoot(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", fmt.Errorf("custom Graph URL %q is not an absolute URL", raw)
+	}
+	path := strings.TrimRight(u.Path, "/")
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	switch {
+	case strings.EqualFold(last, graphVersion):
+		u.Path = path[:len(path)-len(last)] + graphVersion
+	case strings.EqualFold(last, "beta") || versionSegment.MatchString(last):
+		return "", fmt.Errorf("custom Graph URL %q names API version %q: give the service root (such as https://graph.microsoft.com); the operator uses %s", raw, last, graphVersion)
+	default:
+		u.Path = path + "/" + graphVersion
+	}
+	u.RawPath = ""
+	return u.String(), nil
 }

@@ -12,7 +12,6 @@ import (
 // the models' AdditionalData.
 const (
 	propObjectIdentifier = "onPremisesObjectIdentifier"
-	propIsPrivileged     = "isPrivileged"
 )
 
 func toUser(u models.Userable) cloud.User {
@@ -31,7 +30,19 @@ func toUser(u models.Userable) cloud.User {
 		OnPremisesDistinguishedName: deref(u.GetOnPremisesDistinguishedName()),
 		OnPremisesObjectIdentifier:  additionalString(u.GetAdditionalData(), propObjectIdentifier),
 		OnPremisesUserPrincipalName: deref(u.GetOnPremisesUserPrincipalName()),
+		ProvisioningErrors:          toProvisioningErrors(u.GetOnPremisesProvisioningErrors()),
 	}
+}
+
+func toProvisioningErrors(es []models.OnPremisesProvisioningErrorable) []cloud.ProvisioningError {
+	var out []cloud.ProvisioningError
+	for _, e := range es {
+		if e != nil {
+			out = append(out, cloud.ProvisioningError{Category: deref(e.GetCategory()),
+				PropertyCausingError: deref(e.GetPropertyCausingError()), Value: deref(e.GetValue())})
+		}
+	}
+	return out
 }
 
 func toDeletedUser(u models.Userable) cloud.DeletedUser {
@@ -56,10 +67,10 @@ func toRoleDefinition(r models.UnifiedRoleDefinitionable) cloud.RoleDefinition {
 		return cloud.RoleDefinition{}
 	}
 	return cloud.RoleDefinition{
-		ID:           deref(r.GetId()),
-		DisplayName:  deref(r.GetDisplayName()),
-		IsPrivileged: additionalBool(r.GetAdditionalData(), propIsPrivileged),
-		IsBuiltIn:    deref(r.GetIsBuiltIn()),
+		ID:          deref(r.GetId()),
+		TemplateID:  deref(r.GetTemplateId()),
+		DisplayName: deref(r.GetDisplayName()),
+		IsBuiltIn:   deref(r.GetIsBuiltIn()),
 	}
 }
 
@@ -84,13 +95,8 @@ func toRoleEligibility(e models.UnifiedRoleEligibilityScheduleInstanceable) clou
 	}
 }
 
-// additionalBool reads a boolean the SDK did not model; the JSON parse node
+// lookupBool reads a boolean the SDK did not model; the JSON parse node
 // stores booleans as *bool.
-func additionalBool(data map[string]any, key string) bool {
-	b, _ := lookupBool(data, key)
-	return b
-}
-
 func lookupBool(data map[string]any, key string) (value, ok bool) {
 	for k, v := range data {
 		if !strings.EqualFold(k, key) {

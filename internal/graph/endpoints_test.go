@@ -47,3 +47,28 @@ func TestResolve(t *testing.T) {
 		})
 	}
 }
+
+// spec.custom.graphURL is documented as the service root without the API
+// version; a trailing /v1.0 is accepted, another version refused.
+func TestGraphServiceRoot(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{in: "https://graph.microsoft.com", want: "https://graph.microsoft.com/v1.0"},
+		{in: "https://graph.microsoft.com/", want: "https://graph.microsoft.com/v1.0"},
+		{in: "https://graph.microsoft.com/v1.0", want: "https://graph.microsoft.com/v1.0"},
+		{in: "https://graph.microsoft.com/V1.0/", want: "https://graph.microsoft.com/v1.0"},
+		{in: "https://127.0.0.1:8443", want: "https://127.0.0.1:8443/v1.0"},
+		{in: "https://proxy.example/graph", want: "https://proxy.example/graph/v1.0"},
+		{in: "https://proxy.example/graph/v1.0", want: "https://proxy.example/graph/v1.0"},
+		{in: "https://graph.microsoft.com/beta", wantErr: true},
+		{in: "https://graph.microsoft.com/v2.0", wantErr: true},
+		{in: "graph.microsoft.com", wantErr: true},
+	} {
+		got, err := GraphServiceRoot(c.in)
+		if (err != nil) != c.wantErr || got != c.want {
+			t.Errorf("GraphServiceRoot(%q) = %q, %v; want %q (error %v)", c.in, got, err, c.want, c.wantErr)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
 	"github.com/entramatch/entra-match-operator/internal/graph"
+	"github.com/entramatch/entra-match-operator/internal/privileged"
 	"github.com/entramatch/entra-match-operator/internal/testenv/entra"
 )
 
@@ -207,7 +208,7 @@ func TestEmulatorEveryMethod(t *testing.T) {
 		}
 	})
 	t.Run("role assignments", func(t *testing.T) {
-		created, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate})
+		created, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +216,7 @@ func TestEmulatorEveryMethod(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || got[0].ID != created.ID || !got[0].Role.IsPrivileged || got[0].Role.DisplayName != "Global Administrator" ||
+		if len(got) != 1 || got[0].ID != created.ID || !privileged.IsPrivileged(got[0].Role, got[0].RoleDefinitionID) || got[0].Role.DisplayName != "Global Administrator" ||
 			got[0].DirectoryScopeID != "/" || got[0].EndDateTime != nil {
 			t.Fatalf("RoleAssignments = %+v, want one permanent Global Administrator assignment", got)
 		}
@@ -229,7 +230,7 @@ func TestEmulatorEveryMethod(t *testing.T) {
 		// reads back with its end from the schedule instance:
 		// https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignmentschedulerequests
 		end := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second)
-		timed := cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate, EndDateTime: &end}
+		timed := cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/", EndDateTime: &end}
 		if err := c.AssignRoleSchedule(ctx, timed, "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +260,7 @@ func TestEmulatorEveryMethod(t *testing.T) {
 		}
 	})
 	t.Run("role eligibilities", func(t *testing.T) {
-		e := cloud.RoleEligibility{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate}
+		e := cloud.RoleEligibility{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/"}
 		if err := c.AssignEligibility(ctx, e, "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +268,7 @@ func TestEmulatorEveryMethod(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || got[0].RoleDefinitionID != globalAdminTemplate || !got[0].Role.IsPrivileged || got[0].EndDateTime != nil {
+		if len(got) != 1 || got[0].RoleDefinitionID != globalAdminTemplate || !privileged.IsPrivileged(got[0].Role, got[0].RoleDefinitionID) || got[0].EndDateTime != nil {
 			t.Fatalf("RoleEligibilities = %+v, want one permanent Global Administrator eligibility", got)
 		}
 		if err := c.RemoveEligibility(ctx, got[0], "test"); err != nil {
@@ -492,7 +493,7 @@ func TestRolesWithoutPIM(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t, env.GraphConfig())
 	bob := addUser(t, env, emulator.User{UserPrincipalName: "bob@contoso.com", DisplayName: "Bob", MailNickname: "bob", AccountEnabled: bp(true)})
-	if _, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate}); err != nil {
+	if _, err := c.CreateRoleAssignment(ctx, cloud.RoleAssignment{PrincipalID: bob.ID, RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/"}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.RoleAssignments(ctx, bob.ID)

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/privileged"
 	"github.com/entramatch/entra-match-operator/internal/testenv/entra"
 )
 
@@ -57,7 +58,7 @@ func TestEmulatorTenantWideReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(as) != 1 || as[0].PrincipalID != admin || !as[0].Role.IsPrivileged || as[0].Role.DisplayName != "Global Administrator" {
+	if len(as) != 1 || as[0].PrincipalID != admin || !privileged.IsPrivileged(as[0].Role, as[0].RoleDefinitionID) || as[0].Role.DisplayName != "Global Administrator" {
 		t.Errorf("AllRoleAssignments = %+v", as)
 	}
 	es, err := c.AllRoleEligibilities(ctx)

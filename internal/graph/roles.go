@@ -12,15 +12,12 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 )
 
-// tenantScope is the directory scope of a tenant-wide role.
-const tenantScope = "/"
-
 // defaultJustification is sent when the caller gives none: PIM policies may
 // require one, and an empty string would fail such a policy.
 const defaultJustification = "Requested by entra-match-operator"
 
 // RoleAssignments lists the active role assignments of a principal, with
-// their role definitions expanded (isPrivileged included) and, for
+// their role definitions expanded and, for
 // time-bound ones, when they end.
 func (c *Client) RoleAssignments(ctx context.Context, principalID string) ([]cloud.RoleAssignment, error) {
 	const op = "RoleAssignments"
@@ -111,14 +108,14 @@ func (c *Client) roleAssignments(ctx context.Context, op string, filter *string)
 // so the returned Role is the one the caller passed.
 func (c *Client) CreateRoleAssignment(ctx context.Context, a cloud.RoleAssignment) (cloud.RoleAssignment, error) {
 	const op = "CreateRoleAssignment"
-	if a.PrincipalID == "" || a.RoleDefinitionID == "" {
-		return cloud.RoleAssignment{}, invalid(op, "principal id and role definition id are required")
+	if a.PrincipalID == "" || a.RoleDefinitionID == "" || a.DirectoryScopeID == "" {
+		return cloud.RoleAssignment{}, invalid(op, "principal id, role definition id and directory scope are required")
 	}
 	ctx = withCall(ctx, op)
 	body := models.NewUnifiedRoleAssignment()
 	body.SetPrincipalId(ptr(a.PrincipalID))
 	body.SetRoleDefinitionId(ptr(a.RoleDefinitionID))
-	body.SetDirectoryScopeId(ptr(scopeOrTenant(a.DirectoryScopeID)))
+	body.SetDirectoryScopeId(ptr(a.DirectoryScopeID))
 	created, err := c.svc.RoleManagement().Directory().RoleAssignments().Post(ctx, body, nil)
 	if err != nil {
 		return cloud.RoleAssignment{}, classify(ctx, op, err)
@@ -232,8 +229,8 @@ func withoutPIM(err error) error {
 }
 
 // completeRole fills role from GET roleDefinitions/{id} (once per id, via
-// cache) when the server did not honour $expand=roleDefinition: IsPrivileged
-// drives matching decisions and must not silently read as false.
+// cache) when the server did not honour $expand=roleDefinition: whether a
+// role is built-in, and its template id, decide whether it is privileged.
 func (c *Client) completeRole(ctx context.Context, cache map[string]cloud.RoleDefinition, role *cloud.RoleDefinition, id string) error {
 	if role.ID != "" || id == "" {
 		return nil
@@ -304,8 +301,9 @@ type scheduleRequest interface {
 // PIM request; PIM policies may require a justification, so an empty one
 // is replaced with the operator's default.
 func fillRequest(op string, body scheduleRequest, principalID, roleDefinitionID, scope, justification string, action models.UnifiedRoleScheduleRequestActions) error {
-	if principalID == "" || roleDefinitionID == "" {
-		return invalid(op, "principal id and role definition id are required")
+	// No default scope: a missing one must never become the whole tenant.
+	if principalID == "" || roleDefinitionID == "" || scope == "" {
+		return invalid(op, "principal id, role definition id and directory scope are required")
 	}
 	if justification == "" {
 		justification = defaultJustification
@@ -313,14 +311,7 @@ func fillRequest(op string, body scheduleRequest, principalID, roleDefinitionID,
 	body.SetAction(ptr(action))
 	body.SetPrincipalId(ptr(principalID))
 	body.SetRoleDefinitionId(ptr(roleDefinitionID))
-	body.SetDirectoryScopeId(ptr(scopeOrTenant(scope)))
+	body.SetDirectoryScopeId(ptr(scope))
 	body.SetJustification(ptr(justification))
 	return nil
-}
-
-func scopeOrTenant(scope string) string {
-	if scope == "" {
-		return tenantScope
-	}
-	return scope
 }

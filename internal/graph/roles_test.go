@@ -23,7 +23,7 @@ func TestRoleAssignmentsExpandRoleDefinition(t *testing.T) {
 	f := newFakeCloud(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"value": []any{map[string]any{
 			"id": "ra1", "principalId": "p1", "roleDefinitionId": globalAdminTemplate, "directoryScopeId": "/",
-			"roleDefinition": map[string]any{"id": globalAdminTemplate, "displayName": "Global Administrator", "isBuiltIn": true, "isPrivileged": true},
+			"roleDefinition": map[string]any{"id": globalAdminTemplate, "displayName": "Global Administrator", "isBuiltIn": true, "templateId": globalAdminTemplate},
 		}}})
 	})
 	got, err := f.client(nil).RoleAssignments(context.Background(), "p1")
@@ -32,7 +32,7 @@ func TestRoleAssignmentsExpandRoleDefinition(t *testing.T) {
 	}
 	want := []cloud.RoleAssignment{{
 		ID: "ra1", PrincipalID: "p1", RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/",
-		Role: cloud.RoleDefinition{ID: globalAdminTemplate, DisplayName: "Global Administrator", IsBuiltIn: true, IsPrivileged: true},
+		Role: cloud.RoleDefinition{ID: globalAdminTemplate, DisplayName: "Global Administrator", IsBuiltIn: true, TemplateID: globalAdminTemplate},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -51,7 +51,7 @@ func TestEligibilityRequests(t *testing.T) {
 		wantSched  bool
 	}{
 		{"assign", func(c *Client) error {
-			return c.AssignEligibility(context.Background(), cloud.RoleEligibility{PrincipalID: "p1", RoleDefinitionID: globalAdminTemplate}, "restore after match")
+			return c.AssignEligibility(context.Background(), cloud.RoleEligibility{PrincipalID: "p1", RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/"}, "restore after match")
 		}, "adminAssign", true},
 		{"remove", func(c *Client) error {
 			return c.RemoveEligibility(context.Background(), cloud.RoleEligibility{PrincipalID: "p1", RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/"}, "")
@@ -143,8 +143,8 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 	}
 }
 
-// A server that ignores $expand still yields the role definition (with
-// isPrivileged), read once per definition.
+// A server that ignores $expand still yields the role definition (built-in
+// and template id, which decide privilege), read once per definition.
 func TestRoleDefinitionFetchedWhenNotExpanded(t *testing.T) {
 	f := newFakeCloud(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -154,7 +154,7 @@ func TestRoleDefinitionFetchedWhenNotExpanded(t *testing.T) {
 				map[string]any{"id": "e2", "principalId": "p1", "roleDefinitionId": globalAdminTemplate, "directoryScopeId": "/au"},
 			}})
 		case "/v1.0/roleManagement/directory/roleDefinitions/" + globalAdminTemplate:
-			writeJSON(w, 200, map[string]any{"id": globalAdminTemplate, "displayName": "Global Administrator", "isBuiltIn": true, "isPrivileged": true})
+			writeJSON(w, 200, map[string]any{"id": globalAdminTemplate, "displayName": "Global Administrator", "isBuiltIn": true, "templateId": globalAdminTemplate})
 		default:
 			graphError(w, 404, "Request_ResourceNotFound", r.URL.Path)
 		}
@@ -163,7 +163,7 @@ func TestRoleDefinitionFetchedWhenNotExpanded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	role := cloud.RoleDefinition{ID: globalAdminTemplate, DisplayName: "Global Administrator", IsBuiltIn: true, IsPrivileged: true}
+	role := cloud.RoleDefinition{ID: globalAdminTemplate, DisplayName: "Global Administrator", IsBuiltIn: true, TemplateID: globalAdminTemplate}
 	want := []cloud.RoleEligibility{
 		{ID: "e1", PrincipalID: "p1", RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/", Role: role},
 		{ID: "e2", PrincipalID: "p1", RoleDefinitionID: globalAdminTemplate, DirectoryScopeID: "/au", Role: role},

@@ -245,3 +245,46 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Graph does not carry ConsistencyLevel over to the next page of an
+// advanced query: the header must be sent with every page
+// (https://learn.microsoft.com/graph/aad-advanced-queries), and
+// @odata.count comes on the first page only.
+func TestAdvancedQuerySendsConsistencyLevelOnEveryPage(t *testing.T) {
+	var f *fakeCloud
+	f = newFakeCloud(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("ConsistencyLevel") != "eventual" {
+			graphError(w, 400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property 'onPremisesImmutableId' of resource 'User'.")
+			return
+		}
+		switch r.URL.Query().Get("page") {
+		case "":
+			writeJSON(w, 200, map[string]any{"@odata.count": 3, "value": []any{map[string]any{"id": "u1", "onPremisesImmutableId": "A"}},
+				"@odata.nextLink": f.srv.URL + "/v1.0/users?page=2&$filter=x"})
+		case "2":
+			writeJSON(w, 200, map[string]any{"value": []any{map[string]any{"id": "u2", "onPremisesImmutableId": "A"}},
+				"@odata.nextLink": f.srv.URL + "/v1.0/users?page=3&$filter=x"})
+		default:
+			writeJSON(w, 200, map[string]any{"value": []any{map[string]any{"id": "u3", "onPremisesImmutableId": "A"}}})
+		}
+	})
+	got, err := f.client(nil).UsersByImmutableID(context.Background(), "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %d users over three pages, want 3", len(got))
+	}
+	pages := 0
+	for _, r := range f.recorded() {
+		if r.Path == "/users" {
+			pages++
+			if r.Header.Get("ConsistencyLevel") != "eventual" {
+				t.Errorf("page %s sent without ConsistencyLevel", r.Query)
+			}
+		}
+	}
+	if pages != 3 {
+		t.Errorf("%d pages requested, want 3", pages)
+	}
+}

@@ -40,6 +40,23 @@ type Observation struct {
 	// PreviouslySet is true when an earlier reconcile wrote Anchor onto this
 	// cloud user, so a different value now is drift rather than a first write.
 	PreviouslySet bool
+	// Takeover is the tenant's blockCloudObjectTakeoverThroughHardMatchEnabled
+	// as last read.
+	Takeover Takeover
+}
+
+// Takeover is what is known of the tenant flag
+// blockCloudObjectTakeoverThroughHardMatchEnabled. While it is on, Entra's
+// sync refuses to hard-match a cloud-managed user (InvalidHardMatch:
+// "Another cloud created object with the same source anchor already exists
+// in Azure Active Directory", how-to-connect-install-existing-tenant and
+// tshoot-connect-sync-errors), so writing the anchor would leave the user
+// waiting for a join that cannot happen.
+type Takeover struct {
+	Blocked bool
+	// Unknown says why the flag could not be read ("" when it was); the
+	// match goes ahead and the message says what may still refuse it.
+	Unknown string
 }
 
 // Action is the single write a plan may ask for.
@@ -53,18 +70,19 @@ const (
 // Reasons are the API's condition reasons, so that a plan's reason can go
 // straight into a condition; the ones the API does not list are defined here.
 const (
-	ReasonJoined                = identityv1alpha1.ReasonSyncJoined
-	ReasonImmutableIDSet        = identityv1alpha1.ReasonImmutableIDSet
-	ReasonDriftCorrected        = identityv1alpha1.ReasonDriftCorrected
-	ReasonWouldSetImmutableID   = identityv1alpha1.ReasonObserveOnly
-	ReasonSyncedWithOtherAnchor = identityv1alpha1.ReasonSyncedFromOtherAnchor
-	ReasonImmutableIDInUse      = identityv1alpha1.ReasonImmutableIDConflict
-	ReasonPrivilegedRole        = identityv1alpha1.ReasonPrivilegedRole
-	ReasonDuplicateClaim        = identityv1alpha1.ReasonDuplicateClaim
-	ReasonInvalidAnchor         = identityv1alpha1.ReasonInvalidAnchor
-	ReasonNonRoutableUPNSuffix  = identityv1alpha1.ReasonNonRoutableUPNSuffix
-	ReasonUnverifiedUPNSuffix   = identityv1alpha1.ReasonUPNSuffixNotVerified
-	ReasonInitialDomainUPN      = identityv1alpha1.ReasonInitialDomainUPNSuffix
+	ReasonJoined                   = identityv1alpha1.ReasonSyncJoined
+	ReasonImmutableIDSet           = identityv1alpha1.ReasonImmutableIDSet
+	ReasonDriftCorrected           = identityv1alpha1.ReasonDriftCorrected
+	ReasonWouldSetImmutableID      = identityv1alpha1.ReasonObserveOnly
+	ReasonSyncedWithOtherAnchor    = identityv1alpha1.ReasonSyncedFromOtherAnchor
+	ReasonImmutableIDInUse         = identityv1alpha1.ReasonImmutableIDConflict
+	ReasonPrivilegedRole           = identityv1alpha1.ReasonPrivilegedRole
+	ReasonHardMatchTakeoverBlocked = identityv1alpha1.ReasonHardMatchTakeoverBlocked
+	ReasonDuplicateClaim           = identityv1alpha1.ReasonDuplicateClaim
+	ReasonInvalidAnchor            = identityv1alpha1.ReasonInvalidAnchor
+	ReasonNonRoutableUPNSuffix     = identityv1alpha1.ReasonNonRoutableUPNSuffix
+	ReasonUnverifiedUPNSuffix      = identityv1alpha1.ReasonUPNSuffixNotVerified
+	ReasonInitialDomainUPN         = identityv1alpha1.ReasonInitialDomainUPNSuffix
 )
 
 // Block is a refusal to write, with a message a person can act on.
@@ -137,6 +155,14 @@ func Decide(o Observation) Plan {
 			o.Anchor, describe(h))}
 		return p
 	}
+	if o.Takeover.Blocked {
+		p.Block = &Block{Reason: ReasonHardMatchTakeoverBlocked, Message: fmt.Sprintf(
+			"the tenant's blockCloudObjectTakeoverThroughHardMatchEnabled is on, so Entra sync refuses to hard-match the cloud-managed user %s (InvalidHardMatch); "+
+				"open a matching window for that flag with a TenantSyncFeatures (spec.matchingWindows, feature blockCloudObjectTakeoverThroughHardMatchEnabled, value false): "+
+				"the match goes ahead by itself while the window is open",
+			o.Cloud.UserPrincipalName)}
+		return p
+	}
 	if len(o.PrivilegedRoles) > 0 {
 		roles := append([]string(nil), o.PrivilegedRoles...)
 		sort.Strings(roles)
@@ -148,7 +174,7 @@ func Decide(o Observation) Plan {
 	}
 	if current == o.Anchor {
 		p.Reason = ReasonImmutableIDSet
-		p.Message = fmt.Sprintf("immutableId %s is set on %s; waiting for Entra sync to join the user", o.Anchor, o.Cloud.UserPrincipalName)
+		p.Message = fmt.Sprintf("immutableId %s is set on %s; waiting for Entra sync to join the user", o.Anchor, o.Cloud.UserPrincipalName) + o.Takeover.caveat()
 		return p
 	}
 	if o.Mode == Observe {
@@ -163,9 +189,19 @@ func Decide(o Observation) Plan {
 		p.Message = fmt.Sprintf("immutableId of %s was changed to %q outside the operator; set back to %s", o.Cloud.UserPrincipalName, current, o.Anchor)
 	} else {
 		p.Reason = ReasonImmutableIDSet
-		p.Message = fmt.Sprintf("set immutableId of %s to %s; waiting for Entra sync to join the user", o.Cloud.UserPrincipalName, o.Anchor)
+		p.Message = fmt.Sprintf("set immutableId of %s to %s; waiting for Entra sync to join the user", o.Cloud.UserPrincipalName, o.Anchor) + o.Takeover.caveat()
 	}
 	return p
+}
+
+// caveat tells, when the flag could not be read, what may still refuse the
+// match.
+func (t Takeover) caveat() string {
+	if t.Unknown == "" {
+		return ""
+	}
+	return " (the tenant's blockCloudObjectTakeoverThroughHardMatchEnabled could not be read: " + t.Unknown +
+		"; if it is on, sync will refuse the match with InvalidHardMatch)"
 }
 
 func otherHolders(holders []cloud.User, target string) []cloud.User {

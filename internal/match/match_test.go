@@ -148,6 +148,34 @@ func TestDecide(t *testing.T) {
 			want: want{action: ActionNone, reason: ReasonWouldSetImmutableID, msg: "would set"},
 		},
 		{
+			name: "takeover blocked by the tenant flag: no write, the way out named",
+			doc:  "how-to-connect-install-existing-tenant: blockCloudObjectTakeoverThroughHardMatchEnabled; tshoot-connect-sync-errors: InvalidHardMatch",
+			mut:  func(o *Observation) { o.Takeover.Blocked = true },
+			want: want{action: ActionNone, block: ReasonHardMatchTakeoverBlocked, msg: "matchingWindows"},
+		},
+		{
+			name: "takeover blocked, anchor already written: still blocked, sync would refuse",
+			mut: func(o *Observation) {
+				o.Takeover.Blocked = true
+				o.Cloud.OnPremisesImmutableID = testAnchor
+			},
+			want: want{action: ActionNone, block: ReasonHardMatchTakeoverBlocked, msg: "InvalidHardMatch"},
+		},
+		{
+			name: "takeover flag unreadable: the write goes ahead and the message says what may refuse it",
+			mut:  func(o *Observation) { o.Takeover.Unknown = "Graph refused the read (403)" },
+			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, msg: "could not be read: Graph refused the read (403)"},
+		},
+		{
+			name: "a synced user is joined whatever the takeover flag",
+			mut: func(o *Observation) {
+				o.Takeover.Blocked = true
+				o.Cloud.OnPremisesImmutableID = testAnchor
+				o.Cloud.OnPremisesSyncEnabled = ptr(true)
+			},
+			want: want{action: ActionNone, joined: true, reason: ReasonJoined},
+		},
+		{
 			name: "Observe mode still reports blocks",
 			mut:  func(o *Observation) { o.Mode = Observe; o.PrivilegedRoles = []string{"Global Administrator"} },
 			want: want{action: ActionNone, block: ReasonPrivilegedRole},

@@ -196,6 +196,7 @@ func TestRolesInPlay(t *testing.T) {
 		{"no privileged roles: nothing to do", true, 0, base(), false},
 		{"roles are the only obstacle", true, 0, withRoles(nil), true},
 		{"another obstacle too: remove nothing", true, 0, withRoles(func(o *Observation) { o.Holders = []cloud.User{{ID: "other", OnPremisesImmutableID: testAnchor}} }), false},
+		{"takeover blocked by the tenant: remove nothing", true, 0, withRoles(func(o *Observation) { o.Takeover.Blocked = true }), false},
 		{"already joined: nothing to do", true, 0, withRoles(func(o *Observation) {
 			o.Cloud.OnPremisesImmutableID = testAnchor
 			o.Cloud.OnPremisesSyncEnabled = ptr(true)

@@ -117,7 +117,7 @@ func converge(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), nil,
+	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns},
 		"--metrics-bind-address="+metricsAddr, "--health-probe-bind-address=0", "--resync-period=10s", "--concurrency=8")
 	if err != nil {
 		b.Fatal(err)

@@ -249,7 +249,7 @@ func (r *rig) userMatch(t *testing.T, name string) {
 
 func (r *rig) start(t *testing.T, env ...string) *managerproc.Proc {
 	t.Helper()
-	p, err := managerproc.Start(r.bin, r.kubeconfig, filepath.Join(r.dir, "manager.log"), env,
+	p, err := managerproc.Start(r.bin, r.kubeconfig, filepath.Join(r.dir, "manager.log"), append(env, "POD_NAMESPACE="+ns),
 		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--resync-period=2s")
 	if err != nil {
 		t.Fatal(err)

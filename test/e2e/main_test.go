@@ -23,6 +23,7 @@ import (
 	"github.com/entramatch/entra-match-operator/controllers"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/graph"
+	"github.com/entramatch/entra-match-operator/internal/seal"
 	"github.com/entramatch/entra-match-operator/internal/testenv/kube"
 	"github.com/entramatch/entra-match-operator/internal/testenv/samba"
 )
@@ -133,11 +134,18 @@ func (w *world) start(dc *samba.DC) error {
 		return err
 	}
 	dirs := controllers.NewCachingDirectoryFactory()
+	sealKey, err := seal.NewKey()
+	if err != nil {
+		return err
+	}
 	if err := controllers.Setup(mgr, controllers.Options{
-		Cloud:        graph.NewFactory(nil).ForConnection(),
-		Directory:    dirs,
-		ResyncPeriod: resync,
-		Concurrency:  4,
+		SealKey:          sealKey,
+		Cloud:            graph.NewFactory(nil).ForConnection(),
+		Directory:        dirs,
+		ResyncPeriod:     resync,
+		Concurrency:      4,
+		SecretNamespaces: []string{ns},
+		TokenFileDirs:    []string{tokenDir},
 	}); err != nil {
 		return err
 	}
@@ -176,7 +184,7 @@ func (w *world) tenant(name, secret string) *identityv1alpha1.EntraTenant {
 			TenantID: tenantID,
 			Cloud:    identityv1alpha1.CloudCustom,
 			Custom: &identityv1alpha1.CustomCloud{
-				GraphURL: w.em.URL() + "/v1.0", AuthorityURL: w.em.URL(), CABundle: string(w.em.CACertPEM()),
+				GraphURL: w.em.URL(), AuthorityURL: w.em.URL(), CABundle: string(w.em.CACertPEM()),
 			},
 			Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
 				ClientID:  clientID,

@@ -153,16 +153,20 @@ func TestRefusePolicyKeepsRoles(t *testing.T) {
 // Time-bound roles whose restore would grant more than was held: a PIM
 // activation is removed but not re-created (its eligibility comes back), a
 // role due to end within minutes is not given back, and a time-bound
-// assignment that PIM's policy refuses to re-create comes back permanent
-// with a Warning rather than staying removed.
+// assignment that PIM's policy refuses to re-create is left removed with a
+// Warning giving the request to restore it, or, when opted in, comes back
+// permanent with a Warning.
 func TestTimeBoundRolesEdgeCases(t *testing.T) {
 	w := env(t)
-	hold := func(t *testing.T, tw twin) *identityv1alpha1.UserMatch {
+	hold := func(t *testing.T, tw twin, muts ...func(*identityv1alpha1.UserMatchSpec)) *identityv1alpha1.UserMatch {
 		t.Helper()
 		w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) {
 			s.ADUser.SAMAccountName = tw.sam
 			s.PrivilegedRoles = identityv1alpha1.PrivilegedRolesRemoveAndRestore
 			s.MaxRoleHoldDuration = &metav1.Duration{Duration: time.Hour}
+			for _, m := range muts {
+				m(s)
+			}
 		})
 		return w.waitUM(t, tw.sam, "roles removed and immutableId set", func(um *identityv1alpha1.UserMatch) bool {
 			return cond(um, identityv1alpha1.ConditionRolesRemoved, T, identityv1alpha1.ReasonRolesRemoved) &&
@@ -236,10 +240,8 @@ func TestTimeBoundRolesEdgeCases(t *testing.T) {
 		w.waitEvent(t, tw.sam, "RoleNotRestored")
 	})
 
-	t.Run("PIM policy refuses the time-bound restore", func(t *testing.T) {
-		tw := w.newTwin(t, "rrpol", nil)
-		w.addRoleUntil(t, tw.cloudID, roleGlobalAdmin, false, time.Now().Add(48*time.Hour).UTC().Truncate(time.Second))
-		hold(t, tw)
+	refusePolicy := func(t *testing.T) {
+		t.Helper()
 		// The removal went through; now the policy refuses new time-bound
 		// active assignments.
 		if err := w.em.Faults().Set([]faults.Rule{{Method: "POST", PathPrefix: "/v1.0/roleManagement/directory/roleAssignmentScheduleRequests",
@@ -247,6 +249,30 @@ func TestTimeBoundRolesEdgeCases(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = w.em.Faults().Set(nil) })
+	}
+
+	t.Run("PIM policy refuses the time-bound restore: left removed, never silently permanent", func(t *testing.T) {
+		tw := w.newTwin(t, "rrpln", nil)
+		w.addRoleUntil(t, tw.cloudID, roleGlobalAdmin, false, time.Now().Add(48*time.Hour).UTC().Truncate(time.Second))
+		hold(t, tw)
+		refusePolicy(t)
+		um := release(t, tw)
+		if n := w.roleCount(tw.cloudID, roleGlobalAdmin); n != 0 {
+			t.Fatalf("role present %d times: a refused time-bound role was made permanent without the opt-in", n)
+		}
+		if rr := um.Status.RecordedRoles; len(rr) != 1 || !rr[0].NotRestored || rr[0].Restored {
+			t.Errorf("record = %+v", rr)
+		}
+		if ev := w.waitEvent(t, tw.sam, "RoleNotRestored"); ev.Type != "Warning" || !strings.Contains(ev.Note, "roleAssignmentScheduleRequests") {
+			t.Errorf("event = %s %q, want a Warning with the request to restore it", ev.Type, ev.Note)
+		}
+	})
+
+	t.Run("PIM policy refuses the time-bound restore: permanent when opted in", func(t *testing.T) {
+		tw := w.newTwin(t, "rrpol", nil)
+		w.addRoleUntil(t, tw.cloudID, roleGlobalAdmin, false, time.Now().Add(48*time.Hour).UTC().Truncate(time.Second))
+		hold(t, tw, func(s *identityv1alpha1.UserMatchSpec) { s.RestorePermanentOnPolicyRefusal = true })
+		refusePolicy(t)
 		release(t, tw)
 		if n := w.roleCount(tw.cloudID, roleGlobalAdmin); n != 1 {
 			t.Fatalf("role present %d times, want 1 (permanent)", n)

@@ -621,3 +621,77 @@ func (st *syncTenant) export(t *testing.T, tw twin) emulator.SyncResult {
 	}
 	return resp.Results[0]
 }
+
+// With blockCloudObjectTakeoverThroughHardMatchEnabled on, Entra sync
+// refuses to hard-match a cloud-managed user (InvalidHardMatch), so a
+// UserMatch writes nothing and says how to proceed; once a matching window
+// opens the flag, it writes by itself and sync hard-matches.
+func TestHardMatchTakeoverBlockedUntilWindow(t *testing.T) {
+	w := env(t)
+	st := w.newSyncTenant(t, func(c *emulator.Config) {
+		c.Apps[0].Permissions = append(c.Apps[0].Permissions, "RoleManagement.Read.Directory")
+	})
+	flag := identityv1alpha1.FeatureBlockCloudObjectTakeoverThroughHardMatch
+	name := st.name + "-takeover"
+	tsf := w.syncFeatures(t, st.name, name, func(s *identityv1alpha1.TenantSyncFeaturesSpec) {
+		s.Features = specFlags(map[identityv1alpha1.SyncFeature]bool{flag: true})
+	})
+	w.waitTSF(t, name, "Ready", tsfReady)
+
+	tw := w.cloudTwin(t, st, "takeover")
+	// The twin would soft-match on its address; a foreign immutableId makes
+	// a hard match the only way, as in the seed's case.
+	if err := st.em.Update(func(s *emulator.Snapshot) error {
+		for i := range s.Users {
+			if s.Users[i].ID == tw.cloudID {
+				s.Users[i].OnPremisesImmutableID = ptr("c29tZW9uZSBlbHNl")
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) {
+		s.TenantRef.Name = st.name
+		s.ADUser.SAMAccountName = tw.sam
+	})
+	um := w.waitUM(t, tw.sam, "blocked by the takeover flag", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionBlocked, T, identityv1alpha1.ReasonHardMatchTakeoverBlocked)
+	})
+	if msg := condOf(um, identityv1alpha1.ConditionReady).Message; !strings.Contains(msg, "matchingWindows") {
+		t.Errorf("Ready should name the way out:%s", describeStatus(um.Status.Conditions))
+	}
+	w.waitEvent(t, tw.sam, identityv1alpha1.ReasonHardMatchTakeoverBlocked)
+	time.Sleep(2 * resync)
+	if got := stUser(t, st, tw.cloudID).OnPremisesImmutableID; got == nil || *got != "c29tZW9uZSBlbHNl" {
+		t.Fatalf("immutableId written while takeover was blocked: %v", got)
+	}
+
+	// A window opens the flag: the UserMatch writes without being touched.
+	if err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, tsf); err != nil {
+		t.Fatal(err)
+	}
+	tsf.Spec.MatchingWindows = []identityv1alpha1.MatchingWindow{{Name: "takeover", Feature: identityv1alpha1.WindowFeature(flag),
+		Value: false, Duration: &metav1.Duration{Duration: time.Minute}}}
+	if err := w.k8s.Update(ctxFor(t), tsf); err != nil {
+		t.Fatal(err)
+	}
+	w.waitUM(t, tw.sam, "written once the window opened", func(um *identityv1alpha1.UserMatch) bool {
+		return cond(um, identityv1alpha1.ConditionMatched, T, identityv1alpha1.ReasonImmutableIDSet)
+	})
+	if res := st.export(t, tw); res.Outcome != emulator.OutcomeHardMatch || res.ObjectID != tw.cloudID {
+		t.Fatalf("sync during the window = %+v, want HardMatch onto %s", res, tw.cloudID)
+	}
+}
+
+// stUser reads a user of a sync tenant from the emulator's state.
+func stUser(t *testing.T, st *syncTenant, id string) emulator.User {
+	t.Helper()
+	for _, u := range st.em.Snapshot().Users {
+		if u.ID == id {
+			return u
+		}
+	}
+	t.Fatalf("no user %s in the sync tenant", id)
+	return emulator.User{}
+}

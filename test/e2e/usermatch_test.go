@@ -289,24 +289,38 @@ func condOf(um *identityv1alpha1.UserMatch, typ string) metav1.Condition {
 }
 
 // The seed's reason for a hard match: a cloud user that already carries an
-// immutableId cannot be soft-matched, so the first sync refuses it; once the
-// UserMatch has written the AD anchor, the next sync hard-matches.
+// immutableId cannot be soft-matched. With duplicate attribute resiliency
+// (always on) the first sync does not fail: it provisions a new object for
+// the AD user with the colliding UPN and address quarantined. With
+// duplicates: Purge the UserMatch deletes and purges that proven duplicate,
+// writes the AD anchor, and the next sync hard-matches.
 func TestSoftMatchRefusedThenHardMatched(t *testing.T) {
 	w := env(t)
 	tw := w.newTwin(t, "stale", func(u *emulator.User) { u.OnPremisesImmutableID = ptr("c3RhbGUtYW5jaG9y") })
 
 	res := w.syncCycle(t, tw)
-	if len(res) != 1 || res[0].Outcome == emulator.OutcomeHardMatch || res[0].Outcome == emulator.OutcomeSoftMatchSMTP {
-		t.Fatalf("first sync = %+v: a cloud user with another immutableId must not match", res)
+	if len(res) != 1 || res[0].Outcome != emulator.OutcomeCreated || res[0].ObjectID == tw.cloudID {
+		t.Fatalf("first sync = %+v: want a new object, not a match with a cloud user carrying another immutableId", res)
 	}
-	if res[0].Error == nil || res[0].Error.Code != "InvalidSoftMatch" {
-		t.Fatalf("first sync error = %+v, want InvalidSoftMatch", res[0].Error)
+	dup := w.cloud(t, res[0].ObjectID)
+	if len(dup.OnPremisesProvisioningErrors) == 0 || strings.EqualFold(dup.UserPrincipalName, tw.upn) {
+		t.Fatalf("the new object = %s with %+v, want its UPN quarantined", dup.UserPrincipalName, dup.OnPremisesProvisioningErrors)
 	}
 
-	w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) { s.ADUser.SAMAccountName = tw.sam })
+	w.userMatch(t, tw.sam, func(s *identityv1alpha1.UserMatchSpec) {
+		s.ADUser.SAMAccountName = tw.sam
+		s.Duplicates = identityv1alpha1.DuplicatesPurge
+	})
 	w.waitUM(t, tw.sam, "Matched", func(um *identityv1alpha1.UserMatch) bool {
 		return cond(um, identityv1alpha1.ConditionMatched, T, "")
 	})
+	w.waitEvent(t, tw.sam, "DuplicatePurged")
+	snap := w.em.Snapshot()
+	for _, u := range append(snap.Users, snap.DeletedItems.Users...) {
+		if u.ID == res[0].ObjectID {
+			t.Fatalf("the duplicate %s is still in the tenant", u.ID)
+		}
+	}
 	res = w.syncCycle(t, tw)
 	if len(res) != 1 || res[0].Outcome != emulator.OutcomeHardMatch || res[0].ObjectID != tw.cloudID {
 		t.Fatalf("second sync = %+v, want HardMatch onto %s", res, tw.cloudID)

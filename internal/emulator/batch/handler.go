@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"strings"
@@ -18,11 +19,30 @@ import (
 // maxBodyBytes bounds the batch envelope; 20 directory requests fit comfortably.
 const maxBodyBytes = 4 << 20
 
+// Options tune the batch handler.
+type Options struct {
+	// Shuffle returns the responses in an order other than the requests' (for two or more):
+	// "Individual responses might appear in a different order than the requests. The id
+	// property can be used to correlate individual requests and responses" (json-batching,
+	// microsoft-graph-docs-contrib concepts/json-batching.md). A client that pairs responses
+	// with requests by position then fails every time, not once in a while.
+	Shuffle bool
+	// Perm returns a random permutation of n (math/rand/v2's Perm when nil); tests make it
+	// deterministic.
+	Perm func(n int) []int
+}
+
 // Handler serves POST {basePath}/$batch and passes every other request to inner. Each item is
 // replayed through inner at basePath+item.url, carrying the item's headers and the outer
 // request's Authorization header, context, host and remote address. Items run one at a time,
 // in dependsOn order; responses come back in the order of the requests.
 func Handler(inner http.Handler, basePath string) http.Handler {
+	return HandlerWithOptions(inner, basePath, Options{})
+}
+
+// HandlerWithOptions is Handler with options: with Options.Shuffle the responses come back in
+// another order than the requests.
+func HandlerWithOptions(inner http.Handler, basePath string, opts Options) http.Handler {
 	basePath = "/" + strings.Trim(basePath, "/")
 	if basePath == "/" {
 		basePath = ""
@@ -55,7 +75,11 @@ func Handler(inner http.Handler, basePath string) http.Handler {
 			odataerr.Write(w, r, http.StatusBadRequest, odataerr.CodeBadRequest, err.Error())
 			return
 		}
-		out, err := json.Marshal(responseBody{Responses: run(inner, basePath, r, reqs)})
+		resps := run(inner, basePath, r, reqs)
+		if opts.Shuffle {
+			resps = shuffle(resps, opts.Perm)
+		}
+		out, err := json.Marshal(responseBody{Responses: resps})
 		if err != nil {
 			odataerr.Write(w, r, http.StatusInternalServerError, "generalException", "batch response could not be encoded")
 			return
@@ -104,6 +128,31 @@ func run(inner http.Handler, basePath string, outer *http.Request, reqs []Reques
 		status[strings.ToLower(item.ID)] = resps[i].Status
 	}
 	return resps
+}
+
+// shuffle reorders resps by a random permutation that is never the identity, so that the
+// order differs from the requests' on every batch of two or more.
+func shuffle(resps []Response, perm func(int) []int) []Response {
+	n := len(resps)
+	if n < 2 {
+		return resps
+	}
+	if perm == nil {
+		perm = rand.Perm
+	}
+	p := perm(n)
+	identity := true
+	for i, j := range p {
+		identity = identity && i == j
+	}
+	if identity {
+		p[0], p[1] = p[1], p[0]
+	}
+	out := make([]Response, n)
+	for i, j := range p {
+		out[i] = resps[j]
+	}
+	return out
 }
 
 func failedDependency(item Request, status map[string]int) (string, bool) {

@@ -18,7 +18,8 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
-// The cases follow https://learn.microsoft.com/graph/json-batching.
+// The cases follow https://learn.microsoft.com/graph/json-batching and its known
+// issues (https://developer.microsoft.com/en-us/graph/known-issues/?filterBy=JSON%20batching).
 
 // graph is a stand-in for the emulated Graph handler; it records what reached it.
 type graph struct {
@@ -141,16 +142,16 @@ func TestBatchExecutesItemsThroughInner(t *testing.T) {
 }
 
 func TestDependsOnOrderAndFailedDependency(t *testing.T) {
-	// doc: docBatch#sequencing-requests-with-the-dependson-property
+	// doc: docBatch#sequencing-requests-with-the-dependson-property, and the "Serial" pattern
+	// of docBatchKnownIssues
 	g := &graph{}
 	h := Handler(g, "/v1.0")
 	got := decode(t, post(t, h, "/v1.0/$batch", `{"requests":[
-		{"id":"a","method":"GET","url":"/users/a","dependsOn":["B"]},
-		{"id":"b","method":"GET","url":"/users/b"},
-		{"id":"c","method":"GET","url":"/missing"},
+		{"id":"a","method":"GET","url":"/users/a"},
+		{"id":"b","method":"GET","url":"/users/b","dependsOn":["A"]},
+		{"id":"c","method":"GET","url":"/missing","dependsOn":["b"]},
 		{"id":"d","method":"GET","url":"/users/d","dependsOn":["c"]},
-		{"id":"e","method":"GET","url":"/users/e","dependsOn":["d"]},
-		{"id":"f","method":"GET","url":"/users/f","dependsOn":["a","b"]}
+		{"id":"e","method":"GET","url":"/users/e","dependsOn":["d"]}
 	]}`))
 	want := []summary{
 		{ID: "a", Status: 200, ContentType: "application/json", Body: `{"id":"a","consistency":"","query":""}`},
@@ -158,14 +159,94 @@ func TestDependsOnOrderAndFailedDependency(t *testing.T) {
 		{ID: "c", Status: 404, ContentType: "application/json", Body: "Request_ResourceNotFound"},
 		{ID: "d", Status: 424, ContentType: "application/json", Body: "FailedDependency"},
 		{ID: "e", Status: 424, ContentType: "application/json", Body: "FailedDependency"},
-		{ID: "f", Status: 200, ContentType: "application/json", Body: `{"id":"f","consistency":"","query":""}`},
 	}
 	if diff := cmp.Diff(want, summarize(t, got)); diff != "" {
 		t.Errorf("responses (-want +got):\n%s", diff)
 	}
-	wantCalls := []string{"GET /v1.0/users/b", "GET /v1.0/users/a", "GET /v1.0/missing", "GET /v1.0/users/f"}
+	wantCalls := []string{"GET /v1.0/users/a", "GET /v1.0/users/b", "GET /v1.0/missing"}
 	if diff := cmp.Diff(wantCalls, g.calls); diff != "" {
 		t.Errorf("execution order (-want +got):\n%s", diff)
+	}
+}
+
+func TestSameDependencyRunsItFirst(t *testing.T) {
+	// doc: docBatchKnownIssues ("Same - all individual requests that state a dependency in the
+	// dependsOn property, state the same dependency")
+	g := &graph{}
+	h := Handler(g, "/v1.0")
+	got := decode(t, post(t, h, "/v1.0/$batch", `{"requests":[
+		{"id":"a","method":"GET","url":"/users/a","dependsOn":["C"]},
+		{"id":"b","method":"GET","url":"/users/b"},
+		{"id":"c","method":"GET","url":"/users/c"},
+		{"id":"d","method":"GET","url":"/users/d","dependsOn":["c"]}
+	]}`))
+	if len(got) != 4 {
+		t.Fatalf("responses %v", got)
+	}
+	wantCalls := []string{"GET /v1.0/users/c", "GET /v1.0/users/a", "GET /v1.0/users/b", "GET /v1.0/users/d"}
+	if diff := cmp.Diff(wantCalls, g.calls); diff != "" {
+		t.Errorf("execution order (-want +got):\n%s", diff)
+	}
+}
+
+// TestShuffledResponses follows docBatch ("Individual responses might appear in a different
+// order than the requests. The id property can be used to correlate individual requests and
+// responses.").
+func TestShuffledResponses(t *testing.T) {
+	body := `{"requests":[
+		{"id":"1","method":"GET","url":"/users/1"},
+		{"id":"2","method":"GET","url":"/users/2"},
+		{"id":"3","method":"GET","url":"/users/3"}
+	]}`
+	identity := func(n int) []int {
+		p := make([]int, n)
+		for i := range p {
+			p[i] = i
+		}
+		return p
+	}
+	reverse := func(n int) []int {
+		p := identity(n)
+		for i, j := 0, n-1; i < j; i, j = i+1, j-1 {
+			p[i], p[j] = p[j], p[i]
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		opts Options
+		want []string
+	}{
+		{"in request order without the option", Options{}, []string{"1", "2", "3"}},
+		{"a permutation", Options{Shuffle: true, Perm: reverse}, []string{"3", "2", "1"}},
+		{"never the request order", Options{Shuffle: true, Perm: identity}, []string{"2", "1", "3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &graph{}
+			got := decode(t, post(t, HandlerWithOptions(g, "/v1.0", tt.opts), "/v1.0/$batch", body))
+			var ids []string
+			for _, r := range got {
+				ids = append(ids, r.ID)
+				var b map[string]any
+				if err := json.Unmarshal(r.Body, &b); err != nil || b["id"] != r.ID {
+					t.Errorf("response %s carries %v", r.ID, b)
+				}
+			}
+			if diff := cmp.Diff(tt.want, ids); diff != "" {
+				t.Errorf("response order (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"GET /v1.0/users/1", "GET /v1.0/users/2", "GET /v1.0/users/3"}, g.calls); diff != "" {
+				t.Errorf("execution order (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// The default permutation is random but still never the identity.
+	for range 20 {
+		got := decode(t, post(t, HandlerWithOptions(&graph{}, "/v1.0", Options{Shuffle: true}), "/v1.0/$batch", body))
+		if got[0].ID == "1" && got[1].ID == "2" && got[2].ID == "3" {
+			t.Fatal("shuffled responses came back in request order")
+		}
 	}
 }
 
@@ -226,6 +307,13 @@ func TestBadBatches(t *testing.T) {
 		{"unknown dependency", `{"requests":[{"id":"1","method":"GET","url":"/users","dependsOn":["9"]}]}`},
 		{"self dependency", `{"requests":[{"id":"1","method":"GET","url":"/users","dependsOn":["1"]}]}`},
 		{"cycle", `{"requests":[{"id":"1","method":"GET","url":"/u","dependsOn":["2"]},{"id":"2","method":"GET","url":"/u","dependsOn":["1"]}]}`},
+		// docBatchKnownIssues: "requests can only depend on a single other request, and must
+		// follow one of these three patterns"
+		{"two dependencies", `{"requests":[` + item("1") + `,` + item("2") + `,{"id":"3","method":"GET","url":"/u","dependsOn":["1","2"]}]}`},
+		{"neither parallel, serial nor same", `{"requests":[` + item("1") + `,{"id":"2","method":"GET","url":"/u","dependsOn":["1"]},` +
+			`{"id":"3","method":"GET","url":"/u","dependsOn":["2"]},` + item("4") + `]}`},
+		{"serial out of request order", `{"requests":[{"id":"1","method":"GET","url":"/u","dependsOn":["3"]},` +
+			`{"id":"2","method":"GET","url":"/u","dependsOn":["1"]},` + item("3") + `]}`},
 		{"body without Content-Type", `{"requests":[{"id":"1","method":"POST","url":"/users","body":{}}]}`},
 		{"not JSON", `requests`},
 		{"no requests property", `{"reqs":[]}`},

@@ -93,10 +93,53 @@ func Parse(data []byte) ([]Request, error) {
 			}
 		}
 	}
+	if err := checkDependencyPattern(reqs); err != nil {
+		return nil, err
+	}
 	if _, err := Order(reqs); err != nil {
 		return nil, err
 	}
 	return reqs, nil
+}
+
+// checkDependencyPattern applies Graph's documented limit on dependsOn (known issues, JSON
+// batching, "Request dependencies are limited", microsoft-graph-docs-contrib
+// concepts/includes/known-issues/json-batching.md): "requests can only depend on a single other
+// request, and must follow one of these three patterns: Parallel - no individual request states
+// a dependency ... Serial - all individual requests depend on the previous individual request.
+// Same - all individual requests that state a dependency in the dependsOn property, state the
+// same dependency." A batch outside them is refused whole with 400, so a client that relies on
+// richer graphs finds out here rather than in a tenant.
+func checkDependencyPattern(reqs []Request) error {
+	var deps int
+	same := ""
+	sameOK := true
+	for _, r := range reqs {
+		switch len(r.DependsOn) {
+		case 0:
+			continue
+		case 1:
+		default:
+			return fmt.Errorf("request id %q depends on %d requests; a request can only depend on a single other request", r.ID, len(r.DependsOn))
+		}
+		deps++
+		d := strings.ToLower(r.DependsOn[0])
+		if same == "" {
+			same = d
+		}
+		sameOK = sameOK && d == same
+	}
+	if deps == 0 || sameOK {
+		return nil // parallel, or the same dependency for every dependent request
+	}
+	serial := len(reqs[0].DependsOn) == 0
+	for i := 1; serial && i < len(reqs); i++ {
+		serial = len(reqs[i].DependsOn) == 1 && strings.EqualFold(reqs[i].DependsOn[0], reqs[i-1].ID)
+	}
+	if !serial {
+		return fmt.Errorf("the dependsOn of the batch is neither parallel, serial (each request on the previous one) nor the same dependency for every dependent request")
+	}
+	return nil
 }
 
 // Order returns the indexes of reqs in an execution order that honours dependsOn: each

@@ -8,35 +8,56 @@ import (
 )
 
 // SoftMatchConflictMode says what happens when a soft match finds a cloud object that already
-// carries a (different) sourceAnchor. Microsoft's pages disagree, so the emulator can play each:
-// tshoot-connect-sync-errors.md names InvalidSoftMatch but adds that tenants with duplicate
-// attribute resiliency do not see it for new objects (the object is provisioned with the
-// colliding values quarantined); the 2026 how-to-connect-install-existing-tenant.md says the
-// provisioning attempt fails with AttributeValueMustBeUnique.
+// carries a (different) sourceAnchor, that is when a new object collides with one synced from
+// elsewhere. Duplicate attribute resiliency is always on ("Once Duplicate Attribute Resiliency
+// has been turned on it cannot be disabled", how-to-connect-syncservice-duplicate-attribute-
+// resiliency.md), and with it "you won't see the InvalidSoftMatch synchronization errors seen
+// during provisioning of new objects" (tshoot-connect-sync-errors.md, InvalidSoftMatch): the new
+// object is provisioned with the colliding values quarantined. The same tshoot page still
+// describes InvalidSoftMatch, and an export can also fail with AttributeValueMustBeUnique, so the
+// emulator can play each.
 type SoftMatchConflictMode string
 
 // Soft-match conflict modes.
 const (
-	// ConflictInvalidSoftMatch (default): the export fails with InvalidSoftMatch.
-	ConflictInvalidSoftMatch SoftMatchConflictMode = ""
-	// ConflictQuarantine: a new object is provisioned; colliding values are quarantined.
-	ConflictQuarantine SoftMatchConflictMode = "Quarantine"
+	// ConflictQuarantine (default, also the zero value): a new object is provisioned; the
+	// colliding values are quarantined.
+	ConflictQuarantine SoftMatchConflictMode = ""
+	// ConflictInvalidSoftMatch: the export fails with InvalidSoftMatch (a tenant without
+	// duplicate attribute resiliency).
+	ConflictInvalidSoftMatch SoftMatchConflictMode = "InvalidSoftMatch"
 	// ConflictAttributeValueMustBeUnique: the export fails with AttributeValueMustBeUnique.
 	ConflictAttributeValueMustBeUnique SoftMatchConflictMode = "AttributeValueMustBeUnique"
 )
 
-// Config holds the tenant flags and the emulator's knobs for Decide.
+// ParseSoftMatchConflictMode reads a mode name ("" or "Quarantine", "InvalidSoftMatch",
+// "AttributeValueMustBeUnique"; case-insensitive).
+func ParseSoftMatchConflictMode(v string) (SoftMatchConflictMode, error) {
+	switch strings.ToLower(v) {
+	case "", "quarantine":
+		return ConflictQuarantine, nil
+	case "invalidsoftmatch":
+		return ConflictInvalidSoftMatch, nil
+	case "attributevaluemustbeunique":
+		return ConflictAttributeValueMustBeUnique, nil
+	}
+	return "", fmt.Errorf("unknown soft match conflict mode %q (want Quarantine, InvalidSoftMatch or AttributeValueMustBeUnique)", v)
+}
+
+// Config holds the tenant flags and the emulator's knobs for Decide. The zero value is the
+// strictest reading of Microsoft's pages.
 type Config struct {
 	Features Features
 	// LegacyHardMatch turns off the hard match security protections Microsoft enforces in the
 	// cloud from 2026-07-01 (target with onPremisesObjectIdentifier set, or assigned or
 	// eligible for a privileged role). The zero value plays today's service.
 	LegacyHardMatch bool
-	// EligibleBlocksSoftMatch makes PIM eligibility count for the soft-match admin-role
-	// protection. The docs only say "has an admin role" there, so the default is assignments
-	// only; eligibility always counts for the hard match protections.
-	EligibleBlocksSoftMatch bool
-	SoftMatchConflict       SoftMatchConflictMode
+	// SoftMatchIgnoresEligibility lets a user who is only eligible (PIM) for a directory role
+	// be soft-matched. The pages say only "have an admin role"; an eligible user can activate
+	// the role at any time, so by default eligibility blocks soft match like an assignment.
+	// Eligibility always counts for the hard match protections.
+	SoftMatchIgnoresEligibility bool
+	SoftMatchConflict           SoftMatchConflictMode
 	// QuarantineSuffix returns the 4-digit number of a quarantined UPN (0..9999).
 	// nil draws a random one; tests inject a deterministic source.
 	QuarantineSuffix func() int
@@ -95,13 +116,22 @@ func decideHardMatch(e Export, cfg Config, dir Directory, c CloudObject, upn, ni
 	}
 	protections := !cfg.LegacyHardMatch && !cfg.Features.AllowOnPremUpdateOfOnPremisesObjectIdentifier
 	remap := c.OnPremisesObjectIdentifier != "" && !strings.EqualFold(c.OnPremisesObjectIdentifier, e.ObjectIdentifier)
+	privileged := c.PrivilegedRoleAssigned || c.PrivilegedRoleEligible
+
+	// "The target cloud user is soft-deleted and privileged | Hard match blocked | Restore the
+	// user if needed, then apply the privileged-role recovery" (how-to-connect-install-existing-
+	// tenant.md, hard match scenarios and recovery paths): a restore through the sync is a
+	// takeover too, even of an object that was synced before it was deleted.
+	if protections && c.Deleted && privileged {
+		return fail(c.ID, CodeInvalidHardMatch, MessagePrivilegedTakeover)
+	}
 
 	if c.OnPremisesSyncEnabled != nil && *c.OnPremisesSyncEnabled {
 		// Ongoing sync of a correctly matched object is not affected by the 2026 protections;
 		// a different on-premises object claiming the same anchor (AD user recreated, forest
 		// move) is a remap and is refused.
 		if protections && remap && e.ObjectIdentifier != "" {
-			return fail(c.ID, CodeAttributeUpdateNotAllowed, "onPremisesObjectIdentifier is already set on the target object and cannot be changed by synchronization")
+			return fail(c.ID, CodeAttributeUpdateNotAllowed, MessageHardMatchHardening)
 		}
 		d := provision(e, cfg, dir, c.ID, Updated, upn, nick)
 		d.Restore = c.Deleted
@@ -110,15 +140,15 @@ func decideHardMatch(e Export, cfg Config, dir Directory, c CloudObject, upn, ni
 
 	// Cloud-managed target: never synced (nil) or removed from sync scope (false).
 	if cfg.Features.BlockCloudObjectTakeoverThroughHardMatch {
-		return fail(c.ID, CodeInvalidHardMatch, "Another cloud created object with the same source anchor already exists in Azure Active Directory.")
+		return fail(c.ID, CodeInvalidHardMatch, MessageTakeoverBlocked)
 	}
 	// The tenant flag allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled is documented as the
 	// temporary bypass of these protections as a whole, so it lifts the role check as well.
-	if protections && (c.PrivilegedRoleAssigned || c.PrivilegedRoleEligible) {
-		return fail(c.ID, CodeInvalidHardMatch, "hard match is blocked: the target cloud object is assigned or eligible for a privileged role")
+	if protections && privileged {
+		return fail(c.ID, CodeInvalidHardMatch, MessagePrivilegedTakeover)
 	}
 	if protections && remap {
-		return fail(c.ID, CodeAttributeUpdateNotAllowed, "hard match is blocked: onPremisesObjectIdentifier is already set on the target cloud object")
+		return fail(c.ID, CodeAttributeUpdateNotAllowed, MessageObjectIdentifierSet)
 	}
 	d := provision(e, cfg, dir, c.ID, HardMatch, upn, nick)
 	d.Restore = c.Deleted
@@ -131,21 +161,23 @@ func decideSoftMatch(e Export, cfg Config, dir Directory, c CloudObject, how Out
 	}
 	if c.OnPremisesImmutableID != "" || (c.OnPremisesSyncEnabled != nil && *c.OnPremisesSyncEnabled) {
 		switch cfg.SoftMatchConflict {
-		case ConflictQuarantine:
-			return provision(e, cfg, dir, "", Created, upn, nick)
+		case ConflictInvalidSoftMatch:
+			return fail(c.ID, CodeInvalidSoftMatch, fmt.Sprintf("the object matching on %s already has a different source anchor", softProperty(how)))
 		case ConflictAttributeValueMustBeUnique:
 			return fail(c.ID, CodeAttributeValueMustBeUnique, fmt.Sprintf("another object already uses this %s value", softProperty(how)))
 		default:
-			return fail(c.ID, CodeInvalidSoftMatch, fmt.Sprintf("the object matching on %s already has a different source anchor", softProperty(how)))
+			return provision(e, cfg, dir, "", Created, upn, nick)
 		}
 	}
-	if c.Type == User && (c.PrivilegedRoleAssigned || (cfg.EligibleBlocksSoftMatch && c.PrivilegedRoleEligible)) {
-		// Entra does not match, and provisions a new object whose colliding values are
-		// quarantined: Microsoft's workaround is to hard-delete that "quarantined object",
-		// remove the roles, and sync again.
+	if c.Type == User && hasAdminRole(c, !cfg.SoftMatchIgnoresEligibility) {
+		// Any admin role, not only a privileged one: "won't match on-premises users with cloud
+		// users that have an admin role" (how-to-connect-install-existing-tenant.md, admin
+		// role considerations). Entra does not match, and provisions a new object whose
+		// colliding values are quarantined: Microsoft's workaround is to remove the roles,
+		// hard-delete that "quarantined object", and sync again.
 		d := provision(e, cfg, dir, "", Created, upn, nick)
 		d.Code = CodeExistingAdminRoleConflict
-		d.Message = fmt.Sprintf("the cloud user %s holds an administrative role and cannot be soft-matched", c.ID)
+		d.Message = fmt.Sprintf("Microsoft Entra Connect isn't allowed to soft match a user object from on-premises AD with a user object in Microsoft Entra ID that has an administrative role assigned to it (%s).", c.ID)
 		return d
 	}
 	return provision(e, cfg, dir, c.ID, how, upn, nick)
@@ -317,6 +349,15 @@ func taken(objs []CloudObject, selfID string) bool {
 		}
 	}
 	return false
+}
+
+// hasAdminRole reports whether c holds a directory role: assigned, or also eligible when
+// eligible is set. A privileged role is an admin role too.
+func hasAdminRole(c CloudObject, eligible bool) bool {
+	if c.AdminRoleAssigned || c.PrivilegedRoleAssigned {
+		return true
+	}
+	return eligible && (c.AdminRoleEligible || c.PrivilegedRoleEligible)
 }
 
 func softProperty(how Outcome) string {

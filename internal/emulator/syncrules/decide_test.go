@@ -43,6 +43,12 @@ func tenant() StaticDirectory {
 			{ID: "u-hard-oid", Type: User, UserPrincipalName: "judy@contoso.com", OnPremisesImmutableID: "SnVkeQ==", OnPremisesObjectIdentifier: "oid-old"},
 			{ID: "u-gone", Type: User, UserPrincipalName: "mallory@contoso.com", ProxyAddresses: []string{"SMTP:mallory@contoso.com"}, Deleted: true},
 			{ID: "u-taken-q", Type: User, UserPrincipalName: "alice+0042@" + initial},
+			{ID: "u-exa", Type: User, UserPrincipalName: "exa@contoso.com", ProxyAddresses: []string{"SMTP:exa@contoso.com"}, AdminRoleAssigned: true},
+			{ID: "u-reader-elig", Type: User, UserPrincipalName: "reader@contoso.com", ProxyAddresses: []string{"SMTP:reader@contoso.com"}, AdminRoleEligible: true},
+			{ID: "u-deleted-admin", Type: User, UserPrincipalName: "peggy@contoso.com", OnPremisesImmutableID: "UGVnZ3k=",
+				OnPremisesSyncEnabled: Synced(true), Deleted: true, AdminRoleAssigned: true, PrivilegedRoleAssigned: true},
+			{ID: "u-deleted-plain", Type: User, UserPrincipalName: "paul@contoso.com", OnPremisesImmutableID: "UGF1bA==",
+				OnPremisesSyncEnabled: Synced(true), Deleted: true, AdminRoleAssigned: true},
 			{ID: "g-mail", Type: Group, MailEnabled: true, ProxyAddresses: []string{"SMTP:tax@contoso.com"}},
 			{ID: "c-vendor", Type: Contact, ProxyAddresses: []string{"SMTP:vendor@fabrikam.com"}},
 		},
@@ -57,6 +63,11 @@ func suffixes(ns ...int) func() int {
 		i++
 		return n
 	}
+}
+
+// adminConflict is the ExistingAdminRoleConflict message for the cloud user id.
+func adminConflict(id string) string {
+	return "Microsoft Entra Connect isn't allowed to soft match a user object from on-premises AD with a user object in Microsoft Entra ID that has an administrative role assigned to it (" + id + ")."
 }
 
 func pe(prop, value string) ProvisioningError {
@@ -85,8 +96,7 @@ func TestDecide(t *testing.T) {
 			doc:  docTshoot + "#invalidhardmatch",
 			e:    Export{Type: User, SourceAnchor: "Q2Fyb2w=", UserPrincipalName: "carol@contoso.com"},
 			cfg:  on(Features{BlockCloudObjectTakeoverThroughHardMatch: true}),
-			want: Decision{Outcome: Error, TargetID: "u-hard", Code: CodeInvalidHardMatch,
-				Message: "Another cloud created object with the same source anchor already exists in Azure Active Directory."},
+			want: Decision{Outcome: Error, TargetID: "u-hard", Code: CodeInvalidHardMatch, Message: MessageTakeoverBlocked},
 		},
 		{
 			name: "hard match restores an object removed from sync scope",
@@ -99,15 +109,13 @@ func TestDecide(t *testing.T) {
 			doc:  docTshoot + "#invalidhardmatch",
 			e:    Export{Type: User, SourceAnchor: "RGF2ZQ==", UserPrincipalName: "dave@contoso.com"},
 			cfg:  on(Features{BlockCloudObjectTakeoverThroughHardMatch: true}),
-			want: Decision{Outcome: Error, TargetID: "u-removed", Code: CodeInvalidHardMatch,
-				Message: "Another cloud created object with the same source anchor already exists in Azure Active Directory."},
+			want: Decision{Outcome: Error, TargetID: "u-removed", Code: CodeInvalidHardMatch, Message: MessageTakeoverBlocked},
 		},
 		{
 			name: "hard match blocked: target holds a privileged role",
 			doc:  docExisting + "#hard-match-security-protections",
 			e:    Export{Type: User, SourceAnchor: "RXJpbg==", UserPrincipalName: "erin@contoso.com"},
-			want: Decision{Outcome: Error, TargetID: "u-hard-admin", Code: CodeInvalidHardMatch,
-				Message: "hard match is blocked: the target cloud object is assigned or eligible for a privileged role"},
+			want: Decision{Outcome: Error, TargetID: "u-hard-admin", Code: CodeInvalidHardMatch, Message: MessagePrivilegedTakeover},
 		},
 		{
 			name: "privileged target matches when the emulator plays the pre-2026 service",
@@ -120,8 +128,26 @@ func TestDecide(t *testing.T) {
 			name: "hard match blocked: target eligible for a privileged role",
 			doc:  docExisting + "#hard-match-scenarios-and-recovery-paths",
 			e:    Export{Type: User, SourceAnchor: "SXZhbg==", UserPrincipalName: "ivan@contoso.com"},
-			want: Decision{Outcome: Error, TargetID: "u-hard-elig", Code: CodeInvalidHardMatch,
-				Message: "hard match is blocked: the target cloud object is assigned or eligible for a privileged role"},
+			want: Decision{Outcome: Error, TargetID: "u-hard-elig", Code: CodeInvalidHardMatch, Message: MessagePrivilegedTakeover},
+		},
+		{
+			name: "hard match blocked: target soft-deleted and privileged, although it was synced",
+			doc:  docExisting + "#hard-match-scenarios-and-recovery-paths",
+			e:    Export{Type: User, SourceAnchor: "UGVnZ3k=", UserPrincipalName: "peggy@contoso.com"},
+			want: Decision{Outcome: Error, TargetID: "u-deleted-admin", Code: CodeInvalidHardMatch, Message: MessagePrivilegedTakeover},
+		},
+		{
+			name: "soft-deleted synced target with a non-privileged role is restored",
+			doc:  docExisting + "#hard-match-scenarios-and-recovery-paths",
+			e:    Export{Type: User, SourceAnchor: "UGF1bA==", UserPrincipalName: "paul@contoso.com"},
+			want: Decision{Outcome: Updated, TargetID: "u-deleted-plain", Restore: true, UserPrincipalName: "paul@contoso.com", MailNickname: "paul"},
+		},
+		{
+			name: "the temporary bypass lifts the soft-deleted privileged protection",
+			doc:  docExisting + "#temporarily-allow-onpremisesobjectidentifier-updates",
+			e:    Export{Type: User, SourceAnchor: "UGVnZ3k=", UserPrincipalName: "peggy@contoso.com"},
+			cfg:  on(Features{AllowOnPremUpdateOfOnPremisesObjectIdentifier: true}),
+			want: Decision{Outcome: Updated, TargetID: "u-deleted-admin", Restore: true, UserPrincipalName: "peggy@contoso.com", MailNickname: "peggy"},
 		},
 		{
 			name: "temporary bypass lifts the privileged-role protection",
@@ -134,15 +160,13 @@ func TestDecide(t *testing.T) {
 			name: "remap blocked: onPremisesObjectIdentifier already set",
 			doc:  docExisting + "#hard-match-scenarios-and-recovery-paths",
 			e:    Export{Type: User, SourceAnchor: "SnVkeQ==", UserPrincipalName: "judy@contoso.com", ObjectIdentifier: "oid-new"},
-			want: Decision{Outcome: Error, TargetID: "u-hard-oid", Code: CodeAttributeUpdateNotAllowed,
-				Message: "hard match is blocked: onPremisesObjectIdentifier is already set on the target cloud object"},
+			want: Decision{Outcome: Error, TargetID: "u-hard-oid", Code: CodeAttributeUpdateNotAllowed, Message: MessageObjectIdentifierSet},
 		},
 		{
 			name: "identifier set and export sends none: still a remap",
 			doc:  docExisting + "#hard-match-security-protections",
 			e:    Export{Type: User, SourceAnchor: "SnVkeQ==", UserPrincipalName: "judy@contoso.com"},
-			want: Decision{Outcome: Error, TargetID: "u-hard-oid", Code: CodeAttributeUpdateNotAllowed,
-				Message: "hard match is blocked: onPremisesObjectIdentifier is already set on the target cloud object"},
+			want: Decision{Outcome: Error, TargetID: "u-hard-oid", Code: CodeAttributeUpdateNotAllowed, Message: MessageObjectIdentifierSet},
 		},
 		{
 			name: "same on-premises object re-joins (identifier equal, case-insensitive)",
@@ -170,8 +194,7 @@ func TestDecide(t *testing.T) {
 			name: "recreated AD object with the same anchor cannot take over a synced user",
 			doc:  docExisting + "#hard-match-scenarios-and-recovery-paths",
 			e:    Export{Type: User, SourceAnchor: "Qm9iQm9i", UserPrincipalName: "bob@contoso.com", ObjectIdentifier: "oid-bob-2"},
-			want: Decision{Outcome: Error, TargetID: "u-synced", Code: CodeAttributeUpdateNotAllowed,
-				Message: "onPremisesObjectIdentifier is already set on the target object and cannot be changed by synchronization"},
+			want: Decision{Outcome: Error, TargetID: "u-synced", Code: CodeAttributeUpdateNotAllowed, Message: MessageHardMatchHardening},
 		},
 		{
 			name: "anchor held by an object of another type",
@@ -272,7 +295,7 @@ func TestDecide(t *testing.T) {
 			e:    Export{Type: User, SourceAnchor: "new10", UserPrincipalName: "admin@contoso.com", ProxyAddresses: []string{"SMTP:admin@contoso.com"}},
 			cfg:  Config{Features: Features{SoftMatchOnUpn: true}, QuarantineSuffix: suffixes(9)},
 			want: Decision{Outcome: Created, Code: CodeExistingAdminRoleConflict,
-				Message:           "the cloud user u-admin holds an administrative role and cannot be soft-matched",
+				Message:           adminConflict("u-admin"),
 				UserPrincipalName: "admin+0009@" + initial, MailNickname: "admin",
 				ProvisioningErrors: []ProvisioningError{
 					pe(PropertyUserPrincipalName, "admin@contoso.com"),
@@ -280,19 +303,44 @@ func TestDecide(t *testing.T) {
 				}, Quarantined: true},
 		},
 		{
-			name: "PIM eligibility alone does not block soft match by default",
+			name: "admin role: any directory role blocks soft match, not only a privileged one",
+			doc:  docExisting + "#considerations-on-soft-matching-user-with-admin-role",
+			e:    Export{Type: User, SourceAnchor: "new10b", UserPrincipalName: "exa@contoso.com", ProxyAddresses: []string{"SMTP:exa@contoso.com"}},
+			cfg:  Config{QuarantineSuffix: suffixes(5)},
+			want: Decision{Outcome: Created, Code: CodeExistingAdminRoleConflict, Message: adminConflict("u-exa"),
+				UserPrincipalName: "exa+0005@" + initial, MailNickname: "exa",
+				ProvisioningErrors: []ProvisioningError{
+					pe(PropertyUserPrincipalName, "exa@contoso.com"),
+					pe(PropertyProxyAddresses, "SMTP:exa@contoso.com"),
+				}, Quarantined: true},
+		},
+		{
+			name: "admin role: eligibility for a non-privileged role blocks soft match by default",
+			doc:  docTshoot + "#existing-admin-role-conflict",
+			e:    Export{Type: User, SourceAnchor: "new10c", UserPrincipalName: "reader@contoso.com", ProxyAddresses: []string{"SMTP:reader@contoso.com"}},
+			cfg:  Config{QuarantineSuffix: suffixes(6)},
+			want: Decision{Outcome: Created, Code: CodeExistingAdminRoleConflict, Message: adminConflict("u-reader-elig"),
+				UserPrincipalName: "reader+0006@" + initial, MailNickname: "reader",
+				ProvisioningErrors: []ProvisioningError{
+					pe(PropertyUserPrincipalName, "reader@contoso.com"),
+					pe(PropertyProxyAddresses, "SMTP:reader@contoso.com"),
+				}, Quarantined: true},
+		},
+		{
+			name: "switch: PIM eligibility alone does not block soft match",
 			doc:  docExisting + "#considerations-on-soft-matching-user-with-admin-role",
 			e:    Export{Type: User, SourceAnchor: "new11", UserPrincipalName: "elig@contoso.com", ProxyAddresses: []string{"SMTP:elig@contoso.com"}},
+			cfg:  Config{SoftMatchIgnoresEligibility: true},
 			want: Decision{Outcome: SoftMatchSMTP, TargetID: "u-elig", UserPrincipalName: "elig@contoso.com", MailNickname: "elig",
 				ProxyAddresses: []string{"SMTP:elig@contoso.com"}},
 		},
 		{
-			name: "PIM eligibility blocks soft match when configured",
+			name: "PIM eligibility blocks soft match by default",
 			doc:  docExisting + "#considerations-on-soft-matching-user-with-admin-role",
 			e:    Export{Type: User, SourceAnchor: "new11", UserPrincipalName: "elig@contoso.com", ProxyAddresses: []string{"SMTP:elig@contoso.com"}},
-			cfg:  Config{EligibleBlocksSoftMatch: true, QuarantineSuffix: suffixes(1)},
+			cfg:  Config{QuarantineSuffix: suffixes(1)},
 			want: Decision{Outcome: Created, Code: CodeExistingAdminRoleConflict,
-				Message:           "the cloud user u-elig holds an administrative role and cannot be soft-matched",
+				Message:           adminConflict("u-elig"),
 				UserPrincipalName: "elig+0001@" + initial, MailNickname: "elig",
 				ProvisioningErrors: []ProvisioningError{
 					pe(PropertyUserPrincipalName, "elig@contoso.com"),
@@ -300,17 +348,17 @@ func TestDecide(t *testing.T) {
 				}, Quarantined: true},
 		},
 		{
-			name: "soft match refused: target already has another source anchor",
+			name: "switch: soft match refused with InvalidSoftMatch, target already has another source anchor",
 			doc:  docTshoot + "#invalidsoftmatch",
 			e:    Export{Type: User, SourceAnchor: "new12", UserPrincipalName: "grace2@contoso.com", ProxyAddresses: []string{"SMTP:grace@contoso.com"}},
+			cfg:  Config{SoftMatchConflict: ConflictInvalidSoftMatch},
 			want: Decision{Outcome: Error, TargetID: "u-synced-soft", Code: CodeInvalidSoftMatch,
 				Message: "the object matching on primary SMTP address already has a different source anchor"},
 		},
 		{
-			name: "anchored target, resiliency mode: provisioned with the value quarantined",
+			name: "anchored target, by default (duplicate attribute resiliency): provisioned with the value quarantined",
 			doc:  docTshoot + "#invalidsoftmatch",
 			e:    Export{Type: User, SourceAnchor: "new12", UserPrincipalName: "grace2@contoso.com", ProxyAddresses: []string{"SMTP:grace@contoso.com"}},
-			cfg:  Config{SoftMatchConflict: ConflictQuarantine},
 			want: Decision{Outcome: Created, UserPrincipalName: "grace2@contoso.com", MailNickname: "grace",
 				ProvisioningErrors: []ProvisioningError{pe(PropertyProxyAddresses, "SMTP:grace@contoso.com")}, Quarantined: true},
 		},
@@ -323,10 +371,10 @@ func TestDecide(t *testing.T) {
 				Message: "another object already uses this primary SMTP address value"},
 		},
 		{
-			name: "UPN soft match on an anchored user is InvalidSoftMatch too",
+			name: "switch: UPN soft match on an anchored user is InvalidSoftMatch too",
 			doc:  docTshoot + "#invalidsoftmatch",
 			e:    Export{Type: User, SourceAnchor: "new13", UserPrincipalName: "grace@contoso.com"},
-			cfg:  on(Features{SoftMatchOnUpn: true}),
+			cfg:  Config{Features: Features{SoftMatchOnUpn: true}, SoftMatchConflict: ConflictInvalidSoftMatch},
 			want: Decision{Outcome: Error, TargetID: "u-synced-soft", Code: CodeInvalidSoftMatch,
 				Message: "the object matching on userPrincipalName already has a different source anchor"},
 		},

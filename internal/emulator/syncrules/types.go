@@ -6,11 +6,13 @@
 // store applies the Decision.
 //
 // Sources (MicrosoftDocs/entra-docs, docs/identity/hybrid/connect/):
-//   - how-to-connect-install-existing-tenant.md: match order, block flags, admin roles,
-//     hard match security protections (July 2026), groups and contacts.
-//   - how-to-connect-syncservice-duplicate-attribute-resiliency.md: quarantine format.
-//   - tshoot-connect-sync-errors.md: InvalidHardMatch, InvalidSoftMatch, ObjectTypeMismatch,
-//     AttributeValueMustBeUnique, Existing Admin Role Conflict.
+//   - how-to-connect-install-existing-tenant.md: match order, block flags, admin roles (any
+//     admin role blocks soft match), hard match security protections (July 2026: privileged
+//     roles, assigned or eligible, also on soft-deleted targets), groups and contacts.
+//   - how-to-connect-syncservice-duplicate-attribute-resiliency.md: quarantine format, always on.
+//   - tshoot-connect-sync-errors.md: InvalidHardMatch (and its 2026 messages), InvalidSoftMatch
+//     (not seen for new objects with resiliency), ObjectTypeMismatch, AttributeValueMustBeUnique,
+//     Existing Admin Role Conflict.
 //   - plan-connect-userprincipalname.md: UPN on a non-verified suffix, MailNickName order.
 package syncrules
 
@@ -53,6 +55,23 @@ const (
 	CodeObjectTypeMismatch           = "ObjectTypeMismatch"
 	CodeAttributeUpdateNotAllowed    = "AttributeUpdateNotAllowed"
 	CodeIdentityDataValidationFailed = "IdentityDataValidationFailed"
+)
+
+// Export error messages as tshoot-connect-sync-errors.md (InvalidHardMatch, 2026 version)
+// and the 2026-03 "Microsoft Entra Connect security hardening" entry of Microsoft Entra's
+// what's new (docs/fundamentals/whats-new.md) give them.
+const (
+	// MessagePrivilegedTakeover: InvalidHardMatch (103), target assigned or eligible for a
+	// privileged role.
+	MessagePrivilegedTakeover = "The cloud user with privileged roles is not allowed to be taken over."
+	// MessageObjectIdentifierSet: AttributeUpdateNotAllowed (96), a cloud-managed target whose
+	// onPremisesObjectIdentifier is already set.
+	MessageObjectIdentifierSet = "Unable to update this object because the following attributes associated with this object are not allowed to be updated by your on-premises directory: [OnPremisesObjectIdentifier cannot be changed unless its current value is null.]"
+	// MessageHardMatchHardening: a synced object remapped to a different on-premises object.
+	MessageHardMatchHardening = "Hard match operation blocked due to security hardening. Review OnPremisesObjectIdentifier mapping."
+	// MessageTakeoverBlocked: InvalidHardMatch with blockCloudObjectTakeoverThroughHardMatchEnabled.
+	// Microsoft documents no text for it; this is the page's description of the error.
+	MessageTakeoverBlocked = "An attempt to hard match an object present in Microsoft Entra ID with a new incoming object that has the same sourceAnchor value was blocked: BlockCloudObjectTakeoverThroughHardMatchEnabled is enabled on the tenant."
 )
 
 // Property names used in provisioning errors (Graph onPremisesProvisioningError.propertyCausingError).
@@ -98,11 +117,20 @@ type CloudObject struct {
 	// false = was synced, then removed from sync scope (and possibly restored).
 	OnPremisesSyncEnabled      *bool
 	OnPremisesObjectIdentifier string
-	// PrivilegedRoleAssigned: holds an active assignment of a privileged directory role.
-	// Which roles count is the store's choice (unifiedRoleDefinition.isPrivileged is the
-	// best available signal); the rules treat the flag as given.
+	// AdminRoleAssigned: holds an active assignment of any directory (admin) role, privileged
+	// or not. Soft match refuses such a user: "Microsoft Entra ID won't match on-premises users
+	// with cloud users that have an admin role" (how-to-connect-install-existing-tenant.md) and
+	// the fix for Existing Admin Role Conflict is to "remove the account from all admin roles"
+	// (tshoot-connect-sync-errors.md).
+	AdminRoleAssigned bool
+	// AdminRoleEligible: eligible (PIM) for any directory role.
+	AdminRoleEligible bool
+	// PrivilegedRoleAssigned: holds an active assignment of a privileged directory role (the
+	// PRIVILEGED label of the permissions reference). It implies AdminRoleAssigned. Which
+	// roles count is the store's choice; the rules treat the flag as given.
 	PrivilegedRoleAssigned bool
-	// PrivilegedRoleEligible: eligible (PIM) for a privileged directory role.
+	// PrivilegedRoleEligible: eligible (PIM) for a privileged directory role. It implies
+	// AdminRoleEligible.
 	PrivilegedRoleEligible bool
 	MailEnabled            bool
 	// Deleted: soft-deleted (in deletedItems). Lookups may return such objects; the rules

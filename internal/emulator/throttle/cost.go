@@ -8,7 +8,9 @@ import (
 )
 
 // baseCosts are the documented base resource-unit costs of identity and access requests
-// (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits).
+// (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits,
+// microsoft-graph-docs-contrib concepts/throttling-limits.md, "Identity and access service
+// limits").
 // Paths are lower-case, without the version segment; "{id}" matches one segment. Requests on
 // me/... cost the same as on users/{id}/..., so me is rewritten before lookup. Anything not
 // listed costs 1. Listed POSTs are reads: they cost no write.
@@ -16,9 +18,9 @@ var baseCosts = map[string]int{
 	"GET applications":                              2,
 	"GET applications/{id}/extensionproperties":     2,
 	"GET contracts":                                 3,
-	"POST directoryobjects/getbyids":                3,
+	"POST directoryobjects/getbyids":                5,
 	"GET domains/{id}/domainnamereferences":         4,
-	"POST getobjectsbyid":                           3,
+	"POST getobjectsbyid":                           5,
 	"GET groups/{id}/members":                       3,
 	"GET groups/{id}/transitivemembers":             5,
 	"POST ismemberof":                               4,
@@ -56,6 +58,12 @@ func Cost(method string, u *url.URL) (ru int, write bool) {
 		for k, vs := range u.Query() {
 			switch strings.ToLower(strings.TrimPrefix(k, "$")) {
 			case "select":
+				if selectFlat[key] {
+					// "Using $select for directoryObjects/getByIds and
+					// getObjectsById results in 2 ResourceUnits."
+					ru = 2 + (ru - baseCosts[key])
+					continue
+				}
 				ru--
 			case "expand":
 				ru++
@@ -70,6 +78,10 @@ func Cost(method string, u *url.URL) (ru int, write bool) {
 	}
 	return max(ru, 1), write
 }
+
+// selectFlat lists the requests that $select brings to 2 resource units instead of lowering
+// their cost by 1.
+var selectFlat = map[string]bool{"POST directoryobjects/getbyids": true, "POST getobjectsbyid": true}
 
 // pathSegments splits the path, dropping empty segments and the API version.
 func pathSegments(u *url.URL) []string {

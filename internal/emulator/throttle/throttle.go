@@ -154,7 +154,9 @@ func New(cfg Config) (*Limiter, error) {
 			{scope: scopeTenantApp, capacity: ru, window: 10 * time.Second},
 			{scope: scopeTenantApp, write: true, capacity: 3000, window: 150 * time.Second},
 			{scope: scopeApp, capacity: 150000, window: 20 * time.Second},
-			{scope: scopeApp, write: true, capacity: 70000, window: 5 * time.Minute},
+			// 35,000 writes per 5 minutes per application; older versions of the page said
+			// 70,000, the stricter current figure wins.
+			{scope: scopeApp, write: true, capacity: 35000, window: 5 * time.Minute},
 			{scope: scopeTenant, write: true, capacity: 18000, window: 5 * time.Minute},
 		}
 		for _, lim := range documented {

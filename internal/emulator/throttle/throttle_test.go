@@ -201,6 +201,29 @@ func TestTenantWriteQuotaSpansApplications(t *testing.T) {
 	}
 }
 
+func TestApplicationWriteQuotaSpansTenants(t *testing.T) {
+	// doc: docLimits (application: 35,000 writes per 5 minutes; older versions said 70,000)
+	l, _ := newLimiter(t, Small, 1)
+	post := mustURL(t, "/users")
+	for i := range 11 {
+		drain(t, l, "app", fmt.Sprint("t", i), "POST", post, 3000)
+	}
+	drain(t, l, "app", "t11", "POST", post, 2000)
+	ok, ra, h := l.Allow("app", "t12", "POST", post)
+	if ok {
+		t.Fatal("write 35,001 of the application allowed")
+	}
+	if got := h.Get(HeaderScope); got != "Application/Write/app/t12" {
+		t.Errorf("scope = %q", got)
+	}
+	if want := 5 * time.Minute / 35000; ra < want || ra > want+time.Nanosecond {
+		t.Errorf("retryAfter = %v, want ≈ %v", ra, want)
+	}
+	if ok, _, _ := l.Allow("other-app", "t12", "POST", post); !ok {
+		t.Error("other application affected")
+	}
+}
+
 func TestApplicationQuotaSpansTenants(t *testing.T) {
 	// doc: docLimits (application: 150,000 RU per 20 seconds)
 	l, _ := newLimiter(t, Large, 1)

@@ -1,0 +1,231 @@
+package emulator
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
+)
+
+// Duplicate attribute resiliency keeps a colliding UPN or SMTP proxy address
+// out of the object it was exported for and records it in
+// onPremisesProvisioningErrors. Releasing it again follows
+// how-to-connect-syncservice-duplicate-attribute-resiliency
+// (MicrosoftDocs/entra-docs docs/identity/hybrid/connect/how-to-connect-syncservice-duplicate-attribute-resiliency.md):
+// "A background timer task has been enabled in Microsoft Entra ID that runs
+// every hour to look for duplicate attribute conflicts that have been
+// resolved, and automatically removes the attributes in question from
+// quarantine", and "the timer task sweeps through the tenant on the
+// service-side to automatically add the attribute in question to the proper
+// object once the conflict is resolved". The emulator has no background
+// goroutine: the task runs on the emulator clock, at the first Graph request,
+// sync run or snapshot once an interval has passed since its last run, or at
+// once through Server.ReleaseQuarantined.
+
+// defaultQuarantineRelease is the documented period of the timer task.
+const defaultQuarantineRelease = time.Hour
+
+// releaseEvery is the configured period of the timer task; 0 never runs it
+// on its own.
+func releaseEvery(o SyncOptions) time.Duration {
+	switch {
+	case o.QuarantineReleaseInterval < 0:
+		return 0
+	case o.QuarantineReleaseInterval == 0:
+		return defaultQuarantineRelease
+	}
+	return o.QuarantineReleaseInterval
+}
+
+// releaseDue reports whether the timer task is due at now and, if so,
+// records that it runs. The store lock need not be held.
+func (s *Server) releaseDue(now time.Time) bool {
+	every := releaseEvery(s.syncOpts)
+	if every == 0 {
+		return false
+	}
+	s.releaseMu.Lock()
+	defer s.releaseMu.Unlock()
+	if now.Sub(s.lastRelease) < every {
+		return false
+	}
+	s.lastRelease = now
+	return true
+}
+
+// releaseIfDue runs the timer task when it is due. The caller must not hold
+// the store lock.
+func (s *Server) releaseIfDue() {
+	now := s.clock()
+	if !s.releaseDue(now) {
+		return
+	}
+	s.store.mu.Lock()
+	s.store.st.releaseQuarantined(now.UTC().Truncate(time.Second))
+	s.store.mu.Unlock()
+}
+
+// ReleaseQuarantined runs the duplicate attribute resiliency timer task now,
+// whatever its schedule: every quarantined UPN or proxy address whose
+// conflict is gone is given back to its object and its provisioning error is
+// cleared. It returns how many values were released.
+func (s *Server) ReleaseQuarantined() int {
+	now := s.clock()
+	s.releaseMu.Lock()
+	s.lastRelease = now
+	s.releaseMu.Unlock()
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	return s.store.st.releaseQuarantined(now.UTC().Truncate(time.Second))
+}
+
+// serveReleaseQuarantined is POST /_emulator/release-quarantined.
+func (s *Server) serveReleaseQuarantined(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		WriteGraphError(w, r, errMethod())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"released": s.ReleaseQuarantined()})
+}
+
+// releaseQuarantined gives quarantined values back to the live objects that
+// lost them, where no other live object holds them any more. The store's
+// write lock must be held.
+func (st *state) releaseQuarantined(now time.Time) int {
+	released := 0
+	dir := storeDirectory{st: st, now: now}
+	for _, id := range sortedKeysOf(st.users) {
+		old := st.users[id]
+		if len(old.OnPremisesProvisioningErrors) == 0 {
+			continue
+		}
+		u := *old
+		u.ProxyAddresses = append([]string(nil), old.ProxyAddresses...)
+		var keep []ProvisioningError
+		for _, pe := range old.OnPremisesProvisioningErrors {
+			if st.releaseUserValue(dir, &u, pe) {
+				released++
+				continue
+			}
+			keep = append(keep, pe)
+		}
+		u.OnPremisesProvisioningErrors = keep
+		if err := st.checkUser(&u, u.ID); err != nil {
+			continue // a value the directory would not take stays quarantined
+		}
+		st.putUser(old, &u)
+	}
+	for _, id := range sortedKeysOf(st.groups) {
+		g := st.groups[id]
+		proxies, mail, keep, n := releaseProxies(dir, g.ID, g.ProxyAddresses, g.Mail, g.OnPremisesProvisioningErrors)
+		if n == 0 || st.checkProxies(proxies, g.ID) != nil {
+			continue
+		}
+		st.unindexObject(g.ProxyAddresses, g.Mail, nil, g.ID)
+		g.ProxyAddresses, g.Mail, g.OnPremisesProvisioningErrors = proxies, mail, keep
+		st.indexObject(g.ProxyAddresses, g.Mail, nil, g.ID)
+		released += n
+	}
+	for _, id := range sortedKeysOf(st.contacts) {
+		c := st.contacts[id]
+		proxies, mail, keep, n := releaseProxies(dir, c.ID, c.ProxyAddresses, c.Mail, c.OnPremisesProvisioningErrors)
+		if n == 0 || st.checkProxies(proxies, c.ID) != nil {
+			continue
+		}
+		st.unindexObject(c.ProxyAddresses, c.Mail, nil, c.ID)
+		c.ProxyAddresses, c.Mail, c.OnPremisesProvisioningErrors = proxies, mail, keep
+		st.indexObject(c.ProxyAddresses, c.Mail, nil, c.ID)
+		released += n
+	}
+	return released
+}
+
+// releaseUserValue puts one quarantined value back on u if nothing else
+// holds it, and reports whether it did (or found it already there).
+func (st *state) releaseUserValue(dir storeDirectory, u *User, pe ProvisioningError) bool {
+	switch pe.PropertyCausingError {
+	case syncrules.PropertyUserPrincipalName:
+		if strings.EqualFold(u.UserPrincipalName, pe.Value) {
+			return true
+		}
+		if heldByOther(dir.ByUPN(pe.Value), u.ID) {
+			return false
+		}
+		if _, ok := st.domain(upnDomain(pe.Value)); !ok {
+			return false
+		}
+		u.UserPrincipalName = pe.Value
+		return true
+	case syncrules.PropertyProxyAddresses:
+		proxies, mail, ok := releaseProxy(dir, u.ID, u.ProxyAddresses, u.Mail, pe.Value)
+		if ok {
+			u.ProxyAddresses, u.Mail = proxies, mail
+		}
+		return ok
+	}
+	return false
+}
+
+// releaseProxies puts back every quarantined proxy address of a group or
+// contact whose conflict is gone; n counts them.
+func releaseProxies(dir storeDirectory, id string, proxies []string, mail *string, errs []ProvisioningError) ([]string, *string, []ProvisioningError, int) {
+	proxies = append([]string(nil), proxies...)
+	var keep []ProvisioningError
+	n := 0
+	for _, pe := range errs {
+		if pe.PropertyCausingError == syncrules.PropertyProxyAddresses {
+			if p, m, ok := releaseProxy(dir, id, proxies, mail, pe.Value); ok {
+				proxies, mail = p, m
+				n++
+				continue
+			}
+		}
+		keep = append(keep, pe)
+	}
+	return proxies, mail, keep, n
+}
+
+// releaseProxy adds the quarantined proxy address value back unless another
+// live object holds its address (as a proxy address or as mail, as the sync
+// service's uniqueness check counts it). A released primary address becomes
+// the object's mail when it has none.
+func releaseProxy(dir storeDirectory, id string, proxies []string, mail *string, value string) ([]string, *string, bool) {
+	for _, p := range proxies {
+		if strings.EqualFold(p, value) {
+			return proxies, mail, true
+		}
+	}
+	if len(value) > 5 && strings.EqualFold(value[:5], "smtp:") && heldByOther(dir.ByProxyAddress(value[5:]), id) {
+		return proxies, mail, false
+	}
+	if strings.HasPrefix(value, "SMTP:") && primaryOf(proxies) != "" {
+		// The object got another primary address meanwhile: one primary only.
+		value = "smtp:" + value[5:]
+	}
+	out := append(append([]string(nil), proxies...), value)
+	if strings.HasPrefix(value, "SMTP:") && mail == nil {
+		addr := value[5:]
+		mail = &addr
+	}
+	return out, mail, true
+}
+
+// heldByOther reports whether a live object other than id is among objs.
+func heldByOther(objs []syncrules.CloudObject, id string) bool {
+	for _, o := range objs {
+		if !o.Deleted && !strings.EqualFold(o.ID, id) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeysOf[T any](m map[string]*T) []string {
+	keys := make(map[string]bool, len(m))
+	for k := range m {
+		keys[k] = true
+	}
+	return sortedKeys(keys)
+}

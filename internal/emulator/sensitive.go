@@ -1,0 +1,219 @@
+package emulator
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sensitive actions on users follow "Who can perform sensitive actions" in
+// privileged-roles-permissions
+// (https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/privileged-roles-permissions#who-can-perform-sensitive-actions,
+// MicrosoftDocs/entra-docs docs/identity/role-based-access-control/privileged-roles-permissions.md),
+// the table the users resource points to
+// (microsoft-graph-docs-contrib api-reference/v1.0/resources/users.md,
+// "Who can perform sensitive actions"). Sensitive are updates of
+// accountEnabled, businessPhones, mobilePhone, onPremisesImmutableId,
+// otherMails, passwordProfile and userPrincipalName, and deleting or
+// restoring a user. Only Authentication, User, Privileged Authentication and
+// Global Administrators may perform them, each on the users whose roles its
+// column allows.
+//
+// Application permissions alone are not enough on users with admin roles:
+// "In app-only scenarios, the User.ReadWrite.All application permission
+// isn't enough privilege to delete users with administrative roles. The app
+// must be assigned a higher privileged administrator role as indicated in
+// Who can perform sensitive actions" (user-delete; the same for restore in
+// directory-deleteditems-restore and for updates in user-update). The
+// emulator takes that literally for every admin role, privileged or not
+// (some versions of the pages say "privileged administrative roles"): a
+// target with any directory role needs an app whose service principal
+// holds a column role that covers each of the target's roles. Delegated
+// callers are bound by the signed-in user's own roles, for every target,
+// as the table's "User (no admin role)" row says.
+
+// sensitiveProperties are the user properties whose update is a sensitive
+// action.
+var sensitiveProperties = []string{"accountEnabled", "businessPhones", "mobilePhone", "onPremisesImmutableId",
+	"otherMails", "passwordProfile", "userPrincipalName"}
+
+// The table's columns: the roles that may perform sensitive actions.
+var (
+	allSensitiveActors = []string{RoleAuthenticationAdministrator, RoleUserAdministrator,
+		RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
+	userAdminActors    = []string{RoleUserAdministrator, RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
+	authAdminActors    = []string{RoleAuthenticationAdministrator, RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
+	privilegedActors   = []string{RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
+	sensitiveActorRows = map[string][]string{
+		RoleAuthenticationAdministrator:           authAdminActors,
+		RoleDirectoryReaders:                      allSensitiveActors,
+		RoleGlobalAdministrator:                   privilegedActors,
+		RoleGroupsAdministrator:                   userAdminActors,
+		RoleGuestInviter:                          allSensitiveActors,
+		RoleHelpdeskAdministrator:                 userAdminActors,
+		RoleMessageCenterReader:                   allSensitiveActors,
+		RolePasswordAdministrator:                 allSensitiveActors,
+		RolePrivilegedAuthenticationAdministrator: privilegedActors,
+		RolePrivilegedRoleAdministrator:           privilegedActors,
+		RoleReportsReader:                         allSensitiveActors,
+		RoleUserAdministrator:                     userAdminActors,
+		RoleUserExperienceSuccessManager:          allSensitiveActors,
+		RoleUsageSummaryReportsReader:             allSensitiveActors,
+	}
+)
+
+// sensitiveActorsFor returns the roles that may perform a sensitive action
+// on a user holding targetRoles (role template ids; "" for a custom role):
+// the intersection of the table rows, "User (no admin role)" when there are
+// none, and "All other built-in and custom roles" for a role the table does
+// not list.
+func sensitiveActorsFor(targetRoles []string) []string {
+	allowed := allSensitiveActors
+	for _, role := range targetRoles {
+		row, ok := sensitiveActorRows[strings.ToLower(role)]
+		if !ok {
+			row = privilegedActors
+		}
+		var next []string
+		for _, a := range allowed {
+			for _, b := range row {
+				if a == b {
+					next = append(next, a)
+				}
+			}
+		}
+		allowed = next
+	}
+	return allowed
+}
+
+// sensitiveAllowed reports whether a caller holding callerRoles may perform
+// a sensitive action on a user holding targetRoles (role template ids).
+func sensitiveAllowed(callerRoles, targetRoles []string) bool {
+	for _, actor := range sensitiveActorsFor(targetRoles) {
+		for _, held := range callerRoles {
+			if strings.EqualFold(held, actor) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// roleTemplates maps role definition ids to the template ids the table is
+// written in; a custom role maps to "" (it falls under "All other built-in
+// and custom roles").
+func (st *state) roleTemplates(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		d, ok := st.roleDefs[key(id)]
+		switch {
+		case !ok || !d.IsBuiltIn:
+			out = append(out, "")
+		case d.TemplateID != "":
+			out = append(out, strings.ToLower(d.TemplateID))
+		default:
+			out = append(out, strings.ToLower(d.ID))
+		}
+	}
+	return out
+}
+
+// targetRoles lists the role templates a sensitive action on userID is
+// judged by: its active assignments and, unless the switch says otherwise,
+// its PIM eligibilities (an eligible user can activate the role at any
+// moment, so the stricter reading protects it too).
+func (s *Server) targetRoles(st *state, userID string, now time.Time) []string {
+	ids := st.assignedRoles(userID, now)
+	if !s.sensitiveIgnoresEligibility {
+		ids = append(ids, st.eligibleRoles(userID, now)...)
+	}
+	return st.roleTemplates(ids)
+}
+
+// callerRoles lists the role templates the caller acts with: for an app,
+// the roles configured for it plus active assignments to its service
+// principal; for a signed-in user, the user's active assignments.
+func (s *Server) callerRoles(st *state, c Caller, now time.Time) []string {
+	if !c.AppOnly {
+		return st.roleTemplates(st.assignedRoles(c.UserID, now))
+	}
+	var out []string
+	if app := s.apps[key(c.AppID)]; app != nil {
+		out = append(out, app.directoryRoles...)
+	}
+	return append(out, st.roleTemplates(st.assignedRoles(c.ObjectID, now))...)
+}
+
+// checkSensitive refuses a sensitive action on the user userID that the
+// caller's directory roles do not allow, with Graph's 403. The store lock
+// must be held.
+func (s *Server) checkSensitive(st *state, c Caller, userID string) error {
+	now := s.clock()
+	target := s.targetRoles(st, userID, now)
+	if c.AppOnly && len(target) == 0 {
+		// The application permission is enough on users without admin roles.
+		return nil
+	}
+	if !c.AppOnly && len(target) > 0 && !c.hasScope("Directory.AccessAsUser.All") {
+		// "To delete users with administrator roles in delegated scenarios,
+		// the app must be assigned the Directory.AccessAsUser.All delegated
+		// permission" (user-delete, directory-deleteditems-restore).
+		return errForbidden()
+	}
+	if !sensitiveAllowed(s.callerRoles(st, c, now), target) {
+		return errForbidden()
+	}
+	return nil
+}
+
+// sensitive reports whether a user change touches a sensitive property.
+func (c userChange) sensitive() bool {
+	for _, p := range sensitiveProperties {
+		if c.has(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// validDirectoryRoles checks the role template ids configured for an app:
+// they must name built-in roles, as only those can be configured outside a
+// snapshot.
+func validDirectoryRoles(clientID string, roles []string) ([]string, error) {
+	known := map[string]bool{}
+	for _, r := range builtinRoles {
+		known[r.id] = true
+	}
+	out := make([]string, 0, len(roles))
+	for _, r := range roles {
+		id := strings.ToLower(strings.TrimSpace(r))
+		if !known[id] {
+			return nil, fmt.Errorf("app %s: directory role %q is not the template id of a built-in role", clientID, r)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// BuiltinRoleID returns the template id of the built-in role named name
+// (case-insensitive display name) or given by its template id.
+func BuiltinRoleID(name string) (string, bool) {
+	for _, r := range builtinRoles {
+		if strings.EqualFold(r.name, strings.TrimSpace(name)) || strings.EqualFold(r.id, strings.TrimSpace(name)) {
+			return r.id, true
+		}
+	}
+	return "", false
+}
+
+// ServicePrincipalID returns the object id of the service principal of the
+// configured app clientID: the oid of its app-only tokens and the
+// principalId that role assignments to the app carry.
+func (s *Server) ServicePrincipalID(clientID string) (string, bool) {
+	app := s.apps[key(clientID)]
+	if app == nil {
+		return "", false
+	}
+	return app.objectID, true
+}
