@@ -46,6 +46,7 @@ verify: generate manifests ## Fail when generated files are stale, code is unfor
 	@test -z "$$(git status --porcelain --untracked-files=all -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: run 'make generate manifests' and commit"; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 	go vet ./...
+	go vet -tags crashpoints ./internal/crashpoint/
 	$(MAKE) lint
 
 .PHONY: envtest

@@ -33,14 +33,19 @@ type CachingDirectoryFactory struct {
 	mu      sync.Mutex
 	clients map[string]*directory.Client // by spec identity
 	keys    map[string]string            // spec identity -> fingerprint
+	// dialing holds one channel per identity being dialed: a dial may take
+	// every URL's timeout, and must not hold up other directories.
+	dialing map[string]chan struct{}
 }
 
 // NewCachingDirectoryFactory returns an empty factory.
 func NewCachingDirectoryFactory() *CachingDirectoryFactory {
-	return &CachingDirectoryFactory{clients: map[string]*directory.Client{}, keys: map[string]string{}}
+	return &CachingDirectoryFactory{clients: map[string]*directory.Client{}, keys: map[string]string{},
+		dialing: map[string]chan struct{}{}}
 }
 
 // Directory returns the cached client for cfg, dialing on first use.
+// Dials happen outside the factory's lock, one at a time per directory.
 func (f *CachingDirectoryFactory) Directory(ctx context.Context, cfg directory.Config) (DirectoryClient, error) {
 	identity := fingerprint(struct {
 		URLs   []string
@@ -48,18 +53,38 @@ func (f *CachingDirectoryFactory) Directory(ctx context.Context, cfg directory.C
 		BaseDN string
 	}{cfg.URLs, cfg.BindDN, cfg.BaseDN})
 	fp := fingerprint(cfg)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if c, ok := f.clients[identity]; ok {
-		if f.keys[identity] == fp {
+	for {
+		f.mu.Lock()
+		if c, ok := f.clients[identity]; ok && f.keys[identity] == fp {
+			f.mu.Unlock()
 			return counted{c}, nil
 		}
-		c.Close()
-		delete(f.clients, identity)
+		wait, busy := f.dialing[identity]
+		if !busy {
+			break // still locked
+		}
+		f.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
+	done := make(chan struct{})
+	f.dialing[identity] = done
+	f.mu.Unlock()
+
 	c, err := directory.Dial(ctx, cfg)
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.dialing, identity)
+	close(done)
 	if err != nil {
 		return nil, err
+	}
+	if old, ok := f.clients[identity]; ok {
+		old.Close()
 	}
 	f.clients[identity] = c
 	f.keys[identity] = fp

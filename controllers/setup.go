@@ -34,6 +34,11 @@ type Options struct {
 	SealKey []byte
 }
 
+// The manager's secured /metrics endpoint asks the API server who a
+// scraper is and whether it may read /metrics.
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
 // Setup registers all controllers with the manager.
 func Setup(mgr ctrl.Manager, o Options) error {
 	if o.ResyncPeriod <= 0 {

@@ -326,10 +326,24 @@ func (s *views) tenant(key, tenantID string) *tenantView {
 	defer s.mu.Unlock()
 	v, ok := s.tenants[key]
 	if !ok {
+		evict(s.tenants, key)
 		v = &tenantView{ttl: s.ttl, now: s.now, tenantID: tenantID}
 		s.tenants[key] = v
 	}
 	return v
+}
+
+// evict drops the views of the same resource (the part of key before the
+// connection's fingerprint) made with another connection: a rotated
+// credential or a new endpoint supersedes them, and keeping them would keep
+// a copy of the tenant per rotation.
+func evict[V any](m map[string]V, key string) {
+	name, _, _ := strings.Cut(key, "/")
+	for k := range m {
+		if other, _, _ := strings.Cut(k, "/"); other == name && k != key {
+			delete(m, k)
+		}
+	}
 }
 
 // expireTenant makes the next reconcile of the named EntraTenant's
@@ -352,6 +366,7 @@ func (s *views) directory(key string) *directoryView {
 	defer s.mu.Unlock()
 	v, ok := s.dirs[key]
 	if !ok {
+		evict(s.dirs, key)
 		v = &directoryView{ttl: s.ttl, now: s.now}
 		s.dirs[key] = v
 	}

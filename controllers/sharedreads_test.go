@@ -245,3 +245,23 @@ func TestTargetByUPNNeverMatchesAnObjectID(t *testing.T) {
 		t.Fatalf("getTarget by a UPN without @ = %v, want NotFound before any Graph call", err)
 	}
 }
+
+// A new connection for a tenant (a rotated secret, another endpoint)
+// supersedes the old view: rotations must not pile up copies of a tenant.
+func TestViewsAreEvictedOnANewConnection(t *testing.T) {
+	vs := newViews(time.Minute, nil)
+	a := vs.tenant("contoso/fp1", "tid")
+	vs.tenant("fabrikam/fp1", "tid2")
+	if vs.tenant("contoso/fp1", "tid") != a {
+		t.Fatal("the same connection must reuse its view")
+	}
+	vs.tenant("contoso/fp2", "tid")
+	if _, ok := vs.tenants["contoso/fp1"]; ok || len(vs.tenants) != 2 {
+		t.Errorf("views after a rotation: %v", len(vs.tenants))
+	}
+	vs.directory("corp/fp1")
+	vs.directory("corp/fp2")
+	if len(vs.dirs) != 1 {
+		t.Errorf("directory views after a rotation: %d", len(vs.dirs))
+	}
+}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -16,6 +17,27 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/directory"
 )
 
+// maxMessage bounds a condition message well under the API's 32 KiB
+// limit: a message built from a long server answer or many objects must
+// never make the whole status write fail.
+const maxMessage = 4096
+
+// maxNote is the API's limit on an Event's note (1 KiB).
+const maxNote = 1024
+
+// bounded cuts s to at most n bytes, on a rune boundary, marking the cut.
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = " …(truncated)"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}
+
 // setCondition sets one condition; the transition time only moves when the
 // status changes, so repeated reconciles do not make status flap.
 func setCondition(conds *[]metav1.Condition, gen int64, typ string, status bool, reason, msg string) {
@@ -23,8 +45,12 @@ func setCondition(conds *[]metav1.Condition, gen int64, typ string, status bool,
 	if status {
 		s = metav1.ConditionTrue
 	}
-	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen})
+	meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: s, Reason: reason, Message: bounded(msg, maxMessage), ObservedGeneration: gen})
 }
+
+// throttledWithoutRetryAfter is how long to wait after a 429 that named no
+// wait, whatever the kind: retrying at once would only be throttled again.
+const throttledWithoutRetryAfter = 30 * time.Second
 
 // outcome is a classified failure: the reason to show, and whether retrying
 // soon can help (transient) or a person must act (terminal).
@@ -44,8 +70,16 @@ func classifyCloud(err error) outcome {
 	case cloud.ClassPermission:
 		return outcome{reason: identityv1alpha1.ReasonMissingPermission, message: msg}
 	case cloud.ClassThrottled:
-		ra, _ := cloud.RetryAfter(err)
+		ra, ok := cloud.RetryAfter(err)
+		if !ok {
+			ra = throttledWithoutRetryAfter
+		}
 		return outcome{reason: identityv1alpha1.ReasonThrottled, message: msg, transient: true, retryAfter: ra}
+	case cloud.ClassInvalid, cloud.ClassUnsupportedQuery, cloud.ClassConflict, cloud.ClassOnPremMastered:
+		// Graph refused the request itself: the same request fails the same
+		// way until the spec or the tenant changes, so it waits for the
+		// resync instead of retrying with backoff.
+		return outcome{reason: identityv1alpha1.ReasonReconcileFailed, message: msg}
 	case cloud.ClassTransient:
 		return outcome{reason: identityv1alpha1.ReasonUnreachable, message: msg, transient: true}
 	case cloud.ClassNotFound:
@@ -127,5 +161,5 @@ func readyEvent(rec events.EventRecorder, obj runtime.Object, before *metav1.Con
 	if note == "" {
 		note = after.Reason
 	}
-	rec.Eventf(obj, nil, typ, after.Reason, "Verify", "%s", note)
+	rec.Eventf(obj, nil, typ, after.Reason, "Verify", "%s", bounded(note, maxNote))
 }

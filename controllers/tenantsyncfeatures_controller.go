@@ -41,10 +41,6 @@ const (
 	eventChangeRefused    = "ChangeRefused"
 )
 
-// throttledWithoutRetryAfter is how long to wait after a 429 that named no
-// wait: retrying at once would only be throttled again.
-const throttledWithoutRetryAfter = 30 * time.Second
-
 // TenantSyncFeaturesReconciler keeps a tenant's directory synchronization
 // flags at their declared values, opens and closes matching windows on time,
 // and corrects drift.
@@ -404,12 +400,8 @@ func personMustAct(reason string) bool {
 	return reason == identityv1alpha1.ReasonMissingPermission || reason == identityv1alpha1.ReasonSignInRequired
 }
 
-// requeueFor is the shared requeue policy, except that a 429 without a
-// Retry-After still waits instead of backing off from milliseconds.
+// requeueFor is the shared requeue policy.
 func (r *TenantSyncFeaturesReconciler) requeueFor(o outcome) (ctrl.Result, error) {
-	if o.reason == identityv1alpha1.ReasonThrottled && o.retryAfter <= 0 {
-		o.retryAfter = throttledWithoutRetryAfter
-	}
 	return requeueFor(o, r.ResyncPeriod)
 }
 
@@ -501,7 +493,7 @@ func setAction(setting string) string {
 
 func (r *TenantSyncFeaturesReconciler) event(tsf *identityv1alpha1.TenantSyncFeatures, typ, reason, action, msg string) {
 	if r.Recorder != nil {
-		r.Recorder.Eventf(tsf, nil, typ, reason, action, "%s", msg)
+		r.Recorder.Eventf(tsf, nil, typ, reason, action, "%s", bounded(msg, maxNote))
 	}
 }
 

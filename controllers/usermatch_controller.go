@@ -651,7 +651,7 @@ func modeOf(m identityv1alpha1.Mode) identityv1alpha1.Mode {
 
 func (r *UserMatchReconciler) event(um *identityv1alpha1.UserMatch, typ, reason, action, msg string) {
 	if r.Recorder != nil {
-		r.Recorder.Eventf(um, nil, typ, reason, action, "%s", msg)
+		r.Recorder.Eventf(um, nil, typ, reason, action, "%s", bounded(msg, maxNote))
 	}
 }
 

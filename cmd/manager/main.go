@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
@@ -29,7 +30,11 @@ func main() {
 		leaderElect            bool
 		opts                   controllers.Options
 	)
-	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the /metrics endpoint binds to; 0 disables it.")
+	var metricsSecure bool
+	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8443", "Address the /metrics endpoint binds to; 0 disables it.")
+	flag.BoolVar(&metricsSecure, "metrics-secure", true,
+		"Serve /metrics over HTTPS to callers whose token the API server authenticates and authorizes (get on the non-resource URL /metrics). "+
+			"Turn off only with a loopback --metrics-bind-address.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probes bind to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
 	flag.DurationVar(&opts.ResyncPeriod, "resync-period", 5*time.Minute, "How often each resource is looked at again to catch drift made outside Kubernetes.")
@@ -58,7 +63,7 @@ func main() {
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
+		Metrics:                metricsOptions(metricsAddr, metricsSecure),
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "entra-match-operator.identity.entramatch.io",
@@ -124,4 +129,16 @@ func ownNamespace() string {
 		return strings.TrimSpace(string(b))
 	}
 	return ""
+}
+
+// metricsOptions protects /metrics as kubebuilder's layout does: HTTPS with
+// the API server authenticating the caller's token and authorizing it
+// (TokenReview, SubjectAccessReview). The metrics name tenants, users and
+// roles, so they are not served to whoever can reach the port.
+func metricsOptions(addr string, secure bool) metricsserver.Options {
+	o := metricsserver.Options{BindAddress: addr, SecureServing: secure}
+	if secure {
+		o.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return o
 }

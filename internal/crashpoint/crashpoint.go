@@ -1,10 +1,5 @@
-// Package crashpoint lets the crash test stop the manager between two writes
-// of a multi-step workflow, the way a node failure or an OOM kill would.
-//
-// Each point is named; when the environment variable ENTRAMATCH_CRASH_AT
-// names it, the process exits at once (no deferred functions, no status
-// update), on the Nth time the point is reached when the value is NAME#N.
-// Unset, as it always is outside that test, a point costs one map lookup.
+//go:build crashpoints
+
 package crashpoint
 
 import (
@@ -13,10 +8,6 @@ import (
 	"strings"
 	"sync"
 )
-
-// ExitCode is the status a crash point exits with, so the test can tell a
-// planned crash from a real one.
-const ExitCode = 86
 
 var (
 	once   sync.Once

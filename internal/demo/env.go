@@ -121,6 +121,7 @@ func (w *world) startTenant(t Tenant) error {
 	em, err := emulator.New(emulator.Config{
 		TenantID:            t.TenantID,
 		InitialDomain:       t.InitialDomain,
+		OwnAudienceOnly:     true,
 		Apps:                []emulator.App{{ClientID: t.ClientID, Secret: secret, Permissions: t.Permissions}},
 		State:               &state,
 		AppOnlySyncFeatures: true,

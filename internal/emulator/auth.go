@@ -76,7 +76,7 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 
 // issueAccessToken signs a v1.0 app-only access token for Graph, shaped
 // like the ones Entra issues for the client credentials grant.
-func (s *Server) issueAccessToken(app *appReg, withCert bool) (string, time.Time, error) {
+func (s *Server) issueAccessToken(app *appReg, withCert bool, aud string) (string, time.Time, error) {
 	now := s.clock()
 	exp := now.Add(s.tokenLifetime)
 	uti := make([]byte, 16)
@@ -89,7 +89,7 @@ func (s *Server) issueAccessToken(app *appReg, withCert bool) (string, time.Time
 	}
 	issuer := "https://sts.windows.net/" + s.tenantID + "/"
 	claims := map[string]any{
-		"aud":      graphResourceURI,
+		"aud":      aud,
 		"iss":      issuer,
 		"idp":      issuer,
 		"iat":      now.Unix(),
@@ -113,6 +113,16 @@ func (s *Server) issueAccessToken(app *appReg, withCert bool) (string, time.Time
 		return "", time.Time{}, err
 	}
 	return tok, exp, nil
+}
+
+// audienceOK accepts a token issued for this Graph: its own origin always,
+// the public Graph resource unless OwnAudienceOnly.
+func (s *Server) audienceOK(r *http.Request, aud string) bool {
+	aud = strings.TrimSuffix(aud, "/")
+	if strings.EqualFold(aud, s.baseURL(r)) {
+		return true
+	}
+	return !s.ownAudience && (aud == graphResourceURI || aud == graphAppID)
 }
 
 // clockSkew is the tolerance Entra applies to token lifetimes.
@@ -150,9 +160,7 @@ func (s *Server) authenticate(r *http.Request) (Caller, *GraphError) {
 	if nbf, ok := tok.ClaimInt("nbf"); ok && now.Add(clockSkew).Before(time.Unix(nbf, 0)) {
 		return Caller{}, unauth("Lifetime validation failed, the token is not yet valid.")
 	}
-	switch strings.TrimSuffix(tok.ClaimString("aud"), "/") {
-	case graphResourceURI, graphAppID:
-	default:
+	if !s.audienceOK(r, tok.ClaimString("aud")) {
 		return Caller{}, unauth("Access token validation failure. Invalid audience.")
 	}
 	if !strings.EqualFold(tok.ClaimString("tid"), s.tenantID) {

@@ -104,13 +104,16 @@ type delegatedScope struct {
 	offline     bool
 	profileLike []string // profile, email
 	raw         []string // the resource scopes as requested, echoed back
+	// resource is the aud of the token: Graph's URI unless the scopes
+	// named the emulator's own origin.
+	resource string
 }
 
 // parseDelegatedScope reads a delegated scope list. Graph permissions may be
 // bare or prefixed with Graph's resource URI or app id; a scope for another
 // resource names a resource the tenant does not have.
-func parseDelegatedScope(scope, tenant string) (delegatedScope, *tokenError) {
-	var ds delegatedScope
+func (s *Server) parseDelegatedScope(r *http.Request, scope, tenant string) (delegatedScope, *tokenError) {
+	ds := delegatedScope{resource: graphResourceURI}
 	if strings.TrimSpace(scope) == "" {
 		te := missingParam("scope")
 		return ds, &te
@@ -131,7 +134,11 @@ func parseDelegatedScope(scope, tenant string) (delegatedScope, *tokenError) {
 		name := sc
 		if i := strings.LastIndex(sc, "/"); i >= 0 {
 			resource := strings.TrimSuffix(sc[:i], "/")
-			if resource != graphResourceURI && resource != graphAppID {
+			aud, ok := s.graphResource(r, resource)
+			if ok {
+				ds.resource = aud
+			}
+			if !ok {
 				return ds, &tokenError{http.StatusBadRequest, "invalid_resource", 500011,
 					fmt.Sprintf("The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", resource, tenant)}
 			}
@@ -215,7 +222,7 @@ func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant 
 		s.writeTokenError(w, r, *te)
 		return
 	}
-	scope, te := parseDelegatedScope(f.Get("scope"), tenant)
+	scope, te := s.parseDelegatedScope(r, f.Get("scope"), tenant)
 	if te != nil {
 		s.writeTokenError(w, r, *te)
 		return
@@ -351,7 +358,7 @@ func (s *Server) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tenan
 	}
 	scope := delegatedScope{}
 	if f.Get("scope") != "" {
-		if scope, te = parseDelegatedScope(f.Get("scope"), tenant); te != nil {
+		if scope, te = s.parseDelegatedScope(r, f.Get("scope"), tenant); te != nil {
 			s.writeTokenError(w, r, *te)
 			return
 		}
@@ -447,7 +454,7 @@ func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, ap
 	// Entra's sub is pairwise: stable per user and app.
 	sub := uuid.NewSHA1(uuid.MustParse(s.tenantID), []byte("sub:"+su.id+":"+app.clientID)).String()
 	claims := map[string]any{
-		"aud": graphResourceURI, "iss": issuer, "idp": issuer,
+		"aud": scope.resource, "iss": issuer, "idp": issuer,
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(),
 		"appid": app.clientID, "azp": app.clientID, "appidacr": acr,
 		"amr": []string{"pwd"}, "idtyp": "user",
@@ -477,7 +484,7 @@ func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, ap
 		add(sc)
 	}
 	for _, p := range perms {
-		add(graphResourceURI + "/" + p)
+		add(scope.resource + "/" + p)
 	}
 	if scope.openID {
 		add("openid")

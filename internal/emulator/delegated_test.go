@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -347,8 +348,10 @@ func FuzzDelegatedScope(f *testing.F) {
 	for _, seed := range []string{syncScope + oidcScopes, "User.Read", "https://graph.microsoft.com/.default", "a/b/c", " ", "/", "https://x/"} {
 		f.Add(seed)
 	}
+	s := &Server{}
+	req := httptest.NewRequest(http.MethodPost, "https://127.0.0.1:8443/t/oauth2/v2.0/token", nil)
 	f.Fuzz(func(t *testing.T, scope string) {
-		ds, te := parseDelegatedScope(scope, testTenant)
+		ds, te := s.parseDelegatedScope(req, scope, testTenant)
 		if te != nil {
 			return
 		}

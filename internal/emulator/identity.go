@@ -239,11 +239,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant strin
 			"The request body must contain the following parameter: 'client_assertion' or 'client_secret'."})
 		return
 	}
-	if te := checkScope(f.Get("scope"), tenant); te != nil {
+	resource, te := s.checkScope(r, f.Get("scope"), tenant)
+	if te != nil {
 		s.writeTokenError(w, r, *te)
 		return
 	}
-	tok, exp, err := s.issueAccessToken(app, withCert)
+	tok, exp, err := s.issueAccessToken(app, withCert, resource)
 	if err != nil {
 		s.log.Error("Issuing token failed", "err", err)
 		s.writeTokenError(w, r, tokenError{http.StatusInternalServerError, "server_error", 90033, "A transient error has occurred. Please try again."})
@@ -259,12 +260,26 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant strin
 	})
 }
 
+// graphResource names the resource a scope's prefix stands for, as a
+// token's aud carries it: Graph's URI (also for its app id), or the
+// emulator's own origin, the Graph of a cloud served at a custom URL.
+// ok is false for any other resource.
+func (s *Server) graphResource(r *http.Request, resource string) (aud string, ok bool) {
+	switch resource = strings.TrimSuffix(resource, "/"); {
+	case resource == graphResourceURI || resource == graphAppID:
+		return graphResourceURI, true
+	case strings.EqualFold(resource, s.baseURL(r)):
+		return s.baseURL(r), true
+	}
+	return "", false
+}
+
 // checkScope accepts exactly one "<resource>/.default" scope naming Graph,
-// next to the OIDC scopes MSAL always adds.
-func checkScope(scope, tenant string) *tokenError {
+// next to the OIDC scopes MSAL always adds, and returns the resource.
+func (s *Server) checkScope(r *http.Request, scope, tenant string) (string, *tokenError) {
 	if strings.TrimSpace(scope) == "" {
 		te := missingParam("scope")
-		return &te
+		return "", &te
 	}
 	var resources []string
 	for _, sc := range strings.Fields(scope) {
@@ -275,15 +290,16 @@ func checkScope(scope, tenant string) *tokenError {
 		resources = append(resources, sc)
 	}
 	if len(resources) != 1 || !strings.HasSuffix(resources[0], "/.default") {
-		return &tokenError{http.StatusBadRequest, "invalid_scope", 1002012,
+		return "", &tokenError{http.StatusBadRequest, "invalid_scope", 1002012,
 			fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scope)}
 	}
 	resource := strings.TrimSuffix(strings.TrimSuffix(resources[0], "/.default"), "/")
-	if resource != graphResourceURI && resource != graphAppID {
-		return &tokenError{http.StatusBadRequest, "invalid_resource", 500011,
+	aud, ok := s.graphResource(r, resource)
+	if !ok {
+		return "", &tokenError{http.StatusBadRequest, "invalid_resource", 500011,
 			fmt.Sprintf("The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", resource, tenant)}
 	}
-	return nil
+	return aud, nil
 }
 
 const certDocHint = " Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials ."

@@ -213,3 +213,45 @@ func TestAccessTokenClaims(t *testing.T) {
 		t.Errorf("lifetime %d s, want 3600", exp-iat)
 	}
 }
+
+// The emulator is Graph served at its own origin, the resource of a cloud
+// whose Graph lives at a custom URL. A token's aud is the resource asked
+// for; with OwnAudienceOnly, Graph refuses a token for the public cloud's
+// Graph, so a client sending such a token to a custom host is caught.
+func TestTokenAudienceFollowsTheRequestedResource(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		ownOnly   bool
+		scope     string
+		wantGraph int
+	}{
+		{"own origin", false, "", http.StatusOK},
+		{"public Graph, lenient", false, "https://graph.microsoft.com/.default", http.StatusOK},
+		{"own origin, strict", true, "", http.StatusOK},
+		{"public Graph, strict", true, "https://graph.microsoft.com/.default", http.StatusUnauthorized},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, func(cfg *Config) { cfg.OwnAudienceOnly = c.ownOnly })
+			scope := c.scope
+			if scope == "" {
+				scope = h.srv.URL() + "/.default"
+			}
+			res := h.tokenRequest(testTenant, url.Values{"grant_type": {"client_credentials"}, "client_id": {adminApp},
+				"client_secret": {testSecret}, "scope": {scope}})
+			if res.status != http.StatusOK {
+				t.Fatalf("token: %d %s", res.status, res.raw)
+			}
+			tok, _ := res.body["access_token"].(string)
+			if got := h.send(http.MethodGet, "/v1.0/domains", tok, nil, nil); got.status != c.wantGraph {
+				t.Errorf("Graph answered %d, want %d", got.status, c.wantGraph)
+			}
+		})
+	}
+	// Another host's resource does not exist in the tenant.
+	h := newHarness(t)
+	res := h.tokenRequest(testTenant, url.Values{"grant_type": {"client_credentials"}, "client_id": {adminApp},
+		"client_secret": {testSecret}, "scope": {"https://graph.attacker.example/.default"}})
+	if res.status != http.StatusBadRequest {
+		t.Errorf("a token for another host was issued: %d", res.status)
+	}
+}

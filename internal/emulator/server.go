@@ -43,6 +43,13 @@ type Config struct {
 	// GET page says application permissions are not supported, the PATCH page
 	// lists one), so the emulator can play both.
 	AppOnlySyncFeatures bool
+	// OwnAudienceOnly makes Graph accept only tokens issued for the
+	// emulator's own origin (https://127.0.0.1:PORT), the resource of a
+	// cloud whose Graph lives at a custom URL, and refuse tokens for
+	// https://graph.microsoft.com: a client that sends a public-cloud Graph
+	// token to a custom host is caught. Either resource can always be
+	// requested at the token endpoint; the token's aud is the one asked for.
+	OwnAudienceOnly bool
 	// Logger is optional; nil discards logs.
 	Logger *slog.Logger
 
@@ -173,6 +180,7 @@ type Server struct {
 	clock         func() time.Time
 	log           *slog.Logger
 	appOnlySync   bool
+	ownAudience   bool
 	apps          map[string]*appReg
 	signer        *signingKey
 	store         store
@@ -216,6 +224,7 @@ func New(cfg Config) (*Server, error) {
 		clock:         cfg.Clock,
 		log:           cfg.Logger,
 		appOnlySync:   cfg.AppOnlySyncFeatures,
+		ownAudience:   cfg.OwnAudienceOnly,
 		apps:          map[string]*appReg{},
 		faults:        faults.New(),
 		syncOpts:      cfg.Sync,

@@ -104,6 +104,8 @@ func TestParseRetryAfter(t *testing.T) {
 		{"1e300", maxRetryAfter, true},
 		{"+Inf", maxRetryAfter, true},
 		{now.Add(48 * time.Hour).Format(http.TimeFormat), maxRetryAfter, true},
+		// A wait of hours is capped at ten minutes.
+		{"86400", 10 * time.Minute, true},
 	}
 	for _, tt := range tests {
 		got, ok := parseRetryAfter(tt.in, now)
@@ -317,4 +319,38 @@ func TestTokenFailures(t *testing.T) {
 			t.Errorf("class = %s, want Transient: an unreachable token endpoint is not a bad credential (err %v)", got, err)
 		}
 	})
+}
+
+// A Graph URL pointing somewhere else (a portal page, a missing /v1.0)
+// answers with HTML or plain text: that is a wrong endpoint for a person to
+// fix, whatever its status, never a missing tenant or user.
+func TestNonGraphAnswerIsWrongEndpoint(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		ctype  string
+		body   string
+	}{
+		{404, "text/html; charset=utf-8", "<html><body>Not Found</body></html>"},
+		{200, "text/plain", "hello"},
+		{400, "", "bad"},
+	} {
+		f := newFakeCloud(t, func(w http.ResponseWriter, r *http.Request) {
+			if c.ctype != "" {
+				w.Header().Set("Content-Type", c.ctype)
+			}
+			w.WriteHeader(c.status)
+			_, _ = w.Write([]byte(c.body))
+		})
+		_, err := f.client(nil).Organization(context.Background())
+		if cloud.ClassOf(err) != cloud.ClassWrongEndpoint || !strings.Contains(err.Error(), "check the Graph URL") {
+			t.Errorf("%d %q: %v, want WrongEndpoint", c.status, c.ctype, err)
+		}
+	}
+	// Graph's own JSON errors keep their class.
+	f := newFakeCloud(t, func(w http.ResponseWriter, r *http.Request) {
+		graphError(w, 404, "Request_ResourceNotFound", "Resource not found.")
+	})
+	if _, err := f.client(nil).Organization(context.Background()); cloud.ClassOf(err) != cloud.ClassNotFound {
+		t.Errorf("a Graph 404 = %v, want NotFound", err)
+	}
 }

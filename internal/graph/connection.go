@@ -22,22 +22,21 @@ func (f *Factory) ForConnection() cloud.Factory {
 	})
 }
 
-// publicGraphScope is the token scope of the public cloud's Graph.
-const publicGraphScope = "https://graph.microsoft.com/.default"
-
 // ConfigFor turns a cloud.Connection into a Config: a named national cloud
 // gets its fixed hosts, Custom the given URLs and CA.
 func ConfigFor(c cloud.Connection) (Config, error) {
 	var ep Endpoints
 	if strings.EqualFold(c.Cloud, "Custom") {
-		// A custom endpoint still serves Microsoft Graph (through a proxy, or
-		// the emulator), so tokens are requested for Graph's own resource,
-		// not for the custom host.
 		graphURL, err := GraphServiceRoot(c.GraphURL)
 		if err != nil {
+			return Config{}, &cloud.Error{Class: cloud.ClassWrongEndpoint, Op: "Connect", Message: err.Error()}
+		}
+		if err := tokenStaysHome(graphURL, c.AuthorityURL); err != nil {
 			return Config{}, err
 		}
-		ep = Endpoints{GraphURL: graphURL, AuthorityURL: c.AuthorityURL, Scope: publicGraphScope}
+		// No Scope: tokens are requested for the configured Graph host
+		// itself, so a token is only ever sent to the host it was issued for.
+		ep = Endpoints{GraphURL: graphURL, AuthorityURL: c.AuthorityURL}
 	} else {
 		var err error
 		if ep, err = EndpointsFor(c.Cloud); err != nil {
@@ -91,4 +90,31 @@ func GraphServiceRoot(raw string) (string, error) {
 	}
 	u.RawPath = ""
 	return u.String(), nil
+}
+
+// microsoftGraphHosts are the Graph hosts of Microsoft's clouds
+// (https://learn.microsoft.com/graph/deployments).
+var microsoftGraphHosts = map[string]bool{
+	"graph.microsoft.com": true, "graph.microsoft.us": true, "dod-graph.microsoft.us": true, "microsoftgraph.chinacloudapi.cn": true,
+}
+
+// tokenStaysHome refuses a custom Graph URL that is not a Microsoft Graph
+// host paired with Microsoft's authority: Microsoft's identity platform
+// issues tokens for Microsoft's resources, and the only way to use one
+// there would be to send a Microsoft Graph token to a host someone chose.
+func tokenStaysHome(graphURL, authorityURL string) error {
+	g, err := url.Parse(graphURL)
+	if err != nil {
+		return &cloud.Error{Class: cloud.ClassWrongEndpoint, Op: "Connect", Message: err.Error()}
+	}
+	a, err := url.Parse(authorityURL)
+	if err != nil || a.Host == "" {
+		return &cloud.Error{Class: cloud.ClassWrongEndpoint, Op: "Connect", Message: fmt.Sprintf("authority URL %q is not an absolute URL", authorityURL)}
+	}
+	if knownAuthority(a.Host) && !microsoftGraphHosts[strings.ToLower(g.Hostname())] {
+		return &cloud.Error{Class: cloud.ClassWrongEndpoint, Op: "Connect", Message: fmt.Sprintf(
+			"custom Graph URL %s is not a Microsoft Graph host but the authority is Microsoft's (%s): its tokens must not be sent there; "+
+				"use the built-in cloud, a Microsoft Graph host, or the authority that issues tokens for %s", graphURL, a.Host, g.Host)}
+	}
+	return nil
 }

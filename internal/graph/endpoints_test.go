@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/entramatch/entra-match-operator/internal/cloud"
 )
 
 func TestResolve(t *testing.T) {
@@ -70,5 +72,39 @@ func TestGraphServiceRoot(t *testing.T) {
 		if (err != nil) != c.wantErr || got != c.want {
 			t.Errorf("GraphServiceRoot(%q) = %q, %v; want %q (error %v)", c.in, got, err, c.want, c.wantErr)
 		}
+	}
+}
+
+// A token only ever goes to the host it was issued for: a custom Graph URL
+// gets tokens for itself, and a non-Microsoft Graph host next to
+// Microsoft's authority is refused rather than sent a Microsoft Graph token.
+func TestCustomCloudTokenScope(t *testing.T) {
+	for _, c := range []struct {
+		name, graphURL, authority, wantScope string
+		wantErr                               bool
+	}{
+		{"emulator", "https://127.0.0.1:8443", "https://127.0.0.1:8443", "https://127.0.0.1:8443/.default", false},
+		{"proxy with its own authority", "https://graph.proxy.example/api", "https://login.proxy.example", "https://graph.proxy.example/.default", false},
+		{"Microsoft Graph through Custom", "https://graph.microsoft.com", "https://login.microsoftonline.com", "https://graph.microsoft.com/.default", false},
+		{"another host with Microsoft's authority", "https://graph.attacker.example", "https://login.microsoftonline.com", "", true},
+		{"US Gov authority, foreign host", "https://graph.attacker.example", "https://login.microsoftonline.us", "", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := ConfigFor(cloud.Connection{Cloud: "Custom", GraphURL: c.graphURL, AuthorityURL: c.authority,
+				TenantID: "t", ClientID: "c", ClientSecret: "s"})
+			if c.wantErr {
+				if cloud.ClassOf(err) != cloud.ClassWrongEndpoint {
+					t.Fatalf("ConfigFor = %v, want a WrongEndpoint refusal", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := resolveEndpoints(cfg.Endpoints)
+			if err != nil || r.scope != c.wantScope {
+				t.Errorf("scope = %q (%v), want %q", r.scope, err, c.wantScope)
+			}
+		})
 	}
 }

@@ -35,12 +35,12 @@ func (f *Factory) Client(cfg Config) (cloud.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A new fingerprint for the same app and endpoint means its secret or
-	// certificate was rotated: drop the superseded client so the old secret
-	// material does not stay in memory.
+	// A new fingerprint for the same app means its secret, certificate,
+	// cloud or endpoints changed: drop the superseded client, so that no
+	// token or secret of the old configuration stays in memory or is ever
+	// sent to the new endpoints.
 	for k, old := range f.clients {
-		if old.tenantID == c.tenantID && old.clientID == c.clientID && old.delegatedID == c.delegatedID &&
-			old.graphURL.String() == c.graphURL.String() {
+		if old.tenantID == c.tenantID && old.clientID == c.clientID && old.delegatedID == c.delegatedID {
 			delete(f.clients, k)
 		}
 	}

@@ -34,6 +34,21 @@ func TestFactoryCachesPerFingerprint(t *testing.T) {
 	if n := len(fac.clients); n != 1 {
 		t.Errorf("factory holds %d clients, want 1: the superseded one is dropped", n)
 	}
+
+	// Other endpoints: a client of its own, and the old one is gone with
+	// its tokens.
+	moved := rotated
+	moved.Endpoints.GraphURL = strings.Replace(moved.Endpoints.GraphURL, "127.0.0.1", "localhost", 1)
+	d, err := fac.Client(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d == c {
+		t.Error("new endpoints must yield a new client")
+	}
+	if n := len(fac.clients); n != 1 {
+		t.Errorf("factory holds %d clients after an endpoint change, want 1", n)
+	}
 }
 
 func TestFingerprint(t *testing.T) {

@@ -216,9 +216,10 @@ func httpClients(ep Endpoints, obs Observer, timeout time.Duration) (graph, toke
 	return graph, token, nil
 }
 
-// maxRetryAfter caps what a server may ask for: a day is already far
-// beyond any documented Graph throttling window.
-const maxRetryAfter = 24 * time.Hour
+// maxRetryAfter caps what a server may ask for: Graph's throttling windows
+// are seconds to a few minutes, and a larger value (a misbehaving proxy, a
+// hostile custom endpoint) must not park reconciles for hours.
+const maxRetryAfter = 10 * time.Minute
 
 // parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {

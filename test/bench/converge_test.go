@@ -99,7 +99,7 @@ func converge(b *testing.B, n int) {
 			UserPrincipalName: upn, Mail: upn, OnPremisesDistinguishedName: dn, OnPremisesSamAccountName: sam})
 	}
 	em, err := emulator.New(emulator.Config{
-		TenantID: tenantID, InitialDomain: "contoso.onmicrosoft.com", State: &state,
+		TenantID: tenantID, InitialDomain: "contoso.onmicrosoft.com", State: &state, OwnAudienceOnly: true,
 		Apps: []emulator.App{{ClientID: clientID, Secret: secret, Permissions: []string{
 			"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All", "RoleManagement.ReadWrite.Directory"}}},
 		Throttle: emulator.ThrottleAuto, TimeScale: timeScale,
@@ -118,7 +118,7 @@ func converge(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns},
-		"--metrics-bind-address="+metricsAddr, "--health-probe-bind-address=0", "--resync-period=10s", "--concurrency=8")
+		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=0", "--resync-period=10s", "--concurrency=8")
 	if err != nil {
 		b.Fatal(err)
 	}

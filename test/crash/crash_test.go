@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -56,6 +57,7 @@ var killPoints = []string{
 
 type rig struct {
 	k8s        client.Client
+	config     *rest.Config
 	em         *emulator.Server
 	ad         *fakead.Server
 	bin        string
@@ -120,7 +122,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = k.Stop() })
-	r := &rig{k8s: k.Client, dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig"), anchors: map[string]emulator.SyncObject{}}
+	r := &rig{k8s: k.Client, config: k.Config, dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig"), anchors: map[string]emulator.SyncObject{}}
 	if err := k.Kubeconfig(r.kubeconfig); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +134,7 @@ func newRig(t *testing.T) *rig {
 	}
 	t.Cleanup(r.ad.Close)
 	r.em, err = emulator.New(emulator.Config{
-		TenantID: tenantID, InitialDomain: "contoso.onmicrosoft.com",
+		TenantID: tenantID, InitialDomain: "contoso.onmicrosoft.com", OwnAudienceOnly: true,
 		State: &emulator.Snapshot{
 			Organization: emulator.Organization{DisplayName: "Contoso"},
 			Domains: []emulator.Domain{{ID: "contoso.onmicrosoft.com", IsInitial: true, IsVerified: true},
@@ -150,7 +152,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.em.Close() })
-	if r.bin, err = managerproc.Build(ctx, k.Root, dir); err != nil {
+	if r.bin, err = managerproc.Build(ctx, k.Root, dir, "crashpoints"); err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range []client.Object{

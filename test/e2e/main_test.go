@@ -98,8 +98,9 @@ func (w *world) start(dc *samba.DC) error {
 	}
 	w.tokenFile = tokenFile
 	em, err := emulator.New(emulator.Config{
-		TenantID:      tenantID,
-		InitialDomain: initialDomain,
+		TenantID:        tenantID,
+		InitialDomain:   initialDomain,
+		OwnAudienceOnly: true,
 		Apps: []emulator.App{{ClientID: clientID, Secret: clientSecret, Permissions: []string{
 			"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All",
 			"RoleManagement.ReadWrite.Directory", "OnPremDirectorySynchronization.ReadWrite.All",

@@ -40,6 +40,7 @@ func (w *world) newSyncTenant(t *testing.T, mutate ...func(*emulator.Config)) *s
 		TenantID:            id,
 		InitialDomain:       "fabrikam.onmicrosoft.com",
 		AppOnlySyncFeatures: true,
+		OwnAudienceOnly:     true,
 		Apps: []emulator.App{{ClientID: clientID, Secret: clientSecret, Permissions: []string{
 			"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All", "OnPremDirectorySynchronization.ReadWrite.All",
 		}}},

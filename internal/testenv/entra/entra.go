@@ -28,9 +28,6 @@ const (
 	DefaultCertClientID   = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c10"
 	DefaultInitialDomain  = "contoso.onmicrosoft.com"
 	DefaultVerifiedDomain = "contoso.com"
-	// GraphScope is the token scope the emulator accepts: the public Graph
-	// resource, although it serves Graph on a loopback address.
-	GraphScope = "https://graph.microsoft.com/.default"
 )
 
 // AllPermissions returns the application permissions of the default apps:
@@ -141,6 +138,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 		Apps:                apps,
 		State:               &state,
 		AppOnlySyncFeatures: o.appOnlySync,
+		// Clients must request tokens for the emulator's own origin, the
+		// Graph host they call: a public-cloud Graph token sent to it fails.
+		OwnAudienceOnly: true,
 	}
 	for _, fn := range o.mutate {
 		fn(&cfg)
@@ -169,7 +169,6 @@ func (e *Env) Endpoints() graphconfig.Endpoints {
 		GraphURL:     e.URL + "/v1.0",
 		AuthorityURL: e.URL,
 		CAPEM:        append([]byte(nil), e.CAPEM...),
-		Scope:        GraphScope,
 	}
 }
 

@@ -25,23 +25,38 @@ func TestStartServesTokenAndDomains(t *testing.T) {
 	env := Start(t, WithCertificateApp())
 	hc := httpClient(t, env.CAPEM)
 
-	form := url.Values{
-		"grant_type":    {"client_credentials"},
-		"client_id":     {env.ClientID},
-		"client_secret": {env.ClientSecret},
-		"scope":         {GraphScope},
+	token := func(scope string) string {
+		form := url.Values{
+			"grant_type":    {"client_credentials"},
+			"client_id":     {env.ClientID},
+			"client_secret": {env.ClientSecret},
+			"scope":         {scope},
+		}
+		resp, err := hc.PostForm(env.URL+"/"+env.TenantID+"/oauth2/v2.0/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 || tok.AccessToken == "" {
+			t.Fatalf("token: status %d, err %v", resp.StatusCode, err)
+		}
+		return tok.AccessToken
 	}
-	resp, err := hc.PostForm(env.URL+"/"+env.TenantID+"/oauth2/v2.0/token", form)
+	// A token for the public cloud's Graph is not for this host: refused.
+	pub, _ := http.NewRequest(http.MethodGet, env.URL+"/v1.0/domains", nil)
+	pub.Header.Set("Authorization", "Bearer "+token("https://graph.microsoft.com/.default"))
+	presp, err := hc.Do(pub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
+	presp.Body.Close()
+	if presp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a graph.microsoft.com token was accepted by the emulator's Graph: %d", presp.StatusCode)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 || tok.AccessToken == "" {
-		t.Fatalf("token: status %d, err %v", resp.StatusCode, err)
-	}
+	tok := struct{ AccessToken string }{token(env.URL + "/.default")}
 
 	req, _ := http.NewRequest(http.MethodGet, env.URL+"/v1.0/domains", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
@@ -72,7 +87,7 @@ func TestStartServesTokenAndDomains(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("GraphConfig invalid: %v", err)
 	}
-	if !strings.HasPrefix(cfg.Endpoints.GraphURL, "https://127.0.0.1:") || cfg.Endpoints.Scope != GraphScope {
+	if !strings.HasPrefix(cfg.Endpoints.GraphURL, "https://127.0.0.1:") || cfg.Endpoints.Scope != "" {
 		t.Errorf("endpoints = %+v", cfg.Endpoints)
 	}
 	if err := env.CertificateConfig(t).Validate(); err != nil {

@@ -15,10 +15,15 @@ import (
 	"time"
 )
 
-// Build compiles ./cmd/manager of the repository at root into dir.
-func Build(ctx context.Context, root, dir string) (string, error) {
+// Build compiles ./cmd/manager of the repository at root into dir, with
+// the given build tags (the crash test needs "crashpoints").
+func Build(ctx context.Context, root, dir string, tags ...string) (string, error) {
 	bin := filepath.Join(dir, "manager")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/manager")
+	args := []string{"build", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/manager")...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the manager: %w\n%s", err, out)
