@@ -170,8 +170,9 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 	tsf.Status.Windows = plan.Windows
 	tsf.Status.Original = plan.Original
 
+	observe := modeOf(tsf.Spec.Mode) == identityv1alpha1.ModeObserve
 	if plan.Write {
-		for _, c := range plan.Changes {
+		for _, c := range plan.Applied {
 			if c.Drift {
 				metrics.DriftCorrections.WithLabelValues("TenantSyncFeatures", string(c.Feature)).Inc()
 				r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, setAction(string(c.Feature)),
@@ -181,7 +182,7 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 			r.event(tsf, corev1.EventTypeNormal, eventFeatureUpdated, setAction(string(c.Feature)),
 				fmt.Sprintf("set %s from %t to %t (%s)", c.Feature, c.From, c.To, describeSource(c)))
 		}
-		if d := plan.DeletionPrevention; d != nil {
+		if d := plan.DeletionPrevention; d != nil && !observe {
 			msg := fmt.Sprintf("set accidentalDeletionPrevention from %s to %s", describeADP(d.From), describeADP(&d.To))
 			if d.Drift {
 				metrics.DriftCorrections.WithLabelValues("TenantSyncFeatures", "accidentalDeletionPrevention").Inc()
@@ -216,7 +217,7 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 			r.event(tsf, corev1.EventTypeWarning, eventChangeRefused, "Decide", msg)
 		}
 		setCondition(conds, gen, identityv1alpha1.ConditionReady, false, identityv1alpha1.ReasonDrifted, msg)
-	case !plan.Write && (len(plan.Changes) > 0 || plan.DeletionPrevention != nil):
+	case observe && (len(plan.Changes) > len(plan.Applied) || plan.DeletionPrevention != nil):
 		setCondition(conds, gen, identityv1alpha1.ConditionReady, false, identityv1alpha1.ReasonObserveOnly,
 			"mode Observe: "+describeChanges("would change", plan))
 	case plan.Write:
@@ -322,6 +323,15 @@ func (r *TenantSyncFeaturesReconciler) finalize(ctx context.Context, tsf *identi
 	if !controllerutil.ContainsFinalizer(tsf, TenantSyncFeaturesFinalizer) {
 		return ctrl.Result{}, nil
 	}
+	// Windows close whatever the deletion policy and the mode: a deletion
+	// must never leave a block flag turned off.
+	if activeWindows(tsf) {
+		if res, err, done := r.finalWrite(ctx, tsf, eventWindowClosed, "closing the open matching windows", func(s cloud.SyncSettings) (cloud.SyncSettings, []syncfeatures.Change, []syncfeatures.Refusal) {
+			return syncfeatures.CloseWindows(tsf.Status.Windows, s)
+		}); !done {
+			return res, err
+		}
+	}
 	if tsf.Spec.DeletionPolicy == identityv1alpha1.FeatureDeletionRestoreOriginal && modeOf(tsf.Spec.Mode) == identityv1alpha1.ModeEnforce &&
 		tsf.Status.Original != nil {
 		if res, err, done := r.restoreOriginal(ctx, tsf); !done {
@@ -334,14 +344,33 @@ func (r *TenantSyncFeaturesReconciler) finalize(ctx context.Context, tsf *identi
 	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, tsf, client.MergeFrom(base)))
 }
 
+func activeWindows(tsf *identityv1alpha1.TenantSyncFeatures) bool {
+	for _, w := range tsf.Status.Windows {
+		if w.State == identityv1alpha1.WindowActive {
+			return true
+		}
+	}
+	return false
+}
+
 // restoreOriginal writes back the values recorded in status.original. done
 // is false while the finalizer must stay (the write is to be retried).
 func (r *TenantSyncFeaturesReconciler) restoreOriginal(ctx context.Context, tsf *identityv1alpha1.TenantSyncFeatures) (ctrl.Result, error, bool) {
+	return r.finalWrite(ctx, tsf, eventOriginalRestored, "restoring the original flags (deletion policy RestoreOriginal)", func(s cloud.SyncSettings) (cloud.SyncSettings, []syncfeatures.Change, []syncfeatures.Refusal) {
+		return syncfeatures.Restore(tsf.Status.Original, s)
+	})
+}
+
+// finalWrite makes one last read-modify-write of the tenant's flags for a
+// deletion. done is false while the finalizer must stay (the write is to
+// be retried).
+func (r *TenantSyncFeaturesReconciler) finalWrite(ctx context.Context, tsf *identityv1alpha1.TenantSyncFeatures, reason, what string,
+	plan func(cloud.SyncSettings) (cloud.SyncSettings, []syncfeatures.Change, []syncfeatures.Refusal)) (ctrl.Result, error, bool) {
 	var tenant identityv1alpha1.EntraTenant
 	if err := r.Client.Get(ctx, types.NamespacedName{Name: tsf.Spec.TenantRef.Name}, &tenant); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.event(tsf, corev1.EventTypeWarning, eventRestoreFailed, "Finalize",
-				fmt.Sprintf("EntraTenant %q no longer exists, so the original flags cannot be restored; the tenant is left as it is", tsf.Spec.TenantRef.Name))
+				fmt.Sprintf("EntraTenant %q no longer exists, so %s is not possible; the tenant is left as it is", tsf.Spec.TenantRef.Name, what))
 			return ctrl.Result{}, nil, true
 		}
 		return ctrl.Result{}, err, false
@@ -357,7 +386,7 @@ func (r *TenantSyncFeaturesReconciler) restoreOriginal(ctx context.Context, tsf 
 	retry := func(err error) (ctrl.Result, error, bool) {
 		o := classifySyncFeatures(err, &tenant)
 		r.event(tsf, corev1.EventTypeWarning, eventRestoreFailed, "Finalize",
-			"restoring the original flags failed, will retry (remove the finalizer to give up): "+o.message)
+			what+" failed, will retry (remove the finalizer to give up): "+o.message)
 		res, rerr := r.requeueFor(o)
 		if rerr == nil && res.RequeueAfter == 0 {
 			res.RequeueAfter = r.ResyncPeriod
@@ -372,7 +401,7 @@ func (r *TenantSyncFeaturesReconciler) restoreOriginal(ctx context.Context, tsf 
 	if err != nil {
 		return retry(err)
 	}
-	next, changes, refused := syncfeatures.Restore(tsf.Status.Original, settings)
+	next, changes, refused := plan(settings)
 	for _, f := range refused {
 		r.event(tsf, corev1.EventTypeWarning, eventChangeRefused, "Finalize",
 			fmt.Sprintf("%s stays %t instead of its original %t: %s", f.Feature, f.Actual, f.Desired, f.Reason))
@@ -389,8 +418,7 @@ func (r *TenantSyncFeaturesReconciler) restoreOriginal(ctx context.Context, tsf 
 	for _, ch := range changes {
 		parts = append(parts, fmt.Sprintf("%s from %t to %t", ch.Feature, ch.From, ch.To))
 	}
-	r.event(tsf, corev1.EventTypeNormal, eventOriginalRestored, "Finalize",
-		"restored the original flags (deletion policy RestoreOriginal): "+strings.Join(parts, ", "))
+	r.event(tsf, corev1.EventTypeNormal, reason, "Finalize", what+": "+strings.Join(parts, ", "))
 	return ctrl.Result{}, nil, true
 }
 

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -198,15 +200,22 @@ type MatchingWindow struct {
 	// +required
 	Value bool `json:"value"`
 
-	// Until closes the window at this time (RFC 3339).
+	// Until closes the window at this time (RFC 3339). A window stays open
+	// at most MaxWindowDuration (7 days) from when it opened, whatever
+	// until says.
 	// +optional
 	Until *metav1.Time `json:"until,omitempty"`
 
-	// Duration closes the window this long after it opened, e.g. 2h.
+	// Duration closes the window this long after it opened, e.g. 2h; at
+	// most 168h (7 days).
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="duration must be positive, e.g. 2h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s') && duration(self) <= duration('168h')",message="duration must be positive and at most 168h (7 days), e.g. 2h"
 	Duration *metav1.Duration `json:"duration,omitempty"`
 }
+
+// MaxWindowDuration is the longest a matching window stays open: a block
+// flag turned off must come back even if until was set far ahead.
+const MaxWindowDuration = 7 * 24 * time.Hour
 
 // FeatureDeletionPolicy says what happens to the tenant's flags when the
 // TenantSyncFeatures object is deleted.

@@ -81,7 +81,7 @@ func TestGraphServiceRoot(t *testing.T) {
 func TestCustomCloudTokenScope(t *testing.T) {
 	for _, c := range []struct {
 		name, graphURL, authority, wantScope string
-		wantErr                               bool
+		wantErr                              bool
 	}{
 		{"emulator", "https://127.0.0.1:8443", "https://127.0.0.1:8443", "https://127.0.0.1:8443/.default", false},
 		{"proxy with its own authority", "https://graph.proxy.example/api", "https://login.proxy.example", "https://graph.proxy.example/.default", false},

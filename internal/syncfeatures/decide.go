@@ -76,8 +76,15 @@ type WindowEvent struct {
 
 // Plan is the decision of one pass.
 type Plan struct {
-	// Write says to send Settings: the mode is Enforce and something differs.
+	// Write says to send Settings: the mode is Enforce and something
+	// differs, or (any mode) a closing window hands its flag back.
 	Write bool
+	// Closing are the changes Observe mode still writes: the flags of
+	// windows that close.
+	Closing []Change
+	// Applied are the changes Settings carries: all of Changes in Enforce
+	// mode, Closing in Observe mode.
+	Applied []Change
 	// Settings is the whole synchronization object to send: the tenant's,
 	// with the governed values changed. Flags nobody governs keep the
 	// tenant's values.
@@ -179,11 +186,19 @@ func Decide(in Input) Plan {
 			continue
 		}
 		prev := in.Status.Observed.Get(f)
-		plan.Changes = append(plan.Changes, Change{
+		ch := Change{
 			Feature: f, From: actual, To: w.value, Source: w.source, Window: w.window,
 			Drift: w.source != SourceWindowClosed && prev != nil && *prev == w.value,
-		})
-		plan.Settings.Features[string(f)] = w.value
+		}
+		plan.Changes = append(plan.Changes, ch)
+		if enforce || closingFeature(ws.closing, f) {
+			// Observe mode writes nothing but a closing window's flag:
+			// windows close whatever the mode.
+			plan.Settings.Features[string(f)] = w.value
+			if !enforce {
+				plan.Closing = append(plan.Closing, ch)
+			}
+		}
 	}
 
 	if d := in.Spec.AccidentalDeletionPrevention; d != nil {
@@ -202,11 +217,18 @@ func Decide(in Input) Plan {
 		}
 	}
 
-	plan.Write = enforce && (len(plan.Changes) > 0 || plan.DeletionPrevention != nil)
+	if !enforce && plan.DeletionPrevention != nil {
+		plan.Settings.AccidentalDeletionPrevention = copySettings(in.Tenant).AccidentalDeletionPrevention
+	}
+	plan.Write = enforce && (len(plan.Changes) > 0 || plan.DeletionPrevention != nil) || len(plan.Closing) > 0
 	plan.Original = in.Status.Original.DeepCopy()
+	plan.Applied = plan.Changes
+	if !enforce {
+		plan.Applied = plan.Closing
+	}
 	if plan.Write {
 		plan.After = Flags(plan.Settings.Features)
-		for _, c := range plan.Changes {
+		for _, c := range plan.Applied {
 			if plan.Original.Get(c.Feature) == nil {
 				if plan.Original == nil {
 					plan.Original = &identityv1alpha1.SyncFeatureFlags{}
@@ -229,8 +251,10 @@ func Decide(in Input) Plan {
 	}
 	plan.Differences = sortDifferences(plan.Differences)
 
-	if enforce {
-		plan.Opened = ws.opened
+	if enforce || len(ws.closing) > 0 {
+		if enforce {
+			plan.Opened = ws.opened
+		}
 		for _, c := range ws.closing {
 			ev := WindowEvent{Name: c.Name, Feature: c.Feature, Value: c.Value}
 			if w, ok := desired[c.Feature]; ok {
@@ -242,6 +266,40 @@ func Decide(in Input) Plan {
 	}
 	plan.NextCheck = ws.next
 	return plan
+}
+
+func closingFeature(closing []identityv1alpha1.WindowStatus, f identityv1alpha1.SyncFeature) bool {
+	for _, c := range closing {
+		if c.Feature == f {
+			return true
+		}
+	}
+	return false
+}
+
+// CloseWindows plans the write that hands back the flags of the windows
+// still active when a TenantSyncFeatures is deleted, whatever its deletion
+// policy: a window must never be left open by a deletion.
+func CloseWindows(windows []identityv1alpha1.WindowStatus, tenant cloud.SyncSettings) (cloud.SyncSettings, []Change, []Refusal) {
+	out := copySettings(tenant)
+	var changes []Change
+	var refused []Refusal
+	for _, w := range windows {
+		if w.State != identityv1alpha1.WindowActive || w.PreviousValue == nil {
+			continue
+		}
+		actual := tenant.Features[string(w.Feature)]
+		if actual == *w.PreviousValue {
+			continue
+		}
+		if r, no := refusal(w.Feature, *w.PreviousValue, actual); no {
+			refused = append(refused, r)
+			continue
+		}
+		changes = append(changes, Change{Feature: w.Feature, From: actual, To: *w.PreviousValue, Source: SourceWindowClosed, Window: w.Name})
+		out.Features[string(w.Feature)] = *w.PreviousValue
+	}
+	return out, changes, refused
 }
 
 // Restore plans the write of deletion policy RestoreOriginal: every flag in

@@ -167,7 +167,6 @@ func TestDecide(t *testing.T) {
 				Now:    t0,
 			},
 			want: outcome{
-				Sent:        map[string]bool{string(block): true},
 				Changes:     []Change{{Feature: block, From: false, To: true, Source: SourceSpec}},
 				Differences: []identityv1alpha1.FeatureDifference{diff(block, true, false)},
 			},
@@ -581,7 +580,6 @@ func TestDecide(t *testing.T) {
 				Now:    t0,
 			},
 			want: outcome{
-				Sent: map[string]bool{string(block): false, string(hardBlock): false},
 				Changes: []Change{
 					{Feature: hardBlock, From: true, To: false, Source: SourceWindow, Window: "friday"},
 					{Feature: block, From: true, To: false, Source: SourceWindow, Window: "wave-1"},
@@ -842,5 +840,62 @@ func TestIntent(t *testing.T) {
 				t.Errorf("Intent (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// Windows fail closed: switching to Observe closes an active window and
+// hands its flag back (the only write Observe makes), no window outlives
+// MaxWindowDuration whatever until says, and a deletion closes what is open.
+func TestWindowsCloseWhateverTheMode(t *testing.T) {
+	block := identityv1alpha1.FeatureBlockSoftMatch
+	hardBlock := identityv1alpha1.FeatureBlockCloudObjectTakeoverThroughHardMatch
+	start := t0.Add(-time.Hour).Truncate(time.Second)
+	active := identityv1alpha1.WindowStatus{Name: "wave-1", Feature: block, Value: false, State: identityv1alpha1.WindowActive,
+		ActiveSince: sec(start), ExpiresAt: sec(start.Add(2 * time.Hour)), PreviousValue: ptr(true)}
+
+	p := Decide(Input{
+		Spec: identityv1alpha1.TenantSyncFeaturesSpec{Mode: identityv1alpha1.ModeObserve,
+			Features:        flags(map[identityv1alpha1.SyncFeature]bool{hardBlock: true}),
+			MatchingWindows: []identityv1alpha1.MatchingWindow{durationWindow("wave-1", block, false, 2*time.Hour)}},
+		Status: identityv1alpha1.TenantSyncFeaturesStatus{Windows: []identityv1alpha1.WindowStatus{active}},
+		Tenant: tenant(map[identityv1alpha1.SyncFeature]bool{block: false, hardBlock: false}),
+		Now:    t0,
+	})
+	if !p.Write || len(p.Closing) != 1 || p.Closing[0].Feature != block || !p.Settings.Features[string(block)] {
+		t.Errorf("Observe with an active window: write %v, closing %+v", p.Write, p.Closing)
+	}
+	if p.Settings.Features[string(hardBlock)] {
+		t.Error("Observe mode sent a spec change that is not a closing window's")
+	}
+	if len(p.Windows) != 1 || p.Windows[0].State != identityv1alpha1.WindowExpired || len(p.Closed) != 1 {
+		t.Errorf("window after Observe: %+v, closed %+v", p.Windows, p.Closed)
+	}
+
+	// until a year ahead: the window still closes MaxWindowDuration after it opened.
+	far := untilWindow("far", block, false, t0.Add(365*24*time.Hour))
+	p = Decide(Input{
+		Spec:   identityv1alpha1.TenantSyncFeaturesSpec{MatchingWindows: []identityv1alpha1.MatchingWindow{far}},
+		Tenant: tenant(map[identityv1alpha1.SyncFeature]bool{block: true}),
+		Now:    t0,
+	})
+	if len(p.Windows) != 1 || p.Windows[0].ExpiresAt == nil || !p.Windows[0].ExpiresAt.Time.Equal(t0.Truncate(time.Second).Add(identityv1alpha1.MaxWindowDuration)) {
+		t.Errorf("a far until is not capped: %+v", p.Windows)
+	}
+	later := Decide(Input{
+		Spec:   identityv1alpha1.TenantSyncFeaturesSpec{MatchingWindows: []identityv1alpha1.MatchingWindow{far}},
+		Status: identityv1alpha1.TenantSyncFeaturesStatus{Windows: p.Windows},
+		Tenant: tenant(map[identityv1alpha1.SyncFeature]bool{block: false}),
+		Now:    t0.Add(identityv1alpha1.MaxWindowDuration + time.Minute),
+	})
+	if !later.Write || !later.Settings.Features[string(block)] {
+		t.Errorf("after the cap the flag is not handed back: %+v", later.Changes)
+	}
+
+	// Deletion: active windows hand their flags back, others are left.
+	settings, changes, _ := CloseWindows([]identityv1alpha1.WindowStatus{active,
+		{Name: "old", Feature: hardBlock, State: identityv1alpha1.WindowExpired, PreviousValue: ptr(true)}},
+		tenant(map[identityv1alpha1.SyncFeature]bool{block: false, hardBlock: false}))
+	if len(changes) != 1 || !settings.Features[string(block)] || settings.Features[string(hardBlock)] {
+		t.Errorf("CloseWindows = %+v", changes)
 	}
 }

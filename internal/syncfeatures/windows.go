@@ -29,7 +29,9 @@ type windows struct {
 // evaluateWindows places every window of the spec in its life.
 //
 // A window opens in the first Enforce pass that sees it and records that
-// instant, so a restart does not extend a duration. It is closed from its
+// instant, so a restart does not extend a duration. In Observe mode an
+// active window closes at once: a window nobody enforces must not keep a
+// flag overridden. It is closed from its
 // expiry on: at the exact instant, not a second later. A window whose until
 // has passed before it was ever applied never opens. Start times are kept to
 // the second because status keeps no finer time; the expiry is computed from
@@ -67,7 +69,7 @@ func evaluateWindows(spec []identityv1alpha1.MatchingWindow, prev []identityv1al
 		}
 
 		switch end, ok := expiry(w, timeOf(start)); {
-		case start != nil && ok && now.Before(end):
+		case start != nil && ok && now.Before(end) && enforce:
 			st.State = identityv1alpha1.WindowActive
 			st.ActiveSince = start
 			st.ExpiresAt = timePtr(end)
@@ -161,15 +163,25 @@ func Unapplied(spec []identityv1alpha1.MatchingWindow, prev []identityv1alpha1.W
 }
 
 // expiry is when a window that started at start closes; a duration window
-// that has not started has no expiry yet.
+// that has not started has no expiry yet. No window outlives
+// MaxWindowDuration from its start.
 func expiry(w *identityv1alpha1.MatchingWindow, start *time.Time) (time.Time, bool) {
 	switch {
+	case w.Until != nil && start != nil:
+		return earliestOf(w.Until.Time, start.Add(identityv1alpha1.MaxWindowDuration)), true
 	case w.Until != nil:
 		return w.Until.Time, true
 	case w.Duration != nil && start != nil:
-		return start.Add(w.Duration.Duration), true
+		return start.Add(min(w.Duration.Duration, identityv1alpha1.MaxWindowDuration)), true
 	}
 	return time.Time{}, false
+}
+
+func earliestOf(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func findWindow(ws []identityv1alpha1.WindowStatus, name string) *identityv1alpha1.WindowStatus {

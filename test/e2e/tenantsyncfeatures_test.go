@@ -696,3 +696,49 @@ func stUser(t *testing.T, st *syncTenant, id string) emulator.User {
 	t.Fatalf("no user %s in the sync tenant", id)
 	return emulator.User{}
 }
+
+// Windows fail closed: switching to Observe closes an open window and
+// hands its flag back, and deleting a TenantSyncFeatures (deletion policy
+// Leave) closes the windows it still has open.
+func TestTenantSyncFeaturesWindowsFailClosed(t *testing.T) {
+	w := env(t)
+	st := w.newSyncTenant(t)
+	block := identityv1alpha1.FeatureBlockSoftMatch
+	open := func(name string) *identityv1alpha1.TenantSyncFeatures {
+		t.Helper()
+		tsf := w.syncFeatures(t, st.name, name, func(s *identityv1alpha1.TenantSyncFeaturesSpec) {
+			s.Features = specFlags(map[identityv1alpha1.SyncFeature]bool{block: true})
+			s.MatchingWindows = []identityv1alpha1.MatchingWindow{{Name: "wave", Feature: identityv1alpha1.WindowFeature(block),
+				Value: false, Duration: &metav1.Duration{Duration: time.Hour}}}
+		})
+		w.waitTSF(t, name, "window active", func(tsf *identityv1alpha1.TenantSyncFeatures) bool {
+			return len(tsf.Status.Windows) == 1 && tsf.Status.Windows[0].State == identityv1alpha1.WindowActive
+		})
+		if st.flags(t)[string(block)] {
+			t.Fatal("window active but soft match still blocked")
+		}
+		return tsf
+	}
+
+	observed := open(st.name + "-obs")
+	if err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: observed.Name}, observed); err != nil {
+		t.Fatal(err)
+	}
+	observed.Spec.Mode = identityv1alpha1.ModeObserve
+	if err := w.k8s.Update(ctxFor(t), observed); err != nil {
+		t.Fatal(err)
+	}
+	w.waitTSF(t, observed.Name, "window closed by Observe", func(tsf *identityv1alpha1.TenantSyncFeatures) bool {
+		return len(tsf.Status.Windows) == 1 && tsf.Status.Windows[0].State == identityv1alpha1.WindowExpired
+	})
+	if !st.flags(t)[string(block)] {
+		t.Fatal("switching to Observe left the window's flag open")
+	}
+	w.deleteAndWait(t, observed)
+
+	deleted := open(st.name + "-del")
+	w.deleteAndWait(t, deleted)
+	if !st.flags(t)[string(block)] {
+		t.Fatal("deleting the TenantSyncFeatures left the window's flag open")
+	}
+}
