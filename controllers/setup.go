@@ -28,6 +28,9 @@ type Options struct {
 	// TokenFileDirs are the directories workload identity token files may
 	// be read from (projected federation tokens).
 	TokenFileDirs []string
+	// Namespace is the manager's own: claims on cloud users (Leases) live
+	// there. The first of SecretNamespaces when empty.
+	Namespace string
 	// SealKey signs the roles recorded in UserMatch status (see package
 	// seal). Required; it must survive restarts (LoadSealKey), or roles
 	// recorded before a restart cannot be restored by the operator.
@@ -50,6 +53,9 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if len(o.SecretNamespaces) == 0 {
 		return fmt.Errorf("no namespace to read Secrets from: set Options.SecretNamespaces (the manager's --secret-namespaces)")
 	}
+	if o.Namespace == "" {
+		o.Namespace = o.SecretNamespaces[0]
+	}
 	sealer, err := seal.New(o.SealKey)
 	if err != nil {
 		return fmt.Errorf("Options.SealKey: %w", err)
@@ -69,6 +75,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud, Directory: o.Directory,
 		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now, Sealer: sealer,
+		claims: claims{reader: mgr.GetAPIReader(), writer: mgr.GetClient(), namespace: o.Namespace},
 		views: newViews(o.SharedReadTTL, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("UserMatch controller: %w", err)
 	}

@@ -60,6 +60,8 @@ type UserMatchReconciler struct {
 	// Sealer signs the recorded roles, so that only the operator's own
 	// record is ever acted on.
 	Sealer *seal.Sealer
+	// claims make sure only one UserMatch ever writes to a cloud user.
+	claims claims
 	// views share tenant-wide and directory-wide reads between UserMatches.
 	views *views
 }
@@ -143,6 +145,25 @@ func (r *UserMatchReconciler) reconcile(ctx context.Context, um *identityv1alpha
 			return failSynced(classifyCloud(err))
 		}
 		plan = match.Decide(o.obs)
+	}
+
+	// Only one UserMatch writes to a cloud user, even when two were
+	// created together and neither sees the other's status yet.
+	if plan.Action == match.ActionSetImmutableID {
+		holder, err := r.claims.take(ctx, um, o.tenant.Spec.TenantID, o.user.ID)
+		if err != nil {
+			return failSynced(outcome{reason: identityv1alpha1.ReasonReconcileFailed, message: err.Error(), transient: true})
+		}
+		if holder != "" {
+			plan.Action = match.ActionNone
+			plan.Block = &match.Block{Reason: identityv1alpha1.ReasonDuplicateClaim, Message: fmt.Sprintf(
+				"UserMatch %s already claims cloud user %s; delete one of the two", holder, o.user.UserPrincipalName)}
+		}
+	} else if plan.Block != nil && plan.Block.Reason == identityv1alpha1.ReasonDuplicateClaim && o.user.ID != "" {
+		// Yield a claim taken earlier to the UserMatch that wins.
+		if err := r.claims.release(ctx, um, o.tenant.Spec.TenantID, o.user.ID); err != nil {
+			return failSynced(outcome{reason: identityv1alpha1.ReasonReconcileFailed, message: err.Error(), transient: true})
+		}
 	}
 
 	// Act.
@@ -434,6 +455,14 @@ func (r *UserMatchReconciler) finalize(ctx context.Context, um *identityv1alpha1
 		um.Status.Cloud != nil && um.Status.Cloud.ObjectID != "" && um.Status.ImmutableID != "" {
 		if err := r.clearOnDelete(ctx, um); err != nil {
 			return ctrl.Result{}, err
+		}
+	}
+	if um.Status.Cloud != nil && um.Status.Cloud.ObjectID != "" {
+		var tenant identityv1alpha1.EntraTenant
+		if err := r.Client.Get(ctx, types.NamespacedName{Name: um.Spec.TenantRef.Name}, &tenant); err == nil {
+			if err := r.claims.release(ctx, um, tenant.Spec.TenantID, um.Status.Cloud.ObjectID); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
 	}
 	metrics.RolesHeld.DeleteLabelValues(um.Name)

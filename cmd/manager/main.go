@@ -75,7 +75,8 @@ func main() {
 	// The key sealing recorded roles lives in the manager's own namespace.
 	direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: scheme})
 	if err == nil {
-		opts.SealKey, err = controllers.LoadSealKey(context.Background(), direct, ownNamespace())
+		opts.Namespace = ownNamespace()
+		opts.SealKey, err = controllers.LoadSealKey(context.Background(), direct, opts.Namespace)
 	}
 	if err != nil {
 		log.Error(err, "Unable to load the key that seals recorded roles")
