@@ -112,6 +112,7 @@ func (s *Server) issueAccessToken(app *appReg, withCert bool, aud string) (strin
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	s.issued(tok)
 	return tok, exp, nil
 }
 

@@ -232,6 +232,7 @@ func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant 
 		s.serverError(w, r, err)
 		return
 	}
+	s.issued(deviceCode)
 	da := &deviceAuth{deviceCode: deviceCode, clientID: app.clientID, scope: scope, expires: s.clock().Add(deviceCodeLifetime)}
 	s.sessions.mu.Lock()
 	s.sessions.init()
@@ -471,6 +472,7 @@ func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, ap
 		s.serverError(w, r, err)
 		return
 	}
+	s.issued(access)
 	// MSAL compares the requested scopes with the granted ones as strings,
 	// so the answer echoes them as requested, then names every permission
 	// in full, as Entra does.
@@ -515,6 +517,7 @@ func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, ap
 			s.serverError(w, r, err)
 			return
 		}
+		s.issued(idTok)
 		body["id_token"] = idTok
 		info, _ := json.Marshal(map[string]string{"uid": su.id, "utid": s.tenantID})
 		body["client_info"] = base64.RawURLEncoding.EncodeToString(info)
@@ -529,6 +532,7 @@ func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, ap
 		s.sessions.init()
 		s.sessions.refresh[hashToken(rt)] = refreshGrant{clientID: app.clientID, userID: su.id, scope: scope, issued: now}
 		s.sessions.mu.Unlock()
+		s.issued(rt)
 		body["refresh_token"] = rt
 	}
 	w.Header().Set("Cache-Control", "no-store, no-cache")

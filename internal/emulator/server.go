@@ -50,6 +50,11 @@ type Config struct {
 	// token to a custom host is caught. Either resource can always be
 	// requested at the token endpoint; the token's aud is the one asked for.
 	OwnAudienceOnly bool
+	// OnSecret, when set, is given every credential the emulator issues
+	// (access, id and refresh tokens, device codes), so that a test can
+	// check that none of them shows up where it must not (logs, Events,
+	// status).
+	OnSecret func(string)
 	// Logger is optional; nil discards logs.
 	Logger *slog.Logger
 
@@ -181,6 +186,7 @@ type Server struct {
 	log           *slog.Logger
 	appOnlySync   bool
 	ownAudience   bool
+	onSecret      func(string)
 	apps          map[string]*appReg
 	signer        *signingKey
 	store         store
@@ -225,6 +231,7 @@ func New(cfg Config) (*Server, error) {
 		log:           cfg.Logger,
 		appOnlySync:   cfg.AppOnlySyncFeatures,
 		ownAudience:   cfg.OwnAudienceOnly,
+		onSecret:      cfg.OnSecret,
 		apps:          map[string]*appReg{},
 		faults:        faults.New(),
 		syncOpts:      cfg.Sync,
@@ -516,4 +523,11 @@ func (s *Server) AddUser(u User) (User, error) {
 	stored := u
 	st.putUser(nil, &stored)
 	return u, nil
+}
+
+// issued hands a credential to Config.OnSecret.
+func (s *Server) issued(v string) {
+	if s.onSecret != nil && v != "" {
+		s.onSecret(v)
+	}
 }

@@ -7,6 +7,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"testing"
@@ -47,8 +48,10 @@ type world struct {
 	// tokenFile is the projected service account token of the workload
 	// identity app.
 	tokenFile string
-	stop      []func()
-	err       error
+	// scan gathers secrets and what people see, for TestZZNoSecretLeaks.
+	scan *secretScan
+	stop []func()
+	err  error
 }
 
 var (
@@ -79,7 +82,10 @@ func env(t *testing.T) *world {
 
 func (w *world) start(dc *samba.DC) error {
 	w.dc = dc
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
+	w.scan = newSecretScan()
+	w.scan.secret(clientSecret, "the app's client secret")
+	w.scan.secret(dc.Password, "the bind password")
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(io.MultiWriter(os.Stderr, w.scan))))
 	k, err := kube.Start()
 	if err != nil {
 		return err
@@ -101,6 +107,7 @@ func (w *world) start(dc *samba.DC) error {
 		TenantID:        tenantID,
 		InitialDomain:   initialDomain,
 		OwnAudienceOnly: true,
+		OnSecret:        func(v string) { w.scan.secret(v, "a credential the emulator issued") },
 		Apps: []emulator.App{{ClientID: clientID, Secret: clientSecret, Permissions: []string{
 			"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All",
 			"RoleManagement.ReadWrite.Directory", "OnPremDirectorySynchronization.ReadWrite.All",
@@ -155,6 +162,11 @@ func (w *world) start(dc *samba.DC) error {
 	go func() { done <- mgr.Start(ctx) }()
 	w.stop = append(w.stop, func() { cancel(); <-done; dirs.Close() })
 
+	wc, err := client.NewWithWatch(k.Config, client.Options{Scheme: k.Scheme})
+	if err != nil {
+		return err
+	}
+	w.scan.watch(ctx, wc)
 	return w.applyBase(ctx)
 }
 

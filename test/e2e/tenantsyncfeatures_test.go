@@ -41,6 +41,7 @@ func (w *world) newSyncTenant(t *testing.T, mutate ...func(*emulator.Config)) *s
 		InitialDomain:       "fabrikam.onmicrosoft.com",
 		AppOnlySyncFeatures: true,
 		OwnAudienceOnly:     true,
+		OnSecret:            func(v string) { w.scan.secret(v, "a credential a sync tenant's emulator issued") },
 		Apps: []emulator.App{{ClientID: clientID, Secret: clientSecret, Permissions: []string{
 			"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All", "OnPremDirectorySynchronization.ReadWrite.All",
 		}}},
