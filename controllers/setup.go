@@ -76,7 +76,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud, Directory: o.Directory,
 		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now, Sealer: sealer,
 		claims: claims{reader: mgr.GetAPIReader(), writer: mgr.GetClient(), namespace: o.Namespace},
-		views: newViews(o.SharedReadTTL, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
+		views:  newViews(o.SharedReadTTL, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("UserMatch controller: %w", err)
 	}
 	if err := (&TenantSyncFeaturesReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud,
