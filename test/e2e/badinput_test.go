@@ -428,7 +428,7 @@ func TestBadInput(t *testing.T) {
 				w.create(t, obj)
 				eventually(t, func() (bool, string) {
 					err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: name}, obj)
-					conds := conditionsOfAny(obj)
+					conds := conditionsOf(obj)
 					got := meta.FindStatusCondition(conds, condType)
 					return err == nil && got != nil && got.Status == metav1.ConditionFalse && got.Reason == c.reason,
 						c.kind + " " + name + ": " + condType + " never became False/" + c.reason + ":" + describeStatus(conds)
@@ -501,16 +501,6 @@ func (w *world) roleCountAll(principal string) int {
 		}
 	}
 	return n
-}
-
-func conditionsOfAny(o client.Object) []metav1.Condition {
-	switch v := o.(type) {
-	case *identityv1alpha1.TenantSyncFeatures:
-		return v.Status.Conditions
-	case *identityv1alpha1.UserMatch:
-		return v.Status.Conditions
-	}
-	return conditionsOf(o)
 }
 
 func closedPort(t *testing.T) string {

@@ -84,6 +84,10 @@ func conditionsOf(o client.Object) []metav1.Condition {
 		return v.Status.Conditions
 	case *identityv1alpha1.ActiveDirectory:
 		return v.Status.Conditions
+	case *identityv1alpha1.TenantSyncFeatures:
+		return v.Status.Conditions
+	case *identityv1alpha1.UserMatch:
+		return v.Status.Conditions
 	}
 	return nil
 }
