@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// docImmutableID: GUID to immutableId, the conversion the seed shows with
+// docImmutableID: GUID to immutableId, the conversion the manual procedure shows with
 // [system.convert]::ToBase64String($guid.tobytearray()).
 const docImmutableID = "https://learn.microsoft.com/en-us/entra/identity/hybrid/connect/plan-connect-design-concepts"
 

@@ -7,8 +7,8 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The issue asks the story to cover every situation of the seed document;
-// this keeps an edit of story.yaml from quietly dropping one.
+// The story covers every situation of the soft- and hard-matching
+// procedure the operator automates; this keeps an edit of story.yaml from quietly dropping one.
 func TestDefaultStoryCoversTheSeed(t *testing.T) {
 	s, err := DefaultStory()
 	if err != nil {

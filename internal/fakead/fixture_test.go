@@ -11,7 +11,7 @@ const (
 	testPassword = "Adm1n-Passw0rd!"
 	// docAnchor is where the GUID byte order and the immutableId examples
 	// come from: entra-docs, the sourceAnchor section of the design concepts
-	// (as summarised in /work/shared/reference/entra.md section 2).
+	// (the byte order of the anchor: the first three GUID fields little-endian).
 	docAnchor = "https://learn.microsoft.com/en-us/entra/identity/hybrid/connect/plan-connect-design-concepts"
 	// docADTSModify is MS-ADTS on modify semantics and the permissive modify
 	// control (3.1.1.3.4.1.8).

@@ -224,7 +224,7 @@ func describe(users []cloud.User) string {
 }
 
 // upnWarning explains why a UPN will not line up with the tenant, which is
-// what makes soft matching fail and sign-in names differ (the seed's first step).
+// what makes soft matching fail and sign-in names differ (the manual procedure's first step).
 func upnWarning(upn string, domains []cloud.Domain) *Warning {
 	at := strings.LastIndexByte(upn, '@')
 	if at < 0 || len(domains) == 0 {

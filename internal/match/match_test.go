@@ -47,13 +47,13 @@ func TestDecide(t *testing.T) {
 	}{
 		{
 			name: "empty immutableId on a cloud-only user is set",
-			doc:  "seed: Update-MgUser -OnPremisesImmutableId; learn.microsoft.com/graph/api/user-update",
+			doc:  "manual procedure: Update-MgUser -OnPremisesImmutableId; learn.microsoft.com/graph/api/user-update",
 			mut:  func(*Observation) {},
 			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
 		},
 		{
-			name: "a foreign value on a cloud-only user is replaced: the seed's reason for a hard match",
-			doc:  "seed: soft matching fails because the cloud account has immutableID populated",
+			name: "a foreign value on a cloud-only user is replaced: the manual procedure's reason for a hard match",
+			doc:  "manual procedure: soft matching fails because the cloud account has immutableID populated",
 			mut:  func(o *Observation) { o.Cloud.OnPremisesImmutableID = "c29tZXRoaW5nIGVsc2U=" },
 			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
 		},
@@ -182,13 +182,13 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: ".local UPN is warned about, not blocked",
-			doc:  "seed: the logon name should be username@domain.com rather than username@domain.local",
+			doc:  "manual procedure: the logon name should be username@domain.com rather than username@domain.local",
 			mut:  func(o *Observation) { o.ADUserPrincipalName = "ada@corp.local" },
 			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, warning: ReasonNonRoutableUPNSuffix},
 		},
 		{
 			name: "onmicrosoft.com UPN is warned about",
-			doc:  "seed: the user should have username@domain.com in AAD, not username@tenant.onmicrosoft.com",
+			doc:  "manual procedure: the user should have username@domain.com in AAD, not username@tenant.onmicrosoft.com",
 			mut:  func(o *Observation) { o.ADUserPrincipalName = "ada@contoso.onmicrosoft.com" },
 			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, warning: ReasonInitialDomainUPN},
 		},

@@ -2,8 +2,8 @@ package syncfeatures
 
 import "testing"
 
-// One governor per tenant (issue: "Only one TenantSyncFeatures may govern a
-// tenant"): two objects are rivals when they name the same EntraTenant, or
+// One governor per tenant (only one TenantSyncFeatures may govern a
+// tenant): two objects are rivals when they name the same EntraTenant, or
 // two EntraTenants for the same tenant in the same cloud.
 func TestSameTenant(t *testing.T) {
 	const id = "7c1d9f4e-2b3a-4c5d-8e6f-0a1b2c3d4e5f"

@@ -1,6 +1,6 @@
 // Package bench_test measures how the operator converges many UserMatches
 // against the Entra emulator with Graph throttling on. `make bench` runs it;
-// the figures belong in the issue notes, not in assertions on time.
+// the figures belong in the notes, not in assertions on time.
 package bench_test
 
 import (

@@ -20,7 +20,7 @@ const (
 	rolePrivilegedRoleAdmn = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 )
 
-// The seed's admin-role workaround, automated: the roles of a cloud Global
+// The manual procedure's admin-role workaround, automated: the roles of a cloud Global
 // Administrator and of a PIM-eligible user are recorded, removed, the
 // immutableId is set, sync hard-matches, and every role comes back exactly once.
 func TestRemoveAndRestorePrivilegedRoles(t *testing.T) {
@@ -304,8 +304,8 @@ func (w *world) roleCount(principal, roleDef string) int {
 	return n
 }
 
-// The seed's whole scenario (issue: privileged cloud users and unmatched
-// duplicates): a cloud Global Administrator and a PIM-eligible user have AD
+// The manual procedure's whole scenario with privileged cloud users and
+// unmatched duplicates: a cloud Global Administrator and a PIM-eligible user have AD
 // twins; the first sync is refused for both (ExistingAdminRoleConflict) and
 // creates duplicates carrying their anchors; with RemoveAndRestore and
 // duplicates: Purge the operator removes the roles, deletes and purges the

@@ -543,7 +543,7 @@ func TestTenantSyncFeaturesDeletionPolicies(t *testing.T) {
 	}
 }
 
-// The seed's workflow: soft match is blocked, so the emulated sync refuses
+// The manual procedure's workflow: soft match is blocked, so the emulated sync refuses
 // to soft-match a cloud user and provisions a new object instead; a
 // matching window unblocks it and the next user soft-matches; the window
 // closes by itself and the block is back for the user after that.
@@ -642,7 +642,7 @@ func TestHardMatchTakeoverBlockedUntilWindow(t *testing.T) {
 
 	tw := w.cloudTwin(t, st, "takeover")
 	// The twin would soft-match on its address; a foreign immutableId makes
-	// a hard match the only way, as in the seed's case.
+	// a hard match the only way, as in the manual procedure's case.
 	if err := st.em.Update(func(s *emulator.Snapshot) error {
 		for i := range s.Users {
 			if s.Users[i].ID == tw.cloudID {

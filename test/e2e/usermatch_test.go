@@ -19,7 +19,7 @@ const (
 	F = metav1.ConditionFalse
 )
 
-// The seed's hard match: the anchor is read from AD, Base64-encoded, written
+// The manual procedure's hard match: the anchor is read from AD, Base64-encoded, written
 // onto the cloud user, and the UserMatch becomes Ready once sync joins them.
 func TestHardMatchEndToEnd(t *testing.T) {
 	w := env(t)
@@ -288,7 +288,7 @@ func condOf(um *identityv1alpha1.UserMatch, typ string) metav1.Condition {
 	return metav1.Condition{}
 }
 
-// The seed's reason for a hard match: a cloud user that already carries an
+// The manual procedure's reason for a hard match: a cloud user that already carries an
 // immutableId cannot be soft-matched. With duplicate attribute resiliency
 // (always on) the first sync does not fail: it provisions a new object for
 // the AD user with the colliding UPN and address quarantined. With
