@@ -119,27 +119,27 @@ func (st *state) releaseQuarantined(now time.Time) int {
 	}
 	for _, id := range sortedKeysOf(st.groups) {
 		g := st.groups[id]
-		proxies, mail, keep, n := releaseProxies(dir, g.ID, g.ProxyAddresses, g.Mail, g.OnPremisesProvisioningErrors)
-		if n == 0 || st.checkProxies(proxies, g.ID) != nil {
-			continue
-		}
-		st.unindexObject(g.ProxyAddresses, g.Mail, nil, g.ID)
-		g.ProxyAddresses, g.Mail, g.OnPremisesProvisioningErrors = proxies, mail, keep
-		st.indexObject(g.ProxyAddresses, g.Mail, nil, g.ID)
-		released += n
+		released += st.releaseObject(dir, g.ID, &g.ProxyAddresses, &g.Mail, &g.OnPremisesProvisioningErrors)
 	}
 	for _, id := range sortedKeysOf(st.contacts) {
 		c := st.contacts[id]
-		proxies, mail, keep, n := releaseProxies(dir, c.ID, c.ProxyAddresses, c.Mail, c.OnPremisesProvisioningErrors)
-		if n == 0 || st.checkProxies(proxies, c.ID) != nil {
-			continue
-		}
-		st.unindexObject(c.ProxyAddresses, c.Mail, nil, c.ID)
-		c.ProxyAddresses, c.Mail, c.OnPremisesProvisioningErrors = proxies, mail, keep
-		st.indexObject(c.ProxyAddresses, c.Mail, nil, c.ID)
-		released += n
+		released += st.releaseObject(dir, c.ID, &c.ProxyAddresses, &c.Mail, &c.OnPremisesProvisioningErrors)
 	}
 	return released
+}
+
+// releaseObject gives a group or contact back the quarantined proxy
+// addresses nothing else holds any more, re-indexing it, and returns how
+// many came back.
+func (st *state) releaseObject(dir storeDirectory, id string, proxies *[]string, mail **string, errs *[]ProvisioningError) int {
+	next, nextMail, keep, n := releaseProxies(dir, id, *proxies, *mail, *errs)
+	if n == 0 || st.checkProxies(next, id) != nil {
+		return 0
+	}
+	st.unindexObject(*proxies, *mail, nil, id)
+	*proxies, *mail, *errs = next, nextMail, keep
+	st.indexObject(*proxies, *mail, nil, id)
+	return n
 }
 
 // releaseUserValue puts one quarantined value back on u if nothing else
