@@ -46,6 +46,7 @@ verify: generate manifests ## Fail when generated files are stale, code is unfor
 	@test -z "$$(git status --porcelain --untracked-files=all -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: run 'make generate manifests' and commit"; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 	@hack/tracked-binaries.sh || { echo "remove compiled binaries from git (build into bin/)"; exit 1; }
+	@hack/pinned-images.sh || { echo "pin every base image by digest (see the Dockerfile's header)"; exit 1; }
 	go vet ./...
 	go vet -tags crashpoints ./internal/crashpoint/
 	$(MAKE) lint
