@@ -59,6 +59,10 @@ envtest: ## Build kube-apiserver and etcd from source into bin/k8s (cached per v
 test: verify envtest ## Unit, envtest integration and end-to-end tests (Samba AD DC + emulator).
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" go test $(GO_TEST_FLAGS) ./...
 
+.PHONY: unit
+unit: ## Fast loop: unit and in-process tests, no lint, no Samba, no kube-apiserver.
+	go test -short $(GO_TEST_FLAGS) ./api/... ./controllers/... ./internal/... ./cmd/...
+
 .PHONY: bench
 bench: envtest ## Benchmarks: UserMatch convergence (1,000, throttling on) and the emulator under load; figures go in the issue notes.
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" go test -run '^$$' -bench . -benchtime=1x -timeout 30m ./test/bench/

@@ -71,6 +71,7 @@ type DC struct {
 // 15-25 s.
 func Start(t testing.TB) *DC {
 	t.Helper()
+	skipShort(t)
 	dc, stop, err := StartShared()
 	if err != nil {
 		unavailable(t, err)
@@ -96,6 +97,7 @@ type Shared struct {
 // package comment) when samba cannot run here.
 func (s *Shared) Get(t testing.TB) *DC {
 	t.Helper()
+	skipShort(t)
 	s.once.Do(func() { s.dc, s.stop, s.err = StartShared() })
 	if s.err != nil {
 		unavailable(t, s.err)
@@ -107,6 +109,15 @@ func (s *Shared) Get(t testing.TB) *DC {
 func (s *Shared) Stop() {
 	if s.stop != nil {
 		s.stop()
+	}
+}
+
+// skipShort: make unit (go test -short) is the fast loop, without a domain
+// controller. With CI=true nothing is skipped.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() && os.Getenv("CI") != "true" {
+		t.Skip("-short: the Samba AD DC runs in make test")
 	}
 }
 
