@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
@@ -15,16 +14,16 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/match"
 )
 
-// duplicates finds the cloud objects a failed sync left in the way and
+// cleanDuplicates finds the cloud objects a failed sync left in the way and
 // applies spec.duplicates to the proven ones, once the match decision with
-// them taken away allows the match. It returns done=true after a deletion,
-// so that the next pass decides from fresh reads.
-func (r *UserMatchReconciler) duplicates(ctx context.Context, um *identityv1alpha1.UserMatch, o *observed) (ctrl.Result, error, bool) {
+// them taken away allows the match. A deletion ends the pass, so that the
+// next one decides from fresh reads.
+func (r *UserMatchReconciler) cleanDuplicates(ctx context.Context, s *userMatchScope) (ctrl.Result, error) {
+	um, o := s.um, s
 	if o.user.Synced() {
-		return ctrl.Result{}, nil, false
+		return ctrl.Result{}, nil
 	}
-	gen := um.Generation
-	conds := &um.Status.Conditions
+	none := &cond{false, identityv1alpha1.ReasonNoDuplicates, ""}
 	policy := match.DuplicatesPolicy(um.Spec.Duplicates)
 	if policy == "" {
 		policy = match.DuplicatesReport
@@ -32,17 +31,14 @@ func (r *UserMatchReconciler) duplicates(ctx context.Context, um *identityv1alph
 	anchor := o.anchor.ImmutableID()
 	if !match.NeedsDeletedItems(policy, anchor, o.user, o.obs.Holders) {
 		um.Status.DuplicatesFound = nil
-		setCondition(conds, gen, identityv1alpha1.ConditionDuplicatesFound, false, identityv1alpha1.ReasonNoDuplicates, "")
-		return ctrl.Result{}, nil, false
+		s.duplicates = none
+		return ctrl.Result{}, nil
 	}
 	deleted, err := o.cloud.DeletedUsers(ctx)
 	if err != nil {
-		return r.stepFailed(um, err)
+		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}
-	claimed, err := r.claimedCloudIDs(ctx, um)
-	if err != nil {
-		return ctrl.Result{}, err, true
-	}
+	claimed := claimedCloudIDs(s.others)
 	// The decision the cleanup serves: the match with the proven duplicates
 	// gone, and with privileged roles out of the way when the workflow will
 	// remove them.
@@ -63,27 +59,29 @@ func (r *UserMatchReconciler) duplicates(ctx context.Context, um *identityv1alph
 			ObjectID: d.ID, UserPrincipalName: d.UserPrincipalName, Where: where, Action: identityv1alpha1.DuplicateAction(d.Action)})
 	}
 	if len(plan.Found) == 0 {
-		setCondition(conds, gen, identityv1alpha1.ConditionDuplicatesFound, false, identityv1alpha1.ReasonNoDuplicates, "")
-		return ctrl.Result{}, nil, false
+		s.duplicates = none
+		return ctrl.Result{}, nil
 	}
 	upn := map[string]string{}
 	for _, d := range plan.Found {
 		upn[d.ID] = d.UserPrincipalName
 	}
 	for _, id := range plan.Delete {
+		s.log.Info("deleting duplicate", "objectID", id, "userPrincipalName", upn[id], "immutableId", anchor, "policy", policy)
 		if err := o.cloud.DeleteUser(ctx, id); err != nil && cloud.ClassOf(err) != cloud.ClassNotFound {
-			return r.stepFailed(um, err)
+			return s.fail(classifyCloud(err), r.ResyncPeriod)
 		}
 		o.view.removed(id)
-		r.event(um, corev1.EventTypeWarning, "DuplicateDeleted", "DeleteDuplicate",
+		r.event(um, corev1.EventTypeWarning, identityv1alpha1.EventDuplicateDeleted, "DeleteDuplicate",
 			fmt.Sprintf("soft-deleted %s (%s): a duplicate sync created for this AD user, carrying immutableId %s", upn[id], id, anchor))
 		crashpoint.Hit("duplicate-deleted")
 	}
 	for _, id := range plan.Purge {
+		s.log.Info("purging duplicate", "objectID", id, "userPrincipalName", upn[id], "immutableId", anchor, "policy", policy)
 		if err := o.cloud.PurgeDeletedItem(ctx, id); err != nil && cloud.ClassOf(err) != cloud.ClassNotFound {
-			return r.stepFailed(um, err)
+			return s.fail(classifyCloud(err), r.ResyncPeriod)
 		}
-		r.event(um, corev1.EventTypeWarning, "DuplicatePurged", "PurgeDuplicate",
+		r.event(um, corev1.EventTypeWarning, identityv1alpha1.EventDuplicatePurged, "PurgeDuplicate",
 			fmt.Sprintf("permanently deleted %s (%s) from deleted items: a duplicate sync created for this AD user, carrying immutableId %s", upn[id], id, anchor))
 		crashpoint.Hit("duplicate-purged")
 	}
@@ -98,25 +96,21 @@ func (r *UserMatchReconciler) duplicates(ctx context.Context, um *identityv1alph
 	if plan.Held != "" {
 		msg += "; left alone: " + plan.Held
 	}
-	setCondition(conds, gen, identityv1alpha1.ConditionDuplicatesFound, true, reason, msg)
+	s.duplicates = &cond{true, reason, msg}
 	if len(plan.Delete)+len(plan.Purge) > 0 {
-		return ctrl.Result{RequeueAfter: roleStepDelay}, nil, true
+		return s.end(ctrl.Result{RequeueAfter: roleStepDelay})
 	}
-	return ctrl.Result{}, nil, false
+	return ctrl.Result{}, nil
 }
 
 // claimedCloudIDs lists the cloud users that other UserMatches of the
 // tenant claim: never a duplicate to delete, whatever they carry.
-func (r *UserMatchReconciler) claimedCloudIDs(ctx context.Context, um *identityv1alpha1.UserMatch) (map[string]bool, error) {
-	var list identityv1alpha1.UserMatchList
-	if err := r.Client.List(ctx, &list, client.MatchingFields{indexTenant: um.Spec.TenantRef.Name}); err != nil {
-		return nil, err
-	}
+func claimedCloudIDs(others []match.Claimant) map[string]bool {
 	out := map[string]bool{}
-	for _, other := range list.Items {
-		if other.UID != um.UID && other.Status.Cloud != nil && other.Status.Cloud.ObjectID != "" {
-			out[strings.ToLower(other.Status.Cloud.ObjectID)] = true
+	for _, o := range others {
+		if o.CloudID != "" {
+			out[strings.ToLower(o.CloudID)] = true
 		}
 	}
-	return out, nil
+	return out
 }

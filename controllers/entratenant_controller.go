@@ -41,51 +41,82 @@ type EntraTenantReconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile observes the tenant (organization and domains) and reports it.
+// It writes nothing outside Kubernetes, so it has no finalizer.
 func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var t identityv1alpha1.EntraTenant
-	if err := r.Client.Get(ctx, req.NamespacedName, &t); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	base := t.DeepCopy()
-	res, rerr := r.observe(ctx, &t)
-	t.Status.ObservedGeneration = t.Generation
-	if err := r.Client.Status().Patch(ctx, &t, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, err
-	}
-	readyEvent(r.Recorder, &t, meta.FindStatusCondition(base.Status.Conditions, identityv1alpha1.ConditionReady), t.Status.Conditions)
-	return res, rerr
+	return skeleton[*identityv1alpha1.EntraTenant, *tenantScope]{
+		client: r.Client,
+		scope: func(t *identityv1alpha1.EntraTenant, p pass) *tenantScope {
+			return &tenantScope{pass: p, t: t}
+		},
+		phases:     []phase[*tenantScope]{r.observeDelegated, r.observe},
+		status:     r.status,
+		conditions: func(t *identityv1alpha1.EntraTenant) []metav1.Condition { return t.Status.Conditions },
+		announce: func(t *identityv1alpha1.EntraTenant, before []metav1.Condition) {
+			announce(r.Recorder, t, before, t.Status.Conditions, readyTransition)
+		},
+		observed: func(t *identityv1alpha1.EntraTenant) { t.Status.ObservedGeneration = t.Generation },
+	}.reconcile(ctx, req, &identityv1alpha1.EntraTenant{})
 }
 
-func (r *EntraTenantReconciler) observe(ctx context.Context, t *identityv1alpha1.EntraTenant) (ctrl.Result, error) {
-	gen := t.Generation
-	if err := r.observeSignIn(ctx, t); err != nil {
-		return ctrl.Result{}, err
-	}
-	fail := func(o outcome) (ctrl.Result, error) {
-		setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionReady, false, o.reason, o.message)
-		setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionSynced, false, o.reason, o.message)
-		return requeueFor(o, r.ResyncPeriod)
-	}
-	conn, err := tenantConnection(ctx, r.APIReader, t)
+// tenantScope is what one pass read of a tenant.
+type tenantScope struct {
+	pass
+	t       *identityv1alpha1.EntraTenant
+	org     cloud.Organization
+	domains []cloud.Domain
+	// signIn is the DelegatedSignIn condition; nil when spec.delegated is unset.
+	signIn *cond
+	// verified: the organization and domains were read.
+	verified bool
+}
+
+// observeDelegated reads the stored delegated sign-in (see observeSignIn).
+func (r *EntraTenantReconciler) observeDelegated(ctx context.Context, s *tenantScope) (ctrl.Result, error) {
+	return ctrl.Result{}, r.observeSignIn(ctx, s)
+}
+
+// observe signs in and reads the organization and its domains.
+func (r *EntraTenantReconciler) observe(ctx context.Context, s *tenantScope) (ctrl.Result, error) {
+	conn, err := tenantConnection(ctx, r.APIReader, s.t)
 	if err != nil {
-		return fail(classifyCloud(err))
+		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}
 	c, err := r.Cloud.Client(ctx, conn)
 	if err != nil {
-		return fail(classifyCloud(err))
+		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}
-	org, err := c.Organization(ctx)
-	if err != nil {
-		return fail(classifyTenant(err))
+	if s.org, err = c.Organization(ctx); err != nil {
+		return s.fail(classifyTenant(err), r.ResyncPeriod)
 	}
-	domains, err := c.Domains(ctx)
-	if err != nil {
-		return fail(classifyCloud(err))
+	if s.domains, err = c.Domains(ctx); err != nil {
+		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}
-	t.Status.TenantDisplayName = org.DisplayName
+	s.verified = true
+	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
+}
+
+// status computes the EntraTenant's conditions.
+func (r *EntraTenantReconciler) status(s *tenantScope) {
+	t := s.t
+	set := func(typ string, c cond) { c.set(&t.Status.Conditions, t.Generation, typ) }
+	if t.Spec.Delegated == nil {
+		t.Status.Delegated = nil
+		meta.RemoveStatusCondition(&t.Status.Conditions, identityv1alpha1.ConditionDelegatedSignIn)
+	} else if s.signIn != nil {
+		set(identityv1alpha1.ConditionDelegatedSignIn, *s.signIn)
+	}
+	switch {
+	case s.failed != nil:
+		set(identityv1alpha1.ConditionReady, cond{false, s.failed.reason, s.failed.message})
+		set(identityv1alpha1.ConditionSynced, cond{false, s.failed.reason, s.failed.message})
+		return
+	case !s.verified:
+		return
+	}
+	t.Status.TenantDisplayName = s.org.DisplayName
 	t.Status.VerifiedDomains = nil
 	t.Status.InitialDomain = ""
-	for _, d := range domains {
+	for _, d := range s.domains {
 		if d.IsInitial {
 			t.Status.InitialDomain = d.ID
 		}
@@ -101,54 +132,52 @@ func (r *EntraTenantReconciler) observe(ctx context.Context, t *identityv1alpha1
 	for _, d := range t.Status.VerifiedDomains {
 		names = append(names, d.Name)
 	}
-	msg := fmt.Sprintf("signed in to %s; verified domains: %s", org.DisplayName, strings.Join(names, ", "))
-	setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionReady, true, identityv1alpha1.ReasonVerified, msg)
-	setCondition(&t.Status.Conditions, gen, identityv1alpha1.ConditionSynced, true, identityv1alpha1.ReasonReconcileSucceeded, "")
-	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
+	set(identityv1alpha1.ConditionReady, cond{true, identityv1alpha1.ReasonVerified,
+		fmt.Sprintf("signed in to %s; verified domains: %s", s.org.DisplayName, strings.Join(names, ", "))})
+	set(identityv1alpha1.ConditionSynced, cond{true, identityv1alpha1.ReasonReconcileSucceeded, ""})
 }
 
 // observeSignIn reports the sign-in stored for spec.delegated from its
 // Secret's annotations. It requests no token: that would redeem and rotate
 // the refresh token just to look at it; TenantSyncFeatures use it and say
 // whether Graph accepts it.
-func (r *EntraTenantReconciler) observeSignIn(ctx context.Context, t *identityv1alpha1.EntraTenant) error {
+func (r *EntraTenantReconciler) observeSignIn(ctx context.Context, s *tenantScope) error {
+	t := s.t
 	d := t.Spec.Delegated
 	if d == nil {
-		t.Status.Delegated = nil
-		meta.RemoveStatusCondition(&t.Status.Conditions, identityv1alpha1.ConditionDelegatedSignIn)
 		return nil
 	}
 	ref := d.SecretRef
 	login := fmt.Sprintf("; run `entramatch login --tenant %s` as a Global Administrator", t.Name)
-	var s corev1.Secret
-	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, &s)
+	var secret corev1.Secret
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, &secret)
 	var se *secretError
 	switch {
 	case errors.As(err, &se):
 		t.Status.Delegated = nil
 		o := se.outcome()
-		setCondition(&t.Status.Conditions, t.Generation, identityv1alpha1.ConditionDelegatedSignIn, false, o.reason, o.message)
+		s.signIn = &cond{false, o.reason, o.message}
 		return nil
-	case apierrors.IsNotFound(err) || err == nil && len(s.Data[ref.Key]) == 0:
+	case apierrors.IsNotFound(err) || err == nil && len(secret.Data[ref.Key]) == 0:
 		t.Status.Delegated = nil
-		setCondition(&t.Status.Conditions, t.Generation, identityv1alpha1.ConditionDelegatedSignIn, false, identityv1alpha1.ReasonSignInRequired,
-			fmt.Sprintf("Secret %s/%s holds no sign-in under key %q%s", ref.Namespace, ref.Name, ref.Key, login))
+		s.signIn = &cond{false, identityv1alpha1.ReasonSignInRequired,
+			fmt.Sprintf("Secret %s/%s holds no sign-in under key %q%s", ref.Namespace, ref.Name, ref.Key, login)}
 		return nil
 	case err != nil:
 		return fmt.Errorf("reading Secret %s/%s: %w", ref.Namespace, ref.Name, err)
 	}
 	st := &identityv1alpha1.DelegatedSignInStatus{
-		User:            s.Annotations[tenantaccess.AnnotationSignedInUser],
-		SignedInTime:    annotationTime(s.Annotations[tenantaccess.AnnotationSignedInAt]),
-		LastRefreshTime: annotationTime(s.Annotations[tenantaccess.AnnotationTokenRefreshed]),
+		User:            secret.Annotations[tenantaccess.AnnotationSignedInUser],
+		SignedInTime:    annotationTime(secret.Annotations[tenantaccess.AnnotationSignedInAt]),
+		LastRefreshTime: annotationTime(secret.Annotations[tenantaccess.AnnotationTokenRefreshed]),
 	}
 	t.Status.Delegated = st
 	who := st.User
 	if who == "" {
 		who = "someone (the Secret does not say who)"
 	}
-	setCondition(&t.Status.Conditions, t.Generation, identityv1alpha1.ConditionDelegatedSignIn, true, identityv1alpha1.ReasonSignedIn,
-		fmt.Sprintf("%s signed in; the token cache is in Secret %s/%s", who, ref.Namespace, ref.Name))
+	s.signIn = &cond{true, identityv1alpha1.ReasonSignedIn,
+		fmt.Sprintf("%s signed in; the token cache is in Secret %s/%s", who, ref.Namespace, ref.Name)}
 	return nil
 }
 
@@ -176,18 +205,4 @@ func (r *EntraTenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&identityv1alpha1.EntraTenant{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("entratenant").Complete(r)
-}
-
-// requeueFor turns a failure into a requeue: transient failures return an
-// error (exponential backoff) unless the server named a wait; terminal ones
-// wait for the resync period or a spec change, since retrying soon cannot help.
-func requeueFor(o outcome, resync time.Duration) (ctrl.Result, error) {
-	switch {
-	case o.retryAfter > 0:
-		return ctrl.Result{RequeueAfter: o.retryAfter}, nil
-	case o.transient:
-		return ctrl.Result{}, fmt.Errorf("%s: %s", o.reason, o.message)
-	default:
-		return ctrl.Result{RequeueAfter: resync}, nil
-	}
 }

@@ -13,19 +13,6 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/metrics"
 )
 
-// DirectoryClient is what the controllers ask of Active Directory.
-type DirectoryClient interface {
-	FindUsers(ctx context.Context, lookups []directory.Lookup) (map[directory.Lookup]directory.User, map[directory.Lookup]error)
-	NamingContext(ctx context.Context) (string, error)
-	UPNSuffixes(ctx context.Context) ([]string, error)
-	SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error
-}
-
-// DirectoryFactory builds directory clients from a resolved configuration.
-type DirectoryFactory interface {
-	Directory(ctx context.Context, cfg directory.Config) (DirectoryClient, error)
-}
-
 // CachingDirectoryFactory keeps one client (one LDAP connection) per distinct
 // configuration. A rotated password or CA is a distinct configuration, so it
 // gets a new connection, and the old one is closed.
@@ -46,7 +33,7 @@ func NewCachingDirectoryFactory() *CachingDirectoryFactory {
 
 // Directory returns the cached client for cfg, dialing on first use.
 // Dials happen outside the factory's lock, one at a time per directory.
-func (f *CachingDirectoryFactory) Directory(ctx context.Context, cfg directory.Config) (DirectoryClient, error) {
+func (f *CachingDirectoryFactory) Directory(ctx context.Context, cfg directory.Config) (directory.Service, error) {
 	identity := fingerprint(struct {
 		URLs   []string
 		BindDN string
@@ -131,6 +118,12 @@ func (c counted) FindUsers(ctx context.Context, ls []directory.Lookup) (map[dire
 	metrics.LDAPRequests.WithLabelValues("FindUsers", res).Inc()
 	metrics.LDAPLookups.Add(float64(len(ls)))
 	return users, errs
+}
+
+func (c counted) SearchBase(ctx context.Context) (string, error) {
+	b, err := c.Client.SearchBase(ctx)
+	metrics.LDAPRequests.WithLabelValues("SearchBase", result(err)).Inc()
+	return b, err
 }
 
 func (c counted) NamingContext(ctx context.Context) (string, error) {

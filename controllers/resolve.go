@@ -86,7 +86,7 @@ func delegatedConnection(r client.Reader, w client.Client, now func() time.Time,
 	c := tenantaccess.Endpoints(t)
 	c.Delegated = &cloud.DelegatedAccess{
 		ClientID: tenantaccess.PublicClientID(t),
-		Cache:    &secretTokenCache{reader: r, writer: w, ref: d.SecretRef, now: now},
+		Cache:    tenantaccess.NewSecretTokenCache(r, w, d.SecretRef, now),
 		CacheID:  d.SecretRef.Namespace + "/" + d.SecretRef.Name + "/" + d.SecretRef.Key,
 	}
 	return c

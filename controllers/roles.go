@@ -7,10 +7,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
@@ -25,36 +23,40 @@ const roleStepDelay = time.Second
 
 const roleJustification = "entra-match-operator: hard match of an on-premises user (privilegedRoles: RemoveAndRestore)"
 
-// roleWorkflow runs one step of the remove-and-restore workflow. It returns
-// done=true with the result to return when the pass must end here (a write
-// was made and the next step needs fresh reads); otherwise the match
-// decision goes on with o.obs.PrivilegedRoles read fresh.
-func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1alpha1.UserMatch, o *observed, deleting bool) (ctrl.Result, error, bool) {
-	gen := um.Generation
-	conds := &um.Status.Conditions
+// rolesStep is the phase of the remove-and-restore workflow: it runs when
+// the spec asks for it or roles are still recorded.
+func (r *UserMatchReconciler) rolesStep(ctx context.Context, s *userMatchScope) (ctrl.Result, error) {
+	if !match.RolesInPlay(s.um.Spec.PrivilegedRoles == identityv1alpha1.PrivilegedRolesRemoveAndRestore, len(s.um.Status.RecordedRoles), s.obs) {
+		return ctrl.Result{}, nil
+	}
+	return r.roleWorkflow(ctx, s, false)
+}
+
+// roleWorkflow runs one step of the remove-and-restore workflow. A step
+// that wrote ends the pass, so that the next step decides from fresh reads;
+// otherwise the match decision goes on with s.obs.PrivilegedRoles read fresh.
+func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, s *userMatchScope, deleting bool) (ctrl.Result, error) {
+	um := s.um
 	if len(um.Status.RecordedRoles) > 0 && !r.recordSealed(um) {
 		// Someone else wrote the record: acting on it would grant or
 		// remove whatever they listed. Nothing is done, and a person is told.
-		was := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionRolesRemoved)
 		msg := fmt.Sprintf("status.recordedRoles (%s, for cloud user %s) does not carry the operator's seal, so it was not written by the operator: "+
 			"nothing is removed or restored from it. If the operator did remove these roles, restore them by hand, then clear status.recordedRoles",
 			recordedNames(um.Status.RecordedRoles), cloudIDOf(um))
-		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, identityv1alpha1.ReasonRoleRecordInvalid, msg)
-		if was == nil || was.Reason != identityv1alpha1.ReasonRoleRecordInvalid {
-			r.event(um, corev1.EventTypeWarning, identityv1alpha1.ReasonRoleRecordInvalid, "VerifyRecord", msg)
-		}
-		return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil, true
+		s.roles = &cond{false, identityv1alpha1.ReasonRoleRecordInvalid, msg}
+		s.log.Info("role record not sealed by the operator; nothing removed or restored", "cloudUser", cloudIDOf(um))
+		return s.end(ctrl.Result{RequeueAfter: r.ResyncPeriod})
 	}
-	current, privileged, err := currentRoles(ctx, o.cloud, o.user.ID)
+	current, privileged, err := currentRoles(ctx, s.cloud, s.user.ID)
 	if err != nil {
-		return r.stepFailed(um, err)
+		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}
 	state := match.RoleState{
 		Enforce:   modeOf(um.Spec.Mode) == identityv1alpha1.ModeEnforce,
 		Recorded:  recordedRoles(um.Status.RecordedRoles),
 		Current:   current,
 		Now:       r.now(),
-		Joined:    match.Joined(o.user, o.anchor.ImmutableID()),
+		Joined:    match.Joined(s.user, s.anchor.ImmutableID()),
 		Deleting:  deleting,
 		RemovedAt: timeOf(um.Status.RolesRemovedTime),
 		Retry:     um.Spec.RoleHoldAttempt > um.Status.RoleHoldAttempt,
@@ -70,8 +72,8 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 	}
 	for _, d := range plan.NotRestored {
 		um.Status.RecordedRoles[d.Index].NotRestored = true
-		r.event(um, corev1.EventTypeNormal, "RoleNotRestored", "Restore/"+d.Role.RoleDefinitionID,
-			fmt.Sprintf("%s %s is not given back to %s: %s", kindWord(d.Role), d.Role.Label(), o.user.UserPrincipalName, d.Reason))
+		r.event(um, corev1.EventTypeNormal, identityv1alpha1.EventRoleNotRestored, "Restore/"+d.Role.RoleDefinitionID,
+			fmt.Sprintf("%s %s is not given back to %s: %s", kindWord(d.Role), d.Role.Label(), s.user.UserPrincipalName, d.Reason))
 	}
 	defer func() { metrics.RolesHeld.WithLabelValues(um.Name).Set(float64(heldRoles(um))) }()
 	again := ctrl.Result{RequeueAfter: roleStepDelay}
@@ -80,32 +82,33 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 	case match.RoleStepRecord:
 		// Write down every role and wait for the API server to confirm it
 		// before anything is removed: the record is what a crash recovers from.
-		before := um.DeepCopy()
 		um.Status.RecordedRoles = toRecorded(plan.Record)
 		um.Status.RecordedRolesSeal = r.sealRecord(um)
 		um.Status.RoleHoldAttempt = um.Spec.RoleHoldAttempt
 		now := metav1.NewTime(r.now())
 		um.Status.RolesRemovedTime = &now
-		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, identityv1alpha1.ReasonProgressing, plan.Message)
+		s.roles = &cond{false, identityv1alpha1.ReasonProgressing, plan.Message}
 		crashpoint.Hit("roles-recording")
-		if err := r.Client.Status().Patch(ctx, um, client.MergeFrom(before)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("recording roles before removal: %w", err), true
+		if err := s.persist(); err != nil {
+			return ctrl.Result{}, fmt.Errorf("recording roles before removal: %w", err)
 		}
 		crashpoint.Hit("roles-recorded")
-		r.event(um, corev1.EventTypeNormal, "RolesRecorded", "RecordRoles", plan.Message)
-		return again, nil, true
+		s.log.Info("recorded roles before removing them", "cloudUser", s.user.ID, "roles", recordedNames(um.Status.RecordedRoles))
+		r.event(um, corev1.EventTypeNormal, identityv1alpha1.EventRolesRecorded, "RecordRoles", plan.Message)
+		return s.end(again)
 
 	case match.RoleStepRemove:
 		for _, role := range plan.Remove {
-			if err := removeRole(ctx, o.cloud, o.user.ID, role); err != nil && cloud.ClassOf(err) != cloud.ClassNotFound {
-				return r.stepFailed(um, err)
+			s.log.Info("removing role", "cloudUser", s.user.ID, "kind", role.Kind, "role", role.Label(), "scope", role.DirectoryScopeID)
+			if err := removeRole(ctx, s.cloud, s.user.ID, role); err != nil && cloud.ClassOf(err) != cloud.ClassNotFound {
+				return s.fail(classifyCloud(err), r.ResyncPeriod)
 			}
-			r.event(um, corev1.EventTypeWarning, "RoleRemoved", "RemoveRole",
-				fmt.Sprintf("removed %s %s from %s; it is recorded in status and will be restored", kindWord(role), role.Label(), o.user.UserPrincipalName))
+			r.event(um, corev1.EventTypeWarning, identityv1alpha1.EventRoleRemoved, "RemoveRole",
+				fmt.Sprintf("removed %s %s from %s; it is recorded in status and will be restored", kindWord(role), role.Label(), s.user.UserPrincipalName))
 			crashpoint.Hit("role-removed")
 		}
-		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, true, identityv1alpha1.ReasonRolesRemoved, plan.Message)
-		return again, nil, true
+		s.roles = &cond{true, identityv1alpha1.ReasonRolesRemoved, plan.Message}
+		return s.end(again)
 
 	case match.RoleStepRestore:
 		// Every role is attempted: one that fails must not keep the others
@@ -113,7 +116,8 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		var failed error
 		for _, role := range plan.Restore {
 			crashpoint.Hit("role-restoring")
-			refused, err := restoreRole(ctx, o.cloud, o.user.ID, role, um.Spec.RestorePermanentOnPolicyRefusal)
+			s.log.Info("restoring role", "cloudUser", s.user.ID, "kind", role.Kind, "role", role.Label(), "scope", role.DirectoryScopeID)
+			refused, err := restoreRole(ctx, s.cloud, s.user.ID, role, um.Spec.RestorePermanentOnPolicyRefusal)
 			switch {
 			case err != nil:
 				if failed == nil {
@@ -121,9 +125,9 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 				}
 				continue
 			case refused != nil && um.Spec.RestorePermanentOnPolicyRefusal:
-				r.event(um, corev1.EventTypeWarning, "RoleRestoredPermanent", "RestoreRole/"+role.RoleDefinitionID,
+				r.event(um, corev1.EventTypeWarning, identityv1alpha1.EventRoleRestoredPermanent, "RestoreRole/"+role.RoleDefinitionID,
 					fmt.Sprintf("PIM refused to give %s back to %s until %s (%v), so it was restored as a permanent assignment "+
-						"(spec.restorePermanentOnPolicyRefusal): end it by hand at that time", role.Label(), o.user.UserPrincipalName,
+						"(spec.restorePermanentOnPolicyRefusal): end it by hand at that time", role.Label(), s.user.UserPrincipalName,
 						role.End.UTC().Format(time.RFC3339), refused))
 			case refused != nil:
 				// Left removed rather than made permanent behind anyone's
@@ -135,21 +139,21 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 						rr.NotRestored = true
 					}
 				}
-				r.event(um, corev1.EventTypeWarning, "RoleNotRestored", "RestoreRole/"+role.RoleDefinitionID,
+				r.event(um, corev1.EventTypeWarning, identityv1alpha1.EventRoleNotRestored, "RestoreRole/"+role.RoleDefinitionID,
 					fmt.Sprintf("PIM refused to give %s back to %s until %s (%v); it is left removed rather than made permanent. "+
-						"Restore it by hand: %s", role.Label(), o.user.UserPrincipalName, role.End.UTC().Format(time.RFC3339), refused,
-						restoreRequest(o.user.ID, role)))
+						"Restore it by hand: %s", role.Label(), s.user.UserPrincipalName, role.End.UTC().Format(time.RFC3339), refused,
+						restoreRequest(s.user.ID, role)))
 				continue
 			}
-			r.event(um, corev1.EventTypeNormal, "RoleRestored", "RestoreRole",
-				fmt.Sprintf("restored %s %s to %s", kindWord(role), role.Label(), o.user.UserPrincipalName))
+			r.event(um, corev1.EventTypeNormal, identityv1alpha1.EventRoleRestored, "RestoreRole",
+				fmt.Sprintf("restored %s %s to %s", kindWord(role), role.Label(), s.user.UserPrincipalName))
 			crashpoint.Hit("role-restored")
 		}
 		if failed != nil {
-			return r.stepFailed(um, failed)
+			return s.fail(classifyCloud(failed), r.ResyncPeriod)
 		}
 		// Marked restored only once a read shows them back (next pass).
-		return again, nil, true
+		return s.end(again)
 
 	case match.RoleStepConfirm, match.RoleStepDone:
 		reason := identityv1alpha1.ReasonRolesRestored
@@ -160,13 +164,13 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, um *identityv1al
 		if plan.Step == match.RoleStepConfirm {
 			r.event(um, corev1.EventTypeNormal, reason, "ConfirmRoles", plan.Message)
 		}
-		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, false, reason, plan.Message)
+		s.roles = &cond{false, reason, plan.Message}
 
 	case match.RoleStepWait:
-		setCondition(conds, gen, identityv1alpha1.ConditionRolesRemoved, true, identityv1alpha1.ReasonRolesRemoved, plan.Message)
+		s.roles = &cond{true, identityv1alpha1.ReasonRolesRemoved, plan.Message}
 	}
-	o.obs.PrivilegedRoles, o.rolesFresh = privileged, true
-	return ctrl.Result{}, nil, false
+	s.obs.PrivilegedRoles, s.rolesFresh = privileged, true
+	return ctrl.Result{}, nil
 }
 
 // currentRoles reads, fresh, every role the user holds or is eligible for.

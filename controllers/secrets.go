@@ -28,6 +28,10 @@ func (e *secretError) outcome() outcome {
 
 func (e *secretError) Error() string { return e.msg }
 
+// SecretRefused marks every secretError as a refusal to the token cache
+// (tenantaccess.SecretRefusal): a person must act.
+func (e *secretError) SecretRefused() {}
+
 // readSecretKey reads one key of a Secret with an uncached GET: the manager
 // then needs only `get` on Secrets, not a cluster-wide watch of all of them,
 // and a rotated value is seen on the next reconcile.

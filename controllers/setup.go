@@ -7,6 +7,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/directory"
 	"github.com/entramatch/entra-match-operator/internal/seal"
 )
 
@@ -14,7 +15,7 @@ import (
 // build them with their own factories.
 type Options struct {
 	Cloud        cloud.Factory
-	Directory    DirectoryFactory
+	Directory    directory.Factory
 	ResyncPeriod time.Duration
 	Concurrency  int
 	Now          func() time.Time

@@ -34,7 +34,7 @@ type directoryView struct {
 
 // find returns the user for l, reading it together with every lookup in all
 // when the view is stale or does not know l.
-func (v *directoryView) find(ctx context.Context, d DirectoryClient, l directory.Lookup, all func() []directory.Lookup) (directory.User, error) {
+func (v *directoryView) find(ctx context.Context, d directory.Service, l directory.Lookup, all func() []directory.Lookup) (directory.User, error) {
 	for attempt := 0; ; attempt++ {
 		v.mu.Lock()
 		fresh := v.now().Sub(v.fetched) < v.ttl
@@ -216,7 +216,8 @@ func readTakeover(ctx context.Context, c cloud.Client, tenantID string) (match.T
 		if err != nil {
 			return match.Takeover{}, err
 		}
-		return match.Takeover{Blocked: s.Features[cloud.FeatureBlockCloudObjectTakeoverThroughHardMatch]}, nil
+		return match.Takeover{Blocked: s.Features[cloud.FeatureBlockCloudObjectTakeoverThroughHardMatch],
+			ObjectIdentifierUpdateAllowed: s.Features[cloud.FeatureAllowOnPremUpdateOfOnPremisesObjectIdentifier]}, nil
 	case cloud.ClassPermission, cloud.ClassNotFound, cloud.ClassInvalid:
 		return match.Takeover{Unknown: err.Error()}, nil
 	}

@@ -121,7 +121,7 @@ func TestTenantViewSharesOneReadAndExpires(t *testing.T) {
 }
 
 type fakeDirectory struct {
-	DirectoryClient
+	directory.Service
 	users    map[directory.Lookup]directory.User
 	searches [][]directory.Lookup
 }

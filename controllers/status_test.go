@@ -9,7 +9,7 @@ import (
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 )
 
-func TestReadyEvent(t *testing.T) {
+func TestReadyTransition(t *testing.T) {
 	ready := func(s metav1.ConditionStatus, reason, msg string) *metav1.Condition {
 		return &metav1.Condition{Type: identityv1alpha1.ConditionReady, Status: s, Reason: reason, Message: msg}
 	}
@@ -30,7 +30,11 @@ func TestReadyEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := events.NewFakeRecorder(4)
-			readyEvent(rec, &identityv1alpha1.EntraTenant{}, tt.before, []metav1.Condition{*tt.after})
+			var before []metav1.Condition
+			if tt.before != nil {
+				before = []metav1.Condition{*tt.before}
+			}
+			announce(rec, &identityv1alpha1.EntraTenant{}, before, []metav1.Condition{*tt.after}, readyTransition)
 			got := ""
 			select {
 			case got = <-rec.Events:

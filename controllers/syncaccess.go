@@ -8,6 +8,7 @@ import (
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
 
 // globalAdministratorTemplate is the role template id of Global
@@ -37,7 +38,7 @@ func classifySyncFeatures(err error, tenant *identityv1alpha1.EntraTenant) outco
 		o.reason = identityv1alpha1.ReasonSignInRequired
 		o.message = fmt.Sprintf("The delegated sign-in in Secret %s/%s (key %s) cannot be used (%s). Run %s as a Global Administrator to sign in again.",
 			delegated.SecretRef.Namespace, delegated.SecretRef.Name, delegated.SecretRef.Key, ce.Message, login)
-	case ce.Class != cloud.ClassPermission, ce.Op == opLoadTokenCache, ce.Op == opStoreTokenCache:
+	case ce.Class != cloud.ClassPermission, ce.Op == tenantaccess.OpLoadTokenCache, ce.Op == tenantaccess.OpStoreTokenCache:
 		// Not a refusal by Graph: the class's own reason and message.
 	case ce.Access == nil:
 		o.message = fmt.Sprintf("Microsoft Graph refused access to the tenant's directory synchronization settings (%s). "+

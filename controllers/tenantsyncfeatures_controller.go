@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -31,16 +30,6 @@ import (
 // TenantSyncFeatures goes.
 const TenantSyncFeaturesFinalizer = "identity.entramatch.io/tenantsyncfeatures"
 
-// Event reasons of TenantSyncFeatures beyond the API's condition reasons.
-const (
-	eventFeatureUpdated   = "FeatureUpdated"
-	eventWindowOpened     = "WindowOpened"
-	eventWindowClosed     = "WindowClosed"
-	eventOriginalRestored = "OriginalRestored"
-	eventRestoreFailed    = "RestoreFailed"
-	eventChangeRefused    = "ChangeRefused"
-)
-
 // TenantSyncFeaturesReconciler keeps a tenant's directory synchronization
 // flags at their declared values, opens and closes matching windows on time,
 // and corrects drift.
@@ -62,114 +51,125 @@ type TenantSyncFeaturesReconciler struct {
 // manager's namespace: a namespaced Role, not a ClusterRole.
 // +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=get;update
 
-// Reconcile runs one observe / decide / act pass and records the outcome.
+// Reconcile runs one pass of the TenantSyncFeatures phases and records the outcome.
 func (r *TenantSyncFeaturesReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return pass[*identityv1alpha1.TenantSyncFeatures]{
+	return skeleton[*identityv1alpha1.TenantSyncFeatures, *featuresScope]{
 		client:    r.Client,
 		finalizer: TenantSyncFeaturesFinalizer,
 		finalize:  r.finalize,
-		run:       r.reconcile,
-		observed:  func(tsf *identityv1alpha1.TenantSyncFeatures) { tsf.Status.ObservedGeneration = tsf.Generation },
+		scope: func(tsf *identityv1alpha1.TenantSyncFeatures, p pass) *featuresScope {
+			return &featuresScope{pass: p, tsf: tsf, now: r.now()}
+		},
+		phases: []phase[*featuresScope]{
+			r.observeGovernor, // read: the EntraTenant, and who governs it
+			r.observeSettings, // read: the tenant's flags
+			r.decideAndWrite,  // write (Graph): one read-modify-write, intent recorded first
+			r.finish,
+		},
+		status:     r.status,
+		conditions: func(tsf *identityv1alpha1.TenantSyncFeatures) []metav1.Condition { return tsf.Status.Conditions },
+		announce:   r.announce,
+		observed:   func(tsf *identityv1alpha1.TenantSyncFeatures) { tsf.Status.ObservedGeneration = tsf.Generation },
 	}.reconcile(ctx, req, &identityv1alpha1.TenantSyncFeatures{})
 }
 
-func (r *TenantSyncFeaturesReconciler) reconcile(ctx context.Context, tsf *identityv1alpha1.TenantSyncFeatures, persist func() error) (ctrl.Result, error) {
-	gen := tsf.Generation
-	conds := &tsf.Status.Conditions
-	// fail records a pass that stopped before deciding: the windows that
-	// are new are shown pending, the recorded ones are kept as they are.
-	fail := func(o outcome) (ctrl.Result, error) {
-		tsf.Status.Windows = syncfeatures.Unapplied(tsf.Spec.MatchingWindows, tsf.Status.Windows, r.now())
-		r.setWindowCondition(tsf)
-		setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, o.reason, o.message)
-		if personMustAct(o.reason) {
-			// Said once as a Warning Event when it starts or changes, so that
-			// it reaches whoever watches Events, not only the condition.
-			if was := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady); was == nil || was.Reason != o.reason || was.Message != o.message {
-				r.event(tsf, corev1.EventTypeWarning, o.reason, "Observe", o.message)
-			}
-		}
-		if !meta.IsStatusConditionTrue(*conds, identityv1alpha1.ConditionReady) || personMustAct(o.reason) {
-			setCondition(conds, gen, identityv1alpha1.ConditionReady, false, o.reason, o.message)
-		}
-		return r.requeueFor(o)
-	}
-
-	// Observe: the tenant, who governs it, and its flags.
-	var tenant identityv1alpha1.EntraTenant
-	if err := r.Client.Get(ctx, types.NamespacedName{Name: tsf.Spec.TenantRef.Name}, &tenant); err != nil {
-		if apierrors.IsNotFound(err) {
-			return fail(outcome{reason: identityv1alpha1.ReasonTenantNotReady,
-				message: fmt.Sprintf("EntraTenant %q does not exist", tsf.Spec.TenantRef.Name)})
-		}
-		return ctrl.Result{}, err
-	}
-	governor, err := r.governor(ctx, tsf, &tenant)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if governor != tsf.Name {
-		return r.blocked(tsf, &tenant, governor)
-	}
-	c, err := r.client(ctx, &tenant)
-	if err != nil {
-		return fail(classifySyncFeatures(err, &tenant))
-	}
-	tsf.Status.Access = accessOf(&tenant)
-	settings, err := c.SyncSettings(ctx, tenant.Spec.TenantID)
-	if err != nil {
-		return fail(classifySyncFeatures(err, &tenant))
-	}
-
-	now := r.now()
-	plan := syncfeatures.Decide(syncfeatures.Input{Spec: tsf.Spec, Status: tsf.Status, Tenant: settings, Now: now})
-
-	// Act: one read-modify-write of the whole object, with the intent
-	// recorded first.
-	if plan.Write {
-		tsf.Status.Original = plan.Original
-		tsf.Status.Windows = plan.Intent
-		if err := persist(); err != nil {
-			if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-				return ctrl.Result{RequeueAfter: time.Second}, nil
-			}
-			return ctrl.Result{}, err
-		}
-		if err := c.UpdateSyncSettings(ctx, plan.Settings); err != nil {
-			metrics.SyncFeatureWrites.WithLabelValues(string(cloud.ClassOf(err))).Inc()
-			o := classifySyncFeatures(err, &tenant)
-			tsf.Status.Observed = plan.Observed
-			tsf.Status.ObservedAccidentalDeletionPrevention = syncfeatures.ObservedDeletionPrevention(settings.AccidentalDeletionPrevention)
-			tsf.Status.Differences = plan.Pending()
-			r.setWindowCondition(tsf)
-			msg := fmt.Sprintf("%s; writing them failed: %s", describeChanges("differ", plan), o.message)
-			setCondition(conds, gen, identityv1alpha1.ConditionReady, false, o.reason, msg)
-			setCondition(conds, gen, identityv1alpha1.ConditionSynced, false, o.reason, o.message)
-			return r.requeueFor(o)
-		}
-		metrics.SyncFeatureWrites.WithLabelValues("ok").Inc()
-		t := metav1.NewTime(now)
-		tsf.Status.LastCorrectionTime = &t
-		tsf.Status.Corrections++
-	}
-	r.record(tsf, plan, settings)
-	return ctrl.Result{RequeueAfter: r.requeueAfter(plan.NextCheck)}, nil
+// featuresScope is what one pass read and decided of a TenantSyncFeatures.
+type featuresScope struct {
+	pass
+	tsf    *identityv1alpha1.TenantSyncFeatures
+	now    time.Time
+	tenant *identityv1alpha1.EntraTenant
+	// governor names the TenantSyncFeatures that governs the tenant when
+	// it is another one: this one then changes nothing.
+	governor string
+	client   cloud.Client
+	settings cloud.SyncSettings
+	plan     *syncfeatures.Plan
+	// writeFailed: the plan's write was refused or failed.
+	writeFailed bool
+	finished    bool
 }
 
-// record writes the plan into status and emits one Event per change made.
-func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFeatures, plan syncfeatures.Plan, read cloud.SyncSettings) {
-	gen := tsf.Generation
-	conds := &tsf.Status.Conditions
-	tsf.Status.Observed = plan.After
-	adp := read.AccidentalDeletionPrevention
-	if plan.Write {
-		adp = plan.Settings.AccidentalDeletionPrevention
+// observeGovernor reads the EntraTenant and which TenantSyncFeatures
+// governs it: only one may.
+func (r *TenantSyncFeaturesReconciler) observeGovernor(ctx context.Context, s *featuresScope) (ctrl.Result, error) {
+	var tenant identityv1alpha1.EntraTenant
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: s.tsf.Spec.TenantRef.Name}, &tenant); err != nil {
+		if apierrors.IsNotFound(err) {
+			return s.fail(outcome{reason: identityv1alpha1.ReasonTenantNotReady,
+				message: fmt.Sprintf("EntraTenant %q does not exist", s.tsf.Spec.TenantRef.Name)}, r.ResyncPeriod)
+		}
+		return ctrl.Result{}, err
 	}
-	tsf.Status.ObservedAccidentalDeletionPrevention = syncfeatures.ObservedDeletionPrevention(adp)
-	tsf.Status.Differences = plan.Differences
-	tsf.Status.Windows = plan.Windows
-	tsf.Status.Original = plan.Original
+	s.tenant = &tenant
+	governor, err := r.governor(ctx, s.tsf, &tenant)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if governor != s.tsf.Name {
+		s.governor = governor
+		s.log.Info("another TenantSyncFeatures governs the tenant; changing nothing", "governor", governor)
+		return s.end(ctrl.Result{RequeueAfter: r.ResyncPeriod})
+	}
+	return ctrl.Result{}, nil
+}
 
+// observeSettings reads the tenant's directory synchronization settings.
+func (r *TenantSyncFeaturesReconciler) observeSettings(ctx context.Context, s *featuresScope) (ctrl.Result, error) {
+	c, err := r.client(ctx, s.tenant)
+	if err != nil {
+		return s.fail(classifySyncFeatures(err, s.tenant), r.ResyncPeriod)
+	}
+	s.client = c
+	s.tsf.Status.Access = accessOf(s.tenant)
+	if s.settings, err = c.SyncSettings(ctx, s.tenant.Spec.TenantID); err != nil {
+		return s.fail(classifySyncFeatures(err, s.tenant), r.ResyncPeriod)
+	}
+	return ctrl.Result{}, nil
+}
+
+// decideAndWrite decides (internal/syncfeatures) and makes one
+// read-modify-write of the whole settings object, with the intent
+// (original values, windows) persisted first.
+func (r *TenantSyncFeaturesReconciler) decideAndWrite(ctx context.Context, s *featuresScope) (ctrl.Result, error) {
+	tsf := s.tsf
+	plan := syncfeatures.Decide(syncfeatures.Input{Spec: tsf.Spec, Status: tsf.Status, Tenant: s.settings, Now: s.now})
+	s.plan = &plan
+	if !plan.Write {
+		return ctrl.Result{}, nil
+	}
+	tsf.Status.Original = plan.Original
+	tsf.Status.Windows = plan.Intent
+	if err := s.persist(); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return s.end(ctrl.Result{RequeueAfter: time.Second})
+		}
+		return ctrl.Result{}, err
+	}
+	s.log.Info("writing directory synchronization settings", "tenant", s.tenant.Spec.TenantID, "changes", describeChanges("set", plan))
+	if err := s.client.UpdateSyncSettings(ctx, plan.Settings); err != nil {
+		metrics.SyncFeatureWrites.WithLabelValues(string(cloud.ClassOf(err))).Inc()
+		s.writeFailed = true
+		return s.fail(classifySyncFeatures(err, s.tenant), r.ResyncPeriod)
+	}
+	metrics.SyncFeatureWrites.WithLabelValues("ok").Inc()
+	t := metav1.NewTime(s.now)
+	tsf.Status.LastCorrectionTime = &t
+	tsf.Status.Corrections++
+	return ctrl.Result{}, nil
+}
+
+// finish reports what the pass changed, one Event per change, and comes
+// back when a window opens or closes, or at the resync.
+func (r *TenantSyncFeaturesReconciler) finish(_ context.Context, s *featuresScope) (ctrl.Result, error) {
+	s.finished = true
+	r.reportChanges(s.tsf, *s.plan)
+	return ctrl.Result{RequeueAfter: r.requeueAfter(s.plan.NextCheck)}, nil
+}
+
+// reportChanges emits one Event per change made: flags set, drift
+// corrected, windows opened and closed.
+func (r *TenantSyncFeaturesReconciler) reportChanges(tsf *identityv1alpha1.TenantSyncFeatures, plan syncfeatures.Plan) {
 	observe := modeOf(tsf.Spec.Mode) == identityv1alpha1.ModeObserve
 	if plan.Write {
 		for _, c := range plan.Applied {
@@ -179,7 +179,7 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 					fmt.Sprintf("%s was changed outside the operator from %t to %t; set back to %t", c.Feature, c.To, c.From, c.To))
 				continue
 			}
-			r.event(tsf, corev1.EventTypeNormal, eventFeatureUpdated, setAction(string(c.Feature)),
+			r.event(tsf, corev1.EventTypeNormal, identityv1alpha1.EventFeatureUpdated, setAction(string(c.Feature)),
 				fmt.Sprintf("set %s from %t to %t (%s)", c.Feature, c.From, c.To, describeSource(c)))
 		}
 		if d := plan.DeletionPrevention; d != nil && !observe {
@@ -189,12 +189,12 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 				r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, setAction("accidentalDeletionPrevention"),
 					"accidentalDeletionPrevention was changed outside the operator; "+msg)
 			} else {
-				r.event(tsf, corev1.EventTypeNormal, eventFeatureUpdated, setAction("accidentalDeletionPrevention"), msg)
+				r.event(tsf, corev1.EventTypeNormal, identityv1alpha1.EventFeatureUpdated, setAction("accidentalDeletionPrevention"), msg)
 			}
 		}
 	}
 	for _, w := range plan.Opened {
-		r.event(tsf, corev1.EventTypeNormal, eventWindowOpened, "OpenWindow/"+w.Name,
+		r.event(tsf, corev1.EventTypeNormal, identityv1alpha1.EventWindowOpened, "OpenWindow/"+w.Name,
 			fmt.Sprintf("matching window %s opened: %s is %t until %s", w.Name, w.Feature, w.Value, w.ExpiresAt.UTC().Format(time.RFC3339)))
 	}
 	for _, w := range plan.Closed {
@@ -202,64 +202,9 @@ func (r *TenantSyncFeaturesReconciler) record(tsf *identityv1alpha1.TenantSyncFe
 		if w.Back != nil {
 			back = fmt.Sprintf("back to %t", *w.Back)
 		}
-		r.event(tsf, corev1.EventTypeNormal, eventWindowClosed, "CloseWindow/"+w.Name,
+		r.event(tsf, corev1.EventTypeNormal, identityv1alpha1.EventWindowClosed, "CloseWindow/"+w.Name,
 			fmt.Sprintf("matching window %s closed: %s %s", w.Name, w.Feature, back))
 	}
-	wasReady := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady)
-	switch {
-	case len(plan.Refused) > 0:
-		msgs := make([]string, 0, len(plan.Refused))
-		for _, f := range plan.Refused {
-			msgs = append(msgs, fmt.Sprintf("%s is %t, desired %t, but %s", f.Feature, f.Actual, f.Desired, f.Reason))
-		}
-		msg := strings.Join(msgs, "; ")
-		if wasReady == nil || wasReady.Reason != identityv1alpha1.ReasonDrifted || wasReady.Message != msg {
-			r.event(tsf, corev1.EventTypeWarning, eventChangeRefused, "Decide", msg)
-		}
-		setCondition(conds, gen, identityv1alpha1.ConditionReady, false, identityv1alpha1.ReasonDrifted, msg)
-	case observe && (len(plan.Changes) > len(plan.Applied) || plan.DeletionPrevention != nil):
-		setCondition(conds, gen, identityv1alpha1.ConditionReady, false, identityv1alpha1.ReasonObserveOnly,
-			"mode Observe: "+describeChanges("would change", plan))
-	case plan.Write:
-		setCondition(conds, gen, identityv1alpha1.ConditionReady, true, identityv1alpha1.ReasonCorrected, describeChanges("set", plan))
-	default:
-		setCondition(conds, gen, identityv1alpha1.ConditionReady, true, identityv1alpha1.ReasonInSync, describeGoverned(tsf, plan))
-	}
-	r.setWindowCondition(tsf)
-	setCondition(conds, gen, identityv1alpha1.ConditionSynced, true, identityv1alpha1.ReasonReconcileSucceeded, "")
-}
-
-// blocked records that another TenantSyncFeatures governs the tenant.
-func (r *TenantSyncFeaturesReconciler) blocked(tsf *identityv1alpha1.TenantSyncFeatures, tenant *identityv1alpha1.EntraTenant, governor string) (ctrl.Result, error) {
-	gen := tsf.Generation
-	conds := &tsf.Status.Conditions
-	msg := fmt.Sprintf("TenantSyncFeatures %q already governs tenant %s (EntraTenant %q); this one changes nothing until that one is deleted",
-		governor, tenant.Spec.TenantID, tenant.Name)
-	was := meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady)
-	if was == nil || was.Reason != identityv1alpha1.ReasonDuplicateTenantSyncFeatures || was.Message != msg {
-		r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.ReasonDuplicateTenantSyncFeatures, "Decide", msg)
-	}
-	tsf.Status.Windows = syncfeatures.Unapplied(tsf.Spec.MatchingWindows, tsf.Status.Windows, r.now())
-	setCondition(conds, gen, identityv1alpha1.ConditionReady, false, identityv1alpha1.ReasonDuplicateTenantSyncFeatures, msg)
-	r.setWindowCondition(tsf)
-	setCondition(conds, gen, identityv1alpha1.ConditionSynced, true, identityv1alpha1.ReasonReconcileSucceeded, "")
-	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
-}
-
-func (r *TenantSyncFeaturesReconciler) setWindowCondition(tsf *identityv1alpha1.TenantSyncFeatures) {
-	var open []string
-	for _, w := range tsf.Status.Windows {
-		if w.State == identityv1alpha1.WindowActive {
-			open = append(open, fmt.Sprintf("%s sets %s to %t", w.Name, w.Feature, w.Value))
-		}
-	}
-	metrics.MatchingWindowsOpen.WithLabelValues(tsf.Name).Set(float64(len(open)))
-	if len(open) > 0 {
-		setCondition(&tsf.Status.Conditions, tsf.Generation, identityv1alpha1.ConditionWindowActive, true, identityv1alpha1.ReasonWindowOpen,
-			"matching window "+strings.Join(open, "; ")+" (see status.windows for when it closes)")
-		return
-	}
-	setCondition(&tsf.Status.Conditions, tsf.Generation, identityv1alpha1.ConditionWindowActive, false, identityv1alpha1.ReasonNoWindowOpen, "")
 }
 
 // governor names the TenantSyncFeatures that governs the tenant tsf refers
@@ -326,22 +271,20 @@ func (r *TenantSyncFeaturesReconciler) finalize(ctx context.Context, tsf *identi
 	// Windows close whatever the deletion policy and the mode: a deletion
 	// must never leave a block flag turned off.
 	if activeWindows(tsf) {
-		if res, err, done := r.finalWrite(ctx, tsf, eventWindowClosed, "closing the open matching windows", func(s cloud.SyncSettings) (cloud.SyncSettings, []syncfeatures.Change, []syncfeatures.Refusal) {
+		if res, err, held := r.finalWrite(ctx, tsf, identityv1alpha1.EventWindowClosed, "closing the open matching windows", func(s cloud.SyncSettings) (cloud.SyncSettings, []syncfeatures.Change, []syncfeatures.Refusal) {
 			return syncfeatures.CloseWindows(tsf.Status.Windows, s)
-		}); !done {
+		}); held {
 			return res, err
 		}
 	}
 	if tsf.Spec.DeletionPolicy == identityv1alpha1.FeatureDeletionRestoreOriginal && modeOf(tsf.Spec.Mode) == identityv1alpha1.ModeEnforce &&
 		tsf.Status.Original != nil {
-		if res, err, done := r.restoreOriginal(ctx, tsf); !done {
+		if res, err, held := r.restoreOriginal(ctx, tsf); held {
 			return res, err
 		}
 	}
 	metrics.MatchingWindowsOpen.DeleteLabelValues(tsf.Name)
-	base := tsf.DeepCopy()
-	controllerutil.RemoveFinalizer(tsf, TenantSyncFeaturesFinalizer)
-	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, tsf, client.MergeFrom(base)))
+	return ctrl.Result{}, removeFinalizer(ctx, r.Client, tsf, TenantSyncFeaturesFinalizer)
 }
 
 func activeWindows(tsf *identityv1alpha1.TenantSyncFeatures) bool {
@@ -353,45 +296,45 @@ func activeWindows(tsf *identityv1alpha1.TenantSyncFeatures) bool {
 	return false
 }
 
-// restoreOriginal writes back the values recorded in status.original. done
-// is false while the finalizer must stay (the write is to be retried).
-func (r *TenantSyncFeaturesReconciler) restoreOriginal(ctx context.Context, tsf *identityv1alpha1.TenantSyncFeatures) (ctrl.Result, error, bool) {
-	return r.finalWrite(ctx, tsf, eventOriginalRestored, "restoring the original flags (deletion policy RestoreOriginal)", func(s cloud.SyncSettings) (cloud.SyncSettings, []syncfeatures.Change, []syncfeatures.Refusal) {
+// restoreOriginal writes back the values recorded in status.original. held
+// is true while the finalizer must stay (the write is to be retried).
+func (r *TenantSyncFeaturesReconciler) restoreOriginal(ctx context.Context, tsf *identityv1alpha1.TenantSyncFeatures) (res ctrl.Result, err error, held bool) {
+	return r.finalWrite(ctx, tsf, identityv1alpha1.EventOriginalRestored, "restoring the original flags (deletion policy RestoreOriginal)", func(s cloud.SyncSettings) (cloud.SyncSettings, []syncfeatures.Change, []syncfeatures.Refusal) {
 		return syncfeatures.Restore(tsf.Status.Original, s)
 	})
 }
 
 // finalWrite makes one last read-modify-write of the tenant's flags for a
-// deletion. done is false while the finalizer must stay (the write is to
+// deletion. held is true while the finalizer must stay (the write is to
 // be retried).
 func (r *TenantSyncFeaturesReconciler) finalWrite(ctx context.Context, tsf *identityv1alpha1.TenantSyncFeatures, reason, what string,
-	plan func(cloud.SyncSettings) (cloud.SyncSettings, []syncfeatures.Change, []syncfeatures.Refusal)) (ctrl.Result, error, bool) {
+	plan func(cloud.SyncSettings) (cloud.SyncSettings, []syncfeatures.Change, []syncfeatures.Refusal)) (res ctrl.Result, err error, held bool) {
 	var tenant identityv1alpha1.EntraTenant
 	if err := r.Client.Get(ctx, types.NamespacedName{Name: tsf.Spec.TenantRef.Name}, &tenant); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.event(tsf, corev1.EventTypeWarning, eventRestoreFailed, "Finalize",
+			r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.EventRestoreFailed, "Finalize",
 				fmt.Sprintf("EntraTenant %q no longer exists, so %s is not possible; the tenant is left as it is", tsf.Spec.TenantRef.Name, what))
-			return ctrl.Result{}, nil, true
+			return ctrl.Result{}, nil, false
 		}
-		return ctrl.Result{}, err, false
+		return ctrl.Result{}, err, true
 	}
 	governor, err := r.governor(ctx, tsf, &tenant)
 	if err != nil {
-		return ctrl.Result{}, err, false
+		return ctrl.Result{}, err, true
 	}
 	if governor != tsf.Name {
 		// Restoring would undo the governing object's work.
-		return ctrl.Result{}, nil, true
+		return ctrl.Result{}, nil, false
 	}
 	retry := func(err error) (ctrl.Result, error, bool) {
 		o := classifySyncFeatures(err, &tenant)
-		r.event(tsf, corev1.EventTypeWarning, eventRestoreFailed, "Finalize",
+		r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.EventRestoreFailed, "Finalize",
 			what+" failed, will retry (remove the finalizer to give up): "+o.message)
 		res, rerr := r.requeueFor(o)
 		if rerr == nil && res.RequeueAfter == 0 {
 			res.RequeueAfter = r.ResyncPeriod
 		}
-		return res, rerr, false
+		return res, rerr, true
 	}
 	c, err := r.client(ctx, &tenant)
 	if err != nil {
@@ -403,11 +346,11 @@ func (r *TenantSyncFeaturesReconciler) finalWrite(ctx context.Context, tsf *iden
 	}
 	next, changes, refused := plan(settings)
 	for _, f := range refused {
-		r.event(tsf, corev1.EventTypeWarning, eventChangeRefused, "Finalize",
+		r.event(tsf, corev1.EventTypeWarning, identityv1alpha1.EventChangeRefused, "Finalize",
 			fmt.Sprintf("%s stays %t instead of its original %t: %s", f.Feature, f.Actual, f.Desired, f.Reason))
 	}
 	if len(changes) == 0 {
-		return ctrl.Result{}, nil, true
+		return ctrl.Result{}, nil, false
 	}
 	if err := c.UpdateSyncSettings(ctx, next); err != nil {
 		metrics.SyncFeatureWrites.WithLabelValues(string(cloud.ClassOf(err))).Inc()
@@ -419,13 +362,7 @@ func (r *TenantSyncFeaturesReconciler) finalWrite(ctx context.Context, tsf *iden
 		parts = append(parts, fmt.Sprintf("%s from %t to %t", ch.Feature, ch.From, ch.To))
 	}
 	r.event(tsf, corev1.EventTypeNormal, reason, "Finalize", what+": "+strings.Join(parts, ", "))
-	return ctrl.Result{}, nil, true
-}
-
-// personMustAct reports reasons that no retry can cure: Ready turns False
-// even when the flags were in sync at the last successful pass.
-func personMustAct(reason string) bool {
-	return reason == identityv1alpha1.ReasonMissingPermission || reason == identityv1alpha1.ReasonSignInRequired
+	return ctrl.Result{}, nil, false
 }
 
 // requeueFor is the shared requeue policy.

@@ -23,6 +23,7 @@ import (
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/metrics"
+	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
 
 const testTenantID = "8f2a6d1c-3b4e-4c5d-9e6f-7a8b9c0d1e2f"
@@ -198,11 +199,14 @@ func (h *harness) get(name string) *identityv1alpha1.TenantSyncFeatures {
 }
 
 // events drains the recorded Events.
-func (h *harness) events() []string {
+func (h *harness) events() []string { return drain(h.rec) }
+
+// drain returns the Events a fake recorder holds, emptying it.
+func drain(rec *events.FakeRecorder) []string {
 	var out []string
 	for {
 		select {
-		case e := <-h.rec.Events:
+		case e := <-rec.Events:
 			out = append(out, e)
 		default:
 			return out
@@ -543,7 +547,7 @@ func TestClassifySyncFeaturesSaysWhichAccessToConfigure(t *testing.T) {
 			DirectoryRoles: []string{globalAdministratorTemplate}}),
 			identityv1alpha1.ReasonMissingPermission,
 			[]string{"refused the delegated sign-in of admin@contoso.com", "Insufficient privileges"}, []string{"not a Global Administrator"}},
-		{"the operator may not read the sign-in Secret", withSignIn, &cloud.Error{Class: cloud.ClassPermission, Op: opLoadTokenCache,
+		{"the operator may not read the sign-in Secret", withSignIn, &cloud.Error{Class: cloud.ClassPermission, Op: tenantaccess.OpLoadTokenCache,
 			Message: `reading Secret ops/admin-signin: secrets "admin-signin" is forbidden`},
 			identityv1alpha1.ReasonMissingPermission, []string{"is forbidden"}, []string{"Microsoft Graph"}},
 		{"refresh token spent", withSignIn, &cloud.Error{Class: cloud.ClassUnauthenticated, Code: "invalid_grant", Op: "AcquireToken", Message: "AADSTS70000: refresh token redeemed"},

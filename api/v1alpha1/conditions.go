@@ -36,6 +36,10 @@ const (
 	// a sign-in (as stored; TenantSyncFeatures conditions say whether Graph
 	// accepts it).
 	ConditionDelegatedSignIn = "DelegatedSignIn"
+	// ConditionConsistencyGuidWritten: with the ActiveDirectory's
+	// writeConsistencyGuid, the AD user's mS-DS-ConsistencyGuid holds the
+	// anchor (absent when the directory does not ask for it).
+	ConditionConsistencyGuidWritten = "ConsistencyGuidWritten"
 )
 
 // Condition reasons, CamelCase as metav1.Condition requires.
@@ -112,6 +116,12 @@ const (
 	// writer between the operator's read and its write; the next pass
 	// uses the stored value.
 	ReasonAnchorChanged = "AnchorChanged"
+	// ReasonConsistencyGuidWritten: the operator wrote objectGUID into the
+	// empty mS-DS-ConsistencyGuid (also the Event of that write).
+	ReasonConsistencyGuidWritten = "ConsistencyGuidWritten"
+	// ReasonConsistencyGuidPresent: mS-DS-ConsistencyGuid already holds a
+	// value, which the operator never overwrites.
+	ReasonConsistencyGuidPresent = "ConsistencyGuidPresent"
 	// ReasonAnchorMissing: the anchor attribute the spec demands is empty.
 	ReasonAnchorMissing = "AnchorMissing"
 	// ReasonFound: the cloud user was found.
@@ -209,4 +219,54 @@ const (
 	// ReasonDuplicateTenantSyncFeatures: another TenantSyncFeatures already
 	// manages the same tenant; this one is ignored.
 	ReasonDuplicateTenantSyncFeatures = "DuplicateTenantSyncFeatures"
+)
+
+// Event reasons of writes and of deletions, beyond the condition reasons
+// (which are also used as Event reasons when a condition changes).
+const (
+	// UserMatch: the role workflow.
+
+	// EventRolesRecorded: the roles were written into status.recordedRoles
+	// before any was removed.
+	EventRolesRecorded = "RolesRecorded"
+	// EventRoleRemoved: one role or eligibility was removed for the match.
+	EventRoleRemoved = "RoleRemoved"
+	// EventRoleRestored: one role or eligibility was given back.
+	EventRoleRestored = "RoleRestored"
+	// EventRoleRestoredPermanent: PIM refused a time-bound restore and
+	// spec.restorePermanentOnPolicyRefusal made it permanent.
+	EventRoleRestoredPermanent = "RoleRestoredPermanent"
+	// EventRoleNotRestored: a role is deliberately not given back (expired,
+	// PIM refused, or the tenant or user is gone); the note says how to.
+	EventRoleNotRestored = "RoleNotRestored"
+
+	// UserMatch: duplicates and deletion.
+
+	// EventDuplicateDeleted: a proven duplicate was soft-deleted.
+	EventDuplicateDeleted = "DuplicateDeleted"
+	// EventDuplicatePurged: a proven duplicate was deleted permanently.
+	EventDuplicatePurged = "DuplicatePurged"
+	// EventImmutableIDCleared: deletion policy ClearImmutableId cleared it.
+	EventImmutableIDCleared = "ImmutableIDCleared"
+	// EventImmutableIDKept: deletion policy ClearImmutableId left it, as
+	// the user is synced or carries another value.
+	EventImmutableIDKept = "ImmutableIDKept"
+
+	// TenantSyncFeatures.
+
+	// EventFeatureUpdated: a flag was set to its desired value.
+	EventFeatureUpdated = "FeatureUpdated"
+	// EventWindowOpened: a matching window opened.
+	EventWindowOpened = "WindowOpened"
+	// EventWindowClosed: a matching window closed.
+	EventWindowClosed = "WindowClosed"
+	// EventOriginalRestored: deletion policy RestoreOriginal wrote back the
+	// values from before the operator.
+	EventOriginalRestored = "OriginalRestored"
+	// EventRestoreFailed: a write at deletion failed (retried) or is not
+	// possible (the tenant is gone).
+	EventRestoreFailed = "RestoreFailed"
+	// EventChangeRefused: a desired value cannot be set (for example a
+	// flag Microsoft lets no one turn off); the note says why.
+	EventChangeRefused = "ChangeRefused"
 )

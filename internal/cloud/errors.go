@@ -26,6 +26,12 @@ const (
 	ClassWrongEndpoint Class = "WrongEndpoint"
 )
 
+// Classes lists every class, for tables that must cover them all.
+func Classes() []Class {
+	return []Class{ClassNotFound, ClassConflict, ClassOnPremMastered, ClassPermission, ClassUnauthenticated,
+		ClassThrottled, ClassTransient, ClassInvalid, ClassUnsupportedQuery, ClassWrongEndpoint}
+}
+
 // Error is a classified Graph or token failure.
 type Error struct {
 	Class      Class

@@ -362,3 +362,29 @@ func (c *Client) searchBase(ctx context.Context) (string, error) {
 	}
 	return c.NamingContext(ctx)
 }
+
+// SearchBase returns the search base after reading it: a configured base DN
+// that names no object on the server is ErrBaseDNNotFound, not an empty
+// directory.
+func (c *Client) SearchBase(ctx context.Context) (string, error) {
+	base, err := c.searchBase(ctx)
+	if err != nil {
+		return "", err
+	}
+	err = c.do(ctx, "read base DN "+base, func(conn *ldap.Conn) error {
+		_, err := conn.Search(ldap.NewSearchRequest(base, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+			"(objectClass=*)", []string{"1.1"}, nil))
+		return err
+	})
+	return base, baseMissing(base, err)
+}
+
+// baseMissing turns the noSuchObject of a search rooted at base into
+// ErrBaseDNNotFound: the only object such a search names is its base.
+func baseMissing(base string, err error) error {
+	var lerr *ldap.Error
+	if err == nil || !errors.As(err, &lerr) || lerr.ResultCode != ldap.LDAPResultNoSuchObject {
+		return err
+	}
+	return &Error{Op: "search under " + base, Class: ErrBaseDNNotFound, Err: lerr}
+}

@@ -27,6 +27,9 @@ var (
 	ErrInsufficientAccess = errors.New("insufficient directory access")
 	// ErrNotFound: no object matches.
 	ErrNotFound = errors.New("not found in directory")
+	// ErrBaseDNNotFound: the configured search base names no object on
+	// the server, so no user can ever be found under it; fix the base DN.
+	ErrBaseDNNotFound = errors.New("base DN not found in directory")
 	// ErrAmbiguous: more than one user matches a lookup that must name one.
 	ErrAmbiguous = errors.New("ambiguous directory lookup")
 	// ErrInvalidConfig: the Config cannot work; fix it, retrying won't.

@@ -488,3 +488,24 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// A base DN that names no object is its own error, on the base read and on
+// user searches under it: an empty answer would read as "no such user".
+func TestMissingBaseDN(t *testing.T) {
+	dc := sharedDC.Get(t)
+	ctx := context.Background()
+	good := dial(t, configFor(dc))
+	if base, err := good.SearchBase(ctx); err != nil || !strings.EqualFold(base, dc.BaseDN) {
+		t.Fatalf("SearchBase = %q, %v; want %s", base, err, dc.BaseDN)
+	}
+	cfg := configFor(dc)
+	cfg.BaseDN = "OU=Nowhere," + dc.BaseDN
+	c := dial(t, cfg)
+	if _, err := c.SearchBase(ctx); !errors.Is(err, ErrBaseDNNotFound) {
+		t.Fatalf("SearchBase of a missing base DN = %v, want ErrBaseDNNotFound", err)
+	}
+	u := createUser(t, dc, "nobase", nil)
+	if _, err := c.FindUser(ctx, Lookup{KeySAMAccountName, u.Sam}); !errors.Is(err, ErrBaseDNNotFound) || errors.Is(err, ErrNotFound) {
+		t.Fatalf("FindUser under a missing base DN = %v, want ErrBaseDNNotFound only", err)
+	}
+}

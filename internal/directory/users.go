@@ -144,7 +144,7 @@ func (c *Client) searchUsers(ctx context.Context, base, filter string) ([]*ldap.
 		entries = res.Entries
 		return nil
 	})
-	return entries, err
+	return entries, baseMissing(base, err)
 }
 
 // userFilter selects user accounts (objectCategory=person excludes

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/entramatch/entra-match-operator/internal/cloud"
@@ -51,7 +53,7 @@ func TestDecideDuplicates(t *testing.T) {
 		{"Observe mode only reports, whatever the policy", DuplicateInput{Policy: DuplicatesPurge, Match: allowed},
 			DuplicatePlan{Found: []Duplicate{reported(d1), reported(x1)}}, "Observe mode"},
 		{"a blocked match deletes nothing", DuplicateInput{Policy: DuplicatesPurge, Enforce: true,
-			Match: Plan{Block: &Block{Reason: ReasonDuplicateClaim, Message: "UserMatch other already claims this AD or cloud user"}}},
+			Match: Plan{Block: &Block{Reason: identityv1alpha1.ReasonDuplicateClaim, Message: "UserMatch other already claims this AD or cloud user"}}},
 			DuplicatePlan{Found: []Duplicate{reported(d1), reported(x1)}}, "DuplicateClaim"},
 		{"an already joined user deletes nothing", DuplicateInput{Policy: DuplicatesPurge, Enforce: true, Match: Plan{Joined: true}},
 			DuplicatePlan{Found: []Duplicate{reported(d1), reported(x1)}}, "already joined"},

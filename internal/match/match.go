@@ -43,6 +43,9 @@ type Observation struct {
 	// Takeover is the tenant's blockCloudObjectTakeoverThroughHardMatchEnabled
 	// as last read.
 	Takeover Takeover
+	// ADObjectGUID is the AD user's objectGUID, which Entra's sync stamps
+	// into onPremisesObjectIdentifier.
+	ADObjectGUID string
 }
 
 // Takeover is what is known of the tenant flag
@@ -54,6 +57,10 @@ type Observation struct {
 // waiting for a join that cannot happen.
 type Takeover struct {
 	Blocked bool
+	// ObjectIdentifierUpdateAllowed is the tenant flag
+	// allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled: the temporary
+	// bypass of the 2026 protections. Unknown counts as off.
+	ObjectIdentifierUpdateAllowed bool
 	// Unknown says why the flag could not be read ("" when it was); the
 	// match goes ahead and the message says what may still refuse it.
 	Unknown string
@@ -65,24 +72,6 @@ type Action string
 const (
 	ActionNone           Action = "None"
 	ActionSetImmutableID Action = "SetImmutableID"
-)
-
-// Reasons are the API's condition reasons, so that a plan's reason can go
-// straight into a condition; the ones the API does not list are defined here.
-const (
-	ReasonJoined                   = identityv1alpha1.ReasonSyncJoined
-	ReasonImmutableIDSet           = identityv1alpha1.ReasonImmutableIDSet
-	ReasonDriftCorrected           = identityv1alpha1.ReasonDriftCorrected
-	ReasonWouldSetImmutableID      = identityv1alpha1.ReasonObserveOnly
-	ReasonSyncedWithOtherAnchor    = identityv1alpha1.ReasonSyncedFromOtherAnchor
-	ReasonImmutableIDInUse         = identityv1alpha1.ReasonImmutableIDConflict
-	ReasonPrivilegedRole           = identityv1alpha1.ReasonPrivilegedRole
-	ReasonHardMatchTakeoverBlocked = identityv1alpha1.ReasonHardMatchTakeoverBlocked
-	ReasonDuplicateClaim           = identityv1alpha1.ReasonDuplicateClaim
-	ReasonInvalidAnchor            = identityv1alpha1.ReasonInvalidAnchor
-	ReasonNonRoutableUPNSuffix     = identityv1alpha1.ReasonNonRoutableUPNSuffix
-	ReasonUnverifiedUPNSuffix      = identityv1alpha1.ReasonUPNSuffixNotVerified
-	ReasonInitialDomainUPN         = identityv1alpha1.ReasonInitialDomainUPNSuffix
 )
 
 // Block is a refusal to write, with a message a person can act on.
@@ -130,68 +119,87 @@ func Decide(o Observation) Plan {
 	if o.Cloud.Synced() {
 		if Joined(o.Cloud, o.Anchor) {
 			p.Joined = true
-			p.Reason = ReasonJoined
+			p.Reason = identityv1alpha1.ReasonSyncJoined
 			p.Message = fmt.Sprintf("Entra sync has joined %s with immutableId %s", o.Cloud.UserPrincipalName, o.Anchor)
 			return p
 		}
-		p.Block = &Block{Reason: ReasonSyncedWithOtherAnchor, Message: fmt.Sprintf(
+		p.Block = &Block{Reason: identityv1alpha1.ReasonSyncedFromOtherAnchor, Message: fmt.Sprintf(
 			"cloud user %s is already synced from on-premises with immutableId %q, not %q; the operator never overwrites a synced user: "+
 				"check that the UserMatch names the right AD user, or take the user out of sync scope first",
 			o.Cloud.UserPrincipalName, current, o.Anchor)}
 		return p
 	}
 	if err := anchor.ValidateImmutableID(o.Anchor); err != nil {
-		p.Block = &Block{Reason: ReasonInvalidAnchor, Message: err.Error()}
+		p.Block = &Block{Reason: identityv1alpha1.ReasonInvalidAnchor, Message: err.Error()}
 		return p
 	}
 	if o.ClaimedBy != "" {
-		p.Block = &Block{Reason: ReasonDuplicateClaim, Message: fmt.Sprintf(
+		p.Block = &Block{Reason: identityv1alpha1.ReasonDuplicateClaim, Message: fmt.Sprintf(
 			"UserMatch %s already claims this AD or cloud user; delete one of the two", o.ClaimedBy)}
 		return p
 	}
 	if h := otherHolders(o.Holders, o.Cloud.ID); len(h) > 0 {
-		p.Block = &Block{Reason: ReasonImmutableIDInUse, Message: fmt.Sprintf(
+		p.Block = &Block{Reason: identityv1alpha1.ReasonImmutableIDConflict, Message: fmt.Sprintf(
 			"immutableId %s is already used by %s; Entra allows one object per anchor: remove the duplicate (or set spec.duplicates) first",
 			o.Anchor, describe(h))}
 		return p
 	}
 	if o.Takeover.Blocked {
-		p.Block = &Block{Reason: ReasonHardMatchTakeoverBlocked, Message: fmt.Sprintf(
+		p.Block = &Block{Reason: identityv1alpha1.ReasonHardMatchTakeoverBlocked, Message: fmt.Sprintf(
 			"the tenant's blockCloudObjectTakeoverThroughHardMatchEnabled is on, so Entra sync refuses to hard-match the cloud-managed user %s (InvalidHardMatch); "+
 				"open a matching window for that flag with a TenantSyncFeatures (spec.matchingWindows, feature blockCloudObjectTakeoverThroughHardMatchEnabled, value false): "+
 				"the match goes ahead by itself while the window is open",
 			o.Cloud.UserPrincipalName)}
 		return p
 	}
+	if remap(o) {
+		p.Block = &Block{Reason: identityv1alpha1.ReasonObjectIdentifierSet, Message: fmt.Sprintf(
+			"cloud user %s already carries onPremisesObjectIdentifier %q of another on-premises object (the AD user's objectGUID is %s); "+
+				"Entra sync refuses to remap it (AttributeUpdateNotAllowed) while the tenant's allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled is off: "+
+				"check that the UserMatch names the right AD user, or follow Microsoft's guidance on changing a user's source anchor",
+			o.Cloud.UserPrincipalName, o.Cloud.OnPremisesObjectIdentifier, o.ADObjectGUID)}
+		return p
+	}
 	if len(o.PrivilegedRoles) > 0 {
 		roles := append([]string(nil), o.PrivilegedRoles...)
 		sort.Strings(roles)
-		p.Block = &Block{Reason: ReasonPrivilegedRole, Message: fmt.Sprintf(
+		p.Block = &Block{Reason: identityv1alpha1.ReasonPrivilegedRole, Message: fmt.Sprintf(
 			"cloud user %s holds or is eligible for privileged roles (%s); Entra refuses to match such users: "+
 				"remove the roles, or set spec.privilegedRoles to RemoveAndRestore",
 			o.Cloud.UserPrincipalName, strings.Join(roles, ", "))}
 		return p
 	}
 	if current == o.Anchor {
-		p.Reason = ReasonImmutableIDSet
+		p.Reason = identityv1alpha1.ReasonImmutableIDSet
 		p.Message = fmt.Sprintf("immutableId %s is set on %s; waiting for Entra sync to join the user", o.Anchor, o.Cloud.UserPrincipalName) + o.Takeover.caveat()
 		return p
 	}
 	if o.Mode == Observe {
-		p.Reason = ReasonWouldSetImmutableID
+		p.Reason = identityv1alpha1.ReasonObserveOnly
 		p.Message = fmt.Sprintf("Observe mode: would set immutableId of %s from %q to %q", o.Cloud.UserPrincipalName, current, o.Anchor)
 		return p
 	}
 	p.Action = ActionSetImmutableID
 	p.Drift = o.PreviouslySet
 	if p.Drift {
-		p.Reason = ReasonDriftCorrected
+		p.Reason = identityv1alpha1.ReasonDriftCorrected
 		p.Message = fmt.Sprintf("immutableId of %s was changed to %q outside the operator; set back to %s", o.Cloud.UserPrincipalName, current, o.Anchor)
 	} else {
-		p.Reason = ReasonImmutableIDSet
+		p.Reason = identityv1alpha1.ReasonImmutableIDSet
 		p.Message = fmt.Sprintf("set immutableId of %s to %s; waiting for Entra sync to join the user", o.Cloud.UserPrincipalName, o.Anchor) + o.Takeover.caveat()
 	}
 	return p
+}
+
+// remap reports a cloud user that already names another on-premises object
+// in onPremisesObjectIdentifier: Entra's sync refuses to point it at a new
+// one unless the tenant's bypass flag is on.
+func remap(o Observation) bool {
+	id := strings.TrimSpace(o.Cloud.OnPremisesObjectIdentifier)
+	if id == "" || o.Takeover.ObjectIdentifierUpdateAllowed {
+		return false
+	}
+	return !strings.EqualFold(id, o.ADObjectGUID) && id != o.Anchor
 }
 
 // caveat tells, when the flag could not be read, what may still refuse the
@@ -233,10 +241,10 @@ func upnWarning(upn string, domains []cloud.Domain) *Warning {
 	suffix := strings.ToLower(upn[at+1:])
 	switch {
 	case strings.HasSuffix(suffix, ".local"):
-		return &Warning{Reason: ReasonNonRoutableUPNSuffix, Message: fmt.Sprintf(
+		return &Warning{Reason: identityv1alpha1.ReasonNonRoutableUPNSuffix, Message: fmt.Sprintf(
 			"AD UPN %s ends in .local, which cannot be a verified domain: add a routable UPN suffix in AD and give the user a UPN in a verified domain", upn)}
 	case strings.HasSuffix(suffix, ".onmicrosoft.com"):
-		return &Warning{Reason: ReasonInitialDomainUPN, Message: fmt.Sprintf(
+		return &Warning{Reason: identityv1alpha1.ReasonInitialDomainUPNSuffix, Message: fmt.Sprintf(
 			"AD UPN %s uses an onmicrosoft.com domain; use the user's email domain so sign-in and soft matching line up", upn)}
 	}
 	for _, d := range domains {
@@ -247,6 +255,6 @@ func upnWarning(upn string, domains []cloud.Domain) *Warning {
 			break
 		}
 	}
-	return &Warning{Reason: ReasonUnverifiedUPNSuffix, Message: fmt.Sprintf(
+	return &Warning{Reason: identityv1alpha1.ReasonUPNSuffixNotVerified, Message: fmt.Sprintf(
 		"UPN suffix %s of %s is not a verified domain of the tenant: sync will rewrite the UPN to the onmicrosoft.com domain; verify the domain first", suffix, upn)}
 }

@@ -4,8 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/entramatch/entra-match-operator/internal/cloud"
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/entramatch/entra-match-operator/internal/cloud"
 )
 
 const testAnchor = "BpazOkLGm0iEtljAONPvOQ=="
@@ -49,13 +52,13 @@ func TestDecide(t *testing.T) {
 			name: "empty immutableId on a cloud-only user is set",
 			doc:  "manual procedure: Update-MgUser -OnPremisesImmutableId; learn.microsoft.com/graph/api/user-update",
 			mut:  func(*Observation) {},
-			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet},
 		},
 		{
 			name: "a foreign value on a cloud-only user is replaced: the manual procedure's reason for a hard match",
 			doc:  "manual procedure: soft matching fails because the cloud account has immutableID populated",
 			mut:  func(o *Observation) { o.Cloud.OnPremisesImmutableID = "c29tZXRoaW5nIGVsc2U=" },
-			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet},
 		},
 		{
 			name: "a value we set that changed since is drift and is set back",
@@ -63,17 +66,17 @@ func TestDecide(t *testing.T) {
 				o.Cloud.OnPremisesImmutableID = "c29tZXRoaW5nIGVsc2U="
 				o.PreviouslySet = true
 			},
-			want: want{action: ActionSetImmutableID, drift: true, reason: ReasonDriftCorrected, msg: "outside the operator"},
+			want: want{action: ActionSetImmutableID, drift: true, reason: identityv1alpha1.ReasonDriftCorrected, msg: "outside the operator"},
 		},
 		{
 			name: "a value we set that was cleared is drift too",
 			mut:  func(o *Observation) { o.PreviouslySet = true },
-			want: want{action: ActionSetImmutableID, drift: true, reason: ReasonDriftCorrected},
+			want: want{action: ActionSetImmutableID, drift: true, reason: identityv1alpha1.ReasonDriftCorrected},
 		},
 		{
 			name: "value already in place: nothing to write, wait for sync",
 			mut:  func(o *Observation) { o.Cloud.OnPremisesImmutableID = testAnchor; o.PreviouslySet = true },
-			want: want{action: ActionNone, reason: ReasonImmutableIDSet, msg: "is set on"},
+			want: want{action: ActionNone, reason: identityv1alpha1.ReasonImmutableIDSet, msg: "is set on"},
 		},
 		{
 			name: "synced with our anchor: joined, stop writing",
@@ -82,7 +85,7 @@ func TestDecide(t *testing.T) {
 				o.Cloud.OnPremisesImmutableID = testAnchor
 				o.Cloud.OnPremisesSyncEnabled = ptr(true)
 			},
-			want: want{action: ActionNone, joined: true, reason: ReasonJoined},
+			want: want{action: ActionNone, joined: true, reason: identityv1alpha1.ReasonSyncJoined},
 		},
 		{
 			name: "synced with another anchor: never overwritten",
@@ -91,7 +94,7 @@ func TestDecide(t *testing.T) {
 				o.Cloud.OnPremisesImmutableID = "b3RoZXI="
 				o.Cloud.OnPremisesSyncEnabled = ptr(true)
 			},
-			want: want{action: ActionNone, block: ReasonSyncedWithOtherAnchor, msg: `"b3RoZXI="`},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonSyncedFromOtherAnchor, msg: `"b3RoZXI="`},
 		},
 		{
 			name: "synced wins over every other problem",
@@ -101,13 +104,13 @@ func TestDecide(t *testing.T) {
 				o.PrivilegedRoles = []string{"Global Administrator"}
 				o.Mode = Observe
 			},
-			want: want{action: ActionNone, block: ReasonSyncedWithOtherAnchor},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonSyncedFromOtherAnchor},
 		},
 		{
 			name: "sync disabled (removed from scope) is not synced: may be written",
 			doc:  "entra.md §1: onPremisesSyncEnabled false = removed from sync scope",
 			mut:  func(o *Observation) { o.Cloud.OnPremisesSyncEnabled = ptr(false) },
-			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet},
 		},
 		{
 			name: "anchor held by another object is refused, naming it",
@@ -115,7 +118,7 @@ func TestDecide(t *testing.T) {
 			mut: func(o *Observation) {
 				o.Holders = []cloud.User{{ID: "dup1", UserPrincipalName: "ada1234@contoso.onmicrosoft.com"}}
 			},
-			want: want{action: ActionNone, block: ReasonImmutableIDInUse, msg: "ada1234@contoso.onmicrosoft.com (dup1)"},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonImmutableIDConflict, msg: "ada1234@contoso.onmicrosoft.com (dup1)"},
 		},
 		{
 			name: "the target itself among holders is not a conflict",
@@ -123,35 +126,35 @@ func TestDecide(t *testing.T) {
 				o.Cloud.OnPremisesImmutableID = testAnchor
 				o.Holders = []cloud.User{{ID: "u1", UserPrincipalName: "ada@contoso.com"}}
 			},
-			want: want{action: ActionNone, reason: ReasonImmutableIDSet, msg: "is set on"},
+			want: want{action: ActionNone, reason: identityv1alpha1.ReasonImmutableIDSet, msg: "is set on"},
 		},
 		{
 			name: "privileged roles block the write with the roles named",
 			doc:  "learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-install-existing-tenant: admin role users are not matched",
 			mut:  func(o *Observation) { o.PrivilegedRoles = []string{"User Administrator", "Global Administrator"} },
-			want: want{action: ActionNone, block: ReasonPrivilegedRole, msg: "(Global Administrator, User Administrator)"},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonPrivilegedRole, msg: "(Global Administrator, User Administrator)"},
 		},
 		{
 			name: "two UserMatches for one user: refused",
 			mut:  func(o *Observation) { o.ClaimedBy = "ada-other" },
-			want: want{action: ActionNone, block: ReasonDuplicateClaim, msg: "ada-other"},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonDuplicateClaim, msg: "ada-other"},
 		},
 		{
 			name: "characters Graph forbids are refused before any write",
 			doc:  "entra.md §2: Graph refuses $ and _ in onPremisesImmutableId",
 			mut:  func(o *Observation) { o.Anchor = "abc_def" },
-			want: want{action: ActionNone, block: ReasonInvalidAnchor, msg: "'$' or '_'"},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonInvalidAnchor, msg: "'$' or '_'"},
 		},
 		{
 			name: "Observe mode reports and never writes",
 			mut:  func(o *Observation) { o.Mode = Observe },
-			want: want{action: ActionNone, reason: ReasonWouldSetImmutableID, msg: "would set"},
+			want: want{action: ActionNone, reason: identityv1alpha1.ReasonObserveOnly, msg: "would set"},
 		},
 		{
 			name: "takeover blocked by the tenant flag: no write, the way out named",
 			doc:  "how-to-connect-install-existing-tenant: blockCloudObjectTakeoverThroughHardMatchEnabled; tshoot-connect-sync-errors: InvalidHardMatch",
 			mut:  func(o *Observation) { o.Takeover.Blocked = true },
-			want: want{action: ActionNone, block: ReasonHardMatchTakeoverBlocked, msg: "matchingWindows"},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonHardMatchTakeoverBlocked, msg: "matchingWindows"},
 		},
 		{
 			name: "takeover blocked, anchor already written: still blocked, sync would refuse",
@@ -159,12 +162,39 @@ func TestDecide(t *testing.T) {
 				o.Takeover.Blocked = true
 				o.Cloud.OnPremisesImmutableID = testAnchor
 			},
-			want: want{action: ActionNone, block: ReasonHardMatchTakeoverBlocked, msg: "InvalidHardMatch"},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonHardMatchTakeoverBlocked, msg: "InvalidHardMatch"},
+		},
+		{
+			name: "another on-premises object named in onPremisesObjectIdentifier: no write",
+			doc:  "entra.md: from mid-2026 a cloud user with onPremisesObjectIdentifier set is not remapped (AttributeUpdateNotAllowed)",
+			mut: func(o *Observation) {
+				o.ADObjectGUID = "3ab39606-c642-489b-84b6-58c038d3ef39"
+				o.Cloud.OnPremisesObjectIdentifier = "0f0e5c47-1d2b-4c3a-9e8f-7a6b5c4d3e2f"
+			},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonObjectIdentifierSet, msg: "AttributeUpdateNotAllowed"},
+		},
+		{
+			name: "onPremisesObjectIdentifier names this AD user: not a remap",
+			mut: func(o *Observation) {
+				o.ADObjectGUID = "3ab39606-c642-489b-84b6-58c038d3ef39"
+				o.Cloud.OnPremisesObjectIdentifier = "3AB39606-C642-489B-84B6-58C038D3EF39"
+			},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet},
+		},
+		{
+			name: "onPremisesObjectIdentifier of another object, tenant bypass on: the write goes ahead",
+			doc:  "entra.md: allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled is the temporary tenant-wide bypass",
+			mut: func(o *Observation) {
+				o.ADObjectGUID = "3ab39606-c642-489b-84b6-58c038d3ef39"
+				o.Cloud.OnPremisesObjectIdentifier = "0f0e5c47-1d2b-4c3a-9e8f-7a6b5c4d3e2f"
+				o.Takeover.ObjectIdentifierUpdateAllowed = true
+			},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet},
 		},
 		{
 			name: "takeover flag unreadable: the write goes ahead and the message says what may refuse it",
 			mut:  func(o *Observation) { o.Takeover.Unknown = "Graph refused the read (403)" },
-			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, msg: "could not be read: Graph refused the read (403)"},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet, msg: "could not be read: Graph refused the read (403)"},
 		},
 		{
 			name: "a synced user is joined whatever the takeover flag",
@@ -173,35 +203,35 @@ func TestDecide(t *testing.T) {
 				o.Cloud.OnPremisesImmutableID = testAnchor
 				o.Cloud.OnPremisesSyncEnabled = ptr(true)
 			},
-			want: want{action: ActionNone, joined: true, reason: ReasonJoined},
+			want: want{action: ActionNone, joined: true, reason: identityv1alpha1.ReasonSyncJoined},
 		},
 		{
 			name: "Observe mode still reports blocks",
 			mut:  func(o *Observation) { o.Mode = Observe; o.PrivilegedRoles = []string{"Global Administrator"} },
-			want: want{action: ActionNone, block: ReasonPrivilegedRole},
+			want: want{action: ActionNone, block: identityv1alpha1.ReasonPrivilegedRole},
 		},
 		{
 			name: ".local UPN is warned about, not blocked",
 			doc:  "manual procedure: the logon name should be username@domain.com rather than username@domain.local",
 			mut:  func(o *Observation) { o.ADUserPrincipalName = "ada@corp.local" },
-			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, warning: ReasonNonRoutableUPNSuffix},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet, warning: identityv1alpha1.ReasonNonRoutableUPNSuffix},
 		},
 		{
 			name: "onmicrosoft.com UPN is warned about",
 			doc:  "manual procedure: the user should have username@domain.com in AAD, not username@tenant.onmicrosoft.com",
 			mut:  func(o *Observation) { o.ADUserPrincipalName = "ada@contoso.onmicrosoft.com" },
-			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, warning: ReasonInitialDomainUPN},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet, warning: identityv1alpha1.ReasonInitialDomainUPNSuffix},
 		},
 		{
 			name: "unverified or unknown suffix is warned about",
 			doc:  "entra.md §1: a UPN suffix that is not verified is rewritten to the initial domain",
 			mut:  func(o *Observation) { o.ADUserPrincipalName = "ada@pending.example" },
-			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet, warning: ReasonUnverifiedUPNSuffix},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet, warning: identityv1alpha1.ReasonUPNSuffixNotVerified},
 		},
 		{
 			name: "suffix comparison ignores case",
 			mut:  func(o *Observation) { o.ADUserPrincipalName = "Ada@Contoso.COM" },
-			want: want{action: ActionSetImmutableID, reason: ReasonImmutableIDSet},
+			want: want{action: ActionSetImmutableID, reason: identityv1alpha1.ReasonImmutableIDSet},
 		},
 	}
 	for _, tc := range cases {

@@ -1,4 +1,4 @@
-package controllers
+package tenantaccess
 
 import (
 	"bytes"
@@ -16,20 +16,27 @@ import (
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/metrics"
-	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
 
 // Operations of the token cache, as they appear in errors.
 const (
-	opLoadTokenCache  = "LoadTokenCache"
-	opStoreTokenCache = "StoreTokenCache"
+	OpLoadTokenCache  = "LoadTokenCache"
+	OpStoreTokenCache = "StoreTokenCache"
 )
 
-// secretTokenCache keeps a delegated sign-in's token cache in one key of a
-// Secret. Writes are conditional on the version read: when a person signs
+// SecretRefusal is implemented by the errors a Secret reader returns when
+// the operator may not read a Secret at all (outside the namespaces it
+// reads from): a person must act, as for an RBAC refusal.
+type SecretRefusal interface {
+	error
+	SecretRefused()
+}
+
+// SecretTokenCache keeps a delegated sign-in's token cache in one key of a
+// Secret (the format entramatch login writes, see Login). Writes are conditional on the version read: when a person signs
 // in again (entramatch login rewrites the Secret) while the operator
 // refreshes, the person's new sign-in wins.
-type secretTokenCache struct {
+type SecretTokenCache struct {
 	reader client.Reader // uncached: a re-login must be seen at once
 	writer client.Client
 	ref    identityv1alpha1.SecretKeyReference
@@ -44,13 +51,19 @@ type secretTokenCache struct {
 	pending []byte
 }
 
-var _ cloud.TokenCache = (*secretTokenCache)(nil)
+var _ cloud.TokenCache = (*SecretTokenCache)(nil)
 
-func (c *secretTokenCache) name() string { return c.ref.Namespace + "/" + c.ref.Name }
+// NewSecretTokenCache returns the token cache kept in ref. reader must be
+// uncached, so that a new sign-in is seen at once.
+func NewSecretTokenCache(reader client.Reader, writer client.Client, ref identityv1alpha1.SecretKeyReference, now func() time.Time) *SecretTokenCache {
+	return &SecretTokenCache{reader: reader, writer: writer, ref: ref, now: now}
+}
+
+func (c *SecretTokenCache) name() string { return c.ref.Namespace + "/" + c.ref.Name }
 
 // Load returns the stored cache, or the pending one while the Secret has
 // not changed since it was read.
-func (c *secretTokenCache) Load(ctx context.Context) ([]byte, error) {
+func (c *SecretTokenCache) Load(ctx context.Context) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var s corev1.Secret
@@ -58,7 +71,7 @@ func (c *secretTokenCache) Load(ctx context.Context) ([]byte, error) {
 		if apierrors.IsNotFound(err) {
 			return nil, c.noSignIn(fmt.Sprintf("Secret %s with the delegated sign-in does not exist", c.name()))
 		}
-		return nil, c.apiError(opLoadTokenCache, "reading", err)
+		return nil, c.apiError(OpLoadTokenCache, "reading", err)
 	}
 	if c.pending != nil {
 		if c.loaded != nil && s.ResourceVersion == c.loaded.ResourceVersion {
@@ -85,11 +98,11 @@ func (c *secretTokenCache) Load(ctx context.Context) ([]byte, error) {
 const storeAttempts = 3
 
 // Store writes a rotated cache back to the Secret it was loaded from.
-func (c *secretTokenCache) Store(ctx context.Context, data []byte) error {
+func (c *SecretTokenCache) Store(ctx context.Context, data []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.loaded == nil {
-		return &cloud.Error{Class: cloud.ClassTransient, Op: opStoreTokenCache, Message: "token cache stored before it was loaded"}
+		return &cloud.Error{Class: cloud.ClassTransient, Op: OpStoreTokenCache, Message: "token cache stored before it was loaded"}
 	}
 	if bytes.Equal(c.loaded.Data[c.ref.Key], data) {
 		return nil
@@ -117,12 +130,12 @@ func (c *secretTokenCache) Store(ctx context.Context, data []byte) error {
 	}
 	metrics.SignInWrites.WithLabelValues("failed").Inc()
 	c.pending = append([]byte(nil), data...)
-	return c.apiError(opStoreTokenCache, "writing the rotated refresh token to (kept in memory, retried on the next call)", err)
+	return c.apiError(OpStoreTokenCache, "writing the rotated refresh token to (kept in memory, retried on the next call)", err)
 }
 
 // write updates the key, conditional on the version last read; callers
 // hold mu.
-func (c *secretTokenCache) write(ctx context.Context, data []byte) error {
+func (c *SecretTokenCache) write(ctx context.Context, data []byte) error {
 	s := c.loaded.DeepCopy()
 	if s.Data == nil {
 		s.Data = map[string][]byte{}
@@ -131,7 +144,7 @@ func (c *secretTokenCache) write(ctx context.Context, data []byte) error {
 	if s.Annotations == nil {
 		s.Annotations = map[string]string{}
 	}
-	s.Annotations[tenantaccess.AnnotationTokenRefreshed] = c.now().UTC().Format(time.RFC3339)
+	s.Annotations[AnnotationTokenRefreshed] = c.now().UTC().Format(time.RFC3339)
 	if err := c.writer.Update(ctx, s); err != nil {
 		return err
 	}
@@ -140,16 +153,16 @@ func (c *secretTokenCache) write(ctx context.Context, data []byte) error {
 	return nil
 }
 
-func (c *secretTokenCache) noSignIn(msg string) error {
-	return &cloud.Error{Class: cloud.ClassUnauthenticated, Code: cloud.CodeNoSignIn, Op: opLoadTokenCache, Message: msg}
+func (c *SecretTokenCache) noSignIn(msg string) error {
+	return &cloud.Error{Class: cloud.ClassUnauthenticated, Code: cloud.CodeNoSignIn, Op: OpLoadTokenCache, Message: msg}
 }
 
 // apiError classifies a failed Secret call: RBAC refusals need a person
 // (Permission), anything else is retried (Transient).
-func (c *secretTokenCache) apiError(op, doing string, err error) error {
+func (c *SecretTokenCache) apiError(op, doing string, err error) error {
 	class := cloud.ClassTransient
-	var se *secretError
-	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || errors.As(err, &se) {
+	var refused SecretRefusal
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || errors.As(err, &refused) {
 		class = cloud.ClassPermission
 	}
 	return &cloud.Error{Class: class, Op: op, Message: fmt.Sprintf("%s Secret %s: %v", doing, c.name(), err), Err: err}

@@ -1,4 +1,4 @@
-package controllers
+package tenantaccess
 
 import (
 	"context"
@@ -19,8 +19,10 @@ import (
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/metrics"
-	"github.com/entramatch/entra-match-operator/internal/tenantaccess"
 )
+
+// t0 is the clock of these tests.
+var t0 = time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC)
 
 var signInRef = identityv1alpha1.SecretKeyReference{Namespace: "ops", Name: "admin-signin", Key: "tokenCache"}
 
@@ -29,7 +31,7 @@ func signInSecret(data string) *corev1.Secret {
 		Data: map[string][]byte{"tokenCache": []byte(data)}}
 }
 
-func newTokenCache(t *testing.T, failWrites *bool, objs ...client.Object) (*secretTokenCache, client.Client) {
+func newTokenCache(t *testing.T, failWrites *bool, objs ...client.Object) (*SecretTokenCache, client.Client) {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
@@ -44,7 +46,7 @@ func newTokenCache(t *testing.T, failWrites *bool, objs ...client.Object) (*secr
 		},
 	}).Build()
 	now := func() time.Time { return t0 }
-	return &secretTokenCache{reader: c, writer: c, ref: signInRef, now: now}, c
+	return &SecretTokenCache{reader: c, writer: c, ref: signInRef, now: now}, c
 }
 
 func storedCache(t *testing.T, c client.Client) (string, string) {
@@ -53,7 +55,7 @@ func storedCache(t *testing.T, c client.Client) (string, string) {
 	if err := c.Get(context.Background(), types.NamespacedName{Namespace: "ops", Name: "admin-signin"}, &s); err != nil {
 		t.Fatal(err)
 	}
-	return string(s.Data["tokenCache"]), s.Annotations[tenantaccess.AnnotationTokenRefreshed]
+	return string(s.Data["tokenCache"]), s.Annotations[AnnotationTokenRefreshed]
 }
 
 func wantNoSignIn(t *testing.T, err error) {
@@ -198,7 +200,7 @@ func TestSecretTokenCacheForbiddenNeedsAPerson(t *testing.T) {
 			return apierrors.NewForbidden(corev1.Resource("secrets"), "admin-signin", errors.New("RBAC"))
 		},
 	}).Build()
-	c := &secretTokenCache{reader: k, writer: k, ref: signInRef, now: time.Now}
+	c := &SecretTokenCache{reader: k, writer: k, ref: signInRef, now: time.Now}
 	if _, err := c.Load(context.Background()); cloud.ClassOf(err) != cloud.ClassPermission {
 		t.Errorf("Load refused by RBAC = %v, want Permission", err)
 	}

@@ -1,0 +1,206 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/anchor"
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/directory"
+	"github.com/entramatch/entra-match-operator/internal/match"
+)
+
+// The observe phases of a UserMatch: they only read.
+
+// observeReferences reads the EntraTenant and ActiveDirectory the spec names.
+func (r *UserMatchReconciler) observeReferences(ctx context.Context, s *userMatchScope) (ctrl.Result, error) {
+	var tenant identityv1alpha1.EntraTenant
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: s.um.Spec.TenantRef.Name}, &tenant); err != nil {
+		if apierrors.IsNotFound(err) {
+			return s.fail(outcome{reason: identityv1alpha1.ReasonTenantNotReady,
+				message: fmt.Sprintf("EntraTenant %q does not exist", s.um.Spec.TenantRef.Name)}, r.ResyncPeriod)
+		}
+		return ctrl.Result{}, err
+	}
+	var ad identityv1alpha1.ActiveDirectory
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: s.um.Spec.DirectoryRef.Name}, &ad); err != nil {
+		if apierrors.IsNotFound(err) {
+			return s.fail(outcome{reason: identityv1alpha1.ReasonDirectoryNotReady,
+				message: fmt.Sprintf("ActiveDirectory %q does not exist", s.um.Spec.DirectoryRef.Name)}, r.ResyncPeriod)
+		}
+		return ctrl.Result{}, err
+	}
+	s.tenant, s.ad = &tenant, &ad
+	return ctrl.Result{}, nil
+}
+
+// observeAnchor finds the AD user and reads its anchor as stored.
+func (r *UserMatchReconciler) observeAnchor(ctx context.Context, s *userMatchScope) (ctrl.Result, error) {
+	dcfg, err := directoryConfig(ctx, r.APIReader, s.ad)
+	if err == nil {
+		s.dirConn, err = r.Directory.Directory(ctx, dcfg)
+	}
+	if err == nil {
+		s.dirView = r.views.directory(s.ad.Name + "/" + fingerprint(dcfg))
+		s.adUser, err = s.dirView.find(ctx, s.dirConn, adLookup(s.um.Spec.ADUser), func() []directory.Lookup {
+			return r.lookupsFor(ctx, s.ad.Name)
+		})
+	}
+	if err == nil {
+		s.anchor, s.source, err = readAnchor(s.ad, s.adUser)
+	}
+	if err != nil {
+		o := classifyDirectory(err)
+		s.anchorFailed = &o
+		return s.fail(o, r.ResyncPeriod)
+	}
+	s.resolved = true
+	recordAnchor(s)
+	return ctrl.Result{}, nil
+}
+
+// recordAnchor writes the AD user and its anchor into status.
+func recordAnchor(s *userMatchScope) {
+	s.um.Status.ImmutableID = s.anchor.ImmutableID()
+	s.um.Status.AD = &identityv1alpha1.ADUserStatus{
+		DistinguishedName: s.adUser.DN, ObjectGUID: s.adUser.ObjectGUID.GUID(),
+		UserPrincipalName: s.adUser.UserPrincipalName, AnchorSource: s.source,
+	}
+}
+
+// readAnchor picks the anchor as Entra Connect would, from the values AD
+// holds, and names the attribute it came from.
+func readAnchor(ad *identityv1alpha1.ActiveDirectory, u directory.User) (anchor.Anchor, identityv1alpha1.AnchorSource, error) {
+	mode := string(ad.Spec.AnchorAttribute)
+	if mode == "" {
+		mode = directory.AnchorAuto
+	}
+	a, err := directory.SourceAnchor(u, mode)
+	if err != nil {
+		return a, "", err
+	}
+	src := identityv1alpha1.AnchorSourceObjectGUID
+	if u.ConsistencyGUID != nil && *u.ConsistencyGUID == a && !strings.EqualFold(mode, directory.AnchorObjectGUID) {
+		src = identityv1alpha1.AnchorSourceConsistencyGUID
+	}
+	return a, src, nil
+}
+
+// observeCloudUser finds the target cloud user, from the tenant's shared
+// view when it has it, else from Graph.
+func (r *UserMatchReconciler) observeCloudUser(ctx context.Context, s *userMatchScope) (ctrl.Result, error) {
+	conn, err := tenantConnection(ctx, r.APIReader, s.tenant)
+	if err == nil {
+		s.cloud, err = r.Cloud.Client(ctx, conn)
+	}
+	s.target = cloudTarget(s.um, s.adUser)
+	if err == nil {
+		s.view = r.views.tenant(s.tenant.Name+"/"+fingerprint(conn), s.tenant.Spec.TenantID)
+		err = s.view.load(ctx, s.cloud)
+	}
+	if err == nil {
+		var ok bool
+		if s.user, ok = s.view.user(s.target); !ok {
+			// Created since the view was read, or absent: ask Graph.
+			s.user, err = getTarget(ctx, s.cloud, s.target)
+		}
+	}
+	if err != nil {
+		o := classifyCloud(err)
+		if cloud.ClassOf(err) == cloud.ClassNotFound {
+			// Not a failed pass: there is nothing to match yet.
+			o.message = fmt.Sprintf("no cloud user %q in tenant %s", s.target, s.tenant.Spec.TenantID)
+			s.missing = &o
+			return s.end(ctrl.Result{RequeueAfter: r.ResyncPeriod})
+		}
+		return s.fail(o, r.ResyncPeriod)
+	}
+	s.found = true
+	s.um.Status.Cloud = &identityv1alpha1.CloudUserStatus{ObjectID: s.user.ID, UserPrincipalName: s.user.UserPrincipalName}
+	return ctrl.Result{}, nil
+}
+
+// observeMatch gathers what the match decision needs beyond the two users:
+// other claimants, holders of the anchor, privileged roles, tenant flags.
+func (r *UserMatchReconciler) observeMatch(ctx context.Context, s *userMatchScope) (ctrl.Result, error) {
+	s.obs = match.Observation{
+		Mode:                match.Mode(modeOf(s.um.Spec.Mode)),
+		Anchor:              s.anchor.ImmutableID(),
+		ADUserPrincipalName: s.adUser.UserPrincipalName,
+		ADObjectGUID:        s.adUser.ObjectGUID.GUID(),
+		Cloud:               s.user,
+		Domains:             tenantDomains(s.tenant),
+		PreviouslySet:       previouslySet(s.um, s.user.ID, s.anchor.ImmutableID()),
+		Takeover:            s.view.takeoverFlag(),
+	}
+	// A synced user is decided on its own fields; the rest is only needed
+	// before a write, so it is not read for joined users.
+	if s.user.Synced() {
+		return ctrl.Result{}, nil
+	}
+	others, err := r.claimants(ctx, s.um)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	s.others = others
+	s.obs.ClaimedBy = match.ClaimedBy(claimantOf(s.um, s.adUser.DN, s.user.ID), others)
+	s.obs.Holders = s.view.holders(s.anchor.ImmutableID())
+	s.obs.PrivilegedRoles = s.view.privileged(s.user.ID)
+	return ctrl.Result{}, nil
+}
+
+// lookupsFor lists the AD lookups of every UserMatch of a directory, so that
+// one paged search serves them all.
+func (r *UserMatchReconciler) lookupsFor(ctx context.Context, directoryName string) []directory.Lookup {
+	var list identityv1alpha1.UserMatchList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{indexDirectory: directoryName}); err != nil {
+		return nil
+	}
+	out := make([]directory.Lookup, 0, len(list.Items))
+	for _, um := range list.Items {
+		out = append(out, adLookup(um.Spec.ADUser))
+	}
+	return out
+}
+
+// claimants lists the other UserMatches of the tenant as the claim rule
+// (match.ClaimedBy) and the duplicates rule see them.
+func (r *UserMatchReconciler) claimants(ctx context.Context, um *identityv1alpha1.UserMatch) ([]match.Claimant, error) {
+	var list identityv1alpha1.UserMatchList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{indexTenant: um.Spec.TenantRef.Name}); err != nil {
+		return nil, err
+	}
+	out := make([]match.Claimant, 0, len(list.Items))
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.UID == um.UID {
+			continue
+		}
+		dn := ""
+		if other.Status.AD != nil {
+			dn = other.Status.AD.DistinguishedName
+		}
+		out = append(out, claimantOf(other, dn, cloudIDOf(other)))
+	}
+	return out, nil
+}
+
+func claimantOf(um *identityv1alpha1.UserMatch, dn, cloudID string) match.Claimant {
+	return match.Claimant{UID: string(um.UID), Name: um.Name, Created: um.CreationTimestamp.Time,
+		Deleting: !um.DeletionTimestamp.IsZero(), Directory: um.Spec.DirectoryRef.Name,
+		ADUser: adLookup(um.Spec.ADUser).String(), ADDN: dn, CloudID: cloudID}
+}
+
+// previouslySet: an earlier pass wrote value onto this cloud user and saw
+// it there, so a different value now is drift rather than a first write.
+func previouslySet(um *identityv1alpha1.UserMatch, cloudID, value string) bool {
+	return um.Status.ImmutableID == value && um.Status.Cloud != nil && um.Status.Cloud.ObjectID == cloudID &&
+		conditionTrue(um.Status.Conditions, identityv1alpha1.ConditionMatched)
+}

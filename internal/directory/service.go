@@ -1,0 +1,29 @@
+package directory
+
+import (
+	"context"
+
+	"github.com/entramatch/entra-match-operator/internal/anchor"
+)
+
+// Service is what the controllers ask of Active Directory, as cloud.Client
+// is what they ask of Graph. *Client implements it; tests may put their own
+// in front of it.
+type Service interface {
+	// FindUsers resolves many lookups with as few searches as it can.
+	FindUsers(ctx context.Context, lookups []Lookup) (map[Lookup]User, map[Lookup]error)
+	// SearchBase reads the search base: ErrBaseDNNotFound when it names no object.
+	SearchBase(ctx context.Context) (string, error)
+	NamingContext(ctx context.Context) (string, error)
+	UPNSuffixes(ctx context.Context) ([]string, error)
+	// SetConsistencyGUID fills an empty mS-DS-ConsistencyGuid; it never
+	// overwrites a value (ErrConsistencyGUIDSet).
+	SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error
+}
+
+// Factory builds a Service for a resolved configuration.
+type Factory interface {
+	Directory(ctx context.Context, cfg Config) (Service, error)
+}
+
+var _ Service = (*Client)(nil)
