@@ -18,9 +18,6 @@ var (
 var deletedUserDefaults = append(mustDefaultUserProps(), "deletedDateTime")
 
 func (s *Server) listDeletedUsers(w http.ResponseWriter, r *http.Request) error {
-	if err := s.require(r, permDeletedRead...); err != nil {
-		return err
-	}
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
 		return err
@@ -48,9 +45,6 @@ func (s *Server) listDeletedUsers(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) listDeletedGroups(w http.ResponseWriter, r *http.Request) error {
-	if err := s.require(r, "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"); err != nil {
-		return err
-	}
 	s.store.mu.RLock()
 	values := make([]map[string]any, 0, len(s.store.st.deletedGroups))
 	for _, g := range sortedValues(s.store.st.deletedGroups, func(g *Group) string { return g.ID }) {
@@ -65,9 +59,6 @@ func (s *Server) listDeletedGroups(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
-	if err := s.require(r, permDeletedRead...); err != nil {
-		return err
-	}
 	if !isGUID(id) {
 		return errInvalidObjectID(id)
 	}
@@ -99,9 +90,6 @@ func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id strin
 }
 
 func (s *Server) restoreDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
-	if err := s.require(r, permDeletedRestore...); err != nil {
-		return err
-	}
 	if !isGUID(id) {
 		return errInvalidObjectID(id)
 	}
@@ -204,9 +192,6 @@ func (s *Server) restoreUser(id string, caller Caller, opts restoreOptions) (map
 }
 
 func (s *Server) purgeDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
-	if err := s.require(r, permDeletedRestore...); err != nil {
-		return err
-	}
 	if !isGUID(id) {
 		return errInvalidObjectID(id)
 	}

@@ -135,9 +135,6 @@ func selectRoleDef(out map[string]any, sel []string) (map[string]any, error) {
 }
 
 func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) error {
-	if err := s.require(r, permRoleRead...); err != nil {
-		return err
-	}
 	q, err := parseListQuery(r, 1000, 1000)
 	if err != nil {
 		return err
@@ -173,9 +170,6 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id string) error {
-	if err := s.require(r, permRoleRead...); err != nil {
-		return err
-	}
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
@@ -229,7 +223,6 @@ func expandsRoleDefinition(q listQuery) (bool, error) {
 // unifiedRoleAssignments, or as their schedule instances. Both list the
 // same assignments, those in force at the emulator's clock.
 type assignmentView struct {
-	perms     []string
 	filter    filterSchema[RoleAssignment]
 	entitySet string
 	render    func(st *state, a *RoleAssignment, expand bool) map[string]any
@@ -238,18 +231,15 @@ type assignmentView struct {
 }
 
 var (
-	roleAssignmentsView = assignmentView{perms: permRoleRead, filter: roleAssignmentFilter,
+	roleAssignmentsView = assignmentView{filter: roleAssignmentFilter,
 		entitySet: "roleManagement/directory/roleAssignments", render: renderAssignment,
 		idOf: func(a *RoleAssignment) string { return a.ID }}
-	assignmentInstancesView = assignmentView{perms: permAssignmentScheduleRead, filter: assignmentInstanceFilter,
+	assignmentInstancesView = assignmentView{filter: assignmentInstanceFilter,
 		entitySet: "roleManagement/directory/roleAssignmentScheduleInstances", render: renderAssignmentInstance,
 		idOf: func(a *RoleAssignment) string { return assignmentInstanceID(a.ID) }}
 )
 
 func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assignmentView) error {
-	if err := s.require(r, v.perms...); err != nil {
-		return err
-	}
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
 		return err
@@ -288,9 +278,6 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assig
 }
 
 func (s *Server) getAssignment(w http.ResponseWriter, r *http.Request, id string, v assignmentView) error {
-	if err := s.require(r, v.perms...); err != nil {
-		return err
-	}
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
@@ -447,9 +434,6 @@ func (s *Server) principalExists(st *state, id string) bool {
 }
 
 func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) error {
-	if err := s.require(r, permRoleWrite...); err != nil {
-		return err
-	}
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
@@ -482,9 +466,6 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, id string) error {
-	if err := s.require(r, permRoleWrite...); err != nil {
-		return err
-	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	a, ok := s.store.st.assignments[key(id)]
@@ -517,9 +498,6 @@ func renderEligibility(st *state, e *RoleEligibility, expand bool) map[string]an
 }
 
 func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request) error {
-	if err := s.require(r, permEligibilityRead...); err != nil {
-		return err
-	}
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
 		return err
@@ -560,9 +538,6 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, id string) error {
-	if err := s.require(r, permEligibilityRead...); err != nil {
-		return err
-	}
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
@@ -828,7 +803,6 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 type scheduleRequestKind struct {
 	typeName  string // OData type of the request
 	entitySet string // collection path under the service root
-	write     []string
 	// find returns the store key of the schedule in force that the request
 	// names, or "".
 	find func(st *state, rr roleRequest, now time.Time) string
@@ -841,7 +815,6 @@ type scheduleRequestKind struct {
 var eligibilityRequests = scheduleRequestKind{
 	typeName:  "microsoft.graph.unifiedRoleEligibilityScheduleRequest",
 	entitySet: "roleManagement/directory/roleEligibilityScheduleRequests",
-	write:     permEligibilityWrite,
 	find:      findEligibility,
 	put: func(st *state, req scheduleRequest) string {
 		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
@@ -863,7 +836,6 @@ var eligibilityRequests = scheduleRequestKind{
 var assignmentRequests = scheduleRequestKind{
 	typeName:  "microsoft.graph.unifiedRoleAssignmentScheduleRequest",
 	entitySet: "roleManagement/directory/roleAssignmentScheduleRequests",
-	write:     permAssignmentScheduleWrite,
 	find:      findAssignment,
 	put: func(st *state, req scheduleRequest) string {
 		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
@@ -893,9 +865,6 @@ func (s *Server) createAssignmentScheduleRequest(w http.ResponseWriter, r *http.
 // schedule appears or disappears. A schedule whose end has passed no
 // longer exists: it neither blocks adminAssign nor can be removed.
 func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, kind scheduleRequestKind) error {
-	if err := s.require(r, kind.write...); err != nil {
-		return err
-	}
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
