@@ -157,17 +157,14 @@ func (r *UserMatchReconciler) writeImmutableID(ctx context.Context, s *userMatch
 		class := cloud.ClassOf(err)
 		metrics.ImmutableIDWrites.WithLabelValues(string(class)).Inc()
 		s.log.Info("writing onPremisesImmutableId failed", "cloudUser", s.user.ID, "class", class, "error", err.Error())
-		switch class {
-		case cloud.ClassConflict:
-			// Another object took the value between our read and write.
-			plan.Action = match.ActionNone
-			plan.Block = &match.Block{Reason: identityv1alpha1.ReasonImmutableIDConflict,
-				Message: fmt.Sprintf("Graph refused immutableId %s as already used by another object (%s)", value, conflictName(err))}
+		refusal := match.WriteRefused(class, value, conflictingObject(err))
+		switch {
+		case refusal.Block != nil:
+			plan.Action, plan.Block = match.ActionNone, refusal.Block
 			return ctrl.Result{}, nil
-		case cloud.ClassOnPremMastered:
-			// Sync joined the user between our read and write; look again.
+		case refusal.LookAgain:
 			return s.end(ctrl.Result{RequeueAfter: time.Second})
-		case cloud.ClassThrottled:
+		case class == cloud.ClassThrottled:
 			if ra, ok := cloud.RetryAfter(err); ok {
 				s.view.pauseWrites(ra)
 			}

@@ -140,12 +140,13 @@ type userMatchScope struct {
 	finished bool
 }
 
-func conflictName(err error) string {
+// conflictingObject is the object Graph named in an ObjectConflict, if any.
+func conflictingObject(err error) string {
 	var e *cloud.Error
-	if errors.As(err, &e) && e.ConflictingObjectID != "" {
+	if errors.As(err, &e) {
 		return e.ConflictingObjectID
 	}
-	return "object not named by Graph"
+	return ""
 }
 
 func adLookup(s identityv1alpha1.ADUserSelector) directory.Lookup {

@@ -137,7 +137,7 @@ func (r *UserMatchReconciler) observeMatch(ctx context.Context, s *userMatchScop
 		ADObjectGUID:        s.adUser.ObjectGUID.GUID(),
 		Cloud:               s.user,
 		Domains:             tenantDomains(s.tenant),
-		PreviouslySet:       previouslySet(s.um, s.user.ID, s.anchor.ImmutableID()),
+		PreviouslySet:       recordOf(s.um).PreviouslySet(s.user.ID, s.anchor.ImmutableID()),
 		Takeover:            s.view.takeoverFlag(),
 	}
 	// A synced user is decided on its own fields; the rest is only needed
@@ -198,9 +198,8 @@ func claimantOf(um *identityv1alpha1.UserMatch, dn, cloudID string) match.Claima
 		ADUser: adLookup(um.Spec.ADUser).String(), ADDN: dn, CloudID: cloudID}
 }
 
-// previouslySet: an earlier pass wrote value onto this cloud user and saw
-// it there, so a different value now is drift rather than a first write.
-func previouslySet(um *identityv1alpha1.UserMatch, cloudID, value string) bool {
-	return um.Status.ImmutableID == value && um.Status.Cloud != nil && um.Status.Cloud.ObjectID == cloudID &&
-		conditionTrue(um.Status.Conditions, identityv1alpha1.ConditionMatched)
+// recordOf is what earlier passes left in status about the anchor.
+func recordOf(um *identityv1alpha1.UserMatch) match.Record {
+	return match.Record{ImmutableID: um.Status.ImmutableID, CloudID: cloudIDOf(um),
+		Matched: conditionTrue(um.Status.Conditions, identityv1alpha1.ConditionMatched)}
 }
