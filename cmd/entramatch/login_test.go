@@ -64,6 +64,7 @@ func (a *approver) Write(p []byte) (int, error) {
 // The command signs in through the real device code flow against the
 // emulator and stores the sign-in in a real API server.
 func TestLoginStoresSignIn(t *testing.T) {
+	kube.SkipShort(t)
 	k, err := kube.Start()
 	if err != nil {
 		t.Fatal(err)
