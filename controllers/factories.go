@@ -138,6 +138,18 @@ func (c counted) UPNSuffixes(ctx context.Context) ([]string, error) {
 	return s, err
 }
 
+func (c counted) ForestUPNSuffixes(ctx context.Context) (directory.ForestSuffixes, error) {
+	f, err := c.Client.ForestUPNSuffixes(ctx)
+	metrics.LDAPRequests.WithLabelValues("ForestUPNSuffixes", result(err)).Inc()
+	return f, err
+}
+
+func (c counted) ChangeUPNSuffixes(ctx context.Context, add, remove []string) error {
+	err := c.Client.ChangeUPNSuffixes(ctx, add, remove)
+	metrics.LDAPRequests.WithLabelValues("ChangeUPNSuffixes", result(err)).Inc()
+	return err
+}
+
 func (c counted) SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error {
 	err := c.Client.SetConsistencyGUID(ctx, dn, a)
 	metrics.LDAPRequests.WithLabelValues("SetConsistencyGUID", result(err)).Inc()

@@ -473,3 +473,137 @@ func TestUserMatchHarnessRemoveAndRestore(t *testing.T) {
 		}
 	}
 }
+
+// spec.forestUPNSuffixes: Observe reports the missing suffix and writes
+// nothing; Enforce adds it, records it as the operator's, and removes it
+// again once it leaves the list; a suffix someone else added is never
+// removed.
+func TestActiveDirectoryForestUPNSuffixes(t *testing.T) {
+	h := newUMHarness(t)
+	ctx := context.Background()
+	if err := h.dir.SetUPNSuffixes("legacy.example"); err != nil {
+		t.Fatal(err)
+	}
+	h.directory(func(s *identityv1alpha1.ActiveDirectorySpec) {
+		s.ForestUPNSuffixes = &identityv1alpha1.ForestUPNSuffixes{Mode: identityv1alpha1.ModeObserve, Suffixes: []string{"contoso.com"}}
+	})
+	get := func() *identityv1alpha1.ActiveDirectory {
+		t.Helper()
+		if _, err := h.ad.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "corp"}}); err != nil {
+			t.Fatal(err)
+		}
+		var ad identityv1alpha1.ActiveDirectory
+		if err := h.k8s.Get(ctx, types.NamespacedName{Name: "corp"}, &ad); err != nil {
+			t.Fatal(err)
+		}
+		return &ad
+	}
+	forest := func() []string {
+		t.Helper()
+		v, err := h.dir.Attribute("CN=Partitions,CN=Configuration,"+h.dir.BaseDN(), "uPNSuffixes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, b := range v {
+			out = append(out, string(b))
+		}
+		return out
+	}
+	adCond := func(ad *identityv1alpha1.ActiveDirectory, typ string) metav1.Condition {
+		if c := meta.FindStatusCondition(ad.Status.Conditions, typ); c != nil {
+			return *c
+		}
+		return metav1.Condition{}
+	}
+
+	ad := get()
+	if c := adCond(ad, identityv1alpha1.ConditionUPNSuffixesOffered); c.Status != metav1.ConditionFalse || c.Reason != identityv1alpha1.ReasonUPNSuffixesMissing {
+		t.Fatalf("Observe: %+v", c)
+	}
+	if got := forest(); len(got) != 1 || got[0] != "legacy.example" {
+		t.Fatalf("Observe wrote the forest: %q", got)
+	}
+
+	h.directory(func(s *identityv1alpha1.ActiveDirectorySpec) { s.ForestUPNSuffixes.Mode = identityv1alpha1.ModeEnforce })
+	ad = get()
+	if c := adCond(ad, identityv1alpha1.ConditionUPNSuffixesOffered); c.Status != metav1.ConditionTrue || c.Reason != identityv1alpha1.ReasonUPNSuffixesPresent {
+		t.Fatalf("Enforce: %+v", c)
+	}
+	if got := forest(); !slicesEqualFold(got, []string{"legacy.example", "contoso.com"}) {
+		t.Fatalf("forest after Enforce: %q", got)
+	}
+	if len(ad.Status.AddedUPNSuffixes) != 1 || ad.Status.AddedUPNSuffixes[0] != "contoso.com" {
+		t.Fatalf("added record: %q", ad.Status.AddedUPNSuffixes)
+	}
+	if n := countPrefix(h.events(), "Normal UPNSuffixAdded"); n != 1 {
+		t.Fatalf("UPNSuffixAdded Events = %d", n)
+	}
+
+	// The declaration moves to another suffix: ours goes, legacy stays.
+	h.directory(func(s *identityv1alpha1.ActiveDirectorySpec) { s.ForestUPNSuffixes.Suffixes = []string{"fabrikam.com"} })
+	ad = get()
+	if got := forest(); !slicesEqualFold(got, []string{"legacy.example", "fabrikam.com"}) {
+		t.Fatalf("forest after the change: %q", got)
+	}
+	if len(ad.Status.AddedUPNSuffixes) != 1 || ad.Status.AddedUPNSuffixes[0] != "fabrikam.com" {
+		t.Fatalf("added record: %q", ad.Status.AddedUPNSuffixes)
+	}
+}
+
+// A bind account that may not write CN=Partitions gets MissingPermission
+// naming the right, on the suffix condition and Synced; Ready stays True.
+func TestActiveDirectoryForestUPNSuffixesRefused(t *testing.T) {
+	h := newUMHarness(t)
+	ctx := context.Background()
+	const pass = "Plain-Passw0rd-9a"
+	dn, _, err := h.dir.AddUser(fakead.User{SAMAccountName: "svc-plain", UserPrincipalName: "svc-plain@" + umDomain, Password: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret corev1.Secret
+	if err := h.k8s.Get(ctx, types.NamespacedName{Namespace: umNamespace, Name: "ad-bind"}, &secret); err != nil {
+		t.Fatal(err)
+	}
+	secret.Data["password"] = []byte(pass)
+	if err := h.k8s.Update(ctx, &secret); err != nil {
+		t.Fatal(err)
+	}
+	h.directory(func(s *identityv1alpha1.ActiveDirectorySpec) {
+		s.Bind.DN = dn
+		s.ForestUPNSuffixes = &identityv1alpha1.ForestUPNSuffixes{Mode: identityv1alpha1.ModeEnforce, Suffixes: []string{"contoso.com"}}
+	})
+	_, _ = h.ad.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "corp"}})
+	var ad identityv1alpha1.ActiveDirectory
+	if err := h.k8s.Get(ctx, types.NamespacedName{Name: "corp"}, &ad); err != nil {
+		t.Fatal(err)
+	}
+	c := meta.FindStatusCondition(ad.Status.Conditions, identityv1alpha1.ConditionUPNSuffixesOffered)
+	if c == nil || c.Reason != identityv1alpha1.ReasonMissingPermission || !strings.Contains(c.Message, "Enterprise Admins") {
+		t.Fatalf("UPNSuffixesOffered = %+v", c)
+	}
+	if !meta.IsStatusConditionTrue(ad.Status.Conditions, identityv1alpha1.ConditionReady) {
+		t.Fatalf("Ready = %+v; a refused suffix write must not make the directory unusable", meta.FindStatusCondition(ad.Status.Conditions, identityv1alpha1.ConditionReady))
+	}
+	if s := meta.FindStatusCondition(ad.Status.Conditions, identityv1alpha1.ConditionSynced); s == nil || s.Status != metav1.ConditionFalse {
+		t.Fatalf("Synced = %+v", s)
+	}
+}
+
+func slicesEqualFold(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		found := false
+		for _, y := range b {
+			if strings.EqualFold(x, y) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

@@ -78,6 +78,34 @@ type ActiveDirectorySpec struct {
 	// to that attribute.
 	// +optional
 	WriteConsistencyGuid bool `json:"writeConsistencyGuid,omitempty"`
+
+	// ForestUPNSuffixes declares the alternative UPN suffixes the forest must
+	// offer (uPNSuffixes on CN=Partitions,CN=Configuration), so that users
+	// can be given a UPN in the mail domain and soft-match on it. The
+	// operator adds the missing ones and never removes a suffix it did not
+	// add.
+	// +optional
+	ForestUPNSuffixes *ForestUPNSuffixes `json:"forestUPNSuffixes,omitempty"`
+}
+
+// ForestUPNSuffixes are alternative UPN suffixes the forest must offer.
+type ForestUPNSuffixes struct {
+	// Mode Observe (the default) reports the missing suffixes; Enforce adds
+	// them, and removes a suffix the operator added once it leaves the list.
+	// +optional
+	// +kubebuilder:default=Observe
+	Mode Mode `json:"mode,omitempty"`
+
+	// Suffixes are DNS names such as contoso.com: the verified domains of the
+	// tenant that users should sign in with.
+	// +required
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.all(s, s.matches('^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?[.])+[A-Za-z]{2,63}$'))",message="every suffix must be a DNS name such as contoso.com (letters, digits and hyphens, with a dot)"
+	// +kubebuilder:validation:XValidation:rule="self.all(s, !s.lowerAscii().endsWith('.local') && !s.lowerAscii().endsWith('.onmicrosoft.com'))",message="a .local or onmicrosoft.com suffix cannot match a verified mail domain in Entra ID: declare the routable domain users sign in with, such as contoso.com"
+	// +listType=set
+	Suffixes []string `json:"suffixes"`
 }
 
 // LDAPBind is a simple-bind account.
@@ -159,6 +187,12 @@ type ActiveDirectoryStatus struct {
 	// +optional
 	// +listType=set
 	UPNSuffixes []string `json:"upnSuffixes,omitempty"`
+
+	// AddedUPNSuffixes are the alternative suffixes the operator added to
+	// the forest for spec.forestUPNSuffixes: the only ones it ever removes.
+	// +optional
+	// +listType=set
+	AddedUPNSuffixes []string `json:"addedUPNSuffixes,omitempty"`
 }
 
 // ActiveDirectory is an on-premises Active Directory domain the operator reads

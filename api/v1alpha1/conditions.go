@@ -40,6 +40,9 @@ const (
 	// writeConsistencyGuid, the AD user's mS-DS-ConsistencyGuid holds the
 	// anchor (absent when the directory does not ask for it).
 	ConditionConsistencyGuidWritten = "ConsistencyGuidWritten"
+	// ConditionUPNSuffixesOffered: the forest offers every suffix of the
+	// ActiveDirectory's spec.forestUPNSuffixes (absent without it).
+	ConditionUPNSuffixesOffered = "UPNSuffixesOffered"
 )
 
 // Condition reasons, CamelCase as metav1.Condition requires.
@@ -96,6 +99,11 @@ const (
 	ReasonTLSError = "TLSError"
 	// ReasonBaseDNNotFound: the base DN does not exist on the server.
 	ReasonBaseDNNotFound = "BaseDNNotFound"
+	// ReasonUPNSuffixesPresent: the forest offers every declared suffix.
+	ReasonUPNSuffixesPresent = "UPNSuffixesPresent"
+	// ReasonUPNSuffixesMissing: declared suffixes are missing from the
+	// forest (Observe reports them; Enforce adds them on this pass).
+	ReasonUPNSuffixesMissing = "UPNSuffixesMissing"
 
 	// References from UserMatch and TenantSyncFeatures.
 
@@ -251,6 +259,14 @@ const (
 	// EventImmutableIDKept: deletion policy ClearImmutableId left it, as
 	// the user is synced or carries another value.
 	EventImmutableIDKept = "ImmutableIDKept"
+
+	// ActiveDirectory.
+
+	// EventUPNSuffixAdded: a declared suffix was added to the forest.
+	EventUPNSuffixAdded = "UPNSuffixAdded"
+	// EventUPNSuffixRemoved: a suffix the operator had added left the spec
+	// and was removed from the forest.
+	EventUPNSuffixRemoved = "UPNSuffixRemoved"
 
 	// TenantSyncFeatures.
 

@@ -46,15 +46,34 @@ func (c *Client) rootDSE(ctx context.Context, names ...string) (map[string]strin
 	return out, err
 }
 
+// ForestSuffixes are the UPN suffixes a forest offers.
+type ForestSuffixes struct {
+	// Offered: the DNS names of its domains (this one first) and the
+	// alternative suffixes, without repeats.
+	Offered []string
+	// Alternative: the values of uPNSuffixes on CN=Partitions, which an
+	// administrator adds and removes.
+	Alternative []string
+	// PartitionsDN is CN=Partitions,<configuration naming context>.
+	PartitionsDN string
+}
+
 // UPNSuffixes returns the UPN suffixes users of this forest can have: the
 // DNS names of its domains (this one first) and the alternative suffixes
 // an administrator added (uPNSuffixes on CN=Partitions). Entra can only
 // soft-match on UPN when the suffix is also a verified domain of the
 // tenant, which is why the operator wants this list.
 func (c *Client) UPNSuffixes(ctx context.Context) ([]string, error) {
+	f, err := c.ForestUPNSuffixes(ctx)
+	return f.Offered, err
+}
+
+// ForestUPNSuffixes reads what the forest offers, and which of it are
+// alternative suffixes.
+func (c *Client) ForestUPNSuffixes(ctx context.Context) (ForestSuffixes, error) {
 	dse, err := c.rootDSE(ctx, "defaultNamingContext", "configurationNamingContext")
 	if err != nil {
-		return nil, err
+		return ForestSuffixes{}, err
 	}
 	partitions := "CN=Partitions," + dse["configurationNamingContext"]
 	var own string
@@ -89,15 +108,39 @@ func (c *Client) UPNSuffixes(ctx context.Context) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return ForestSuffixes{}, err
 	}
 	slices.Sort(domains)
 	slices.Sort(extra)
-	var out []string
+	out := ForestSuffixes{Alternative: extra, PartitionsDN: partitions}
 	for _, s := range append(append([]string{own}, domains...), extra...) {
-		if s != "" && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, s) }) {
-			out = append(out, s)
+		if s != "" && !slices.ContainsFunc(out.Offered, func(o string) bool { return strings.EqualFold(o, s) }) {
+			out.Offered = append(out.Offered, s)
 		}
 	}
 	return out, nil
+}
+
+// ChangeUPNSuffixes adds and removes alternative UPN suffixes in one modify
+// of CN=Partitions. Writing there needs Enterprise Admins (or a delegated
+// right on that object): without it the error is ErrInsufficientAccess.
+func (c *Client) ChangeUPNSuffixes(ctx context.Context, add, remove []string) error {
+	if len(add)+len(remove) == 0 {
+		return nil
+	}
+	dse, err := c.rootDSE(ctx, "configurationNamingContext")
+	if err != nil {
+		return err
+	}
+	partitions := "CN=Partitions," + dse["configurationNamingContext"]
+	return c.do(ctx, "change uPNSuffixes of "+partitions, func(conn *ldap.Conn) error {
+		req := ldap.NewModifyRequest(partitions, nil)
+		if len(add) > 0 {
+			req.Add("uPNSuffixes", add)
+		}
+		if len(remove) > 0 {
+			req.Delete("uPNSuffixes", remove)
+		}
+		return conn.Modify(req)
+	})
 }

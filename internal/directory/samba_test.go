@@ -509,3 +509,46 @@ func TestMissingBaseDN(t *testing.T) {
 		t.Fatalf("FindUser under a missing base DN = %v, want ErrBaseDNNotFound only", err)
 	}
 }
+
+// The forest's alternative UPN suffixes are added and removed in one
+// modify of CN=Partitions, and a bind account without the right to write
+// there gets ErrInsufficientAccess (Samba's default ACL: Enterprise Admins).
+func TestChangeUPNSuffixes(t *testing.T) {
+	dc := sharedDC.Get(t)
+	ctx := context.Background()
+	c := dial(t, configFor(dc))
+	suffix := samba.UniqueName(t, "sfx") + ".example.com"
+	if err := c.ChangeUPNSuffixes(ctx, []string{suffix}, nil); err != nil {
+		t.Fatalf("adding %s: %v", suffix, err)
+	}
+	removed := false
+	t.Cleanup(func() {
+		if !removed {
+			_ = c.ChangeUPNSuffixes(context.Background(), nil, []string{suffix})
+		}
+	})
+	f, err := c.ForestUPNSuffixes(ctx)
+	if err != nil || !slices.Contains(f.Alternative, suffix) || !slices.Contains(f.Offered, suffix) {
+		t.Fatalf("after adding: %+v, %v", f, err)
+	}
+	if !strings.HasPrefix(strings.ToUpper(f.PartitionsDN), "CN=PARTITIONS,CN=CONFIGURATION,") {
+		t.Errorf("PartitionsDN = %q", f.PartitionsDN)
+	}
+
+	const pass = "Plain-Passw0rd-9a"
+	u := createUser(t, dc, "plain", func(u *samba.User) { u.Password = pass })
+	cfg := configFor(dc)
+	cfg.BindDN, cfg.Password = u.UPN, pass
+	plain := dial(t, cfg)
+	if err := plain.ChangeUPNSuffixes(ctx, []string{"refused." + suffix}, nil); !errors.Is(err, ErrInsufficientAccess) {
+		t.Fatalf("a plain user adding a suffix: %v, want ErrInsufficientAccess", err)
+	}
+
+	if err := c.ChangeUPNSuffixes(ctx, nil, []string{suffix}); err != nil {
+		t.Fatalf("removing %s: %v", suffix, err)
+	}
+	removed = true
+	if f, err := c.ForestUPNSuffixes(ctx); err != nil || slices.Contains(f.Alternative, suffix) {
+		t.Fatalf("after removing: %+v, %v", f, err)
+	}
+}

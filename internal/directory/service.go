@@ -16,6 +16,11 @@ type Service interface {
 	SearchBase(ctx context.Context) (string, error)
 	NamingContext(ctx context.Context) (string, error)
 	UPNSuffixes(ctx context.Context) ([]string, error)
+	// ForestUPNSuffixes reads the offered and the alternative suffixes.
+	ForestUPNSuffixes(ctx context.Context) (ForestSuffixes, error)
+	// ChangeUPNSuffixes adds and removes alternative suffixes (uPNSuffixes
+	// on CN=Partitions).
+	ChangeUPNSuffixes(ctx context.Context, add, remove []string) error
 	// SetConsistencyGUID fills an empty mS-DS-ConsistencyGuid; it never
 	// overwrites a value (ErrConsistencyGUIDSet).
 	SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error

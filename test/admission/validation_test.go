@@ -143,6 +143,9 @@ func TestValidObjectsAccepted(t *testing.T) {
 			s.AnchorAttribute = v1.AnchorConsistencyGUID
 			s.WriteConsistencyGuid = true
 		})},
+		{"directory declares forest UPN suffixes", directory(func(s *v1.ActiveDirectorySpec) {
+			s.ForestUPNSuffixes = &v1.ForestUPNSuffixes{Mode: v1.ModeEnforce, Suffixes: []string{"contoso.com", "Mail.Fabrikam.co.uk"}}
+		})},
 		{"user match base", validUserMatch()},
 		{"user match by objectGUID to objectID", userMatch(func(s *v1.UserMatchSpec) {
 			s.ADUser = v1.ADUserSelector{ObjectGUID: "3ab39606-c642-489b-84b6-58c038d3ef39"}
@@ -336,6 +339,34 @@ func TestInvalidObjectsRejected(t *testing.T) {
 				s.WriteConsistencyGuid = true
 			}),
 			want: "writeConsistencyGuid needs anchorAttribute Auto or mS-DS-ConsistencyGuid",
+		},
+		{
+			name: "forest UPN suffix that is not a DNS name",
+			obj: directory(func(s *v1.ActiveDirectorySpec) {
+				s.ForestUPNSuffixes = &v1.ForestUPNSuffixes{Suffixes: []string{"contoso"}}
+			}),
+			want: "every suffix must be a DNS name such as contoso.com",
+		},
+		{
+			name: "forest UPN suffix .local",
+			obj: directory(func(s *v1.ActiveDirectorySpec) {
+				s.ForestUPNSuffixes = &v1.ForestUPNSuffixes{Suffixes: []string{"corp.local"}}
+			}),
+			want: "a .local or onmicrosoft.com suffix cannot match a verified mail domain",
+		},
+		{
+			name: "forest UPN suffix onmicrosoft.com",
+			obj: directory(func(s *v1.ActiveDirectorySpec) {
+				s.ForestUPNSuffixes = &v1.ForestUPNSuffixes{Suffixes: []string{"contoso.onmicrosoft.com"}}
+			}),
+			want: "a .local or onmicrosoft.com suffix cannot match a verified mail domain",
+		},
+		{
+			name: "forest UPN suffixes empty",
+			obj: directory(func(s *v1.ActiveDirectorySpec) {
+				s.ForestUPNSuffixes = &v1.ForestUPNSuffixes{Suffixes: []string{}}
+			}),
+			want: "spec.forestUPNSuffixes.suffixes",
 		},
 		{
 			name: "bind account is a bare name",

@@ -162,12 +162,6 @@ func (w *world) setCloud(t *testing.T, id string, fn func(*emulator.User)) {
 	}
 }
 
-// events lists the Events recorded for a UserMatch.
-func (w *world) events(t *testing.T, name string) []eventsv1.Event {
-	t.Helper()
-	return w.eventsFor(t, "UserMatch", name)
-}
-
 // eventsFor lists the Events recorded for an object of a kind.
 func (w *world) eventsFor(t *testing.T, kind, name string) []eventsv1.Event {
 	t.Helper()
@@ -186,16 +180,22 @@ func (w *world) eventsFor(t *testing.T, kind, name string) []eventsv1.Event {
 
 func (w *world) waitEvent(t *testing.T, name, reason string) eventsv1.Event {
 	t.Helper()
+	return w.waitEventOf(t, "UserMatch", name, reason)
+}
+
+// waitEventOf waits for an Event with reason about an object of a kind.
+func (w *world) waitEventOf(t *testing.T, kind, name, reason string) eventsv1.Event {
+	t.Helper()
 	var found eventsv1.Event
 	eventually(t, func() (bool, string) {
-		evs := w.events(t, name)
+		evs := w.eventsFor(t, kind, name)
 		for _, e := range evs {
 			if e.Reason == reason {
 				found = e
 				return true, ""
 			}
 		}
-		return false, fmt.Sprintf("no Event %s for UserMatch %s; have %v", reason, name, evs)
+		return false, fmt.Sprintf("no Event %s for %s %s; have %v", reason, kind, name, evs)
 	})
 	return found
 }

@@ -171,6 +171,16 @@ func (d *DC) AddUPNSuffix(t testing.TB, suffix string) {
 	})
 }
 
+// RemoveUPNSuffix removes an alternative UPN suffix from the forest.
+func (d *DC) RemoveUPNSuffix(t testing.TB, suffix string) {
+	t.Helper()
+	del := ldap.NewModifyRequest("CN=Partitions,CN=Configuration,"+d.BaseDN, nil)
+	del.Delete("uPNSuffixes", []string{suffix})
+	if err := d.Conn(t).Modify(del); err != nil {
+		t.Errorf("removing UPN suffix %s: %v", suffix, err)
+	}
+}
+
 var guidLine = regexp.MustCompile(`(?m)^objectGUID: ([0-9a-fA-F-]{36})\s*$`)
 
 // GUIDString asks samba-tool (not LDAP) for the objectGUID of sam, as GUID
