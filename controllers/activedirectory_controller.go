@@ -170,6 +170,7 @@ func withoutAll(from, xs []string) []string {
 func (r *ActiveDirectoryReconciler) status(s *directoryScope) {
 	ad := s.ad
 	set := func(typ string, c cond) { c.set(&ad.Status.Conditions, ad.Generation, typ) }
+	setStalled(&ad.Status.Conditions, ad.Generation, terminal(s.failed), s.failed != nil || s.connected)
 	// Ready is about reaching the directory: a refused suffix write shows on
 	// its own condition and on Synced, while matching goes on.
 	switch {

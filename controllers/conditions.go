@@ -129,3 +129,25 @@ func onReasons(typ string, reasons ...string) func(metav1.Condition) string {
 func conditionTrue(conds []metav1.Condition, typ string) bool {
 	return meta.IsStatusConditionTrue(conds, typ)
 }
+
+// setStalled keeps the Stalled condition that kstatus, and so Flux, read:
+// an object whose Stalled is True is Failed rather than in progress. It is
+// True, with the reason, while the operator waits for a person (a terminal
+// failure, a block), and removed once a conclusive pass finds nothing to
+// wait for. A pass that ended on an unclassified error changes nothing.
+func setStalled(conds *[]metav1.Condition, gen int64, why *cond, conclusive bool) {
+	switch {
+	case why != nil:
+		setCondition(conds, gen, identityv1alpha1.ConditionStalled, true, why.reason, why.message)
+	case conclusive:
+		meta.RemoveStatusCondition(conds, identityv1alpha1.ConditionStalled)
+	}
+}
+
+// terminal is a failure as a Stalled cause: one no retry can cure.
+func terminal(o *outcome) *cond {
+	if o == nil || o.transient || o.retryAfter > 0 {
+		return nil
+	}
+	return &cond{true, o.reason, o.message}
+}

@@ -105,6 +105,7 @@ func (r *EntraTenantReconciler) status(s *tenantScope) {
 	} else if s.signIn != nil {
 		set(identityv1alpha1.ConditionDelegatedSignIn, *s.signIn)
 	}
+	setStalled(&t.Status.Conditions, t.Generation, terminal(s.failed), s.failed != nil || s.verified)
 	switch {
 	case s.failed != nil:
 		set(identityv1alpha1.ConditionReady, cond{false, s.failed.reason, s.failed.message})

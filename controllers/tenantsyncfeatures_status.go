@@ -52,6 +52,14 @@ func (r *TenantSyncFeaturesReconciler) status(s *featuresScope) {
 	case s.finished || s.governor != "":
 		set(identityv1alpha1.ConditionSynced, cond{true, identityv1alpha1.ReasonReconcileSucceeded, ""})
 	}
+	conclusive := s.failed != nil || s.governor != "" || s.finished
+	stalled := terminal(s.failed)
+	if c := meta.FindStatusCondition(tsf.Status.Conditions, identityv1alpha1.ConditionReady); conclusive && c != nil && c.Status != metav1.ConditionTrue &&
+		(c.Reason == identityv1alpha1.ReasonDrifted || c.Reason == identityv1alpha1.ReasonDuplicateTenantSyncFeatures) {
+		// A refused change or another governor: no pass will change it.
+		stalled = &cond{true, c.Reason, c.Message}
+	}
+	setStalled(&tsf.Status.Conditions, tsf.Generation, stalled, conclusive)
 }
 
 // ready is the one Ready rule of TenantSyncFeatures.

@@ -73,6 +73,19 @@ func (r *UserMatchReconciler) status(s *userMatchScope) {
 	case s.finished || s.missing != nil:
 		set(identityv1alpha1.ConditionSynced, cond{true, identityv1alpha1.ReasonReconcileSucceeded, ""})
 	}
+	setStalled(conds, um.Generation, userMatchStalled(s), s.finished || s.failed != nil || s.missing != nil || s.ended)
+}
+
+// userMatchStalled names what a person must fix, if anything: a block, a
+// cloud user that does not exist, or a terminal failure.
+func userMatchStalled(s *userMatchScope) *cond {
+	switch {
+	case s.finished && s.plan.Block != nil:
+		return &cond{true, s.plan.Block.Reason, s.plan.Block.Message}
+	case s.missing != nil:
+		return &cond{true, s.missing.reason, s.missing.message}
+	}
+	return terminal(s.failed)
 }
 
 // userMatchReady is the one Ready rule: a block or a missing cloud user

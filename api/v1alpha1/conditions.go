@@ -40,6 +40,11 @@ const (
 	// writeConsistencyGuid, the AD user's mS-DS-ConsistencyGuid holds the
 	// anchor (absent when the directory does not ask for it).
 	ConditionConsistencyGuidWritten = "ConsistencyGuidWritten"
+	// ConditionStalled (abnormal-true, on every kind): the operator waits for
+	// a person (a terminal failure, a block); its reason says why. kstatus,
+	// and so Flux, read an object whose Stalled is True as Failed; it is
+	// absent otherwise.
+	ConditionStalled = "Stalled"
 	// ConditionUPNSuffixesOffered: the forest offers every suffix of the
 	// ActiveDirectory's spec.forestUPNSuffixes (absent without it).
 	ConditionUPNSuffixesOffered = "UPNSuffixesOffered"

@@ -1,0 +1,208 @@
+package controllers
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/emulator"
+)
+
+// The health Argo CD (config/argocd) and Flux (kstatus) read from the
+// statuses the reconcilers really write: the objects below come from
+// passes of the in-process harness, not from hand-written YAML.
+func TestGitOpsHealth(t *testing.T) {
+	h := newUMHarness(t)
+	ctx := context.Background()
+
+	// UserMatches: waiting for sync, joined, blocked, and a new spec not yet observed.
+	h.twin("waiting", nil)
+	h.userMatch("waiting", "waiting", nil)
+	_, _, joinedID := h.twin("joined", nil)
+	h.userMatch("joined", "joined", nil)
+	_, _, blockedID := h.twin("blocked", nil)
+	h.grantGlobalAdmin(blockedID)
+	h.userMatch("blocked", "blocked", nil)
+	for _, n := range []string{"waiting", "joined", "blocked"} {
+		if _, err := h.reconcile(n, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.em.Update(func(s *emulator.Snapshot) error {
+		for i := range s.Users {
+			if s.Users[i].ID == joinedID {
+				on := true
+				s.Users[i].OnPremisesSyncEnabled = &on
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.reconcile("joined", 1); err != nil {
+		t.Fatal(err)
+	}
+	stale := h.get("waiting").DeepCopy()
+	stale.Generation++
+
+	// ActiveDirectory: connected, and a base DN that does not exist.
+	reconcileAD := func() *identityv1alpha1.ActiveDirectory {
+		if _, err := h.ad.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "corp"}}); err != nil {
+			t.Fatal(err)
+		}
+		var ad identityv1alpha1.ActiveDirectory
+		if err := h.k8s.Get(ctx, types.NamespacedName{Name: "corp"}, &ad); err != nil {
+			t.Fatal(err)
+		}
+		return &ad
+	}
+	connected := reconcileAD()
+	h.directory(func(s *identityv1alpha1.ActiveDirectorySpec) { s.BaseDN = "OU=Nowhere," + h.dir.BaseDN() })
+	broken := reconcileAD()
+
+	cases := []struct {
+		name   string
+		obj    client.Object
+		argo   string
+		kstat  status.Status
+		reason string
+	}{
+		{"UserMatch waiting for sync", h.get("waiting"), "Progressing", status.InProgressStatus, ""},
+		{"UserMatch joined", h.get("joined"), "Healthy", status.CurrentStatus, ""},
+		{"UserMatch blocked by a privileged role", h.get("blocked"), "Degraded", status.FailedStatus, identityv1alpha1.ReasonPrivilegedRole},
+		{"UserMatch with a spec not yet observed", stale, "Progressing", status.InProgressStatus, ""},
+		{"ActiveDirectory connected", connected, "Healthy", status.CurrentStatus, ""},
+		{"ActiveDirectory with a missing base DN", broken, "Degraded", status.FailedStatus, identityv1alpha1.ReasonBaseDNNotFound},
+	}
+	scripts := argoHealthScripts(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := toUnstructured(t, h.k8s.Scheme(), tc.obj)
+			kind := u.GetKind()
+			script, ok := scripts[kind]
+			if !ok {
+				t.Fatalf("config/argocd has no health check for %s", kind)
+			}
+			got, msg := runArgoHealth(t, script, u.Object)
+			if got != tc.argo || (tc.reason != "" && !strings.Contains(msg, tc.reason)) {
+				t.Errorf("Argo CD health = %s (%s), want %s with %q", got, msg, tc.argo, tc.reason)
+			}
+			res, err := status.Compute(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != tc.kstat {
+				t.Errorf("kstatus = %s (%s), want %s", res.Status, res.Message, tc.kstat)
+			}
+		})
+	}
+	for _, kind := range []string{"UserMatch", "TenantSyncFeatures", "EntraTenant", "ActiveDirectory"} {
+		if _, ok := scripts[kind]; !ok {
+			t.Errorf("config/argocd/argocd-cm.yaml has no health check for %s", kind)
+		}
+	}
+}
+
+// argoHealthScripts reads config/argocd/argocd-cm.yaml and checks that each
+// kind's script is config/argocd/health.lua.
+func argoHealthScripts(t *testing.T) map[string]string {
+	t.Helper()
+	lua, err := os.ReadFile(filepath.Join("..", "config", "argocd", "health.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "config", "argocd", "argocd-cm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cm corev1.ConfigMap
+	if err := yaml.Unmarshal(raw, &cm); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	const prefix = "resource.customizations.health.identity.entramatch.io_"
+	for k, v := range cm.Data {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		if v != string(lua) {
+			t.Errorf("%s differs from config/argocd/health.lua", k)
+		}
+		out[strings.TrimPrefix(k, prefix)] = v
+	}
+	return out
+}
+
+func toUnstructured(t *testing.T, scheme *runtime.Scheme, obj client.Object) *unstructured.Unstructured {
+	t.Helper()
+	gvks, _, err := scheme.ObjectKinds(obj)
+	if err != nil || len(gvks) == 0 {
+		t.Fatalf("kind of %T: %v", obj, err)
+	}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetGroupVersionKind(gvks[0])
+	return u
+}
+
+// runArgoHealth runs a health script as Argo CD does: the object as the
+// global obj, the returned table's status and message.
+func runArgoHealth(t *testing.T, script string, obj map[string]any) (string, string) {
+	t.Helper()
+	L := lua.NewState(lua.Options{SkipOpenLibs: false})
+	defer L.Close()
+	L.SetGlobal("obj", toLua(L, obj))
+	if err := L.DoString(script); err != nil {
+		t.Fatalf("health script: %v", err)
+	}
+	ret, ok := L.Get(-1).(*lua.LTable)
+	if !ok {
+		t.Fatalf("health script returned %v, want a table", L.Get(-1))
+	}
+	return ret.RawGetString("status").String(), ret.RawGetString("message").String()
+}
+
+func toLua(L *lua.LState, v any) lua.LValue {
+	switch x := v.(type) {
+	case nil:
+		return lua.LNil
+	case string:
+		return lua.LString(x)
+	case bool:
+		return lua.LBool(x)
+	case int64:
+		return lua.LNumber(x)
+	case float64:
+		return lua.LNumber(x)
+	case map[string]any:
+		tb := L.NewTable()
+		for k, e := range x {
+			tb.RawSetString(k, toLua(L, e))
+		}
+		return tb
+	case []any:
+		tb := L.NewTable()
+		for _, e := range x {
+			tb.Append(toLua(L, e))
+		}
+		return tb
+	}
+	return lua.LString("")
+}
