@@ -32,6 +32,10 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths=./api/... paths=./controllers/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
+.PHONY: docs
+docs: ## Regenerate docs/reference.md from the CRDs.
+	go run ./hack/crdref
+
 .PHONY: fmt
 fmt: ## gofmt the tree.
 	gofmt -w $$(git ls-files '*.go')
@@ -41,8 +45,8 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: generate manifests ## Fail when generated files are stale, code is unformatted or vet/lint complain.
-	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+verify: generate manifests docs ## Fail when generated files are stale, code is unformatted or vet/lint complain.
+	@git diff --exit-code -- api config docs/reference.md || { echo "generated files are stale: run 'make generate manifests docs' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: run 'make generate manifests' and commit"; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 	@hack/tracked-binaries.sh || { echo "remove compiled binaries from git (build into bin/)"; exit 1; }
