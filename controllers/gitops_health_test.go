@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	corev1 "k8s.io/api/core/v1"
@@ -90,30 +91,74 @@ func TestGitOpsHealth(t *testing.T) {
 	}
 	scripts := argoHealthScripts(t)
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			u := toUnstructured(t, h.k8s.Scheme(), tc.obj)
-			kind := u.GetKind()
-			script, ok := scripts[kind]
-			if !ok {
-				t.Fatalf("config/argocd has no health check for %s", kind)
-			}
-			got, msg := runArgoHealth(t, script, u.Object)
-			if got != tc.argo || (tc.reason != "" && !strings.Contains(msg, tc.reason)) {
-				t.Errorf("Argo CD health = %s (%s), want %s with %q", got, msg, tc.argo, tc.reason)
-			}
-			res, err := status.Compute(u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Status != tc.kstat {
-				t.Errorf("kstatus = %s (%s), want %s", res.Status, res.Message, tc.kstat)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkHealth(t, scripts, h.k8s.Scheme(), tc.obj, tc.argo, tc.kstat, tc.reason) })
 	}
 	for _, kind := range []string{"UserMatch", "TenantSyncFeatures", "EntraTenant", "ActiveDirectory"} {
 		if _, ok := scripts[kind]; !ok {
 			t.Errorf("config/argocd/argocd-cm.yaml has no health check for %s", kind)
 		}
+	}
+}
+
+// The other two kinds: a TenantSyncFeatures in sync and one that another
+// governs; an EntraTenant signed in and one whose secret is refused.
+func TestGitOpsHealthOfTenantsAndFeatures(t *testing.T) {
+	scripts := argoHealthScripts(t)
+	block := identityv1alpha1.FeatureBlockSoftMatch
+	th := newHarness(t, newFakeSync(nil),
+		tsfObject("first", t0.Add(-time.Minute), identityv1alpha1.TenantSyncFeaturesSpec{Features: flagsOf(map[identityv1alpha1.SyncFeature]bool{block: true})}),
+		tsfObject("second", t0, identityv1alpha1.TenantSyncFeaturesSpec{Features: flagsOf(map[identityv1alpha1.SyncFeature]bool{block: true})}))
+	for _, n := range []string{"first", "first", "second"} {
+		th.reconcile(n)
+	}
+	checkHealth(t, scripts, th.k8s.Scheme(), th.get("first"), "Healthy", status.CurrentStatus, "")
+	checkHealth(t, scripts, th.k8s.Scheme(), th.get("second"), "Degraded", status.FailedStatus, identityv1alpha1.ReasonDuplicateTenantSyncFeatures)
+
+	h := newUMHarness(t)
+	ctx := context.Background()
+	tr := &EntraTenantReconciler{Client: h.k8s, APIReader: newSecretScope(h.k8s, []string{umNamespace}, nil),
+		Cloud: h.r.Cloud, Recorder: h.rec, ResyncPeriod: time.Minute}
+	tenant := func() *identityv1alpha1.EntraTenant {
+		t.Helper()
+		if _, err := tr.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "contoso"}}); err != nil {
+			t.Fatal(err)
+		}
+		var et identityv1alpha1.EntraTenant
+		if err := h.k8s.Get(ctx, types.NamespacedName{Name: "contoso"}, &et); err != nil {
+			t.Fatal(err)
+		}
+		return &et
+	}
+	checkHealth(t, scripts, h.k8s.Scheme(), tenant(), "Healthy", status.CurrentStatus, "")
+	var secret corev1.Secret
+	if err := h.k8s.Get(ctx, types.NamespacedName{Namespace: umNamespace, Name: "entra-app"}, &secret); err != nil {
+		t.Fatal(err)
+	}
+	secret.Data["clientSecret"] = []byte("a rotated-away secret")
+	if err := h.k8s.Update(ctx, &secret); err != nil {
+		t.Fatal(err)
+	}
+	checkHealth(t, scripts, h.k8s.Scheme(), tenant(), "Degraded", status.FailedStatus, identityv1alpha1.ReasonInvalidCredentials)
+}
+
+// checkHealth reads obj as Argo CD (the Lua script) and as Flux (kstatus).
+func checkHealth(t *testing.T, scripts map[string]string, scheme *runtime.Scheme, obj client.Object, argo string, kstat status.Status, reason string) {
+	t.Helper()
+	u := toUnstructured(t, scheme, obj)
+	script, ok := scripts[u.GetKind()]
+	if !ok {
+		t.Fatalf("config/argocd has no health check for %s", u.GetKind())
+	}
+	got, msg := runArgoHealth(t, script, u.Object)
+	if got != argo || (reason != "" && !strings.Contains(msg, reason)) {
+		t.Errorf("%s %s: Argo CD health = %s (%s), want %s with %q", u.GetKind(), u.GetName(), got, msg, argo, reason)
+	}
+	res, err := status.Compute(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != kstat {
+		t.Errorf("%s %s: kstatus = %s (%s), want %s", u.GetKind(), u.GetName(), res.Status, res.Message, kstat)
 	}
 }
 
