@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,6 +44,7 @@ var (
 	matcher     = regexp.MustCompile(`([a-z_]+)\s*=~?\s*"`)
 	labelRef    = regexp.MustCompile(`\$labels\.([a-zA-Z_]+)`)
 	selectorSet = regexp.MustCompile(`\{([^}]*)\}`)
+	groupBy     = regexp.MustCompile(`\bby \(([^)]*)\)`)
 )
 
 // The shipped alerts (config/prometheus/rules.yaml) name only metrics the
@@ -80,32 +82,11 @@ func TestAlertRulesMatchTheExportedMetrics(t *testing.T) {
 			if !strings.Contains(string(doc), r.Alert) {
 				t.Errorf("docs/metrics.md does not mention %s", r.Alert)
 			}
-			names := metricName.FindAllString(r.Expr, -1)
-			if len(names) == 0 {
-				t.Errorf("%s: expression names no entramatch metric: %s", r.Alert, r.Expr)
-			}
-			have := map[string]bool{}
-			for _, m := range names {
-				ls, ok := labels[m]
-				if !ok {
-					t.Errorf("%s: the manager exports no metric %s", r.Alert, m)
-					continue
-				}
-				for _, l := range ls {
-					have[l] = true
-				}
-			}
-			for _, sel := range selectorSet.FindAllStringSubmatch(r.Expr, -1) {
-				for _, m := range matcher.FindAllStringSubmatch(sel[1], -1) {
-					if !have[m[1]] {
-						t.Errorf("%s: label %s is on none of %v", r.Alert, m[1], names)
-					}
-				}
-			}
+			have := checkExpr(t, r.Alert, r.Expr, labels)
 			for _, text := range r.Annotations {
 				for _, ref := range labelRef.FindAllStringSubmatch(text, -1) {
 					if !have[ref[1]] {
-						t.Errorf("%s: annotation uses $labels.%s, which %v do not have", r.Alert, ref[1], names)
+						t.Errorf("%s: annotation uses $labels.%s, which %s does not have", r.Alert, ref[1], r.Expr)
 					}
 				}
 			}
@@ -113,6 +94,83 @@ func TestAlertRulesMatchTheExportedMetrics(t *testing.T) {
 	}
 	if n < 5 {
 		t.Fatalf("found %d rules", n)
+	}
+}
+
+// checkExpr fails when expr names a metric the manager does not export, or
+// matches or groups by a label those metrics do not have; it returns the
+// labels the expression's metrics have.
+func checkExpr(t *testing.T, where, expr string, labels map[string][]string) map[string]bool {
+	t.Helper()
+	names := metricName.FindAllString(expr, -1)
+	if len(names) == 0 {
+		t.Errorf("%s: expression names no entramatch metric: %s", where, expr)
+	}
+	have := map[string]bool{}
+	for _, m := range names {
+		ls, ok := labels[m]
+		if !ok {
+			t.Errorf("%s: the manager exports no metric %s", where, m)
+			continue
+		}
+		for _, l := range ls {
+			have[l] = true
+		}
+	}
+	for _, sel := range selectorSet.FindAllStringSubmatch(expr, -1) {
+		for _, m := range matcher.FindAllStringSubmatch(sel[1], -1) {
+			if !have[m[1]] {
+				t.Errorf("%s: label %s is on none of %v", where, m[1], names)
+			}
+		}
+	}
+	for _, by := range groupBy.FindAllStringSubmatch(expr, -1) {
+		for _, l := range strings.Split(by[1], ",") {
+			if l = strings.TrimSpace(l); l != "" && !have[l] {
+				t.Errorf("%s: groups by %s, which none of %v has", where, l, names)
+			}
+		}
+	}
+	return have
+}
+
+// The shipped dashboard (config/grafana) is Grafana JSON whose every panel
+// queries metrics and labels the manager exports.
+func TestDashboardQueriesTheExportedMetrics(t *testing.T) {
+	labels := exportedLabels(t)
+	raw, err := os.ReadFile(filepath.Join("..", "..", "config", "grafana", "entra-match-operator.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		UID           string `json:"uid"`
+		Title         string `json:"title"`
+		SchemaVersion int    `json:"schemaVersion"`
+		Panels        []struct {
+			ID      int    `json:"id"`
+			Title   string `json:"title"`
+			Type    string `json:"type"`
+			Targets []struct {
+				RefID string `json:"refId"`
+				Expr  string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.UID == "" || d.Title == "" || d.SchemaVersion == 0 || len(d.Panels) < 8 {
+		t.Fatalf("dashboard uid %q title %q schemaVersion %d, %d panels", d.UID, d.Title, d.SchemaVersion, len(d.Panels))
+	}
+	ids := map[int]bool{}
+	for _, p := range d.Panels {
+		if p.Title == "" || p.Type == "" || len(p.Targets) == 0 || ids[p.ID] {
+			t.Errorf("panel %d %q: needs a unique id, a title, a type and a target", p.ID, p.Title)
+		}
+		ids[p.ID] = true
+		for _, tg := range p.Targets {
+			checkExpr(t, "panel "+p.Title, tg.Expr, labels)
+		}
 	}
 }
 
