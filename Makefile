@@ -64,8 +64,8 @@ test: verify envtest ## Unit, envtest integration and end-to-end tests (Samba AD
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: unit
-unit: ## Fast loop: unit and in-process tests, no lint, no Samba, no kube-apiserver.
-	go test -short $(GO_TEST_FLAGS) ./api/... ./controllers/... ./internal/... ./cmd/...
+unit: ## Fast loop: unit and in-process tests, no lint, no Samba, no kube-apiserver (their test files carry //go:build !unit).
+	go test -tags unit $(GO_TEST_FLAGS) ./api/... ./controllers/... ./internal/... ./cmd/...
 
 .PHONY: bench
 bench: envtest ## Benchmarks: UserMatch convergence (1,000, throttling on) and the emulator under load; figures go in the issue notes.

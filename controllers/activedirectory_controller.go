@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +56,6 @@ type directoryScope struct {
 	ad         *identityv1alpha1.ActiveDirectory
 	url        string
 	searchBase string
-	nc         string
 	forest     directory.ForestSuffixes
 	// connected: every read succeeded.
 	connected bool
@@ -79,9 +77,6 @@ func (r *ActiveDirectoryReconciler) observe(ctx context.Context, s *directorySco
 	d, err := r.Directory.Directory(ctx, cfg)
 	if err == nil {
 		s.searchBase, err = d.SearchBase(ctx)
-	}
-	if err == nil {
-		s.nc, err = d.NamingContext(ctx)
 	}
 	if err == nil {
 		s.forest, err = d.ForestUPNSuffixes(ctx)
@@ -111,7 +106,7 @@ func (r *ActiveDirectoryReconciler) alignSuffixes(ctx context.Context, s *direct
 	}
 	// Intent first: a crash after the write must not lose which suffixes
 	// are the operator's.
-	s.ad.Status.AddedUPNSuffixes = union(plan.Added, plan.Remove)
+	s.ad.Status.AddedUPNSuffixes = plan.Intent
 	if err := s.persist(); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -134,7 +129,7 @@ func (r *ActiveDirectoryReconciler) alignSuffixes(ctx context.Context, s *direct
 		r.event(s.ad, corev1.EventTypeNormal, identityv1alpha1.EventUPNSuffixRemoved, "RemoveUPNSuffix",
 			fmt.Sprintf("removed UPN suffix %s, which the operator had added and spec.forestUPNSuffixes no longer lists", rm))
 	}
-	s.forest.Offered = appendMissing(withoutAll(s.forest.Offered, plan.Remove), plan.Add)
+	s.forest.Offered = plan.OfferedAfter
 	return ctrl.Result{}, nil
 }
 
@@ -146,24 +141,6 @@ func (r *ActiveDirectoryReconciler) event(ad *identityv1alpha1.ActiveDirectory, 
 	if r.Recorder != nil {
 		r.Recorder.Eventf(ad, nil, typ, reason, action, "%s", bounded(msg, maxNote))
 	}
-}
-
-// union, appendMissing and withoutAll compare suffixes case-insensitively.
-func union(a, b []string) []string { return appendMissing(append([]string(nil), a...), b) }
-
-func appendMissing(to, xs []string) []string {
-	for _, x := range xs {
-		if !slices.ContainsFunc(to, func(t string) bool { return strings.EqualFold(t, x) }) {
-			to = append(to, x)
-		}
-	}
-	return to
-}
-
-func withoutAll(from, xs []string) []string {
-	return slices.DeleteFunc(append([]string(nil), from...), func(f string) bool {
-		return slices.ContainsFunc(xs, func(x string) bool { return strings.EqualFold(f, x) })
-	})
 }
 
 // status computes the ActiveDirectory's conditions.
@@ -181,7 +158,7 @@ func (r *ActiveDirectoryReconciler) status(s *directoryScope) {
 	case !s.connected:
 		return
 	}
-	ad.Status.NamingContext = s.nc
+	ad.Status.NamingContext = s.forest.NamingContext
 	ad.Status.UPNSuffixes = s.forest.Offered
 	ad.Status.ConnectedURL = s.url
 	if c, ok := suffixCondition(s); ok {
@@ -194,7 +171,7 @@ func (r *ActiveDirectoryReconciler) status(s *directoryScope) {
 			"bound over clear-text LDAP: the bind password and directory data cross the network unencrypted; switch tls.mode to LDAPS or StartTLS"})
 	} else {
 		set(identityv1alpha1.ConditionReady, cond{true, identityv1alpha1.ReasonConnected,
-			fmt.Sprintf("bound over TLS; read base DN %s; naming context %s", s.searchBase, s.nc)})
+			fmt.Sprintf("bound over TLS; read base DN %s; naming context %s", s.searchBase, s.forest.NamingContext)})
 	}
 	if s.suffixFailed != nil {
 		set(identityv1alpha1.ConditionSynced, cond{false, s.suffixFailed.reason, s.suffixFailed.message})

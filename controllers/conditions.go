@@ -126,10 +126,6 @@ func onReasons(typ string, reasons ...string) func(metav1.Condition) string {
 	}
 }
 
-func conditionTrue(conds []metav1.Condition, typ string) bool {
-	return meta.IsStatusConditionTrue(conds, typ)
-}
-
 // setStalled keeps the Stalled condition that kstatus, and so Flux, read:
 // an object whose Stalled is True is Failed rather than in progress. It is
 // True, with the reason, while the operator waits for a person (a terminal

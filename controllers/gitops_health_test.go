@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
-	"github.com/entramatch/entra-match-operator/internal/emulator"
 )
 
 // The health Argo CD (config/argocd) and Flux (kstatus) read from the
@@ -28,7 +27,6 @@ import (
 // passes of the in-process harness, not from hand-written YAML.
 func TestGitOpsHealth(t *testing.T) {
 	h := newUMHarness(t)
-	ctx := context.Background()
 
 	// UserMatches: waiting for sync, joined, blocked, and a new spec not yet observed.
 	h.twin("waiting", nil)
@@ -43,17 +41,7 @@ func TestGitOpsHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := h.em.Update(func(s *emulator.Snapshot) error {
-		for i := range s.Users {
-			if s.Users[i].ID == joinedID {
-				on := true
-				s.Users[i].OnPremisesSyncEnabled = &on
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	h.joinBySync(joinedID)
 	if _, err := h.reconcile("joined", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -61,19 +49,9 @@ func TestGitOpsHealth(t *testing.T) {
 	stale.Generation++
 
 	// ActiveDirectory: connected, and a base DN that does not exist.
-	reconcileAD := func() *identityv1alpha1.ActiveDirectory {
-		if _, err := h.ad.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "corp"}}); err != nil {
-			t.Fatal(err)
-		}
-		var ad identityv1alpha1.ActiveDirectory
-		if err := h.k8s.Get(ctx, types.NamespacedName{Name: "corp"}, &ad); err != nil {
-			t.Fatal(err)
-		}
-		return &ad
-	}
-	connected := reconcileAD()
+	connected := h.reconcileAD()
 	h.directory(func(s *identityv1alpha1.ActiveDirectorySpec) { s.BaseDN = "OU=Nowhere," + h.dir.BaseDN() })
-	broken := reconcileAD()
+	broken := h.reconcileAD()
 
 	cases := []struct {
 		name   string

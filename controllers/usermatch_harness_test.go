@@ -226,6 +226,37 @@ func (h *umHarness) grantGlobalAdmin(id string) {
 	}
 }
 
+// joinBySync plays Entra's sync joining the cloud user: it becomes
+// on-premises mastered.
+func (h *umHarness) joinBySync(id string) {
+	h.t.Helper()
+	if err := h.em.Update(func(s *emulator.Snapshot) error {
+		for i := range s.Users {
+			if s.Users[i].ID == id {
+				on := true
+				s.Users[i].OnPremisesSyncEnabled = &on
+			}
+		}
+		return nil
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// reconcileAD runs one ActiveDirectory pass and returns the object after it.
+func (h *umHarness) reconcileAD() *identityv1alpha1.ActiveDirectory {
+	h.t.Helper()
+	ctx := context.Background()
+	if _, err := h.ad.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "corp"}}); err != nil {
+		h.t.Fatal(err)
+	}
+	var ad identityv1alpha1.ActiveDirectory
+	if err := h.k8s.Get(ctx, types.NamespacedName{Name: "corp"}, &ad); err != nil {
+		h.t.Fatal(err)
+	}
+	return &ad
+}
+
 // directory changes the ActiveDirectory's spec.
 func (h *umHarness) directory(change func(*identityv1alpha1.ActiveDirectorySpec)) {
 	h.t.Helper()
@@ -445,17 +476,7 @@ func TestUserMatchHarnessRemoveAndRestore(t *testing.T) {
 	}
 
 	// Sync joins the user: the role comes back.
-	if err := h.em.Update(func(s *emulator.Snapshot) error {
-		for i := range s.Users {
-			if s.Users[i].ID == id {
-				on := true
-				s.Users[i].OnPremisesSyncEnabled = &on
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	h.joinBySync(id)
 	if _, err := h.reconcile("gina", 10); err != nil {
 		t.Fatal(err)
 	}
@@ -480,24 +501,12 @@ func TestUserMatchHarnessRemoveAndRestore(t *testing.T) {
 // removed.
 func TestActiveDirectoryForestUPNSuffixes(t *testing.T) {
 	h := newUMHarness(t)
-	ctx := context.Background()
 	if err := h.dir.SetUPNSuffixes("legacy.example"); err != nil {
 		t.Fatal(err)
 	}
 	h.directory(func(s *identityv1alpha1.ActiveDirectorySpec) {
 		s.ForestUPNSuffixes = &identityv1alpha1.ForestUPNSuffixes{Mode: identityv1alpha1.ModeObserve, Suffixes: []string{"contoso.com"}}
 	})
-	get := func() *identityv1alpha1.ActiveDirectory {
-		t.Helper()
-		if _, err := h.ad.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "corp"}}); err != nil {
-			t.Fatal(err)
-		}
-		var ad identityv1alpha1.ActiveDirectory
-		if err := h.k8s.Get(ctx, types.NamespacedName{Name: "corp"}, &ad); err != nil {
-			t.Fatal(err)
-		}
-		return &ad
-	}
 	forest := func() []string {
 		t.Helper()
 		v, err := h.dir.Attribute("CN=Partitions,CN=Configuration,"+h.dir.BaseDN(), "uPNSuffixes")
@@ -517,7 +526,7 @@ func TestActiveDirectoryForestUPNSuffixes(t *testing.T) {
 		return metav1.Condition{}
 	}
 
-	ad := get()
+	ad := h.reconcileAD()
 	if c := adCond(ad, identityv1alpha1.ConditionUPNSuffixesOffered); c.Status != metav1.ConditionFalse || c.Reason != identityv1alpha1.ReasonUPNSuffixesMissing {
 		t.Fatalf("Observe: %+v", c)
 	}
@@ -526,7 +535,7 @@ func TestActiveDirectoryForestUPNSuffixes(t *testing.T) {
 	}
 
 	h.directory(func(s *identityv1alpha1.ActiveDirectorySpec) { s.ForestUPNSuffixes.Mode = identityv1alpha1.ModeEnforce })
-	ad = get()
+	ad = h.reconcileAD()
 	if c := adCond(ad, identityv1alpha1.ConditionUPNSuffixesOffered); c.Status != metav1.ConditionTrue || c.Reason != identityv1alpha1.ReasonUPNSuffixesPresent {
 		t.Fatalf("Enforce: %+v", c)
 	}
@@ -542,7 +551,7 @@ func TestActiveDirectoryForestUPNSuffixes(t *testing.T) {
 
 	// The declaration moves to another suffix: ours goes, legacy stays.
 	h.directory(func(s *identityv1alpha1.ActiveDirectorySpec) { s.ForestUPNSuffixes.Suffixes = []string{"fabrikam.com"} })
-	ad = get()
+	ad = h.reconcileAD()
 	if got := forest(); !slicesEqualFold(got, []string{"legacy.example", "fabrikam.com"}) {
 		t.Fatalf("forest after the change: %q", got)
 	}

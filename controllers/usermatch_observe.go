@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -201,5 +202,5 @@ func claimantOf(um *identityv1alpha1.UserMatch, dn, cloudID string) match.Claima
 // recordOf is what earlier passes left in status about the anchor.
 func recordOf(um *identityv1alpha1.UserMatch) match.Record {
 	return match.Record{ImmutableID: um.Status.ImmutableID, CloudID: cloudIDOf(um),
-		Matched: conditionTrue(um.Status.Conditions, identityv1alpha1.ConditionMatched)}
+		Matched: meta.IsStatusConditionTrue(um.Status.Conditions, identityv1alpha1.ConditionMatched)}
 }

@@ -1,3 +1,7 @@
+//go:build !unit
+
+// Excluded from make unit (-tags unit): it needs a Samba AD DC.
+
 package main
 
 import (

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -32,8 +33,7 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 	key := fs.String("key", "", "key of the Secret (default: spec.delegated.secretRef.key, else "+tenantaccess.DefaultKey+")")
 	clientID := fs.String("client-id", "", "public client app to sign in through (default: spec.delegated.clientID, else the EntraTenant's app)")
 	configure := fs.Bool("configure-tenant", false, "set spec.delegated of the EntraTenant to this Secret (leave it off when Git owns the EntraTenant)")
-	kubeconfig := fs.String("kubeconfig", "", "path of the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)")
-	kubecontext := fs.String("context", "", "kubeconfig context to use")
+	connect := kubeFlags(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 		}
 		opts.Secret = types.NamespacedName{Namespace: ns, Name: name}
 	}
-	c, err := kubeClient(*kubeconfig, *kubecontext)
+	c, err := connect()
 	if err != nil {
 		return err
 	}
@@ -83,6 +83,14 @@ func deviceCodeSignIn(ctx context.Context, conn cloud.Connection, show func(mess
 		return nil, "", err
 	}
 	return res.Cache, res.User, nil
+}
+
+// kubeFlags adds kubectl's --kubeconfig and --context to fs and returns
+// how to connect with them once parsed.
+func kubeFlags(fs *flag.FlagSet) func() (client.Client, error) {
+	kubeconfig := fs.String("kubeconfig", "", "path of the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)")
+	kubecontext := fs.String("context", "", "kubeconfig context to use")
+	return func() (client.Client, error) { return kubeClient(*kubeconfig, *kubecontext) }
 }
 
 func kubeClient(path, context string) (client.Client, error) {

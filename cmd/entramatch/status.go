@@ -55,8 +55,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	tenant := fs.String("tenant", "", "name of the EntraTenant (required)")
 	output := fs.String("o", "table", "output format: table, json or yaml")
 	all := fs.Bool("all", false, "list every UserMatch, not only those that are not Ready")
-	kubeconfig := fs.String("kubeconfig", "", "path of the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)")
-	kubecontext := fs.String("context", "", "kubeconfig context to use")
+	connect := kubeFlags(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -69,7 +68,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if *output != "table" && *output != "json" && *output != "yaml" {
 		return usagef("-o must be table, json or yaml, not %q", *output)
 	}
-	c, err := kubeClient(*kubeconfig, *kubecontext)
+	c, err := connect()
 	if err != nil {
 		return err
 	}

@@ -1,3 +1,7 @@
+//go:build !unit
+
+// Excluded from make unit (-tags unit): it needs a kube-apiserver.
+
 package main
 
 import (
@@ -20,7 +24,6 @@ import (
 // the directories its UserMatches use, and the UserMatches that are not
 // Ready, with counts by reason; another tenant's objects are left out.
 func TestStatusSummarisesATenant(t *testing.T) {
-	kube.SkipShort(t)
 	k, err := kube.Start()
 	if err != nil {
 		t.Fatal(err)

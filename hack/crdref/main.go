@@ -62,7 +62,7 @@ type Field struct {
 
 // Fields walks a schema depth first, spec before status, in the order the
 // schema lists properties (alphabetical, as controller-gen writes them).
-func Fields(prefix string, s apiextensionsv1.JSONSchemaProps, required map[string]bool) []Field {
+func Fields(prefix string, s apiextensionsv1.JSONSchemaProps) []Field {
 	var out []Field
 	names := make([]string, 0, len(s.Properties))
 	for n := range s.Properties {
@@ -83,9 +83,9 @@ func Fields(prefix string, s apiextensionsv1.JSONSchemaProps, required map[strin
 			Description: oneLine(p.Description)})
 		switch {
 		case p.Type == "object" && len(p.Properties) > 0:
-			out = append(out, Fields(path, p, req)...)
+			out = append(out, Fields(path, p)...)
 		case p.Type == "array" && p.Items != nil && p.Items.Schema != nil && len(p.Items.Schema.Properties) > 0:
-			out = append(out, Fields(path+"[]", *p.Items.Schema, nil)...)
+			out = append(out, Fields(path+"[]", *p.Items.Schema)...)
 		}
 	}
 	return out
@@ -193,7 +193,7 @@ func Render(crds []apiextensionsv1.CustomResourceDefinition) string {
 			}
 			b.WriteString(".\n\n" + oneLine(s.Description) + "\n")
 			b.WriteString("\n| Field | Type | Default | Validation | Description |\n|---|---|---|---|---|\n")
-			for _, f := range Fields("", s, nil) {
+			for _, f := range Fields("", s) {
 				if f.Path == "apiVersion" || f.Path == "kind" || f.Path == "metadata" {
 					continue
 				}

@@ -22,7 +22,7 @@ func TestEveryFieldIsDescribed(t *testing.T) {
 	for _, crd := range crds {
 		for _, v := range crd.Spec.Versions {
 			s := *v.Schema.OpenAPIV3Schema
-			for _, f := range Fields("", s, nil) {
+			for _, f := range Fields("", s) {
 				n++
 				// metadata is ObjectMeta: kubectl explain takes its text
 				// from the API server, not from the CRD.

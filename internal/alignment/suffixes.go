@@ -40,6 +40,11 @@ type SuffixPlan struct {
 	Add, Remove []string
 	// Added is the record to keep once the writes succeed.
 	Added []string
+	// Intent is the record to persist before writing: what will be added,
+	// and what is still the operator's until its removal succeeds.
+	Intent []string
+	// OfferedAfter is what the forest offers once the writes succeed.
+	OfferedAfter []string
 }
 
 // PlanSuffixes decides which alternative UPN suffixes to add and remove.
@@ -74,8 +79,17 @@ func PlanSuffixes(in SuffixInput) SuffixPlan {
 		return p
 	}
 	p.Add = append([]string(nil), p.Missing...)
-	p.Added = append(kept, p.Add...)
-	sort.Slice(p.Added, func(i, j int) bool { return key(p.Added[i]) < key(p.Added[j]) })
+	p.Added = sorted(append(kept, p.Add...))
+	if len(p.Add)+len(p.Remove) > 0 {
+		p.Intent = sorted(append(append([]string(nil), p.Added...), p.Remove...))
+		removed := set(p.Remove)
+		for _, o := range in.Offered {
+			if !removed[key(o)] {
+				p.OfferedAfter = append(p.OfferedAfter, o)
+			}
+		}
+		p.OfferedAfter = append(p.OfferedAfter, p.Add...)
+	}
 	return p
 }
 

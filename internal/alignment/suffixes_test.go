@@ -19,7 +19,8 @@ func TestPlanSuffixes(t *testing.T) {
 		{
 			name: "missing suffix, Enforce: added and recorded",
 			in:   SuffixInput{Desired: []string{"contoso.com"}, Offered: []string{"corp.local"}, Enforce: true},
-			want: SuffixPlan{Missing: []string{"contoso.com"}, Add: []string{"contoso.com"}, Added: []string{"contoso.com"}},
+			want: SuffixPlan{Missing: []string{"contoso.com"}, Add: []string{"contoso.com"}, Added: []string{"contoso.com"},
+				Intent: []string{"contoso.com"}, OfferedAfter: []string{"corp.local", "contoso.com"}},
 		},
 		{
 			name: "offered already (any case), by someone else: nothing to do, not recorded as ours",
@@ -41,7 +42,8 @@ func TestPlanSuffixes(t *testing.T) {
 			name: "ours, no longer declared: removed in Enforce",
 			in: SuffixInput{Desired: []string{"contoso.com"}, Offered: []string{"contoso.com", "fabrikam.com"},
 				Alternative: []string{"contoso.com", "fabrikam.com"}, Added: []string{"contoso.com", "fabrikam.com"}, Enforce: true},
-			want: SuffixPlan{Remove: []string{"fabrikam.com"}, Added: []string{"contoso.com"}},
+			want: SuffixPlan{Remove: []string{"fabrikam.com"}, Added: []string{"contoso.com"},
+				Intent: []string{"contoso.com", "fabrikam.com"}, OfferedAfter: []string{"contoso.com"}},
 		},
 		{
 			name: "ours, no longer declared, Observe: kept in the record, nothing removed",
@@ -59,7 +61,8 @@ func TestPlanSuffixes(t *testing.T) {
 			name: "ours, removed by someone else while declared: forgotten, then added again",
 			in: SuffixInput{Desired: []string{"contoso.com"}, Offered: []string{"corp.local"},
 				Added: []string{"contoso.com"}, Enforce: true},
-			want: SuffixPlan{Missing: []string{"contoso.com"}, Add: []string{"contoso.com"}, Added: []string{"contoso.com"}},
+			want: SuffixPlan{Missing: []string{"contoso.com"}, Add: []string{"contoso.com"}, Added: []string{"contoso.com"},
+				Intent: []string{"contoso.com"}, OfferedAfter: []string{"corp.local", "contoso.com"}},
 		},
 	}
 	for _, tt := range tests {
@@ -80,5 +83,5 @@ func norm(p SuffixPlan) SuffixPlan {
 		}
 		return x
 	}
-	return SuffixPlan{Missing: f(p.Missing), Add: f(p.Add), Remove: f(p.Remove), Added: f(p.Added)}
+	return SuffixPlan{Missing: f(p.Missing), Add: f(p.Add), Remove: f(p.Remove), Added: f(p.Added), Intent: f(p.Intent), OfferedAfter: f(p.OfferedAfter)}
 }

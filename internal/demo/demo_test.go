@@ -1,3 +1,7 @@
+//go:build !unit
+
+// Excluded from make unit (-tags unit): it needs a kube-apiserver.
+
 package demo
 
 import (
@@ -13,8 +17,6 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
-
-	"github.com/entramatch/entra-match-operator/internal/testenv/kube"
 )
 
 func TestMain(m *testing.M) {
@@ -28,7 +30,6 @@ func TestMain(m *testing.M) {
 // the admission tests do: `make test` builds them and sets the variable.
 func requireControlPlane(t *testing.T) {
 	t.Helper()
-	kube.SkipShort(t)
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, which builds kube-apiserver and etcd (hack/envtest.sh) and sets it")

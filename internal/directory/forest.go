@@ -56,6 +56,8 @@ type ForestSuffixes struct {
 	Alternative []string
 	// PartitionsDN is CN=Partitions,<configuration naming context>.
 	PartitionsDN string
+	// NamingContext is the domain's defaultNamingContext, read with them.
+	NamingContext string
 }
 
 // UPNSuffixes returns the UPN suffixes users of this forest can have: the
@@ -112,7 +114,7 @@ func (c *Client) ForestUPNSuffixes(ctx context.Context) (ForestSuffixes, error) 
 	}
 	slices.Sort(domains)
 	slices.Sort(extra)
-	out := ForestSuffixes{Alternative: extra, PartitionsDN: partitions}
+	out := ForestSuffixes{Alternative: extra, PartitionsDN: partitions, NamingContext: dse["defaultNamingContext"]}
 	for _, s := range append(append([]string{own}, domains...), extra...) {
 		if s != "" && !slices.ContainsFunc(out.Offered, func(o string) bool { return strings.EqualFold(o, s) }) {
 			out.Offered = append(out.Offered, s)

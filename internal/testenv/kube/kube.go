@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -102,14 +101,5 @@ func RepoRoot() (string, error) {
 			return "", errors.New("go.mod not found above the working directory")
 		}
 		dir = parent
-	}
-}
-
-// SkipShort skips a test that needs the control plane under go test -short
-// (make unit, the fast loop), unless CI=true: there it always runs.
-func SkipShort(t testing.TB) {
-	t.Helper()
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("-short: the kube-apiserver runs in make test")
 	}
 }

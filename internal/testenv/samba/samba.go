@@ -71,7 +71,6 @@ type DC struct {
 // 15-25 s.
 func Start(t testing.TB) *DC {
 	t.Helper()
-	skipShort(t)
 	dc, stop, err := StartShared()
 	if err != nil {
 		unavailable(t, err)
@@ -97,7 +96,6 @@ type Shared struct {
 // package comment) when samba cannot run here.
 func (s *Shared) Get(t testing.TB) *DC {
 	t.Helper()
-	skipShort(t)
 	s.once.Do(func() { s.dc, s.stop, s.err = StartShared() })
 	if s.err != nil {
 		unavailable(t, s.err)
@@ -109,15 +107,6 @@ func (s *Shared) Get(t testing.TB) *DC {
 func (s *Shared) Stop() {
 	if s.stop != nil {
 		s.stop()
-	}
-}
-
-// skipShort: make unit (go test -short) is the fast loop, without a domain
-// controller. With CI=true nothing is skipped.
-func skipShort(t testing.TB) {
-	t.Helper()
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("-short: the Samba AD DC runs in make test")
 	}
 }
 
