@@ -138,9 +138,7 @@ func (r *ActiveDirectoryReconciler) finish(context.Context, *directoryScope) (ct
 }
 
 func (r *ActiveDirectoryReconciler) event(ad *identityv1alpha1.ActiveDirectory, typ, reason, action, msg string) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(ad, nil, typ, reason, action, "%s", bounded(msg, maxNote))
-	}
+	emit(r.Recorder, ad, typ, reason, action, msg)
 }
 
 // status computes the ActiveDirectory's conditions.

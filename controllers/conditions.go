@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"time"
 	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
@@ -31,6 +32,22 @@ func bounded(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + mark
+}
+
+// emit records one Event about obj where a write is made, its note
+// bounded to the API's limit; a nil recorder (some tests) records nothing.
+func emit(rec events.EventRecorder, obj runtime.Object, typ, reason, action, msg string) {
+	if rec != nil {
+		rec.Eventf(obj, nil, typ, reason, action, "%s", bounded(msg, maxNote))
+	}
+}
+
+// wallOr reads an injected clock, or the wall clock without one.
+func wallOr(now func() time.Time) time.Time {
+	if now != nil {
+		return now()
+	}
+	return time.Now()
 }
 
 // cond is a condition as a status file computes it, before it is set.

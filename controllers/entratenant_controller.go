@@ -192,12 +192,7 @@ func annotationTime(v string) *metav1.Time {
 	return &mt
 }
 
-func (r *EntraTenantReconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
+func (r *EntraTenantReconciler) now() time.Time { return wallOr(r.Now) }
 
 // SetupWithManager registers the reconciler. Its own status writes (the
 // verification time moves every pass) do not trigger it: spec changes and

@@ -71,6 +71,8 @@ var directoryErrors = []struct {
 	{directory.ErrAnchorMalformed, errorPolicy{reason: identityv1alpha1.ReasonAnchorMissing}},
 	// Filled by another writer since it was read: the next pass uses it.
 	{directory.ErrConsistencyGUIDSet, errorPolicy{reason: identityv1alpha1.ReasonAnchorChanged, transient: true}},
+	// Renamed by someone else since it was read: the next pass re-reads.
+	{directory.ErrNameChanged, errorPolicy{reason: identityv1alpha1.ReasonNameWriteRefused, transient: true}},
 	{directory.ErrUnreachable, errorPolicy{reason: identityv1alpha1.ReasonUnreachable, transient: true}},
 }
 

@@ -111,3 +111,24 @@ func readCertificate(ctx context.Context, r client.Reader, ref identityv1alpha1.
 	}
 	return append(append(append([]byte(nil), crt...), '\n'), key...), nil
 }
+
+// readReferences reads the EntraTenant and ActiveDirectory a resource
+// names. A missing one is a classified failure (the resource waits for
+// it), any other read error is returned as is.
+func readReferences(ctx context.Context, c client.Reader, tenantName, directoryName string) (*identityv1alpha1.EntraTenant, *identityv1alpha1.ActiveDirectory, *outcome, error) {
+	var tenant identityv1alpha1.EntraTenant
+	if err := c.Get(ctx, types.NamespacedName{Name: tenantName}, &tenant); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil, &outcome{reason: identityv1alpha1.ReasonTenantNotReady, message: fmt.Sprintf("EntraTenant %q does not exist", tenantName)}, nil
+		}
+		return nil, nil, nil, err
+	}
+	var ad identityv1alpha1.ActiveDirectory
+	if err := c.Get(ctx, types.NamespacedName{Name: directoryName}, &ad); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil, &outcome{reason: identityv1alpha1.ReasonDirectoryNotReady, message: fmt.Sprintf("ActiveDirectory %q does not exist", directoryName)}, nil
+		}
+		return nil, nil, nil, err
+	}
+	return &tenant, &ad, nil, nil
+}

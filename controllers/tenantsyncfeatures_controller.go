@@ -457,17 +457,10 @@ func setAction(setting string) string {
 }
 
 func (r *TenantSyncFeaturesReconciler) event(tsf *identityv1alpha1.TenantSyncFeatures, typ, reason, action, msg string) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(tsf, nil, typ, reason, action, "%s", bounded(msg, maxNote))
-	}
+	emit(r.Recorder, tsf, typ, reason, action, msg)
 }
 
-func (r *TenantSyncFeaturesReconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
+func (r *TenantSyncFeaturesReconciler) now() time.Time { return wallOr(r.Now) }
 
 // SetupWithManager registers the reconciler. Its own status writes do not
 // trigger it (only spec changes do), so a RequeueAfter for a window's end

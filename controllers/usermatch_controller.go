@@ -220,17 +220,10 @@ func modeOf(m identityv1alpha1.Mode) identityv1alpha1.Mode {
 }
 
 func (r *UserMatchReconciler) event(um *identityv1alpha1.UserMatch, typ, reason, action, msg string) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(um, nil, typ, reason, action, "%s", bounded(msg, maxNote))
-	}
+	emit(r.Recorder, um, typ, reason, action, msg)
 }
 
-func (r *UserMatchReconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
+func (r *UserMatchReconciler) now() time.Time { return wallOr(r.Now) }
 
 func (r *UserMatchReconciler) joinedResync() time.Duration {
 	if r.JoinedResyncPeriod > 0 {

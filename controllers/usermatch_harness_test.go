@@ -48,9 +48,11 @@ type umHarness struct {
 	rec *events.FakeRecorder
 	r   *UserMatchReconciler
 	ad  *ActiveDirectoryReconciler
+	// sealer is the one the harness's reconcilers seal records with.
+	sealer *seal.Sealer
 }
 
-func newUMHarness(t *testing.T) *umHarness {
+func newUMHarness(t *testing.T, tune ...func(*emulator.Config)) *umHarness {
 	t.Helper()
 	adminPass := "Harness-" + strings.Repeat("x", 8) + "9a"
 	dir, err := fakead.New(fakead.Config{Domain: umDomain, AdminPassword: adminPass})
@@ -62,7 +64,7 @@ func newUMHarness(t *testing.T) *umHarness {
 		t.Fatal(err)
 	}
 	secret := "harness-client-secret"
-	em, err := emulator.New(emulator.Config{
+	cfg := emulator.Config{
 		TenantID: umTenantID, InitialDomain: umInitial, OwnAudienceOnly: true,
 		Apps: []emulator.App{{ClientID: umClientID, Secret: secret, Permissions: []string{
 			"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All",
@@ -75,7 +77,11 @@ func newUMHarness(t *testing.T) *umHarness {
 				{ID: umDomain, IsDefault: true, IsVerified: true, AuthenticationType: "Managed"},
 			},
 		},
-	})
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	em, err := emulator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +117,8 @@ func newUMHarness(t *testing.T) *umHarness {
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "entra-app", Namespace: umNamespace}, Data: map[string][]byte{"clientSecret": []byte(secret)}},
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ad-bind", Namespace: umNamespace}, Data: map[string][]byte{"password": []byte(adminPass)}},
 			tenant, ad).
-		WithStatusSubresource(&identityv1alpha1.UserMatch{}, &identityv1alpha1.EntraTenant{}, &identityv1alpha1.ActiveDirectory{}).
+		WithStatusSubresource(&identityv1alpha1.UserMatch{}, &identityv1alpha1.EntraTenant{}, &identityv1alpha1.ActiveDirectory{},
+			&identityv1alpha1.SignInNameAlignment{}).
 		WithIndex(&identityv1alpha1.UserMatch{}, indexTenant, func(o client.Object) []string {
 			return []string{o.(*identityv1alpha1.UserMatch).Spec.TenantRef.Name}
 		}).
@@ -130,7 +137,7 @@ func newUMHarness(t *testing.T) *umHarness {
 	dirs := NewCachingDirectoryFactory()
 	t.Cleanup(dirs.Close)
 	secrets := newSecretScope(k8s, []string{umNamespace}, nil)
-	h := &umHarness{t: t, k8s: k8s, em: em, dir: dir, rec: events.NewFakeRecorder(200)}
+	h := &umHarness{t: t, k8s: k8s, em: em, dir: dir, rec: events.NewFakeRecorder(200), sealer: sealer}
 	h.r = &UserMatchReconciler{Client: k8s, APIReader: secrets, Cloud: graph.NewFactory(nil).ForConnection(), Directory: dirs,
 		Recorder: h.rec, ResyncPeriod: time.Minute, Sealer: sealer,
 		claims: claims{reader: k8s, writer: k8s, namespace: umNamespace},

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -22,23 +20,14 @@ import (
 
 // observeReferences reads the EntraTenant and ActiveDirectory the spec names.
 func (r *UserMatchReconciler) observeReferences(ctx context.Context, s *userMatchScope) (ctrl.Result, error) {
-	var tenant identityv1alpha1.EntraTenant
-	if err := r.Client.Get(ctx, types.NamespacedName{Name: s.um.Spec.TenantRef.Name}, &tenant); err != nil {
-		if apierrors.IsNotFound(err) {
-			return s.fail(outcome{reason: identityv1alpha1.ReasonTenantNotReady,
-				message: fmt.Sprintf("EntraTenant %q does not exist", s.um.Spec.TenantRef.Name)}, r.ResyncPeriod)
-		}
+	tenant, ad, missing, err := readReferences(ctx, r.Client, s.um.Spec.TenantRef.Name, s.um.Spec.DirectoryRef.Name)
+	switch {
+	case err != nil:
 		return ctrl.Result{}, err
+	case missing != nil:
+		return s.fail(*missing, r.ResyncPeriod)
 	}
-	var ad identityv1alpha1.ActiveDirectory
-	if err := r.Client.Get(ctx, types.NamespacedName{Name: s.um.Spec.DirectoryRef.Name}, &ad); err != nil {
-		if apierrors.IsNotFound(err) {
-			return s.fail(outcome{reason: identityv1alpha1.ReasonDirectoryNotReady,
-				message: fmt.Sprintf("ActiveDirectory %q does not exist", s.um.Spec.DirectoryRef.Name)}, r.ResyncPeriod)
-		}
-		return ctrl.Result{}, err
-	}
-	s.tenant, s.ad = &tenant, &ad
+	s.tenant, s.ad = tenant, ad
 	return ctrl.Result{}, nil
 }
 

@@ -48,6 +48,9 @@ const (
 	// ConditionUPNSuffixesOffered: the forest offers every suffix of the
 	// ActiveDirectory's spec.forestUPNSuffixes (absent without it).
 	ConditionUPNSuffixesOffered = "UPNSuffixesOffered"
+	// ConditionAligned (SignInNameAlignment): every user in scope has its
+	// sign-in names on the target suffix, on both sides, or is refused.
+	ConditionAligned = "Aligned"
 )
 
 // Condition reasons, CamelCase as metav1.Condition requires.
@@ -109,6 +112,78 @@ const (
 	// ReasonUPNSuffixesMissing: declared suffixes are missing from the
 	// forest (Observe reports them; Enforce adds them on this pass).
 	ReasonUPNSuffixesMissing = "UPNSuffixesMissing"
+
+	// SignInNameAlignment: Aligned.
+
+	// ReasonAllAligned: no user in scope needs a change (Aligned=True).
+	ReasonAllAligned = "AllAligned"
+	// ReasonChangesPlanned: Observe mode; status.planned lists what Enforce
+	// would change.
+	ReasonChangesPlanned = "ChangesPlanned"
+	// ReasonChangesPending: Enforce mode; changes are being made at
+	// spec.writesPerMinute.
+	ReasonChangesPending = "ChangesPending"
+	// ReasonRestored: spec.undo; every recorded name is back (Aligned=False,
+	// Ready=True).
+	ReasonRestored = "Restored"
+	// ReasonRestoring: spec.undo; recorded names are being put back.
+	ReasonRestoring = "Restoring"
+
+	// SignInNameAlignment: what stops every write (Ready=False, Stalled).
+
+	// ReasonTargetSuffixNotVerified: spec.targetSuffix is not a verified
+	// domain of the tenant: Entra would refuse the cloud names, and sync
+	// would rewrite the AD names to the onmicrosoft.com domain.
+	ReasonTargetSuffixNotVerified = "TargetSuffixNotVerified"
+	// ReasonTargetSuffixNotOffered: the forest does not offer
+	// spec.targetSuffix as a UPN suffix (add it with the ActiveDirectory's
+	// spec.forestUPNSuffixes).
+	ReasonTargetSuffixNotOffered = "TargetSuffixNotOffered"
+	// ReasonSoftMatchBlocked: blockSoftMatchEnabled is on in the tenant, so
+	// aligned names would not make sync match.
+	ReasonSoftMatchBlocked = "SoftMatchBlocked"
+	// ReasonUPNSoftMatchDisabled: softMatchOnUpnEnabled is off in the tenant,
+	// so aligned names would not make sync match.
+	ReasonUPNSoftMatchDisabled = "UPNSoftMatchDisabled"
+	// ReasonScopeOutsideDirectory: spec.scope.baseDN is not under the
+	// ActiveDirectory's baseDN.
+	ReasonScopeOutsideDirectory = "ScopeOutsideDirectory"
+	// ReasonInvalidScopeFilter: spec.scope.filter is not a valid LDAP filter.
+	ReasonInvalidScopeFilter = "InvalidScopeFilter"
+	// ReasonChangeRecordFull: the record of changes holds its maximum; split
+	// the scope into several objects.
+	ReasonChangeRecordFull = "ChangeRecordFull"
+
+	// SignInNameAlignment: why one user is refused (status.refusals).
+
+	// ReasonNameTakenInForest: another AD object already has the new logon name.
+	ReasonNameTakenInForest = "NameTakenInForest"
+	// ReasonNameTakenInTenant: another cloud user already has the new
+	// sign-in name.
+	ReasonNameTakenInTenant = "NameTakenInTenant"
+	// ReasonNameCollisionInScope: two users in scope would get the same name.
+	ReasonNameCollisionInScope = "NameCollisionInScope"
+	// ReasonAmbiguousCloudUser: more than one cloud user pairs with the AD
+	// user; the operator never guesses.
+	ReasonAmbiguousCloudUser = "AmbiguousCloudUser"
+	// ReasonAlreadySynced: a cloud user already carries the AD user's anchor:
+	// sync joined it, and its names are mastered on-premises.
+	ReasonAlreadySynced = "AlreadySynced"
+	// ReasonCloudUserSynced: the paired cloud user is synced or carries an
+	// onPremisesImmutableId: Graph cannot rename it, and sync will not
+	// soft-match it.
+	ReasonCloudUserSynced = "CloudUserSynced"
+	// ReasonCloudUserHasRoles: the paired cloud user holds directory roles,
+	// which make Entra refuse the match (use a UserMatch with privilegedRoles
+	// RemoveAndRestore).
+	ReasonCloudUserHasRoles = "CloudUserHasRoles"
+	// ReasonFederatedTargetDomain: targetSuffix is a federated domain; a
+	// cloud-only user can only move into it with an immutable ID, which is
+	// a hard match (use a UserMatch).
+	ReasonFederatedTargetDomain = "FederatedTargetDomain"
+	// ReasonNameWriteRefused: the directory or Graph refused the write; the
+	// message quotes it.
+	ReasonNameWriteRefused = "NameWriteRefused"
 
 	// References from UserMatch and TenantSyncFeatures.
 
@@ -272,6 +347,18 @@ const (
 	// EventUPNSuffixRemoved: a suffix the operator had added left the spec
 	// and was removed from the forest.
 	EventUPNSuffixRemoved = "UPNSuffixRemoved"
+
+	// SignInNameAlignment.
+
+	// EventSignInNameChanged: one sign-in name was changed (AD or Entra).
+	EventSignInNameChanged = "SignInNameChanged"
+	// EventSignInNameRestored: one recorded name was put back.
+	EventSignInNameRestored = "SignInNameRestored"
+	// EventSignInNameNotRestored: a recorded name was not put back because
+	// someone changed it since; the record is dropped.
+	EventSignInNameNotRestored = "SignInNameNotRestored"
+	// EventSignInNameWriteFailed: a rename was refused or failed.
+	EventSignInNameWriteFailed = "SignInNameWriteFailed"
 
 	// TenantSyncFeatures.
 

@@ -37,7 +37,7 @@ func TestEveryReasonIsDocumented(t *testing.T) {
 // Events, none is only documented.
 func TestEveryReasonIsEmitted(t *testing.T) {
 	var src strings.Builder
-	for _, dir := range []string{"controllers", "internal/match", "internal/syncfeatures"} {
+	for _, dir := range []string{"controllers", "internal/match", "internal/syncfeatures", "internal/alignment"} {
 		files, err := filepath.Glob(filepath.Join("..", "..", dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)

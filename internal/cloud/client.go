@@ -14,6 +14,8 @@ type Client interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	// SetImmutableID writes onPremisesImmutableId; nil clears it.
 	SetImmutableID(ctx context.Context, userID string, immutableID *string) error
+	// SetUserPrincipalName renames a cloud-only user's sign-in name.
+	SetUserPrincipalName(ctx context.Context, userID, upn string) error
 	// DeleteUser soft-deletes a user into deleted items.
 	DeleteUser(ctx context.Context, userID string) error
 

@@ -24,6 +24,13 @@ type Service interface {
 	// SetConsistencyGUID fills an empty mS-DS-ConsistencyGuid; it never
 	// overwrites a value (ErrConsistencyGUIDSet).
 	SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error
+	// UsersInScope lists the users under base that match filter.
+	UsersInScope(ctx context.Context, base, filter string) ([]User, error)
+	// UPNHolders finds which objects hold each logon name.
+	UPNHolders(ctx context.Context, names []string) (map[string][]string, error)
+	// SetUserPrincipalName changes a logon name from exactly from to to
+	// (ErrNameChanged when it holds something else).
+	SetUserPrincipalName(ctx context.Context, dn, from, to string) error
 }
 
 // Factory builds a Service for a resolved configuration.

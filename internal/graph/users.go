@@ -153,6 +153,21 @@ func (c *Client) SetImmutableID(ctx context.Context, userID string, immutableID 
 	return classify(ctx, op, err)
 }
 
+// SetUserPrincipalName PATCHes userPrincipalName alone. Graph refuses it
+// for a synced user (on-premises mastered) and, on a user holding a
+// directory role, for an app without a role that may act on that user
+// (userPrincipalName is a sensitive property).
+func (c *Client) SetUserPrincipalName(ctx context.Context, userID, upn string) error {
+	const op = "SetUserPrincipalName"
+	if userID == "" || !strings.Contains(upn, "@") {
+		return invalid(op, "a user id and a name@domain are required")
+	}
+	ctx = withCall(ctx, op)
+	body := map[string]string{"userPrincipalName": upn}
+	err := c.sendJSON(ctx, abs.PATCH, "{+baseurl}/users/{user%2Did}", map[string]string{"user%2Did": userID}, body)
+	return classify(ctx, op, err)
+}
+
 // DeleteUser soft-deletes a user; it stays restorable in deleted items for 30 days.
 func (c *Client) DeleteUser(ctx context.Context, userID string) error {
 	const op = "DeleteUser"

@@ -102,6 +102,21 @@ func userMatch(edit func(*v1.UserMatchSpec)) client.Object {
 	return o
 }
 
+func validAlignment() *v1.SignInNameAlignment {
+	return &v1.SignInNameAlignment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "SignInNameAlignment"},
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "staff-"},
+		Spec: v1.SignInNameAlignmentSpec{TenantRef: v1.TenantReference{Name: "contoso"}, DirectoryRef: v1.DirectoryReference{Name: "corp"},
+			TargetSuffix: "contoso.com", ADSuffixes: []string{"contoso.local"}, CloudSuffixes: []string{"contoso.onmicrosoft.com"}},
+	}
+}
+
+func alignmentOf(edit func(*v1.SignInNameAlignmentSpec)) client.Object {
+	o := validAlignment()
+	edit(&o.Spec)
+	return o
+}
+
 func syncFeatures(edit func(*v1.TenantSyncFeaturesSpec)) client.Object {
 	o := validSyncFeatures()
 	edit(&o.Spec)
@@ -116,6 +131,11 @@ func TestValidObjectsAccepted(t *testing.T) {
 		obj  client.Object
 	}{
 		{"tenant base", validTenant()},
+		{"alignment base", validAlignment()},
+		{"alignment cloud names only, scoped", alignmentOf(func(s *v1.SignInNameAlignmentSpec) {
+			s.ADSuffixes = nil
+			s.Scope = &v1.AlignmentScope{BaseDN: "OU=Staff,DC=contoso,DC=local", Filter: "(department=Sales)"}
+		})},
 		{"tenant custom cloud", tenant(func(s *v1.EntraTenantSpec) {
 			s.Cloud = v1.CloudCustom
 			s.Custom = &v1.CustomCloud{GraphURL: "https://127.0.0.1:8443", AuthorityURL: "https://127.0.0.1:8444", CABundle: testCA}
@@ -538,6 +558,43 @@ func TestInvalidObjectsRejected(t *testing.T) {
 			obj:  syncFeatures(func(s *v1.TenantSyncFeaturesSpec) { s.DeletionPolicy = "Revert" }),
 			want: `spec.deletionPolicy: Unsupported value: "Revert"`,
 		},
+
+		// SignInNameAlignment
+		{
+			name: "alignment moves nothing",
+			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.ADSuffixes, s.CloudSuffixes = nil, nil }),
+			want: "set adSuffixes (AD logon names to move, e.g. contoso.local) or cloudSuffixes",
+		},
+		{
+			name: "alignment target also a source",
+			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.CloudSuffixes = []string{"Contoso.com"} }),
+			want: "targetSuffix must not also be listed in adSuffixes or cloudSuffixes",
+		},
+		{
+			name: "alignment target with @",
+			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.TargetSuffix = "@contoso.com" }),
+			want: "targetSuffix must be a domain name such as contoso.com, without @",
+		},
+		{
+			name: "alignment filter without parentheses",
+			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.Scope = &v1.AlignmentScope{Filter: "department=Sales"} }),
+			want: "scope.filter must be an LDAP filter in parentheses",
+		},
+		{
+			name: "alignment base not a DN",
+			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.Scope = &v1.AlignmentScope{BaseDN: "Staff"} }),
+			want: "scope.baseDN must be a DN such as OU=Staff,DC=contoso,DC=local",
+		},
+		{
+			name: "alignment writes too fast",
+			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.WritesPerMinute = 1000 }),
+			want: "spec.writesPerMinute: Invalid value",
+		},
+		{
+			name: "alignment unknown deletion policy",
+			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.DeletionPolicy = "Revert" }),
+			want: `spec.deletionPolicy: Unsupported value: "Revert"`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -721,6 +778,16 @@ func TestDefaults(t *testing.T) {
 	wantDir.AnchorAttribute = v1.AnchorAuto
 	if diff := cmp.Diff(wantDir, dir.Spec); diff != "" {
 		t.Errorf("directory defaults (-want +got):\n%s", diff)
+	}
+
+	sa := validAlignment()
+	if err := k8sClient.Create(ctx, sa, client.DryRunAll); err != nil {
+		t.Fatalf("creating alignment: %v", err)
+	}
+	wantSA := validAlignment().Spec
+	wantSA.Mode, wantSA.WritesPerMinute, wantSA.DeletionPolicy = v1.ModeObserve, 30, v1.AlignmentDeletionKeep
+	if diff := cmp.Diff(wantSA, sa.Spec); diff != "" {
+		t.Errorf("alignment defaults (-want +got):\n%s", diff)
 	}
 
 	um := validUserMatch()
