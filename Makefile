@@ -68,9 +68,10 @@ unit: ## Fast loop: unit and in-process tests, no lint, no Samba, no kube-apiser
 	go test -tags unit $(GO_TEST_FLAGS) ./api/... ./controllers/... ./internal/... ./cmd/...
 
 .PHONY: bench
-bench: envtest ## Benchmarks: UserMatch convergence (1,000, throttling on) and the emulator under load; figures go in the issue notes.
+bench: envtest ## Benchmarks: UserMatch convergence (1,000, throttling on), the emulator under load, the sync plan over 10,000 objects; figures go in the issue notes.
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" go test -run '^$$' -bench . -benchtime=1x -timeout 30m ./test/bench/
 	go test -run '^$$' -bench . -benchmem -timeout 30m ./internal/...
+	SYNCPLAN_OBJECTS=10000 go test -count=1 -v -run TestPredictionAgreesWithTheEmulatedSync ./internal/syncplan/
 
 .PHONY: demo
 demo: envtest ## Run the operator on an embedded default (local control plane, emulated tenant, embedded directory).

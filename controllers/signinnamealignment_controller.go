@@ -283,12 +283,17 @@ func (r *SignInNameAlignmentReconciler) plan(ctx context.Context, s *alignmentSc
 		SoftMatchOnUPN: s.flags[cloud.FeatureSoftMatchOnUpn],
 	}
 	for _, d := range s.domains {
-		in.Domains = append(in.Domains, alignment.Domain{Name: d.ID, Verified: d.IsVerified, Federated: strings.EqualFold(d.AuthenticationType, "Federated")})
+		in.Domains = append(in.Domains, alignment.Domain{Name: d.ID, Verified: d.IsVerified, Initial: d.IsInitial,
+			Federated: strings.EqualFold(d.AuthenticationType, "Federated")})
 	}
 	for _, u := range s.users {
-		au := alignment.ADUser{DN: u.DN, UPN: u.UserPrincipalName, Mail: u.Mail, ProxyAddresses: u.ProxyAddresses, Anchors: []string{u.ObjectGUID.ImmutableID()}}
+		au := alignment.ADUser{DN: u.DN, UPN: u.UserPrincipalName, Mail: u.Mail, ProxyAddresses: u.ProxyAddresses,
+			Anchors: []string{u.ObjectGUID.ImmutableID()}, ObjectIdentifier: u.ObjectGUID.GUID()}
 		if u.ConsistencyGUID != nil {
 			au.Anchors = append(au.Anchors, u.ConsistencyGUID.ImmutableID())
+		}
+		if a, _, err := readAnchor(s.ad, u); err == nil {
+			au.SourceAnchor = a.ImmutableID()
 		}
 		in.Users = append(in.Users, au)
 	}

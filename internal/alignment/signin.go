@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/syncplan"
 )
 
 // Sign-in names. Entra's sync soft-matches a new on-premises user to a
@@ -33,6 +34,12 @@ type ADUser struct {
 	// Anchors are the immutable IDs sync may export for the user
 	// (objectGUID, and mS-DS-ConsistencyGuid when set).
 	Anchors []string
+	// SourceAnchor is the one it will export; the last of Anchors when
+	// empty.
+	SourceAnchor string
+	// ObjectIdentifier is the objectGUID as sync stamps it into
+	// onPremisesObjectIdentifier.
+	ObjectIdentifier string
 }
 
 // CloudUser is a user of the tenant.
@@ -52,6 +59,8 @@ type Domain struct {
 	Name      string
 	Verified  bool
 	Federated bool
+	// Initial is the tenant's <name>.onmicrosoft.com domain.
+	Initial bool
 }
 
 // SignInInput is what a plan reads.
@@ -214,13 +223,75 @@ func PlanSignIn(in SignInInput) SignInPlan {
 			}
 		}
 	}
+	predictAfter(&plan, users, in)
 	return plan
 }
 
+// predictAfter asks the sync plan (internal/syncplan) what the next sync
+// does with every user in scope once the plan's renames are made: the
+// same engine as a SyncPlan, so that alignment and plan never disagree.
+func predictAfter(plan *SignInPlan, users []ADUser, in SignInInput) {
+	renamed := map[string]string{} // cloud id or AD DN, lower-case -> new name
+	if plan.Blocked == nil {
+		for _, up := range plan.Users {
+			for _, r := range up.Renames {
+				renamed[key(r.Object)] = r.To
+			}
+		}
+	}
+	t := syncplan.Tenant{Flags: syncplan.Flags{BlockSoftMatch: in.BlockSoftMatch, SoftMatchOnUPN: in.SoftMatchOnUPN}}
+	for _, d := range in.Domains {
+		if d.Verified || d.Initial {
+			t.VerifiedDomains = append(t.VerifiedDomains, d.Name)
+		}
+		if d.Initial {
+			t.InitialDomain = d.Name
+		}
+	}
+	for _, c := range in.Cloud {
+		on := c.Synced
+		o := syncplan.CloudObject{ID: c.ID, Kind: syncplan.User, UserPrincipalName: c.UPN, Mail: c.Mail, ProxyAddresses: c.ProxyAddresses,
+			ImmutableID: c.ImmutableID, AdminAssigned: c.HasRoles,
+			// Which roles are privileged is not known here: any role counts,
+			// so a hard match is never predicted where it could be refused.
+			PrivilegedAssigned: c.HasRoles}
+		if on {
+			o.SyncEnabled = &on
+		}
+		if n, ok := renamed[key(c.ID)]; ok {
+			o.UserPrincipalName = n
+		}
+		t.Objects = append(t.Objects, o)
+	}
+	exports := make([]syncplan.Export, 0, len(users))
+	for _, u := range users {
+		e := syncplan.Export{Kind: syncplan.User, Anchor: u.SourceAnchor, UserPrincipalName: u.UPN, Mail: u.Mail,
+			ProxyAddresses: u.ProxyAddresses, ObjectIdentifier: u.ObjectIdentifier}
+		if e.Anchor == "" && len(u.Anchors) > 0 {
+			e.Anchor = u.Anchors[len(u.Anchors)-1]
+		}
+		if n, ok := renamed[key(u.DN)]; ok {
+			e.UserPrincipalName = n
+		}
+		exports = append(exports, e)
+	}
+	for i, p := range syncplan.Predict(t, exports) {
+		up := &plan.Users[i]
+		up.SoftMatch = p.Outcome == syncplan.SoftMatchSMTP || p.Outcome == syncplan.SoftMatchUPN
+		up.Prediction = fmt.Sprintf("sync: %s", p.Outcome)
+		if p.CloudID != "" {
+			up.Prediction += " with " + p.CloudID
+		}
+		if p.Code != "" {
+			up.Prediction += " (" + p.Code + ")"
+		}
+		up.Prediction += ": " + p.Reason
+	}
+}
+
 func refuse(up *UserPlan, reason, msg string) {
-	up.State, up.Renames, up.SoftMatch = StateRefused, nil, false
+	up.State, up.Renames = StateRefused, nil
 	up.Refusal = &Refusal{Reason: reason, Message: msg}
-	up.Prediction = ""
 }
 
 // blocked returns what stops every write, if anything.
@@ -355,27 +426,7 @@ func planUser(u ADUser, in SignInInput, idx cloudIndex, target string, adFrom, c
 	if len(up.Renames) > 0 {
 		up.State = StatePending
 	}
-	up.SoftMatch, up.Prediction = predict(u, pair, name, in)
 	return up
-}
-
-// predict says what sync does with the aligned user, in the order sync
-// evaluates (how-to-connect-install-existing-tenant): primary SMTP first,
-// then userPrincipalName, else a new cloud user.
-func predict(u ADUser, pair *CloudUser, name string, in SignInInput) (bool, string) {
-	if pair == nil {
-		return false, fmt.Sprintf("no cloud-only user pairs with it: sync will create a new cloud user %s", name)
-	}
-	if in.BlockSoftMatch {
-		return false, "soft matching is blocked in the tenant"
-	}
-	if p := primarySMTP(u.ProxyAddresses, u.Mail); p != "" && p == primarySMTP(pair.ProxyAddresses, pair.Mail) {
-		return true, fmt.Sprintf("sync will soft-match it to %s on the primary SMTP address %s", pair.ID, p)
-	}
-	if in.SoftMatchOnUPN {
-		return true, fmt.Sprintf("sync will soft-match it to %s on userPrincipalName %s", pair.ID, name)
-	}
-	return false, "soft matching on userPrincipalName is off in the tenant"
 }
 
 type cloudIndex struct {
@@ -388,7 +439,7 @@ func indexCloud(users []CloudUser) cloudIndex {
 	idx := cloudIndex{byUPN: map[string]CloudUser{}, byMail: map[string][]CloudUser{}, byAnchor: map[string][]CloudUser{}}
 	for _, c := range users {
 		idx.byUPN[key(c.UPN)] = c
-		if p := primarySMTP(c.ProxyAddresses, c.Mail); p != "" {
+		if p := syncplan.CloudPrimarySMTP(c.ProxyAddresses, c.Mail); p != "" {
 			idx.byMail[p] = append(idx.byMail[p], c)
 		}
 		if c.ImmutableID != "" {
@@ -405,24 +456,10 @@ func adAddresses(u ADUser) []string {
 	if m := key(u.Mail); m != "" {
 		out = append(out, m)
 	}
-	if p := primarySMTP(u.ProxyAddresses, ""); p != "" && p != key(u.Mail) {
+	if p := syncplan.ExportPrimarySMTP(u.ProxyAddresses, ""); p != "" && p != key(u.Mail) {
 		out = append(out, p)
 	}
 	return out
-}
-
-// primarySMTP is the SMTP: (upper-case prefix) proxy address, or mail when
-// there are no proxy addresses, lower-case.
-func primarySMTP(proxies []string, mail string) string {
-	for _, p := range proxies {
-		if strings.HasPrefix(p, "SMTP:") {
-			return key(strings.TrimPrefix(p, "SMTP:"))
-		}
-	}
-	if len(proxies) == 0 {
-		return key(mail)
-	}
-	return ""
 }
 
 func splitUPN(upn string) (local, suffix string) {

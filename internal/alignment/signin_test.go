@@ -68,11 +68,11 @@ func TestPlanSignInPerUser(t *testing.T) {
 			in.Users[0].Mail = "jane@contoso.com"
 			in.Cloud = []CloudUser{{ID: "id-x", UPN: "jane@contoso.com", Mail: "someone@contoso.com", ProxyAddresses: []string{"SMTP:someone@contoso.com"}},
 				{ID: "id-jd", UPN: "jd@contoso.onmicrosoft.com", Mail: "jane@contoso.com"}}
-		}, state: StateRefused, reason: identityv1alpha1.ReasonNameTakenInTenant},
+		}, state: StateRefused, reason: identityv1alpha1.ReasonNameTakenInTenant, soft: true}, // sync matches the mail twin anyway
 		{name: "two candidates", edit: func(in *SignInInput) {
 			in.Users[0].Mail = "jane@contoso.com"
 			in.Cloud = []CloudUser{cloudJane, {ID: "id-2", UPN: "j2@contoso.onmicrosoft.com", Mail: "jane@contoso.com"}}
-		}, state: StateRefused, reason: identityv1alpha1.ReasonAmbiguousCloudUser},
+		}, state: StateRefused, reason: identityv1alpha1.ReasonAmbiguousCloudUser, soft: true}, // on the SMTP twin
 		{name: "already synced", edit: func(in *SignInInput) {
 			in.Cloud = []CloudUser{{ID: "id-s", UPN: "jane@contoso.onmicrosoft.com", ImmutableID: "anchor-" + jane.DN, Synced: true}}
 		}, state: StateRefused, reason: identityv1alpha1.ReasonAlreadySynced},

@@ -97,8 +97,16 @@ func Decide(e Export, cfg Config, dir Directory) Decision {
 	softMatchable := !cfg.Features.BlockSoftMatch && (e.Type != Group || e.MailEnabled)
 	if softMatchable {
 		if addr := primarySMTP(e); addr != "" {
-			if c, ok := first(live(dir.ByPrimarySMTP(addr), true, nil)); ok {
-				return decideSoftMatch(e, cfg, dir, c, SoftMatchSMTP, upn, nick)
+			switch hits := live(dir.ByPrimarySMTP(addr), true, nil); {
+			case len(hits) > 1:
+				// Mail is not unique, so two objects can answer to one
+				// primary SMTP address. No page says which Entra would take;
+				// taking any one would be a guess that takes an object over,
+				// so none is matched and the new object's colliding values
+				// are quarantined (the stricter reading).
+				return provision(e, cfg, dir, "", Created, upn, nick)
+			case len(hits) == 1:
+				return decideSoftMatch(e, cfg, dir, hits[0], SoftMatchSMTP, upn, nick)
 			}
 		}
 		if e.Type == User && cfg.Features.SoftMatchOnUpn && upnKept {

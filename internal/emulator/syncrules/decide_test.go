@@ -51,6 +51,9 @@ func tenant() StaticDirectory {
 				OnPremisesSyncEnabled: Synced(true), Deleted: true, AdminRoleAssigned: true},
 			{ID: "g-mail", Type: Group, MailEnabled: true, ProxyAddresses: []string{"SMTP:tax@contoso.com"}},
 			{ID: "c-vendor", Type: Contact, ProxyAddresses: []string{"SMTP:vendor@fabrikam.com"}},
+			// Mail is not unique: two objects answer to one address.
+			{ID: "u-shared-mail", Type: User, UserPrincipalName: "sue@contoso.com", Mail: "shared@contoso.com"},
+			{ID: "c-shared-mail", Type: Contact, Mail: "shared@contoso.com"},
 		},
 	}
 }
@@ -421,6 +424,16 @@ func TestDecide(t *testing.T) {
 				ProxyAddresses: []string{"SMTP:nina@contoso.com", "smtp:NINA@contoso.com", "smtp:n@contoso.com", "SIP:nina@contoso.com"}},
 			want: Decision{Outcome: Created, UserPrincipalName: "nina@contoso.com", MailNickname: "nina",
 				ProxyAddresses: []string{"SMTP:nina@contoso.com", "smtp:n@contoso.com", "SIP:nina@contoso.com"}},
+		},
+		{
+			// Found by the differential test against internal/syncplan: the
+			// first of several candidates used to be matched. No page says
+			// which one Entra would take, so none is (the stricter reading).
+			name: "two objects answer to the primary SMTP address: none is matched",
+			doc:  docExisting + "#hard-match-vs-soft-match",
+			e:    Export{Type: User, SourceAnchor: "new18", UserPrincipalName: "sam@contoso.com", ProxyAddresses: []string{"SMTP:shared@contoso.com"}},
+			want: Decision{Outcome: Created, UserPrincipalName: "sam@contoso.com", MailNickname: "shared", Quarantined: true,
+				ProvisioningErrors: []ProvisioningError{{Category: CategoryPropertyConflict, PropertyCausingError: PropertyProxyAddresses, Value: "SMTP:shared@contoso.com"}}},
 		},
 		{
 			name: "missing sourceAnchor",
