@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
@@ -34,7 +35,7 @@ func (s *Server) adminHandler(extra map[string]http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isLoopback(r.RemoteAddr) {
-			odataerr.Write(w, r, http.StatusForbidden, codeAuthorizationDenied, "The emulator admin API serves loopback callers only.")
+			odataerr.Write(w, r, http.StatusForbidden, grapherr.CodeAuthorizationDenied, "The emulator admin API serves loopback callers only.")
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -50,16 +51,16 @@ func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
 		dec.DisallowUnknownFields()
 		var snap Snapshot
 		if err := dec.Decode(&snap); err != nil {
-			odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "decoding snapshot: "+err.Error())
+			odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, "decoding snapshot: "+err.Error())
 			return
 		}
 		if err := s.Replace(snap); err != nil {
-			odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, err.Error())
+			odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, err.Error())
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.Header().Set("Allow", "GET, PUT")
-		odataerr.Write(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Use GET or PUT on the state.")
+		odataerr.Write(w, r, http.StatusMethodNotAllowed, grapherr.CodeMethodNotAllowed, "Use GET or PUT on the state.")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
 )
 
@@ -133,7 +134,7 @@ const clockSkew = 5 * time.Minute
 // lifetime, audience and tenant. The returned error is a 401 GraphError.
 func (s *Server) authenticate(r *http.Request) (Caller, *GraphError) {
 	unauth := func(msg string) *GraphError {
-		return newGraphError(http.StatusUnauthorized, codeInvalidToken, msg)
+		return grapherr.New(http.StatusUnauthorized, grapherr.CodeInvalidToken, msg)
 	}
 	h := r.Header.Get("Authorization")
 	if strings.TrimSpace(h) == "" {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
@@ -550,25 +551,25 @@ type approveRequest struct {
 // serveDeviceCodeAdmin plays the user at the verification page.
 func (s *Server) serveDeviceCodeAdmin(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/_emulator/devicecode/approve" {
-		odataerr.Write(w, r, http.StatusNotFound, codeNotFound, "Use POST /_emulator/devicecode/approve.")
+		odataerr.Write(w, r, http.StatusNotFound, grapherr.CodeNotFound, "Use POST /_emulator/devicecode/approve.")
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		odataerr.Write(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Use POST to approve a device code.")
+		odataerr.Write(w, r, http.StatusMethodNotAllowed, grapherr.CodeMethodNotAllowed, "Use POST to approve a device code.")
 		return
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	var req approveRequest
 	if err := dec.Decode(&req); err != nil {
-		odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "decoding approval: "+err.Error())
+		odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, "decoding approval: "+err.Error())
 		return
 	}
 	if status, msg := s.approveDeviceCode(req); status != http.StatusNoContent {
-		code := codeBadRequestPlain
+		code := grapherr.CodeBadRequestPlain
 		if status == http.StatusNotFound {
-			code = codeNotFound
+			code = grapherr.CodeNotFound
 		}
 		odataerr.Write(w, r, status, code, msg)
 		return

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 // Deleted items follow https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list
@@ -60,7 +62,7 @@ func (s *Server) listDeletedGroups(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
 	if !isGUID(id) {
-		return errInvalidObjectID(id)
+		return grapherr.InvalidObjectID(id)
 	}
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
@@ -80,7 +82,7 @@ func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id strin
 	}
 	s.store.mu.RUnlock()
 	if !ok {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	out := renderUser(&cp, props)
 	out["@odata.context"] = s.metadata(r, "directory/deletedItems/$entity")
@@ -91,7 +93,7 @@ func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id strin
 
 func (s *Server) restoreDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
 	if !isGUID(id) {
-		return errInvalidObjectID(id)
+		return grapherr.InvalidObjectID(id)
 	}
 	body, err := readOptionalJSONObject(w, r)
 	if err != nil {
@@ -132,20 +134,20 @@ func decodeRestoreOptions(body map[string]json.RawMessage) (restoreOptions, erro
 		case "newUserPrincipalName":
 			var upn *string
 			if err := json.Unmarshal(v, &upn); err != nil || (upn != nil && strings.TrimSpace(*upn) == "") {
-				return o, errInvalidValue("newUserPrincipalName", "User")
+				return o, grapherr.InvalidValue("newUserPrincipalName", "User")
 			}
 			o.newUPN = upn
 		case "autoReconcileProxyConflict":
 			var b *bool
 			if err := json.Unmarshal(v, &b); err != nil {
-				return o, errInvalidValue("autoReconcileProxyConflict", "restore")
+				return o, grapherr.InvalidValue("autoReconcileProxyConflict", "restore")
 			}
 			o.autoReconcile = b != nil && *b
 		default:
 			if strings.HasPrefix(k, "@") {
 				continue
 			}
-			return o, errBadRequest("The parameter '%s' in the request payload is not a valid parameter for the operation 'restore'.", k)
+			return o, grapherr.BadRequest("The parameter '%s' in the request payload is not a valid parameter for the operation 'restore'.", k)
 		}
 	}
 	return o, nil
@@ -162,7 +164,7 @@ func (s *Server) restoreUser(id string, caller Caller, opts restoreOptions) (map
 	st := s.store.st
 	u, ok := st.deletedUsers[key(id)]
 	if !ok {
-		return nil, errNotFound(id)
+		return nil, grapherr.NotFound(id)
 	}
 	// "Delete or restore users" is a sensitive action.
 	if err := s.checkSensitive(st, caller, u.ID); err != nil {
@@ -193,7 +195,7 @@ func (s *Server) restoreUser(id string, caller Caller, opts restoreOptions) (map
 
 func (s *Server) purgeDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
 	if !isGUID(id) {
-		return errInvalidObjectID(id)
+		return grapherr.InvalidObjectID(id)
 	}
 	caller, _ := CallerFrom(r.Context())
 	s.store.mu.Lock()
@@ -201,7 +203,7 @@ func (s *Server) purgeDeletedItem(w http.ResponseWriter, r *http.Request, id str
 	st := s.store.st
 	u, ok := st.deletedUsers[key(id)]
 	if !ok {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	// The permanent-delete page's role note repeats the restore one
 	// (directory-deleteditems-delete); the emulator guards it like a delete.

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 // Domains follow https://learn.microsoft.com/en-us/graph/api/domain-list and
@@ -53,7 +55,7 @@ func (s *Server) getDomain(w http.ResponseWriter, r *http.Request, id string) er
 	d, ok := s.store.st.domain(id)
 	s.store.mu.RUnlock()
 	if !ok {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	out := renderDomain(d)
 	out["@odata.context"] = s.metadata(r, "domains/$entity")
@@ -114,7 +116,7 @@ func (s *Server) listOrganization(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, id string) error {
 	if !strings.EqualFold(id, s.tenantID) {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	s.store.mu.RLock()
 	org := s.renderOrganization()
@@ -140,7 +142,7 @@ var (
 func (s *Server) authorizeSync(r *http.Request, perms []string) error {
 	c, _ := CallerFrom(r.Context())
 	if c.AppOnly && !s.appOnlySync {
-		return newGraphError(http.StatusForbidden, codeAuthorizationDenied,
+		return grapherr.New(http.StatusForbidden, grapherr.CodeAuthorizationDenied,
 			"This operation requires a delegated token: application permissions are not supported for onPremisesSynchronization in this tenant.")
 	}
 	if err := s.require(r, perms...); err != nil {
@@ -154,7 +156,7 @@ func (s *Server) authorizeSync(r *http.Request, perms []string) error {
 		ok := s.store.st.holdsRole(c.UserID, RoleGlobalAdministrator, s.clock())
 		s.store.mu.RUnlock()
 		if !ok {
-			return errForbidden()
+			return grapherr.Forbidden()
 		}
 	}
 	return nil
@@ -195,7 +197,7 @@ func (s *Server) listSync(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getSync(w http.ResponseWriter, r *http.Request, id string) error {
 	if !strings.EqualFold(id, s.tenantID) {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	s.store.mu.RLock()
 	obj := s.renderSync(s.store.st)
@@ -207,7 +209,7 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request, id string) erro
 
 func (s *Server) patchSync(w http.ResponseWriter, r *http.Request, id string) error {
 	if !strings.EqualFold(id, s.tenantID) {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	body, err := readJSONObject(w, r)
 	if err != nil {
@@ -251,12 +253,12 @@ func applySyncPatch(cur SyncState, body map[string]json.RawMessage) (SyncState, 
 		switch k {
 		case "@odata.type":
 			if !isODataType(raw, syncType) {
-				return cur, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(raw), `"`))
+				return cur, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(raw), `"`))
 			}
 		case "id":
 			var v string
 			if err := json.Unmarshal(raw, &v); err != nil || !strings.EqualFold(v, "") && !isGUID(v) {
-				return cur, errInvalidValue("id", "OnPremisesDirectorySynchronization")
+				return cur, grapherr.InvalidValue("id", "OnPremisesDirectorySynchronization")
 			}
 		case "features":
 			f, err := decodeFeatures(cur.Features, raw)
@@ -274,7 +276,7 @@ func applySyncPatch(cur SyncState, body map[string]json.RawMessage) (SyncState, 
 			if strings.HasPrefix(k, "@") {
 				continue
 			}
-			return cur, errNoSuchProperty(k, syncType)
+			return cur, grapherr.NoSuchProperty(k, syncType)
 		}
 	}
 	return next, nil
@@ -309,14 +311,14 @@ func featureFields(f *SyncFeatures) map[string]*bool {
 func decodeFeatures(cur SyncFeatures, raw json.RawMessage) (SyncFeatures, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
-		return cur, errInvalidValue("features", "OnPremisesDirectorySynchronization")
+		return cur, grapherr.InvalidValue("features", "OnPremisesDirectorySynchronization")
 	}
 	next := cur
 	fields := featureFields(&next)
 	for k, v := range in {
 		if k == "@odata.type" {
 			if !isODataType(v, syncFeatureType) {
-				return cur, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
+				return cur, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
 			}
 			continue
 		}
@@ -325,22 +327,22 @@ func decodeFeatures(cur SyncFeatures, raw json.RawMessage) (SyncFeatures, error)
 		}
 		ptr, ok := fields[k]
 		if !ok {
-			return cur, errNoSuchProperty(k, syncFeatureType)
+			return cur, grapherr.NoSuchProperty(k, syncFeatureType)
 		}
 		var b bool
 		if err := json.Unmarshal(v, &b); err != nil || string(v) == "null" {
-			return cur, errInvalidValue(k, "OnPremisesDirectorySynchronizationFeature")
+			return cur, grapherr.InvalidValue(k, "OnPremisesDirectorySynchronizationFeature")
 		}
 		if k == "passwordWritebackEnabled" && b != cur.PasswordWritebackEnabled {
-			return cur, errBadRequest("Property 'passwordWritebackEnabled' is not in use and cannot be updated.")
+			return cur, grapherr.BadRequest("Property 'passwordWritebackEnabled' is not in use and cannot be updated.")
 		}
 		*ptr = b
 	}
 	if cur.SoftMatchOnUpnEnabled && !next.SoftMatchOnUpnEnabled {
-		return cur, errBadRequest("Property 'softMatchOnUpnEnabled' cannot be disabled once it has been enabled.")
+		return cur, grapherr.BadRequest("Property 'softMatchOnUpnEnabled' cannot be disabled once it has been enabled.")
 	}
 	if cur.SynchronizeUpnForManagedUsersEnabled && !next.SynchronizeUpnForManagedUsersEnabled {
-		return cur, errBadRequest("Property 'synchronizeUpnForManagedUsersEnabled' cannot be disabled once it has been enabled.")
+		return cur, grapherr.BadRequest("Property 'synchronizeUpnForManagedUsersEnabled' cannot be disabled once it has been enabled.")
 	}
 	return next, nil
 }
@@ -350,14 +352,14 @@ func decodeFeatures(cur SyncFeatures, raw json.RawMessage) (SyncFeatures, error)
 func decodeSyncConfig(cur SyncConfiguration, raw json.RawMessage) (SyncConfiguration, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
-		return cur, errInvalidValue("configuration", "OnPremisesDirectorySynchronization")
+		return cur, grapherr.InvalidValue("configuration", "OnPremisesDirectorySynchronization")
 	}
 	next := cur
 	for k, v := range in {
 		switch k {
 		case "@odata.type":
 			if !isODataType(v, syncConfigType) {
-				return cur, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
+				return cur, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
 			}
 		case "accidentalDeletionPrevention":
 			adp, err := decodeADP(cur.AccidentalDeletionPrevention, v)
@@ -368,19 +370,19 @@ func decodeSyncConfig(cur SyncConfiguration, raw json.RawMessage) (SyncConfigura
 		case "customerRequestedSynchronizationInterval":
 			var sv *string
 			if err := json.Unmarshal(v, &sv); err != nil {
-				return cur, errInvalidValue(k, "OnPremisesDirectorySynchronizationConfiguration")
+				return cur, grapherr.InvalidValue(k, "OnPremisesDirectorySynchronizationConfiguration")
 			}
 			next.CustomerRequestedSynchronizationInterval = ""
 			if sv != nil {
 				next.CustomerRequestedSynchronizationInterval = *sv
 			}
 		case "synchronizationInterval":
-			return cur, errBadRequest("Property 'synchronizationInterval' is read-only and cannot be set.")
+			return cur, grapherr.BadRequest("Property 'synchronizationInterval' is read-only and cannot be set.")
 		default:
 			if strings.HasPrefix(k, "@") {
 				continue
 			}
-			return cur, errNoSuchProperty(k, syncConfigType)
+			return cur, grapherr.NoSuchProperty(k, syncConfigType)
 		}
 	}
 	return next, nil
@@ -389,19 +391,19 @@ func decodeSyncConfig(cur SyncConfiguration, raw json.RawMessage) (SyncConfigura
 func decodeADP(cur AccidentalDeletionPrevention, raw json.RawMessage) (AccidentalDeletionPrevention, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
-		return cur, errInvalidValue("accidentalDeletionPrevention", "OnPremisesDirectorySynchronizationConfiguration")
+		return cur, grapherr.InvalidValue("accidentalDeletionPrevention", "OnPremisesDirectorySynchronizationConfiguration")
 	}
 	next := cur
 	for k, v := range in {
 		switch k {
 		case "@odata.type":
 			if !isODataType(v, syncADPType) {
-				return cur, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
+				return cur, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
 			}
 		case "synchronizationPreventionType":
 			var t string
 			if err := json.Unmarshal(v, &t); err != nil {
-				return cur, errInvalidValue(k, "OnPremisesAccidentalDeletionPrevention")
+				return cur, grapherr.InvalidValue(k, "OnPremisesAccidentalDeletionPrevention")
 			}
 			if err := validPreventionType(t); err != nil {
 				return cur, err
@@ -410,14 +412,14 @@ func decodeADP(cur AccidentalDeletionPrevention, raw json.RawMessage) (Accidenta
 		case "alertThreshold":
 			var n int32
 			if err := json.Unmarshal(v, &n); err != nil || n < 0 {
-				return cur, errInvalidValue(k, "OnPremisesAccidentalDeletionPrevention")
+				return cur, grapherr.InvalidValue(k, "OnPremisesAccidentalDeletionPrevention")
 			}
 			next.AlertThreshold = n
 		default:
 			if strings.HasPrefix(k, "@") {
 				continue
 			}
-			return cur, errNoSuchProperty(k, syncADPType)
+			return cur, grapherr.NoSuchProperty(k, syncADPType)
 		}
 	}
 	return next, nil

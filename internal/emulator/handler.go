@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/batch"
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
@@ -207,12 +208,12 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	case "gzip":
 		zr, err := gzip.NewReader(src)
 		if err != nil {
-			return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
+			return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, errUnreadableJSON)
 		}
 		defer zr.Close()
 		src = zr
 	default:
-		return nil, newGraphError(http.StatusUnsupportedMediaType, codeBadRequestPlain,
+		return nil, grapherr.New(http.StatusUnsupportedMediaType, grapherr.CodeBadRequestPlain,
 			fmt.Sprintf("Content-Encoding '%s' is not supported.", enc))
 	}
 	body, err := io.ReadAll(io.LimitReader(src, maxBodyBytes+1))
@@ -222,10 +223,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, newGraphError(http.StatusRequestEntityTooLarge, codeEntityTooLarge,
+			return nil, grapherr.New(http.StatusRequestEntityTooLarge, grapherr.CodeEntityTooLarge,
 				fmt.Sprintf("The request body exceeds the maximum size of %d bytes.", maxBodyBytes))
 		}
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
+		return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, errUnreadableJSON)
 	}
 	return body, nil
 }
@@ -235,15 +236,15 @@ var errUnreadableJSON = "Unable to read JSON request payload. Please ensure Cont
 // decodeJSONObject parses body as a single JSON object.
 func decodeJSONObject(body []byte) (map[string]json.RawMessage, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, "Empty Payload. JSON content expected.")
+		return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, "Empty Payload. JSON content expected.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var obj map[string]json.RawMessage
 	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
+		return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, errUnreadableJSON)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
+		return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, errUnreadableJSON)
 	}
 	return obj, nil
 }

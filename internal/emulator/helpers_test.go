@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 const (
@@ -31,6 +33,20 @@ const (
 	// paaApp is configured by tests that need an app holding a directory role.
 	paaApp     = "66666666-6666-4666-8666-666666666666"
 	testSecret = "s3cr3t~value"
+)
+
+// The Graph error codes the tests expect, as package grapherr names them.
+const (
+	codeBadRequest          = grapherr.CodeBadRequest
+	codeBadRequestPlain     = grapherr.CodeBadRequestPlain
+	codeUnsupportedQuery    = grapherr.CodeUnsupportedQuery
+	codeNotFound            = grapherr.CodeNotFound
+	codeAuthorizationDenied = grapherr.CodeAuthorizationDenied
+	codeInvalidToken        = grapherr.CodeInvalidToken
+	codeObjectConflict      = grapherr.CodeObjectConflict
+	codeEntityTooLarge      = grapherr.CodeEntityTooLarge
+	codeMethodNotAllowed    = grapherr.CodeMethodNotAllowed
+	codeInternal            = grapherr.CodeInternal
 )
 
 var adminPerms = []string{

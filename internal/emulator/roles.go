@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 // Role management follows
@@ -124,7 +126,7 @@ func selectRoleDef(out map[string]any, sel []string) (map[string]any, error) {
 			}
 		}
 		if !found {
-			return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain,
+			return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain,
 				fmt.Sprintf("Could not find a property named '%s' on type '%s'.", name, roleDefFilter.typeName))
 		}
 	}
@@ -182,7 +184,7 @@ func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id st
 	}
 	s.store.mu.RUnlock()
 	if !ok {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	out, err := selectRoleDef(renderRoleDef(&cp), q.selected)
 	if err != nil {
@@ -213,7 +215,7 @@ func renderAssignment(st *state, a *RoleAssignment, expand bool) map[string]any 
 func expandsRoleDefinition(q listQuery) (bool, error) {
 	for _, e := range q.expand {
 		if !strings.EqualFold(e, "roleDefinition") {
-			return false, errBadRequest("Expanding '%s' is not supported by the emulator; only 'roleDefinition' is.", e)
+			return false, grapherr.BadRequest("Expanding '%s' is not supported by the emulator; only 'roleDefinition' is.", e)
 		}
 	}
 	return len(q.expand) > 0, nil
@@ -296,7 +298,7 @@ func (s *Server) getAssignment(w http.ResponseWriter, r *http.Request, id string
 	}
 	s.store.mu.RUnlock()
 	if out == nil {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	out["@odata.context"] = s.metadata(r, v.entitySet+"/$entity")
 	writeOData(w, http.StatusOK, out)
@@ -382,7 +384,7 @@ func decodeRoleRequest(body map[string]json.RawMessage, typeName string, extra m
 			target = &rr.DirectoryScopeID
 		case "@odata.type":
 			if !isODataType(v, typeName) {
-				return rr, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
+				return rr, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
 			}
 			continue
 		default:
@@ -395,26 +397,26 @@ func decodeRoleRequest(body map[string]json.RawMessage, typeName string, extra m
 			if strings.HasPrefix(k, "@") {
 				continue
 			}
-			return rr, errNoSuchProperty(k, typeName)
+			return rr, grapherr.NoSuchProperty(k, typeName)
 		}
 		if err := json.Unmarshal(v, target); err != nil {
-			return rr, errInvalidValue(k, strings.TrimPrefix(typeName, "microsoft.graph."))
+			return rr, grapherr.InvalidValue(k, strings.TrimPrefix(typeName, "microsoft.graph."))
 		}
 	}
 	if rr.PrincipalID == "" {
-		return rr, errInvalidValue("principalId", strings.TrimPrefix(typeName, "microsoft.graph."))
+		return rr, grapherr.InvalidValue("principalId", strings.TrimPrefix(typeName, "microsoft.graph."))
 	}
 	if !isGUID(rr.PrincipalID) {
-		return rr, errInvalidObjectID(rr.PrincipalID)
+		return rr, grapherr.InvalidObjectID(rr.PrincipalID)
 	}
 	if rr.RoleDefinitionID == "" {
-		return rr, errInvalidValue("roleDefinitionId", strings.TrimPrefix(typeName, "microsoft.graph."))
+		return rr, grapherr.InvalidValue("roleDefinitionId", strings.TrimPrefix(typeName, "microsoft.graph."))
 	}
 	if rr.DirectoryScopeID == "" {
-		return rr, errInvalidValue("directoryScopeId", strings.TrimPrefix(typeName, "microsoft.graph."))
+		return rr, grapherr.InvalidValue("directoryScopeId", strings.TrimPrefix(typeName, "microsoft.graph."))
 	}
 	if rr.DirectoryScopeID != "/" {
-		return rr, errBadRequest("Only the tenant-wide directory scope '/' is supported by the emulator.")
+		return rr, grapherr.BadRequest("Only the tenant-wide directory scope '/' is supported by the emulator.")
 	}
 	return rr, nil
 }
@@ -446,15 +448,15 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) er
 	defer s.store.mu.Unlock()
 	st := s.store.st
 	if _, ok := st.roleDefs[key(rr.RoleDefinitionID)]; !ok {
-		return errNotFound(rr.RoleDefinitionID)
+		return grapherr.NotFound(rr.RoleDefinitionID)
 	}
 	if !s.principalExists(st, rr.PrincipalID) {
-		return errNotFound(rr.PrincipalID)
+		return grapherr.NotFound(rr.PrincipalID)
 	}
 	// An expired assignment no longer exists for Graph, so it neither
 	// conflicts nor survives: the new, permanent one replaces it.
 	if findAssignment(st, rr, s.clock()) != "" {
-		return errBadRequest("A conflicting object with one or more of the specified property values is present in the directory.")
+		return grapherr.BadRequest("A conflicting object with one or more of the specified property values is present in the directory.")
 	}
 	id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
 	a := &RoleAssignment{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID), DirectoryScopeID: rr.DirectoryScopeID}
@@ -470,7 +472,7 @@ func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, id
 	defer s.store.mu.Unlock()
 	a, ok := s.store.st.assignments[key(id)]
 	if !ok || !a.activeAt(s.clock()) {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	delete(s.store.st.assignments, key(id))
 	w.WriteHeader(http.StatusNoContent)
@@ -553,7 +555,7 @@ func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, 
 	}
 	s.store.mu.RUnlock()
 	if out == nil {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleEligibilityScheduleInstances/$entity")
 	writeOData(w, http.StatusOK, out)
@@ -645,28 +647,28 @@ func (rs requestSchedule) resolve(now time.Time, resource string) (schedulePerio
 	case "noexpiration":
 	case "afterdatetime":
 		if e.EndDateTime == nil {
-			return p, errBadRequest("An expiration of type 'afterDateTime' requires an endDateTime.")
+			return p, grapherr.BadRequest("An expiration of type 'afterDateTime' requires an endDateTime.")
 		}
 		end := e.EndDateTime.UTC()
 		if !end.After(p.start) {
-			return p, errBadRequest("The schedule's endDateTime '%s' must be later than its startDateTime '%s'.",
+			return p, grapherr.BadRequest("The schedule's endDateTime '%s' must be later than its startDateTime '%s'.",
 				end.Format(time.RFC3339), p.start.Format(time.RFC3339))
 		}
 		p.end = &end
 		p.pattern = expirationPattern{Type: "afterDateTime", EndDateTime: &end}
 	case "afterduration":
 		if e.Duration == nil {
-			return p, errBadRequest("An expiration of type 'afterDuration' requires a duration.")
+			return p, grapherr.BadRequest("An expiration of type 'afterDuration' requires a duration.")
 		}
 		d, ok := parseISODuration(*e.Duration)
 		if !ok || d <= 0 {
-			return p, errBadRequest("The duration '%s' is not a positive ISO 8601 duration of days, hours, minutes or seconds.", *e.Duration)
+			return p, grapherr.BadRequest("The duration '%s' is not a positive ISO 8601 duration of days, hours, minutes or seconds.", *e.Duration)
 		}
 		end := p.start.Add(d)
 		p.end = &end
 		p.pattern = expirationPattern{Type: "afterDuration", Duration: e.Duration}
 	default:
-		return p, errInvalidValue("expiration", resource)
+		return p, grapherr.InvalidValue("expiration", resource)
 	}
 	return p, nil
 }
@@ -745,7 +747,7 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 	stringInto := func(name string, target **string) func(json.RawMessage) error {
 		return func(v json.RawMessage) error {
 			if err := json.Unmarshal(v, target); err != nil {
-				return errInvalidValue(name, resource)
+				return grapherr.InvalidValue(name, resource)
 			}
 			return nil
 		}
@@ -757,19 +759,19 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 		"customData":    stringInto("customData", &req.customData),
 		"scheduleInfo": func(v json.RawMessage) error {
 			if err := json.Unmarshal(v, &sched); err != nil {
-				return errInvalidValue("scheduleInfo", resource)
+				return grapherr.InvalidValue("scheduleInfo", resource)
 			}
 			return nil
 		},
 		"isValidationOnly": func(v json.RawMessage) error {
 			var only *bool
 			if err := json.Unmarshal(v, &only); err != nil {
-				return errInvalidValue("isValidationOnly", resource)
+				return grapherr.InvalidValue("isValidationOnly", resource)
 			}
 			// Carrying out a request meant only to be checked would be
 			// worse than refusing it.
 			if only != nil && *only {
-				return errBadRequest("isValidationOnly requests are not supported by the emulator.")
+				return grapherr.BadRequest("isValidationOnly requests are not supported by the emulator.")
 			}
 			return nil
 		},
@@ -781,7 +783,7 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 	}
 	req.roleRequest = rr
 	if action == nil || *action == "" {
-		return req, errInvalidValue("action", resource)
+		return req, grapherr.InvalidValue("action", resource)
 	}
 	switch strings.ToLower(*action) {
 	case "adminassign":
@@ -789,7 +791,7 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 	case "adminremove":
 		req.action = "adminRemove"
 	default:
-		return req, errBadRequest("Action '%s' is not supported by the emulator; use adminAssign or adminRemove.", *action)
+		return req, grapherr.BadRequest("Action '%s' is not supported by the emulator; use adminAssign or adminRemove.", *action)
 	}
 	if req.period, err = sched.resolve(now, resource); err != nil {
 		return req, err
@@ -878,17 +880,17 @@ func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, k
 	defer s.store.mu.Unlock()
 	st := s.store.st
 	if _, ok := st.roleDefs[key(req.RoleDefinitionID)]; !ok {
-		return errNotFound(req.RoleDefinitionID)
+		return grapherr.NotFound(req.RoleDefinitionID)
 	}
 	existing := kind.find(st, req.roleRequest, now)
 	var target, status string
 	switch req.action {
 	case "adminAssign":
 		if !s.principalExists(st, req.PrincipalID) {
-			return errNotFound(req.PrincipalID)
+			return grapherr.NotFound(req.PrincipalID)
 		}
 		if existing != "" {
-			return newGraphError(http.StatusBadRequest, "RoleAssignmentExists", "The Role assignment already exists.")
+			return grapherr.New(http.StatusBadRequest, "RoleAssignmentExists", "The Role assignment already exists.")
 		}
 		target, status = kind.put(st, req), "Provisioned"
 	case "adminRemove":
@@ -899,7 +901,7 @@ func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, k
 			// microsoft-graph-docs-contrib api-reference/beta/api/governanceroleassignmentrequest-post.md,
 			// error codes); adminRemove of a schedule that is gone is
 			// answered the same way, eligibility or assignment alike.
-			return newGraphError(http.StatusBadRequest, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
+			return grapherr.New(http.StatusBadRequest, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
 		}
 		target, status = kind.drop(st, existing), "Revoked"
 	}

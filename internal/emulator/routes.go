@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 // route is one Graph v1.0 endpoint the emulator serves, with the
@@ -80,7 +82,7 @@ var routes = []route{
 	// it needs a type cast.
 	{path: "directory/deletedItems",
 		serve: func(*Server, http.ResponseWriter, *http.Request, []string) error {
-			return errBadRequest("A type cast is required on directory/deletedItems, for example directory/deletedItems/microsoft.graph.user.")
+			return grapherr.BadRequest("A type cast is required on directory/deletedItems, for example directory/deletedItems/microsoft.graph.user.")
 		}},
 	{method: http.MethodGet, path: "directory/deletedItems/microsoft.graph.user|graph.user", perms: permDeletedRead, doc: "directory-deleteditems-list",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
@@ -328,6 +330,6 @@ func PermissionTable() string {
 // errNoPIM: the PIM collections need Microsoft Entra ID P2 (or ID
 // Governance); without it Graph answers 400 on every one of them.
 func errNoPIM() error {
-	return newGraphError(http.StatusBadRequest, "AadPremiumLicenseRequired",
+	return grapherr.New(http.StatusBadRequest, "AadPremiumLicenseRequired",
 		"The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.")
 }

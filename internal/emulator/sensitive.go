@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 // Sensitive actions on users follow "Who can perform sensitive actions" in
@@ -159,10 +161,10 @@ func (s *Server) checkSensitive(st *state, c Caller, userID string) error {
 		// "To delete users with administrator roles in delegated scenarios,
 		// the app must be assigned the Directory.AccessAsUser.All delegated
 		// permission" (user-delete, directory-deleteditems-restore).
-		return errForbidden()
+		return grapherr.Forbidden()
 	}
 	if !sensitiveAllowed(s.callerRoles(st, c, now), target) {
-		return errForbidden()
+		return grapherr.Forbidden()
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 // store is the tenant state behind one lock. Readers take the read lock;
@@ -287,24 +289,24 @@ func (st *state) initialDomain() string {
 // other object; selfID names the object being replaced ("" for a new one).
 func (st *state) checkUser(u *User, selfID string) error {
 	if u.UserPrincipalName == "" {
-		return errInvalidValue("userPrincipalName", "User")
+		return grapherr.InvalidValue("userPrincipalName", "User")
 	}
 	at := strings.LastIndex(u.UserPrincipalName, "@")
 	if at <= 0 || at == len(u.UserPrincipalName)-1 {
-		return errInvalidValue("userPrincipalName", "User")
+		return grapherr.InvalidValue("userPrincipalName", "User")
 	}
 	if _, ok := st.domain(u.UserPrincipalName[at+1:]); !ok {
-		return errBadRequest("The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
+		return grapherr.BadRequest("The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
 	}
 	if other, ok := st.upn[key(u.UserPrincipalName)]; ok && !strings.EqualFold(other, selfID) {
-		return errConflict("userPrincipalName", other, "User")
+		return grapherr.Conflict("userPrincipalName", other, "User")
 	}
 	if u.OnPremisesImmutableID != nil {
 		if err := validImmutableID(*u.OnPremisesImmutableID); err != nil {
 			return err
 		}
 		if other, ok := st.immutable[*u.OnPremisesImmutableID]; ok && !strings.EqualFold(other, selfID) {
-			return errConflict("onPremisesImmutableId", other, st.kindOf(other))
+			return grapherr.Conflict("onPremisesImmutableId", other, st.kindOf(other))
 		}
 	}
 	return st.checkProxies(u.ProxyAddresses, selfID)
@@ -319,7 +321,7 @@ func (st *state) checkProxies(addrs []string, selfID string) error {
 		}
 		seen[k] = true
 		if other, ok := st.proxy[k]; ok && !strings.EqualFold(other, selfID) {
-			return errConflict("proxyAddresses", other, st.kindOf(other))
+			return grapherr.Conflict("proxyAddresses", other, st.kindOf(other))
 		}
 	}
 	return nil
@@ -500,11 +502,11 @@ func sortedValues[T any](m map[string]*T, id func(*T) string) []T {
 // fewer than 60 characters.
 func validImmutableID(v string) error {
 	if v == "" || len(v) >= 60 || strings.ContainsAny(v, "$_") {
-		return errInvalidValue("onPremisesImmutableId", "User")
+		return grapherr.InvalidValue("onPremisesImmutableId", "User")
 	}
 	for _, r := range v {
 		if r < 0x21 || r > 0x7e {
-			return errInvalidValue("onPremisesImmutableId", "User")
+			return grapherr.InvalidValue("onPremisesImmutableId", "User")
 		}
 	}
 	return nil
@@ -515,5 +517,5 @@ func validPreventionType(v string) error {
 	case "disabled", "enabledForCount", "enabledForPercentage":
 		return nil
 	}
-	return errInvalidValue("synchronizationPreventionType", "onPremisesAccidentalDeletionPrevention")
+	return grapherr.InvalidValue("synchronizationPreventionType", "onPremisesAccidentalDeletionPrevention")
 }

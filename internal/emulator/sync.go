@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
 )
@@ -158,7 +159,7 @@ func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
 	if req.FullSync {
 		// Refuse a run whose deletions cannot be planned before writing anything.
 		if _, err := syncrules.PlanDeletions(nil, nil, prevention); err != nil {
-			return SyncResponse{}, newGraphError(http.StatusBadRequest, codeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
+			return SyncResponse{}, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
 		}
 	}
 	dir := storeDirectory{st: st, now: now}
@@ -248,7 +249,7 @@ func storeRefusal(err error) *SyncError {
 		return &SyncError{Code: syncrules.CodeIdentityDataValidationFailed, Message: err.Error()}
 	}
 	for _, d := range ge.Details {
-		if d.Code == codeObjectConflict {
+		if d.Code == grapherr.CodeObjectConflict {
 			return &SyncError{Code: syncrules.CodeAttributeValueMustBeUnique, Message: ge.Message}
 		}
 	}
@@ -452,7 +453,7 @@ func (st *state) checkSyncedObject(id string, proxies []string, anchor string) e
 		return err
 	}
 	if other, ok := st.immutable[anchor]; ok && !strings.EqualFold(other, id) {
-		return errConflict("onPremisesImmutableId", other, st.kindOf(other))
+		return grapherr.Conflict("onPremisesImmutableId", other, st.kindOf(other))
 	}
 	return st.checkProxies(proxies, id)
 }
@@ -500,7 +501,7 @@ func (st *state) syncDeletions(exports []syncrules.Export, prevention syncrules.
 	}
 	plan, err := syncrules.PlanDeletions(cloud, exports, prevention)
 	if err != nil {
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
+		return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
 	}
 	out := make([]SyncResult, 0, len(plan.Delete))
 	for _, id := range plan.Delete {
@@ -552,18 +553,18 @@ func ptrTo[T any](v T) *T { return &v }
 func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		odataerr.Write(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Use POST to run a sync.")
+		odataerr.Write(w, r, http.StatusMethodNotAllowed, grapherr.CodeMethodNotAllowed, "Use POST to run a sync.")
 		return
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSyncBody))
 	dec.DisallowUnknownFields()
 	var req SyncRequest
 	if err := dec.Decode(&req); err != nil {
-		odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "invalid sync request: "+err.Error())
+		odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, "invalid sync request: "+err.Error())
 		return
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "invalid sync request: trailing data after the JSON object")
+		odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, "invalid sync request: trailing data after the JSON object")
 		return
 	}
 	resp, err := s.Sync(req)

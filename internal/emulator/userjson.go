@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 // User properties follow https://learn.microsoft.com/en-us/graph/api/resources/user
@@ -51,7 +53,7 @@ func listVal(l []string) any {
 	return l
 }
 
-func invalidUserValue(prop string) error { return errInvalidValue(prop, "User") }
+func invalidUserValue(prop string) error { return grapherr.InvalidValue(prop, "User") }
 
 // setOptString assigns a string or JSON null.
 func setOptString(prop string, field func(*User) **string) func(*User, json.RawMessage) error {
@@ -248,7 +250,7 @@ func setPasswordProfile(u *User, raw json.RawMessage) error {
 				return invalidUserValue("passwordProfile")
 			}
 		default:
-			return errNoSuchProperty(k, "microsoft.graph.passwordProfile")
+			return grapherr.NoSuchProperty(k, "microsoft.graph.passwordProfile")
 		}
 	}
 	if u.Password == "" {
@@ -287,7 +289,7 @@ func resolveUserSelect(sel []string) ([]string, error) {
 			out = append(out, n)
 			continue
 		}
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain,
+		return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain,
 			fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.user'.", name))
 	}
 	return out, nil
@@ -327,23 +329,23 @@ func decodeUserChange(body map[string]json.RawMessage) (userChange, error) {
 		switch {
 		case k == "@odata.type":
 			if !isODataType(raw, "microsoft.graph.user") {
-				return c, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(raw), `"`))
+				return c, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(raw), `"`))
 			}
 			continue
 		case strings.HasPrefix(k, "@"):
 			continue // instance annotations carry no data
 		case strings.Contains(k, "@"):
-			return c, errBadRequest("Property annotation '%s' is not supported by the emulator.", k)
+			return c, grapherr.BadRequest("Property annotation '%s' is not supported by the emulator.", k)
 		}
 		p, ok := userPropIndex[strings.ToLower(k)]
 		if !ok || p.name != k {
 			if n, other := otherUserIndex[strings.ToLower(k)]; other && n == k {
-				return c, errBadRequest("Property '%s' is not supported by the emulator.", k)
+				return c, grapherr.BadRequest("Property '%s' is not supported by the emulator.", k)
 			}
-			return c, errNoSuchProperty(k, "microsoft.graph.user")
+			return c, grapherr.NoSuchProperty(k, "microsoft.graph.user")
 		}
 		if p.set == nil {
-			return c, errBadRequest("Property '%s' is read-only and cannot be set.", k)
+			return c, grapherr.BadRequest("Property '%s' is read-only and cannot be set.", k)
 		}
 		c.props[p.name] = raw
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odata"
 )
 
@@ -79,7 +80,7 @@ var userFilter = func() filterSchema[User] {
 func (s *Server) require(r *http.Request, perms ...string) error {
 	c, ok := CallerFrom(r.Context())
 	if !ok || !c.Has(perms...) {
-		return errForbidden()
+		return grapherr.Forbidden()
 	}
 	return nil
 }
@@ -162,7 +163,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, idOrUPN string)
 	}
 	s.store.mu.RUnlock()
 	if u == nil {
-		return errNotFound(idOrUPN)
+		return grapherr.NotFound(idOrUPN)
 	}
 	body := renderUser(&cp, props)
 	body["@odata.context"] = s.metadata(r, "users"+selectFragment(q.selected)+"/$entity")
@@ -209,7 +210,7 @@ func (s *Server) storeNewUser(u *User) (map[string]any, error) {
 		return nil, err
 	}
 	if d, _ := st.domain(upnDomain(u.UserPrincipalName)); d.AuthenticationType == "Federated" && u.OnPremisesImmutableID == nil {
-		return nil, errBadRequest("Property 'onPremisesImmutableId' is required for a user whose userPrincipalName is in the federated domain '%s'.", d.ID)
+		return nil, grapherr.BadRequest("Property 'onPremisesImmutableId' is required for a user whose userPrincipalName is in the federated domain '%s'.", d.ID)
 	}
 	st.putUser(nil, u)
 	return renderUser(u, mustDefaultUserProps()), nil
@@ -242,10 +243,10 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 	st := s.store.st
 	old := st.lookupUser(idOrUPN)
 	if old == nil {
-		return errNotFound(idOrUPN)
+		return grapherr.NotFound(idOrUPN)
 	}
 	if old.OnPremisesSyncEnabled != nil && *old.OnPremisesSyncEnabled && !change.onlyCloudWritable() {
-		return errBadRequest("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.")
+		return grapherr.BadRequest("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.")
 	}
 	if change.sensitive() {
 		// A sensitive property is refused by who may set it, whether or not
@@ -274,7 +275,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 	st := s.store.st
 	u := st.lookupUser(idOrUPN)
 	if u == nil {
-		return errNotFound(idOrUPN)
+		return grapherr.NotFound(idOrUPN)
 	}
 	// "Delete or restore users" is a sensitive action.
 	if err := s.checkSensitive(st, caller, u.ID); err != nil {
