@@ -21,6 +21,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Delegated sign-in follows
@@ -402,27 +403,29 @@ type signedInUser struct {
 	wids          []string
 }
 
-func (s *Server) lookupSignInUser(id string) (signedInUser, *tokenError) {
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	u := s.store.st.users[key(id)]
-	if u == nil {
-		return signedInUser{}, &tokenError{http.StatusBadRequest, "invalid_grant", 50034,
-			"The user account does not exist in the directory. To sign into this application, the account must be added to the directory."}
-	}
-	if u.AccountEnabled != nil && !*u.AccountEnabled {
-		return signedInUser{}, &tokenError{http.StatusBadRequest, "invalid_grant", 50057,
-			"The user account is disabled."}
-	}
-	su := signedInUser{id: u.ID, upn: u.UserPrincipalName, name: u.DisplayName}
-	now := s.clock()
-	for _, a := range s.store.st.assignments {
-		if strings.EqualFold(a.PrincipalID, u.ID) && a.DirectoryScopeID == "/" && a.activeAt(now) && !slices.Contains(su.wids, a.RoleDefinitionID) {
-			su.wids = append(su.wids, a.RoleDefinitionID)
+func (s *Server) lookupSignInUser(id string) (su signedInUser, te *tokenError) {
+	s.store.Read(func(st *tenant.State) {
+		u := st.User(id)
+		if u == nil {
+			te = &tokenError{http.StatusBadRequest, "invalid_grant", 50034,
+				"The user account does not exist in the directory. To sign into this application, the account must be added to the directory."}
+			return
 		}
-	}
-	sort.Strings(su.wids)
-	return su, nil
+		if u.AccountEnabled != nil && !*u.AccountEnabled {
+			te = &tokenError{http.StatusBadRequest, "invalid_grant", 50057,
+				"The user account is disabled."}
+			return
+		}
+		su = signedInUser{id: u.ID, upn: u.UserPrincipalName, name: u.DisplayName}
+		now := s.clock()
+		for a := range st.RoleAssignments() {
+			if strings.EqualFold(a.PrincipalID, u.ID) && a.DirectoryScopeID == "/" && a.ActiveAt(now) && !slices.Contains(su.wids, a.RoleDefinitionID) {
+				su.wids = append(su.wids, a.RoleDefinitionID)
+			}
+		}
+		sort.Strings(su.wids)
+	})
+	return su, te
 }
 
 // issueDelegated answers a delegated grant with an access token, an ID
@@ -595,15 +598,14 @@ func (s *Server) approveDeviceCode(req approveRequest) (int, string) {
 		if req.UserPrincipalName == "" {
 			return http.StatusBadRequest, "userPrincipalName is required."
 		}
-		s.store.mu.RLock()
-		u := s.store.st.lookupUser(req.UserPrincipalName)
-		var enabled bool
-		if u != nil {
-			userID = u.ID
-			enabled = u.AccountEnabled == nil || *u.AccountEnabled
-		}
-		s.store.mu.RUnlock()
-		if u == nil {
+		var found, enabled bool
+		s.store.Read(func(st *tenant.State) {
+			if u := st.LookupUser(req.UserPrincipalName); u != nil {
+				found, userID = true, u.ID
+				enabled = u.AccountEnabled == nil || *u.AccountEnabled
+			}
+		})
+		if !found {
 			return http.StatusNotFound, fmt.Sprintf("User account '%s' does not exist in tenant '%s'.", req.UserPrincipalName, s.tenantID)
 		}
 		if !enabled {
@@ -629,19 +631,6 @@ func (s *Server) approveDeviceCode(req approveRequest) (int, string) {
 		da.userID = userID
 	}
 	return http.StatusNoContent, ""
-}
-
-// holdsRole reports whether principalID holds roleDefinitionID through an
-// active, tenant-wide assignment (an eligibility does not count until
-// activated).
-func (st *state) holdsRole(principalID, roleDefinitionID string, now time.Time) bool {
-	for _, a := range st.assignments {
-		if strings.EqualFold(a.PrincipalID, principalID) && strings.EqualFold(a.RoleDefinitionID, roleDefinitionID) && a.DirectoryScopeID == "/" &&
-			a.activeAt(now) {
-			return true
-		}
-	}
-	return false
 }
 
 // authenticatedClient finds the calling app and checks its credential (a

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 const (
@@ -118,7 +119,8 @@ func TestDeviceCodeFlow(t *testing.T) {
 	if err := tok.Verify(&h.srv.signer.key.PublicKey); err != nil {
 		t.Fatal(err)
 	}
-	user := h.srv.store.st.lookupUser(adminUPN)
+	var user *User
+	h.srv.store.Read(func(st *tenant.State) { user = st.LookupUser(adminUPN) })
 	if tok.ClaimString("scp") != "OnPremDirectorySynchronization.ReadWrite.All" || tok.ClaimString("upn") != adminUPN ||
 		tok.ClaimString("oid") != user.ID || tok.ClaimString("idtyp") != "user" || tok.ClaimString("appid") != publicApp ||
 		tok.ClaimString("appidacr") != "0" || strings.Join(tok.ClaimStrings("wids"), ",") != RoleGlobalAdministrator {

@@ -3,9 +3,11 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Deleted items follow https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list
@@ -34,34 +36,36 @@ func (s *Server) listDeletedUsers(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	s.store.mu.RLock()
 	var hits []*User
-	for _, u := range s.store.st.deletedUsers {
-		if match(u) {
-			cp := *u
-			hits = append(hits, &cp)
+	s.store.Read(func(st *tenant.State) {
+		for u := range st.DeletedUsers() {
+			if match(u) {
+				cp := *u
+				hits = append(hits, &cp)
+			}
 		}
-	}
-	s.store.mu.RUnlock()
+	})
 	return s.writeUserPage(w, r, q, props, hits, "directory/deletedItems/microsoft.graph.user")
 }
 
 func (s *Server) listDeletedGroups(w http.ResponseWriter, r *http.Request) error {
-	s.store.mu.RLock()
-	values := make([]map[string]any, 0, len(s.store.st.deletedGroups))
-	for _, g := range sortedValues(s.store.st.deletedGroups, func(g *Group) string { return g.ID }) {
-		values = append(values, map[string]any{
-			"id": g.ID, "displayName": g.DisplayName, "mail": strPtrVal(g.Mail), "mailEnabled": g.MailEnabled,
-			"securityEnabled": g.SecurityEnabled, "deletedDateTime": timeVal(g.DeletedDateTime),
-		})
-	}
-	s.store.mu.RUnlock()
+	var values []map[string]any
+	s.store.Read(func(st *tenant.State) {
+		groups := slices.SortedFunc(st.DeletedGroups(), func(a, b *Group) int { return strings.Compare(key(a.ID), key(b.ID)) })
+		values = make([]map[string]any, 0, len(groups))
+		for _, g := range groups {
+			values = append(values, map[string]any{
+				"id": g.ID, "displayName": g.DisplayName, "mail": strPtrVal(g.Mail), "mailEnabled": g.MailEnabled,
+				"securityEnabled": g.SecurityEnabled, "deletedDateTime": timeVal(g.DeletedDateTime),
+			})
+		}
+	})
 	writeOData(w, http.StatusOK, map[string]any{"@odata.context": s.metadata(r, "directory/deletedItems/microsoft.graph.group"), "value": values})
 	return nil
 }
 
 func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
-	if !isGUID(id) {
+	if !tenant.IsGUID(id) {
 		return grapherr.InvalidObjectID(id)
 	}
 	q, err := parseListQuery(r, 1, 1)
@@ -74,13 +78,13 @@ func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id strin
 			return err
 		}
 	}
-	s.store.mu.RLock()
-	u, ok := s.store.st.deletedUsers[key(id)]
 	var cp User
-	if ok {
-		cp = *u
-	}
-	s.store.mu.RUnlock()
+	var ok bool
+	s.store.Read(func(st *tenant.State) {
+		if u := st.DeletedUser(id); u != nil {
+			cp, ok = *u, true
+		}
+	})
 	if !ok {
 		return grapherr.NotFound(id)
 	}
@@ -92,7 +96,7 @@ func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id strin
 }
 
 func (s *Server) restoreDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
-	if !isGUID(id) {
+	if !tenant.IsGUID(id) {
 		return grapherr.InvalidObjectID(id)
 	}
 	body, err := readOptionalJSONObject(w, r)
@@ -159,72 +163,59 @@ func decodeRestoreOptions(body map[string]json.RawMessage) (restoreOptions, erro
 // meanwhile, and without newUserPrincipalName a taken UPN, refuse the
 // restore with Graph's conflict error.
 func (s *Server) restoreUser(id string, caller Caller, opts restoreOptions) (map[string]any, error) {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	u, ok := st.deletedUsers[key(id)]
-	if !ok {
-		return nil, grapherr.NotFound(id)
-	}
-	// "Delete or restore users" is a sensitive action.
-	if err := s.checkSensitive(st, caller, u.ID); err != nil {
-		return nil, err
-	}
-	restored := *u
-	restored.DeletedDateTime = nil
-	if opts.newUPN != nil {
-		restored.UserPrincipalName = *opts.newUPN
-	}
-	if opts.autoReconcile {
-		var kept []string
-		for _, p := range restored.ProxyAddresses {
-			if other, taken := st.proxy[key(p)]; taken && !strings.EqualFold(other, u.ID) {
-				continue
-			}
-			kept = append(kept, p)
+	var out map[string]any
+	err := s.store.Write(func(st *tenant.State) error {
+		u := st.DeletedUser(id)
+		if u == nil {
+			return grapherr.NotFound(id)
 		}
-		restored.ProxyAddresses = kept
-	}
-	if err := st.checkUser(&restored, u.ID); err != nil {
-		return nil, err
-	}
-	delete(st.deletedUsers, key(id))
-	st.putUser(nil, &restored)
-	return renderUser(&restored, mustDefaultUserProps()), nil
+		// "Delete or restore users" is a sensitive action.
+		if err := s.checkSensitive(st, caller, u.ID); err != nil {
+			return err
+		}
+		restored := *u
+		restored.DeletedDateTime = nil
+		if opts.newUPN != nil {
+			restored.UserPrincipalName = *opts.newUPN
+		}
+		if opts.autoReconcile {
+			var kept []string
+			for _, p := range restored.ProxyAddresses {
+				if other, taken := st.IDByProxy(p); taken && !strings.EqualFold(other, u.ID) {
+					continue
+				}
+				kept = append(kept, p)
+			}
+			restored.ProxyAddresses = kept
+		}
+		if err := st.CheckUser(&restored, u.ID); err != nil {
+			return err
+		}
+		st.RemoveDeletedUser(id)
+		st.PutUser(nil, &restored)
+		out = renderUser(&restored, mustDefaultUserProps())
+		return nil
+	})
+	return out, err
 }
 
 func (s *Server) purgeDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
-	if !isGUID(id) {
+	if !tenant.IsGUID(id) {
 		return grapherr.InvalidObjectID(id)
 	}
 	caller, _ := CallerFrom(r.Context())
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	u, ok := st.deletedUsers[key(id)]
-	if !ok {
-		return grapherr.NotFound(id)
-	}
-	// The permanent-delete page's role note repeats the restore one
-	// (directory-deleteditems-delete); the emulator guards it like a delete.
-	if err := s.checkSensitive(st, caller, u.ID); err != nil {
-		return err
-	}
-	if u.OnPremisesImmutableID != nil && strings.EqualFold(st.immutable[*u.OnPremisesImmutableID], u.ID) {
-		delete(st.immutable, *u.OnPremisesImmutableID)
-	}
-	delete(st.deletedUsers, key(id))
-	// A permanently deleted principal loses its roles.
-	for k, a := range st.assignments {
-		if strings.EqualFold(a.PrincipalID, id) {
-			delete(st.assignments, k)
+	return s.store.Write(func(st *tenant.State) error {
+		u := st.DeletedUser(id)
+		if u == nil {
+			return grapherr.NotFound(id)
 		}
-	}
-	for k, e := range st.eligibilities {
-		if strings.EqualFold(e.PrincipalID, id) {
-			delete(st.eligibilities, k)
+		// The permanent-delete page's role note repeats the restore one
+		// (directory-deleteditems-delete); the emulator guards it like a delete.
+		if err := s.checkSensitive(st, caller, u.ID); err != nil {
+			return err
 		}
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+		st.PurgeUser(u)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }

@@ -3,10 +3,10 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Domains follow https://learn.microsoft.com/en-us/graph/api/domain-list and
@@ -39,9 +39,8 @@ func renderDomain(d Domain) map[string]any {
 }
 
 func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) error {
-	s.store.mu.RLock()
-	domains := slices.Clone(s.store.st.domains)
-	s.store.mu.RUnlock()
+	var domains []Domain
+	s.store.Read(func(st *tenant.State) { domains = st.Domains() })
 	values := make([]map[string]any, 0, len(domains))
 	for _, d := range domains {
 		values = append(values, renderDomain(d))
@@ -51,9 +50,9 @@ func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getDomain(w http.ResponseWriter, r *http.Request, id string) error {
-	s.store.mu.RLock()
-	d, ok := s.store.st.domain(id)
-	s.store.mu.RUnlock()
+	var d Domain
+	var ok bool
+	s.store.Read(func(st *tenant.State) { d, ok = st.Domain(id) })
 	if !ok {
 		return grapherr.NotFound(id)
 	}
@@ -63,10 +62,9 @@ func (s *Server) getDomain(w http.ResponseWriter, r *http.Request, id string) er
 	return nil
 }
 
-func (s *Server) renderOrganization() map[string]any {
-	st := s.store.st
+func (s *Server) renderOrganization(st *tenant.State) map[string]any {
 	var verified []map[string]any
-	for _, d := range st.domains {
+	for _, d := range st.Domains() {
 		if !d.IsVerified {
 			continue
 		}
@@ -82,11 +80,12 @@ func (s *Server) renderOrganization() map[string]any {
 			"type":         kind,
 		})
 	}
-	name := st.org.DisplayName
+	org := st.Organization()
+	name := org.DisplayName
 	if name == "" {
-		name = strings.SplitN(st.initialDomain(), ".", 2)[0]
+		name = strings.SplitN(st.InitialDomain(), ".", 2)[0]
 	}
-	country := st.org.CountryLetterCode
+	country := org.CountryLetterCode
 	if country == "" {
 		country = "US"
 	}
@@ -95,9 +94,9 @@ func (s *Server) renderOrganization() map[string]any {
 		"displayName":                name,
 		"tenantType":                 "AAD",
 		"countryLetterCode":          country,
-		"createdDateTime":            timeVal(st.org.CreatedDateTime),
-		"onPremisesSyncEnabled":      boolPtrVal(st.org.OnPremisesSyncEnabled),
-		"onPremisesLastSyncDateTime": timeVal(st.org.OnPremisesLastSyncDateTime),
+		"createdDateTime":            timeVal(org.CreatedDateTime),
+		"onPremisesSyncEnabled":      boolPtrVal(org.OnPremisesSyncEnabled),
+		"onPremisesLastSyncDateTime": timeVal(org.OnPremisesLastSyncDateTime),
 		"verifiedDomains":            verified,
 		"businessPhones":             []string{},
 		"technicalNotificationMails": []string{},
@@ -107,9 +106,8 @@ func (s *Server) renderOrganization() map[string]any {
 }
 
 func (s *Server) listOrganization(w http.ResponseWriter, r *http.Request) error {
-	s.store.mu.RLock()
-	org := s.renderOrganization()
-	s.store.mu.RUnlock()
+	var org map[string]any
+	s.store.Read(func(st *tenant.State) { org = s.renderOrganization(st) })
 	writeOData(w, http.StatusOK, map[string]any{"@odata.context": s.metadata(r, "organization"), "value": []any{org}})
 	return nil
 }
@@ -118,9 +116,8 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, id stri
 	if !strings.EqualFold(id, s.tenantID) {
 		return grapherr.NotFound(id)
 	}
-	s.store.mu.RLock()
-	org := s.renderOrganization()
-	s.store.mu.RUnlock()
+	var org map[string]any
+	s.store.Read(func(st *tenant.State) { org = s.renderOrganization(st) })
 	org["@odata.context"] = s.metadata(r, "organization/$entity")
 	writeOData(w, http.StatusOK, org)
 	return nil
@@ -152,9 +149,8 @@ func (s *Server) authorizeSync(r *http.Request, perms []string) error {
 		// Delegated access needs the signed-in user to be a Global
 		// Administrator as well as the scope (the resource's permissions
 		// section); the role is read live, not from the token's wids.
-		s.store.mu.RLock()
-		ok := s.store.st.holdsRole(c.UserID, RoleGlobalAdministrator, s.clock())
-		s.store.mu.RUnlock()
+		var ok bool
+		s.store.Read(func(st *tenant.State) { ok = st.HoldsRole(c.UserID, RoleGlobalAdministrator, s.clock()) })
 		if !ok {
 			return grapherr.Forbidden()
 		}
@@ -162,11 +158,12 @@ func (s *Server) authorizeSync(r *http.Request, perms []string) error {
 	return nil
 }
 
-func (s *Server) renderSync(st *state) map[string]any {
+func (s *Server) renderSync(st *tenant.State) map[string]any {
+	sync := st.Sync()
 	return map[string]any{
 		"id":            s.tenantID,
-		"features":      st.sync.Features,
-		"configuration": renderSyncConfig(st.sync.Configuration),
+		"features":      sync.Features,
+		"configuration": renderSyncConfig(sync.Configuration),
 	}
 }
 
@@ -185,9 +182,8 @@ func renderSyncConfig(c SyncConfiguration) map[string]any {
 }
 
 func (s *Server) listSync(w http.ResponseWriter, r *http.Request) error {
-	s.store.mu.RLock()
-	obj := s.renderSync(s.store.st)
-	s.store.mu.RUnlock()
+	var obj map[string]any
+	s.store.Read(func(st *tenant.State) { obj = s.renderSync(st) })
 	writeOData(w, http.StatusOK, map[string]any{
 		"@odata.context": s.metadata(r, "directory/onPremisesSynchronization"),
 		"value":          []any{obj},
@@ -199,9 +195,8 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request, id string) erro
 	if !strings.EqualFold(id, s.tenantID) {
 		return grapherr.NotFound(id)
 	}
-	s.store.mu.RLock()
-	obj := s.renderSync(s.store.st)
-	s.store.mu.RUnlock()
+	var obj map[string]any
+	s.store.Read(func(st *tenant.State) { obj = s.renderSync(st) })
 	obj["@odata.context"] = s.metadata(r, "directory/onPremisesSynchronization/$entity")
 	writeOData(w, http.StatusOK, obj)
 	return nil
@@ -215,15 +210,15 @@ func (s *Server) patchSync(w http.ResponseWriter, r *http.Request, id string) er
 	if err != nil {
 		return err
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	next, err := applySyncPatch(s.store.st.sync, body)
-	if err != nil {
-		return err
-	}
-	s.store.st.sync = next
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.store.Write(func(st *tenant.State) error {
+		next, err := applySyncPatch(st.Sync(), body)
+		if err != nil {
+			return err
+		}
+		st.SetSync(next)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 const (
@@ -257,7 +252,7 @@ func applySyncPatch(cur SyncState, body map[string]json.RawMessage) (SyncState, 
 			}
 		case "id":
 			var v string
-			if err := json.Unmarshal(raw, &v); err != nil || !strings.EqualFold(v, "") && !isGUID(v) {
+			if err := json.Unmarshal(raw, &v); err != nil || !strings.EqualFold(v, "") && !tenant.IsGUID(v) {
 				return cur, grapherr.InvalidValue("id", "OnPremisesDirectorySynchronization")
 			}
 		case "features":
@@ -405,7 +400,7 @@ func decodeADP(cur AccidentalDeletionPrevention, raw json.RawMessage) (Accidenta
 			if err := json.Unmarshal(v, &t); err != nil {
 				return cur, grapherr.InvalidValue(k, "OnPremisesAccidentalDeletionPrevention")
 			}
-			if err := validPreventionType(t); err != nil {
+			if err := tenant.ValidPreventionType(t); err != nil {
 				return cur, err
 			}
 			next.SynchronizationPreventionType = t

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 const (
@@ -136,7 +137,7 @@ func TestCreateUser(t *testing.T) {
 				if _, has := res.body["onPremisesImmutableId"]; has {
 					t.Error("default property set must not include onPremisesImmutableId")
 				}
-				if res.body["userPrincipalName"] != "adele@contoso.com" || !isGUID(res.body["id"].(string)) {
+				if res.body["userPrincipalName"] != "adele@contoso.com" || !tenant.IsGUID(res.body["id"].(string)) {
 					t.Errorf("created user %v", res.body)
 				}
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // The identity platform endpoints follow
@@ -48,9 +49,8 @@ func (s *Server) resolveTenant(segment string) bool {
 	if strings.EqualFold(segment, s.tenantID) {
 		return true
 	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	_, ok := s.store.st.domain(segment)
+	var ok bool
+	s.store.Read(func(st *tenant.State) { _, ok = st.Domain(segment) })
 	return ok
 }
 

@@ -1,11 +1,13 @@
 package emulator
 
 import (
+	"iter"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Duplicate attribute resiliency keeps a colliding UPN or SMTP proxy address
@@ -61,9 +63,10 @@ func (s *Server) releaseIfDue() {
 	if !s.releaseDue(now) {
 		return
 	}
-	s.store.mu.Lock()
-	s.store.st.releaseQuarantined(now.UTC().Truncate(time.Second))
-	s.store.mu.Unlock()
+	_ = s.store.Write(func(st *tenant.State) error {
+		releaseQuarantined(st, now.UTC().Truncate(time.Second))
+		return nil
+	})
 }
 
 // ReleaseQuarantined runs the duplicate attribute resiliency timer task now,
@@ -75,9 +78,12 @@ func (s *Server) ReleaseQuarantined() int {
 	s.releaseMu.Lock()
 	s.lastRelease = now
 	s.releaseMu.Unlock()
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	return s.store.st.releaseQuarantined(now.UTC().Truncate(time.Second))
+	var released int
+	_ = s.store.Write(func(st *tenant.State) error {
+		released = releaseQuarantined(st, now.UTC().Truncate(time.Second))
+		return nil
+	})
+	return released
 }
 
 // serveReleaseQuarantined is POST /_emulator/release-quarantined.
@@ -93,11 +99,11 @@ func (s *Server) serveReleaseQuarantined(w http.ResponseWriter, r *http.Request)
 // releaseQuarantined gives quarantined values back to the live objects that
 // lost them, where no other live object holds them any more. The store's
 // write lock must be held.
-func (st *state) releaseQuarantined(now time.Time) int {
+func releaseQuarantined(st *tenant.State, now time.Time) int {
 	released := 0
 	dir := storeDirectory{st: st, now: now}
-	for _, id := range sortedKeysOf(st.users) {
-		old := st.users[id]
+	for _, id := range sortedIDs(st.Users(), func(u *User) string { return u.ID }) {
+		old := st.User(id)
 		if len(old.OnPremisesProvisioningErrors) == 0 {
 			continue
 		}
@@ -105,25 +111,25 @@ func (st *state) releaseQuarantined(now time.Time) int {
 		u.ProxyAddresses = append([]string(nil), old.ProxyAddresses...)
 		var keep []ProvisioningError
 		for _, pe := range old.OnPremisesProvisioningErrors {
-			if st.releaseUserValue(dir, &u, pe) {
+			if releaseUserValue(st, dir, &u, pe) {
 				released++
 				continue
 			}
 			keep = append(keep, pe)
 		}
 		u.OnPremisesProvisioningErrors = keep
-		if err := st.checkUser(&u, u.ID); err != nil {
+		if err := st.CheckUser(&u, u.ID); err != nil {
 			continue // a value the directory would not take stays quarantined
 		}
-		st.putUser(old, &u)
+		st.PutUser(old, &u)
 	}
-	for _, id := range sortedKeysOf(st.groups) {
-		g := st.groups[id]
-		released += st.releaseObject(dir, g.ID, &g.ProxyAddresses, &g.Mail, &g.OnPremisesProvisioningErrors)
+	for _, id := range sortedIDs(st.Groups(), func(g *Group) string { return g.ID }) {
+		g := st.Group(id)
+		released += releaseObject(st, dir, g.ID, &g.ProxyAddresses, &g.Mail, &g.OnPremisesProvisioningErrors)
 	}
-	for _, id := range sortedKeysOf(st.contacts) {
-		c := st.contacts[id]
-		released += st.releaseObject(dir, c.ID, &c.ProxyAddresses, &c.Mail, &c.OnPremisesProvisioningErrors)
+	for _, id := range sortedIDs(st.Contacts(), func(c *Contact) string { return c.ID }) {
+		c := st.Contact(id)
+		released += releaseObject(st, dir, c.ID, &c.ProxyAddresses, &c.Mail, &c.OnPremisesProvisioningErrors)
 	}
 	return released
 }
@@ -131,20 +137,20 @@ func (st *state) releaseQuarantined(now time.Time) int {
 // releaseObject gives a group or contact back the quarantined proxy
 // addresses nothing else holds any more, re-indexing it, and returns how
 // many came back.
-func (st *state) releaseObject(dir storeDirectory, id string, proxies *[]string, mail **string, errs *[]ProvisioningError) int {
+func releaseObject(st *tenant.State, dir storeDirectory, id string, proxies *[]string, mail **string, errs *[]ProvisioningError) int {
 	next, nextMail, keep, n := releaseProxies(dir, id, *proxies, *mail, *errs)
-	if n == 0 || st.checkProxies(next, id) != nil {
+	if n == 0 || st.CheckProxies(next, id) != nil {
 		return 0
 	}
-	st.unindexObject(*proxies, *mail, nil, id)
+	st.UnindexObject(*proxies, *mail, nil, id)
 	*proxies, *mail, *errs = next, nextMail, keep
-	st.indexObject(*proxies, *mail, nil, id)
+	st.IndexObject(*proxies, *mail, nil, id)
 	return n
 }
 
 // releaseUserValue puts one quarantined value back on u if nothing else
 // holds it, and reports whether it did (or found it already there).
-func (st *state) releaseUserValue(dir storeDirectory, u *User, pe ProvisioningError) bool {
+func releaseUserValue(st *tenant.State, dir storeDirectory, u *User, pe ProvisioningError) bool {
 	switch pe.PropertyCausingError {
 	case syncrules.PropertyUserPrincipalName:
 		if strings.EqualFold(u.UserPrincipalName, pe.Value) {
@@ -153,7 +159,7 @@ func (st *state) releaseUserValue(dir storeDirectory, u *User, pe ProvisioningEr
 		if heldByOther(dir.ByUPN(pe.Value), u.ID) {
 			return false
 		}
-		if _, ok := st.domain(upnDomain(pe.Value)); !ok {
+		if _, ok := st.Domain(tenant.UPNDomain(pe.Value)); !ok {
 			return false
 		}
 		u.UserPrincipalName = pe.Value
@@ -222,10 +228,12 @@ func heldByOther(objs []syncrules.CloudObject, id string) bool {
 	return false
 }
 
-func sortedKeysOf[T any](m map[string]*T) []string {
-	keys := make(map[string]bool, len(m))
-	for k := range m {
-		keys[k] = true
+// sortedIDs lists the ids of objs in the order of their lower-case form,
+// so that a sweep over the tenant goes the same way every time.
+func sortedIDs[T any](objs iter.Seq[*T], id func(*T) string) []string {
+	keys := map[string]bool{}
+	for o := range objs {
+		keys[key(id(o))] = true
 	}
 	return sortedKeys(keys)
 }

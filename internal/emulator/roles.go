@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Role management follows
@@ -72,7 +73,7 @@ var assignmentInstanceFilter = newSchema[RoleAssignment]("microsoft.graph.unifie
 	filterField[RoleAssignment]{name: "directoryScopeId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
 	filterField[RoleAssignment]{name: "roleAssignmentOriginId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
 	filterField[RoleAssignment]{name: "roleAssignmentScheduleId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
-	filterField[RoleAssignment]{name: "assignmentType", get: func(a *RoleAssignment) ([]string, bool) { return str(a.assignmentType()), false }},
+	filterField[RoleAssignment]{name: "assignmentType", get: func(a *RoleAssignment) ([]string, bool) { return str(assignmentType(a)), false }},
 	filterField[RoleAssignment]{name: "memberType", get: func(*RoleAssignment) ([]string, bool) { return str("Direct"), false }},
 )
 
@@ -145,15 +146,15 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	s.store.mu.RLock()
 	var hits []*RoleDefinition
-	for _, d := range s.store.st.roleDefs {
-		if match(d) {
-			cp := *d
-			hits = append(hits, &cp)
+	s.store.Read(func(st *tenant.State) {
+		for d := range st.RoleDefinitions() {
+			if match(d) {
+				cp := *d
+				hits = append(hits, &cp)
+			}
 		}
-	}
-	s.store.mu.RUnlock()
+	})
 	items, next := page(r, s.baseURL(r), q, hits, func(d *RoleDefinition) string { return d.ID })
 	values := make([]map[string]any, 0, len(items))
 	for _, d := range items {
@@ -176,13 +177,14 @@ func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id st
 	if err != nil {
 		return err
 	}
-	s.store.mu.RLock()
-	d, ok := s.store.st.roleDefs[key(id)]
 	var cp RoleDefinition
-	if ok {
-		cp = *d
-	}
-	s.store.mu.RUnlock()
+	var ok bool
+	s.store.Read(func(st *tenant.State) {
+		var d *RoleDefinition
+		if d, ok = st.RoleDefinition(id); ok {
+			cp = *d
+		}
+	})
 	if !ok {
 		return grapherr.NotFound(id)
 	}
@@ -195,7 +197,7 @@ func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id st
 	return nil
 }
 
-func renderAssignment(st *state, a *RoleAssignment, expand bool) map[string]any {
+func renderAssignment(st *tenant.State, a *RoleAssignment, expand bool) map[string]any {
 	out := map[string]any{
 		"id":               a.ID,
 		"principalId":      a.PrincipalID,
@@ -205,7 +207,7 @@ func renderAssignment(st *state, a *RoleAssignment, expand bool) map[string]any 
 		"condition":        nil,
 	}
 	if expand {
-		if d, ok := st.roleDefs[key(a.RoleDefinitionID)]; ok {
+		if d, ok := st.RoleDefinition(a.RoleDefinitionID); ok {
 			out["roleDefinition"] = renderRoleDef(d)
 		}
 	}
@@ -227,7 +229,7 @@ func expandsRoleDefinition(q listQuery) (bool, error) {
 type assignmentView struct {
 	filter    filterSchema[RoleAssignment]
 	entitySet string
-	render    func(st *state, a *RoleAssignment, expand bool) map[string]any
+	render    func(st *tenant.State, a *RoleAssignment, expand bool) map[string]any
 	// idOf is the id the view shows for an assignment.
 	idOf func(a *RoleAssignment) string
 }
@@ -257,20 +259,22 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assig
 	now := s.clock()
 	// Rendered under the read lock, written after it: a slow client must
 	// not hold up the tenant's writers.
-	s.store.mu.RLock()
-	st := s.store.st
-	var hits []*RoleAssignment
-	for _, a := range st.assignments {
-		if a.activeAt(now) && match(a) {
-			hits = append(hits, a)
+	var values []map[string]any
+	var next string
+	s.store.Read(func(st *tenant.State) {
+		var hits []*RoleAssignment
+		for a := range st.RoleAssignments() {
+			if a.ActiveAt(now) && match(a) {
+				hits = append(hits, a)
+			}
 		}
-	}
-	items, next := page(r, s.baseURL(r), q, hits, v.idOf)
-	values := make([]map[string]any, 0, len(items))
-	for _, a := range items {
-		values = append(values, v.render(st, a, expand))
-	}
-	s.store.mu.RUnlock()
+		var items []*RoleAssignment
+		items, next = page(r, s.baseURL(r), q, hits, v.idOf)
+		values = make([]map[string]any, 0, len(items))
+		for _, a := range items {
+			values = append(values, v.render(st, a, expand))
+		}
+	})
 	body := map[string]any{"@odata.context": s.metadata(r, v.entitySet), "value": values}
 	if next != "" {
 		body["@odata.nextLink"] = next
@@ -290,33 +294,19 @@ func (s *Server) getAssignment(w http.ResponseWriter, r *http.Request, id string
 	}
 	now := s.clock()
 	var out map[string]any
-	s.store.mu.RLock()
-	for _, a := range s.store.st.assignments {
-		if v.idOf(a) == id && a.activeAt(now) {
-			out = v.render(s.store.st, a, expand)
+	s.store.Read(func(st *tenant.State) {
+		for a := range st.RoleAssignments() {
+			if v.idOf(a) == id && a.ActiveAt(now) {
+				out = v.render(st, a, expand)
+			}
 		}
-	}
-	s.store.mu.RUnlock()
+	})
 	if out == nil {
 		return grapherr.NotFound(id)
 	}
 	out["@odata.context"] = s.metadata(r, v.entitySet+"/$entity")
 	writeOData(w, http.StatusOK, out)
 	return nil
-}
-
-// ended reports whether a schedule that ends at end is over at now. A nil
-// end never comes; the end instant itself still counts as active.
-func ended(end *time.Time, now time.Time) bool {
-	return end != nil && now.After(*end)
-}
-
-// activeAt reports whether the assignment is in force at now. Graph
-// removes an expired assignment from roleAssignments and from the
-// instances; the emulator keeps it in the store (and in dumps) but no
-// longer shows it.
-func (a *RoleAssignment) activeAt(now time.Time) bool {
-	return !ended(a.EndDateTime, now)
 }
 
 // sameTarget reports whether a schedule with this principal, role and
@@ -327,23 +317,22 @@ func sameTarget(principalID, roleDefinitionID, scope string, rr roleRequest) boo
 		scopeOrRoot(scope) == scopeOrRoot(rr.DirectoryScopeID)
 }
 
-// findEligibility returns the store key of the unexpired eligibility rr
-// names, or "".
-func findEligibility(st *state, rr roleRequest, now time.Time) string {
-	for k, e := range st.eligibilities {
-		if !ended(e.EndDateTime, now) && sameTarget(e.PrincipalID, e.RoleDefinitionID, e.DirectoryScopeID, rr) {
-			return k
+// findEligibility returns the id of the unexpired eligibility rr names,
+// or "".
+func findEligibility(st *tenant.State, rr roleRequest, now time.Time) string {
+	for e := range st.RoleEligibilities() {
+		if !tenant.Ended(e.EndDateTime, now) && sameTarget(e.PrincipalID, e.RoleDefinitionID, e.DirectoryScopeID, rr) {
+			return e.ID
 		}
 	}
 	return ""
 }
 
-// findAssignment returns the store key of the active assignment rr names,
-// or "".
-func findAssignment(st *state, rr roleRequest, now time.Time) string {
-	for k, a := range st.assignments {
-		if a.activeAt(now) && sameTarget(a.PrincipalID, a.RoleDefinitionID, a.DirectoryScopeID, rr) {
-			return k
+// findAssignment returns the id of the active assignment rr names, or "".
+func findAssignment(st *tenant.State, rr roleRequest, now time.Time) string {
+	for a := range st.RoleAssignments() {
+		if a.ActiveAt(now) && sameTarget(a.PrincipalID, a.RoleDefinitionID, a.DirectoryScopeID, rr) {
+			return a.ID
 		}
 	}
 	return ""
@@ -406,7 +395,7 @@ func decodeRoleRequest(body map[string]json.RawMessage, typeName string, extra m
 	if rr.PrincipalID == "" {
 		return rr, grapherr.InvalidValue("principalId", strings.TrimPrefix(typeName, "microsoft.graph."))
 	}
-	if !isGUID(rr.PrincipalID) {
+	if !tenant.IsGUID(rr.PrincipalID) {
 		return rr, grapherr.InvalidObjectID(rr.PrincipalID)
 	}
 	if rr.RoleDefinitionID == "" {
@@ -423,8 +412,8 @@ func decodeRoleRequest(body map[string]json.RawMessage, typeName string, extra m
 
 // principalExists reports whether id names an active user, group or
 // service principal of a configured app.
-func (s *Server) principalExists(st *state, id string) bool {
-	if st.users[key(id)] != nil || st.groups[key(id)] != nil {
+func (s *Server) principalExists(st *tenant.State, id string) bool {
+	if st.User(id) != nil || st.Group(id) != nil {
 		return true
 	}
 	for _, a := range s.apps {
@@ -444,42 +433,41 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if _, ok := st.roleDefs[key(rr.RoleDefinitionID)]; !ok {
-		return grapherr.NotFound(rr.RoleDefinitionID)
-	}
-	if !s.principalExists(st, rr.PrincipalID) {
-		return grapherr.NotFound(rr.PrincipalID)
-	}
-	// An expired assignment no longer exists for Graph, so it neither
-	// conflicts nor survives: the new, permanent one replaces it.
-	if findAssignment(st, rr, s.clock()) != "" {
-		return grapherr.BadRequest("A conflicting object with one or more of the specified property values is present in the directory.")
-	}
-	id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
-	a := &RoleAssignment{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID), DirectoryScopeID: rr.DirectoryScopeID}
-	st.assignments[key(id)] = a
-	out := renderAssignment(st, a, false)
-	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleAssignments/$entity")
-	writeOData(w, http.StatusCreated, out)
-	return nil
+	return s.store.Write(func(st *tenant.State) error {
+		if _, ok := st.RoleDefinition(rr.RoleDefinitionID); !ok {
+			return grapherr.NotFound(rr.RoleDefinitionID)
+		}
+		if !s.principalExists(st, rr.PrincipalID) {
+			return grapherr.NotFound(rr.PrincipalID)
+		}
+		// An expired assignment no longer exists for Graph, so it neither
+		// conflicts nor survives: the new, permanent one replaces it.
+		if findAssignment(st, rr, s.clock()) != "" {
+			return grapherr.BadRequest("A conflicting object with one or more of the specified property values is present in the directory.")
+		}
+		id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
+		a := &RoleAssignment{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID), DirectoryScopeID: rr.DirectoryScopeID}
+		st.PutRoleAssignment(a)
+		out := renderAssignment(st, a, false)
+		out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleAssignments/$entity")
+		writeOData(w, http.StatusCreated, out)
+		return nil
+	})
 }
 
 func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, id string) error {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	a, ok := s.store.st.assignments[key(id)]
-	if !ok || !a.activeAt(s.clock()) {
-		return grapherr.NotFound(id)
-	}
-	delete(s.store.st.assignments, key(id))
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.store.Write(func(st *tenant.State) error {
+		a, ok := st.RoleAssignment(id)
+		if !ok || !a.ActiveAt(s.clock()) {
+			return grapherr.NotFound(id)
+		}
+		st.RemoveRoleAssignment(id)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
-func renderEligibility(st *state, e *RoleEligibility, expand bool) map[string]any {
+func renderEligibility(st *tenant.State, e *RoleEligibility, expand bool) map[string]any {
 	out := map[string]any{
 		"id":                        e.ID,
 		"principalId":               e.PrincipalID,
@@ -492,7 +480,7 @@ func renderEligibility(st *state, e *RoleEligibility, expand bool) map[string]an
 		"roleEligibilityScheduleId": e.ID,
 	}
 	if expand {
-		if d, ok := st.roleDefs[key(e.RoleDefinitionID)]; ok {
+		if d, ok := st.RoleDefinition(e.RoleDefinitionID); ok {
 			out["roleDefinition"] = renderRoleDef(d)
 		}
 	}
@@ -514,23 +502,25 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 	}
 	now := s.clock()
 	// Rendered under the read lock, written after it.
-	s.store.mu.RLock()
-	st := s.store.st
-	var hits []*RoleEligibility
-	for _, e := range st.eligibilities {
-		if ended(e.EndDateTime, now) {
-			continue // an expired schedule has no instance
+	var values []map[string]any
+	var next string
+	s.store.Read(func(st *tenant.State) {
+		var hits []*RoleEligibility
+		for e := range st.RoleEligibilities() {
+			if tenant.Ended(e.EndDateTime, now) {
+				continue // an expired schedule has no instance
+			}
+			if match(e) {
+				hits = append(hits, e)
+			}
 		}
-		if match(e) {
-			hits = append(hits, e)
+		var items []*RoleEligibility
+		items, next = page(r, s.baseURL(r), q, hits, func(e *RoleEligibility) string { return e.ID })
+		values = make([]map[string]any, 0, len(items))
+		for _, e := range items {
+			values = append(values, renderEligibility(st, e, expand))
 		}
-	}
-	items, next := page(r, s.baseURL(r), q, hits, func(e *RoleEligibility) string { return e.ID })
-	values := make([]map[string]any, 0, len(items))
-	for _, e := range items {
-		values = append(values, renderEligibility(st, e, expand))
-	}
-	s.store.mu.RUnlock()
+	})
 	body := map[string]any{"@odata.context": s.metadata(r, "roleManagement/directory/roleEligibilityScheduleInstances"), "value": values}
 	if next != "" {
 		body["@odata.nextLink"] = next
@@ -549,11 +539,11 @@ func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	var out map[string]any
-	s.store.mu.RLock()
-	if e, ok := s.store.st.eligibilities[key(id)]; ok && !ended(e.EndDateTime, s.clock()) {
-		out = renderEligibility(s.store.st, e, expand)
-	}
-	s.store.mu.RUnlock()
+	s.store.Read(func(st *tenant.State) {
+		if e, ok := st.RoleEligibility(id); ok && !tenant.Ended(e.EndDateTime, s.clock()) {
+			out = renderEligibility(st, e, expand)
+		}
+	})
 	if out == nil {
 		return grapherr.NotFound(id)
 	}
@@ -575,14 +565,14 @@ func assignmentInstanceID(assignmentID string) string {
 }
 
 // assignmentType is Graph's assignmentType of the instance.
-func (a *RoleAssignment) assignmentType() string {
+func assignmentType(a *RoleAssignment) string {
 	if a.AssignmentType == "" {
 		return "Assigned"
 	}
 	return a.AssignmentType
 }
 
-func renderAssignmentInstance(st *state, a *RoleAssignment, expand bool) map[string]any {
+func renderAssignmentInstance(st *tenant.State, a *RoleAssignment, expand bool) map[string]any {
 	out := map[string]any{
 		"id":                       assignmentInstanceID(a.ID),
 		"principalId":              a.PrincipalID,
@@ -591,13 +581,13 @@ func renderAssignmentInstance(st *state, a *RoleAssignment, expand bool) map[str
 		"appScopeId":               nil,
 		"startDateTime":            timeVal(a.StartDateTime),
 		"endDateTime":              timeVal(a.EndDateTime),
-		"assignmentType":           a.assignmentType(),
+		"assignmentType":           assignmentType(a),
 		"memberType":               "Direct",
 		"roleAssignmentOriginId":   a.ID,
 		"roleAssignmentScheduleId": a.ID,
 	}
 	if expand {
-		if d, ok := st.roleDefs[key(a.RoleDefinitionID)]; ok {
+		if d, ok := st.RoleDefinition(a.RoleDefinitionID); ok {
 			out["roleDefinition"] = renderRoleDef(d)
 		}
 	}
@@ -805,32 +795,28 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 type scheduleRequestKind struct {
 	typeName  string // OData type of the request
 	entitySet string // collection path under the service root
-	// find returns the store key of the schedule in force that the request
-	// names, or "".
-	find func(st *state, rr roleRequest, now time.Time) string
+	// find returns the id of the schedule in force that the request names,
+	// or "".
+	find func(st *tenant.State, rr roleRequest, now time.Time) string
 	// put stores a new schedule for the request and returns its id.
-	put func(st *state, req scheduleRequest) string
-	// drop removes the schedule under k and returns its id.
-	drop func(st *state, k string) string
+	put func(st *tenant.State, req scheduleRequest) string
+	// drop removes the schedule with id.
+	drop func(st *tenant.State, id string)
 }
 
 var eligibilityRequests = scheduleRequestKind{
 	typeName:  "microsoft.graph.unifiedRoleEligibilityScheduleRequest",
 	entitySet: "roleManagement/directory/roleEligibilityScheduleRequests",
 	find:      findEligibility,
-	put: func(st *state, req scheduleRequest) string {
+	put: func(st *tenant.State, req scheduleRequest) string {
 		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
 		start := req.period.start
-		st.eligibilities[key(id)] = &RoleEligibility{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
+		st.PutRoleEligibility(&RoleEligibility{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
 			RoleDefinitionID: strings.ToLower(req.RoleDefinitionID), DirectoryScopeID: req.DirectoryScopeID,
-			StartDateTime: &start, EndDateTime: req.period.end}
+			StartDateTime: &start, EndDateTime: req.period.end})
 		return id
 	},
-	drop: func(st *state, k string) string {
-		id := st.eligibilities[k].ID
-		delete(st.eligibilities, k)
-		return id
-	},
+	drop: (*tenant.State).RemoveRoleEligibility,
 }
 
 // assignmentRequests write to the same assignments that roleAssignments
@@ -839,19 +825,15 @@ var assignmentRequests = scheduleRequestKind{
 	typeName:  "microsoft.graph.unifiedRoleAssignmentScheduleRequest",
 	entitySet: "roleManagement/directory/roleAssignmentScheduleRequests",
 	find:      findAssignment,
-	put: func(st *state, req scheduleRequest) string {
+	put: func(st *tenant.State, req scheduleRequest) string {
 		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
 		start := req.period.start
-		st.assignments[key(id)] = &RoleAssignment{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
+		st.PutRoleAssignment(&RoleAssignment{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
 			RoleDefinitionID: strings.ToLower(req.RoleDefinitionID), DirectoryScopeID: req.DirectoryScopeID,
-			StartDateTime: &start, EndDateTime: req.period.end}
+			StartDateTime: &start, EndDateTime: req.period.end})
 		return id
 	},
-	drop: func(st *state, k string) string {
-		id := st.assignments[k].ID
-		delete(st.assignments, k)
-		return id
-	},
+	drop: (*tenant.State).RemoveRoleAssignment,
 }
 
 func (s *Server) createEligibilityRequest(w http.ResponseWriter, r *http.Request) error {
@@ -876,37 +858,37 @@ func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, k
 	if err != nil {
 		return err
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if _, ok := st.roleDefs[key(req.RoleDefinitionID)]; !ok {
-		return grapherr.NotFound(req.RoleDefinitionID)
-	}
-	existing := kind.find(st, req.roleRequest, now)
-	var target, status string
-	switch req.action {
-	case "adminAssign":
-		if !s.principalExists(st, req.PrincipalID) {
-			return grapherr.NotFound(req.PrincipalID)
+	return s.store.Write(func(st *tenant.State) error {
+		if _, ok := st.RoleDefinition(req.RoleDefinitionID); !ok {
+			return grapherr.NotFound(req.RoleDefinitionID)
 		}
-		if existing != "" {
-			return grapherr.New(http.StatusBadRequest, "RoleAssignmentExists", "The Role assignment already exists.")
+		existing := kind.find(st, req.roleRequest, now)
+		var target, status string
+		switch req.action {
+		case "adminAssign":
+			if !s.principalExists(st, req.PrincipalID) {
+				return grapherr.NotFound(req.PrincipalID)
+			}
+			if existing != "" {
+				return grapherr.New(http.StatusBadRequest, "RoleAssignmentExists", "The Role assignment already exists.")
+			}
+			target, status = kind.put(st, req), "Provisioned"
+		case "adminRemove":
+			if existing == "" {
+				// Microsoft's PIM error table answers a request on an
+				// assignment that does not exist with "400 BadRequest |
+				// RoleAssignmentDoesNotExist" (governanceroleassignmentrequest-post,
+				// microsoft-graph-docs-contrib api-reference/beta/api/governanceroleassignmentrequest-post.md,
+				// error codes); adminRemove of a schedule that is gone is
+				// answered the same way, eligibility or assignment alike.
+				return grapherr.New(http.StatusBadRequest, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
+			}
+			kind.drop(st, existing)
+			target, status = existing, "Revoked"
 		}
-		target, status = kind.put(st, req), "Provisioned"
-	case "adminRemove":
-		if existing == "" {
-			// Microsoft's PIM error table answers a request on an
-			// assignment that does not exist with "400 BadRequest |
-			// RoleAssignmentDoesNotExist" (governanceroleassignmentrequest-post,
-			// microsoft-graph-docs-contrib api-reference/beta/api/governanceroleassignmentrequest-post.md,
-			// error codes); adminRemove of a schedule that is gone is
-			// answered the same way, eligibility or assignment alike.
-			return grapherr.New(http.StatusBadRequest, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
-		}
-		target, status = kind.drop(st, existing), "Revoked"
-	}
-	writeOData(w, http.StatusCreated, s.renderScheduleRequest(r, kind, req, target, status, now))
-	return nil
+		writeOData(w, http.StatusCreated, s.renderScheduleRequest(r, kind, req, target, status, now))
+		return nil
+	})
 }
 
 // renderScheduleRequest shapes the answer like Graph's

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Sensitive actions on users follow "Who can perform sensitive actions" in
@@ -102,55 +103,36 @@ func sensitiveAllowed(callerRoles, targetRoles []string) bool {
 	return false
 }
 
-// roleTemplates maps role definition ids to the template ids the table is
-// written in; a custom role maps to "" (it falls under "All other built-in
-// and custom roles").
-func (st *state) roleTemplates(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		d, ok := st.roleDefs[key(id)]
-		switch {
-		case !ok || !d.IsBuiltIn:
-			out = append(out, "")
-		case d.TemplateID != "":
-			out = append(out, strings.ToLower(d.TemplateID))
-		default:
-			out = append(out, strings.ToLower(d.ID))
-		}
-	}
-	return out
-}
-
 // targetRoles lists the role templates a sensitive action on userID is
 // judged by: its active assignments and, unless the switch says otherwise,
 // its PIM eligibilities (an eligible user can activate the role at any
 // moment, so the stricter reading protects it too).
-func (s *Server) targetRoles(st *state, userID string, now time.Time) []string {
-	ids := st.assignedRoles(userID, now)
+func (s *Server) targetRoles(st *tenant.State, userID string, now time.Time) []string {
+	ids := st.AssignedRoles(userID, now)
 	if !s.sensitiveIgnoresEligibility {
-		ids = append(ids, st.eligibleRoles(userID, now)...)
+		ids = append(ids, st.EligibleRoles(userID, now)...)
 	}
-	return st.roleTemplates(ids)
+	return st.RoleTemplates(ids)
 }
 
 // callerRoles lists the role templates the caller acts with: for an app,
 // the roles configured for it plus active assignments to its service
 // principal; for a signed-in user, the user's active assignments.
-func (s *Server) callerRoles(st *state, c Caller, now time.Time) []string {
+func (s *Server) callerRoles(st *tenant.State, c Caller, now time.Time) []string {
 	if !c.AppOnly {
-		return st.roleTemplates(st.assignedRoles(c.UserID, now))
+		return st.RoleTemplates(st.AssignedRoles(c.UserID, now))
 	}
 	var out []string
 	if app := s.apps[key(c.AppID)]; app != nil {
 		out = append(out, app.directoryRoles...)
 	}
-	return append(out, st.roleTemplates(st.assignedRoles(c.ObjectID, now))...)
+	return append(out, st.RoleTemplates(st.AssignedRoles(c.ObjectID, now))...)
 }
 
 // checkSensitive refuses a sensitive action on the user userID that the
 // caller's directory roles do not allow, with Graph's 403. The store lock
 // must be held.
-func (s *Server) checkSensitive(st *state, c Caller, userID string) error {
+func (s *Server) checkSensitive(st *tenant.State, c Caller, userID string) error {
 	now := s.clock()
 	target := s.targetRoles(st, userID, now)
 	if c.AppOnly && len(target) == 0 {
@@ -183,30 +165,15 @@ func (c userChange) sensitive() bool {
 // they must name built-in roles, as only those can be configured outside a
 // snapshot.
 func validDirectoryRoles(clientID string, roles []string) ([]string, error) {
-	known := map[string]bool{}
-	for _, r := range builtinRoles {
-		known[r.id] = true
-	}
 	out := make([]string, 0, len(roles))
 	for _, r := range roles {
 		id := strings.ToLower(strings.TrimSpace(r))
-		if !known[id] {
+		if !tenant.IsBuiltinRole(id) {
 			return nil, fmt.Errorf("app %s: directory role %q is not the template id of a built-in role", clientID, r)
 		}
 		out = append(out, id)
 	}
 	return out, nil
-}
-
-// BuiltinRoleID returns the template id of the built-in role named name
-// (case-insensitive display name) or given by its template id.
-func BuiltinRoleID(name string) (string, bool) {
-	for _, r := range builtinRoles {
-		if strings.EqualFold(r.name, strings.TrimSpace(name)) || strings.EqualFold(r.id, strings.TrimSpace(name)) {
-			return r.id, true
-		}
-	}
-	return "", false
 }
 
 // ServicePrincipalID returns the object id of the service principal of the

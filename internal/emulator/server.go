@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Config describes the tenant the emulator plays.
@@ -181,7 +182,6 @@ type appReg struct {
 // Server is a running (or ready to run) emulated tenant.
 type Server struct {
 	tenantID      string
-	initialDomain string
 	clock         func() time.Time
 	log           *slog.Logger
 	appOnlySync   bool
@@ -189,7 +189,7 @@ type Server struct {
 	onSecret      func(string)
 	apps          map[string]*appReg
 	signer        *signingKey
-	store         store
+	store         *tenant.Store
 	handler       http.Handler
 	faults        *faults.Injector
 	throttle      *throttling
@@ -218,7 +218,7 @@ var domainPattern = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-
 // New validates cfg and builds the emulator. It does not listen; use
 // Start, or serve Handler yourself.
 func New(cfg Config) (*Server, error) {
-	if !isGUID(cfg.TenantID) {
+	if !tenant.IsGUID(cfg.TenantID) {
 		return nil, fmt.Errorf("tenant id %q is not a GUID", cfg.TenantID)
 	}
 	if !domainPattern.MatchString(cfg.InitialDomain) {
@@ -226,7 +226,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		tenantID:      strings.ToLower(cfg.TenantID),
-		initialDomain: cfg.InitialDomain,
 		clock:         cfg.Clock,
 		log:           cfg.Logger,
 		appOnlySync:   cfg.AppOnlySyncFeatures,
@@ -269,11 +268,11 @@ func New(cfg Config) (*Server, error) {
 		}
 		initial = cp
 	}
-	st, err := loadState(initial, cfg.InitialDomain)
+	st, err := tenant.Load(initial, cfg.InitialDomain)
 	if err != nil {
 		return nil, fmt.Errorf("loading initial state: %w", err)
 	}
-	s.store.st = st
+	s.store = tenant.NewStore(st, cfg.InitialDomain)
 	s.signer, err = newSigningKey(s.clock())
 	if err != nil {
 		return nil, err
@@ -286,7 +285,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 func newAppReg(a App, tenantID string) (*appReg, error) {
-	if !isGUID(a.ClientID) {
+	if !tenant.IsGUID(a.ClientID) {
 		return nil, fmt.Errorf("app client id %q is not a GUID", a.ClientID)
 	}
 	if a.Secret == "" && len(a.CertificatePEM) == 0 && len(a.FederatedCredentials) == 0 && !a.PublicClient {
@@ -440,26 +439,11 @@ func (s *Server) TenantID() string { return s.tenantID }
 // attribute resiliency timer task has run if it was due.
 func (s *Server) Snapshot() Snapshot {
 	s.releaseIfDue()
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	return s.store.st.snapshot()
+	return s.store.Snapshot()
 }
 
 // Replace validates snap and swaps it in as the whole tenant state.
-func (s *Server) Replace(snap Snapshot) error {
-	cp, err := snap.DeepCopy()
-	if err != nil {
-		return err
-	}
-	st, err := loadState(cp, s.initialDomain)
-	if err != nil {
-		return fmt.Errorf("replacing state: %w", err)
-	}
-	s.store.mu.Lock()
-	s.store.st = st
-	s.store.mu.Unlock()
-	return nil
-}
+func (s *Server) Replace(snap Snapshot) error { return s.store.Replace(snap) }
 
 // Update applies fn to a copy of the state and swaps the result in if fn
 // succeeds and the result is valid; the write lock is held throughout, so
@@ -467,28 +451,11 @@ func (s *Server) Replace(snap Snapshot) error {
 // and revalidates the whole tenant, so prefer Sync or Graph for bulk work.
 // fn must not call other Server methods that read or write the state: they
 // would wait for the lock Update holds.
-func (s *Server) Update(fn func(*Snapshot) error) error {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	snap := s.store.st.snapshot()
-	if err := fn(&snap); err != nil {
-		return err
-	}
-	st, err := loadState(snap, s.initialDomain)
-	if err != nil {
-		return fmt.Errorf("applying update: %w", err)
-	}
-	s.store.st = st
-	return nil
-}
+func (s *Server) Update(fn func(*Snapshot) error) error { return s.store.Update(fn) }
 
 // UserCount returns the number of active users (throttling limits depend
 // on tenant size).
-func (s *Server) UserCount() int {
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	return len(s.store.st.users)
-}
+func (s *Server) UserCount() int { return s.store.UserCount() }
 
 // Now returns the emulator clock's current time.
 func (s *Server) Now() time.Time { return s.clock() }
@@ -501,7 +468,7 @@ func (s *Server) AddUser(u User) (User, error) {
 	if u.ID == "" {
 		u.ID = uuid.NewString()
 	}
-	if !isGUID(u.ID) {
+	if !tenant.IsGUID(u.ID) {
 		return User{}, fmt.Errorf("user id %q is not a GUID", u.ID)
 	}
 	if u.UserType == "" {
@@ -511,17 +478,20 @@ func (s *Server) AddUser(u User) (User, error) {
 		now := s.clock().UTC().Truncate(time.Second)
 		u.CreatedDateTime = &now
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if st.users[key(u.ID)] != nil || st.deletedUsers[key(u.ID)] != nil {
-		return User{}, fmt.Errorf("user id %s already exists", u.ID)
+	err := s.store.Write(func(st *tenant.State) error {
+		if st.User(u.ID) != nil || st.DeletedUser(u.ID) != nil {
+			return fmt.Errorf("user id %s already exists", u.ID)
+		}
+		if err := st.CheckUser(&u, ""); err != nil {
+			return fmt.Errorf("adding user %s: %w", u.UserPrincipalName, err)
+		}
+		stored := u
+		st.PutUser(nil, &stored)
+		return nil
+	})
+	if err != nil {
+		return User{}, err
 	}
-	if err := st.checkUser(&u, ""); err != nil {
-		return User{}, fmt.Errorf("adding user %s: %w", u.UserPrincipalName, err)
-	}
-	stored := u
-	st.putUser(nil, &stored)
 	return u, nil
 }
 
@@ -531,3 +501,7 @@ func (s *Server) issued(v string) {
 		s.onSecret(v)
 	}
 }
+
+// key is the form ids and client ids are compared in: Graph's are
+// case-insensitive.
+func key(id string) string { return strings.ToLower(id) }

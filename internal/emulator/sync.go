@@ -14,6 +14,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // The sync service plays an Entra Connect export run: each exported object
@@ -137,50 +138,53 @@ const maxSyncBody = 256 << 20
 func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
 	now := s.clock().UTC().Truncate(time.Second)
 	due := s.releaseDue(s.clock())
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if due {
-		st.releaseQuarantined(now)
-	}
-	cfg := syncrules.Config{
-		Features: syncrules.Features{
-			BlockSoftMatch:                                st.sync.Features.BlockSoftMatchEnabled,
-			BlockCloudObjectTakeoverThroughHardMatch:      st.sync.Features.BlockCloudObjectTakeoverThroughHardMatchEnabled,
-			SoftMatchOnUpn:                                st.sync.Features.SoftMatchOnUpnEnabled,
-			AllowOnPremUpdateOfOnPremisesObjectIdentifier: st.sync.Features.AllowOnPremUpdateOfOnPremisesObjectIdentifierEnabled,
-		},
-		LegacyHardMatch:             s.syncOpts.LegacyHardMatch,
-		SoftMatchIgnoresEligibility: s.syncOpts.SoftMatchIgnoresEligibility,
-		SoftMatchConflict:           s.syncOpts.SoftMatchConflict,
-		QuarantineSuffix:            s.syncOpts.QuarantineSuffix,
-	}
-	prevention := deletionPrevention(st.sync.Configuration.AccidentalDeletionPrevention)
-	if req.FullSync {
-		// Refuse a run whose deletions cannot be planned before writing anything.
-		if _, err := syncrules.PlanDeletions(nil, nil, prevention); err != nil {
-			return SyncResponse{}, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
+	var resp SyncResponse
+	err := s.store.Write(func(st *tenant.State) error {
+		if due {
+			releaseQuarantined(st, now)
 		}
-	}
-	dir := storeDirectory{st: st, now: now}
-	resp := SyncResponse{Results: make([]SyncResult, 0, len(req.Objects))}
-	exports := make([]syncrules.Export, 0, len(req.Objects))
-	for _, obj := range req.Objects {
-		e := obj.export()
-		exports = append(exports, e)
-		d := syncrules.Decide(e, cfg, dir)
-		resp.Results = append(resp.Results, st.applySync(obj, e, d, now))
-	}
-	if req.FullSync {
-		deleted, err := st.syncDeletions(exports, prevention, now)
-		if err != nil {
-			return SyncResponse{}, err
+		features := st.Sync().Features
+		cfg := syncrules.Config{
+			Features: syncrules.Features{
+				BlockSoftMatch:                                features.BlockSoftMatchEnabled,
+				BlockCloudObjectTakeoverThroughHardMatch:      features.BlockCloudObjectTakeoverThroughHardMatchEnabled,
+				SoftMatchOnUpn:                                features.SoftMatchOnUpnEnabled,
+				AllowOnPremUpdateOfOnPremisesObjectIdentifier: features.AllowOnPremUpdateOfOnPremisesObjectIdentifierEnabled,
+			},
+			LegacyHardMatch:             s.syncOpts.LegacyHardMatch,
+			SoftMatchIgnoresEligibility: s.syncOpts.SoftMatchIgnoresEligibility,
+			SoftMatchConflict:           s.syncOpts.SoftMatchConflict,
+			QuarantineSuffix:            s.syncOpts.QuarantineSuffix,
 		}
-		resp.Results = append(resp.Results, deleted...)
+		prevention := deletionPrevention(st.Sync().Configuration.AccidentalDeletionPrevention)
+		if req.FullSync {
+			// Refuse a run whose deletions cannot be planned before writing anything.
+			if _, err := syncrules.PlanDeletions(nil, nil, prevention); err != nil {
+				return grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
+			}
+		}
+		dir := storeDirectory{st: st, now: now}
+		resp = SyncResponse{Results: make([]SyncResult, 0, len(req.Objects))}
+		exports := make([]syncrules.Export, 0, len(req.Objects))
+		for _, obj := range req.Objects {
+			e := obj.export()
+			exports = append(exports, e)
+			d := syncrules.Decide(e, cfg, dir)
+			resp.Results = append(resp.Results, applySync(st, obj, e, d, now))
+		}
+		if req.FullSync {
+			deleted, err := syncDeletions(st, exports, prevention, now)
+			if err != nil {
+				return err
+			}
+			resp.Results = append(resp.Results, deleted...)
+		}
+		st.RecordSync(now)
+		return nil
+	})
+	if err != nil {
+		return SyncResponse{}, err
 	}
-	t := true
-	st.org.OnPremisesSyncEnabled = &t
-	st.org.OnPremisesLastSyncDateTime = &now
 	return resp, nil
 }
 
@@ -212,7 +216,7 @@ func hasSMTP(addrs []string) bool {
 
 // applySync writes one decision. A write that the store refuses (a value
 // the rules could not see as taken) fails the object, never the run.
-func (st *state) applySync(obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) SyncResult {
+func applySync(st *tenant.State, obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) SyncResult {
 	res := SyncResult{SourceAnchor: obj.SourceAnchor, Outcome: SyncOutcome(d.Outcome), ObjectID: d.TargetID}
 	if d.Outcome == syncrules.Error {
 		res.Error = &SyncError{Code: d.Code, Message: d.Message}
@@ -222,11 +226,11 @@ func (st *state) applySync(obj SyncObject, e syncrules.Export, d syncrules.Decis
 	var err error
 	switch e.Type {
 	case syncrules.User:
-		id, err = st.syncUser(obj, d, now)
+		id, err = syncUser(st, obj, d, now)
 	case syncrules.Group:
-		id, err = st.syncGroup(obj, e, d, now)
+		id, err = syncGroup(st, obj, e, d, now)
 	case syncrules.Contact:
-		id, err = st.syncContact(obj, d, now)
+		id, err = syncContact(st, obj, d, now)
 	default:
 		err = fmt.Errorf("unknown object type %q", obj.Type)
 	}
@@ -311,14 +315,14 @@ func syncMail(obj SyncObject, proxies []string) *string {
 	return optString(primaryOf(proxies))
 }
 
-func (st *state) syncUser(obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
+func syncUser(st *tenant.State, obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
 	var old *User
 	u := User{ID: uuid.NewString(), UserType: "Member", CreatedDateTime: &now, AccountEnabled: ptrTo(true)}
 	if d.TargetID != "" {
 		if d.Restore {
-			old = st.deletedUsers[key(d.TargetID)]
+			old = st.DeletedUser(d.TargetID)
 		} else {
-			old = st.users[key(d.TargetID)]
+			old = st.User(d.TargetID)
 		}
 		if old == nil {
 			return "", fmt.Errorf("target user %s vanished", d.TargetID)
@@ -347,25 +351,25 @@ func (st *state) syncUser(obj SyncObject, d syncrules.Decision, now time.Time) (
 	}
 	u.OnPremisesProvisioningErrors = provisioningErrors(d.ProvisioningErrors, now)
 	u.DeletedDateTime = nil
-	if err := st.checkUser(&u, u.ID); err != nil {
+	if err := st.CheckUser(&u, u.ID); err != nil {
 		return "", err
 	}
 	if d.Restore {
-		delete(st.deletedUsers, key(u.ID))
+		st.RemoveDeletedUser(u.ID)
 		old = nil
 	}
-	st.putUser(old, &u)
+	st.PutUser(old, &u)
 	return u.ID, nil
 }
 
-func (st *state) syncGroup(obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) (string, error) {
+func syncGroup(st *tenant.State, obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) (string, error) {
 	var old *Group
 	g := Group{ID: uuid.NewString(), CreatedDateTime: &now}
 	if d.TargetID != "" {
 		if d.Restore {
-			old = st.deletedGroups[key(d.TargetID)]
+			old = st.DeletedGroup(d.TargetID)
 		} else {
-			old = st.groups[key(d.TargetID)]
+			old = st.Group(d.TargetID)
 		}
 		if old == nil {
 			return "", fmt.Errorf("target group %s vanished", d.TargetID)
@@ -390,29 +394,25 @@ func (st *state) syncGroup(obj SyncObject, e syncrules.Export, d syncrules.Decis
 	g.OnPremisesDomainName = domainFromDN(obj.OnPremisesDistinguishedName)
 	g.OnPremisesProvisioningErrors = provisioningErrors(d.ProvisioningErrors, now)
 	g.DeletedDateTime = nil
-	if err := st.checkSyncedObject(g.ID, g.ProxyAddresses, anchor); err != nil {
+	if err := st.CheckSyncedObject(g.ID, g.ProxyAddresses, anchor); err != nil {
 		return "", err
 	}
 	if d.Restore {
-		delete(st.deletedGroups, key(g.ID))
+		st.RemoveDeletedGroup(g.ID)
 		old = nil
 	}
-	if old != nil {
-		st.unindexObject(old.ProxyAddresses, old.Mail, old.OnPremisesImmutableID, old.ID)
-	}
-	st.indexObject(g.ProxyAddresses, g.Mail, g.OnPremisesImmutableID, g.ID)
-	st.groups[key(g.ID)] = &g
+	st.PutGroup(old, &g)
 	return g.ID, nil
 }
 
-func (st *state) syncContact(obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
+func syncContact(st *tenant.State, obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
 	var old *Contact
 	c := Contact{ID: uuid.NewString()}
 	if d.TargetID != "" {
 		if d.Restore {
-			old = st.deletedContacts[key(d.TargetID)]
+			old = st.DeletedContact(d.TargetID)
 		} else {
-			old = st.contacts[key(d.TargetID)]
+			old = st.Contact(d.TargetID)
 		}
 		if old == nil {
 			return "", fmt.Errorf("target contact %s vanished", d.TargetID)
@@ -431,47 +431,15 @@ func (st *state) syncContact(obj SyncObject, d syncrules.Decision, now time.Time
 	c.OnPremisesLastSyncDateTime = &now
 	c.OnPremisesProvisioningErrors = provisioningErrors(d.ProvisioningErrors, now)
 	c.DeletedDateTime = nil
-	if err := st.checkSyncedObject(c.ID, c.ProxyAddresses, anchor); err != nil {
+	if err := st.CheckSyncedObject(c.ID, c.ProxyAddresses, anchor); err != nil {
 		return "", err
 	}
 	if d.Restore {
-		delete(st.deletedContacts, key(c.ID))
+		st.RemoveDeletedContact(c.ID)
 		old = nil
 	}
-	if old != nil {
-		st.unindexObject(old.ProxyAddresses, old.Mail, old.OnPremisesImmutableID, old.ID)
-	}
-	st.indexObject(c.ProxyAddresses, c.Mail, c.OnPremisesImmutableID, c.ID)
-	st.contacts[key(c.ID)] = &c
+	st.PutContact(old, &c)
 	return c.ID, nil
-}
-
-// checkSyncedObject applies the directory's uniqueness rules to a group or
-// contact about to be written.
-func (st *state) checkSyncedObject(id string, proxies []string, anchor string) error {
-	if err := validImmutableID(anchor); err != nil {
-		return err
-	}
-	if other, ok := st.immutable[anchor]; ok && !strings.EqualFold(other, id) {
-		return grapherr.Conflict("onPremisesImmutableId", other, st.kindOf(other))
-	}
-	return st.checkProxies(proxies, id)
-}
-
-func (st *state) indexObject(proxies []string, mail, anchor *string, id string) {
-	st.indexProxies(proxies, id)
-	st.indexMail(mail, id)
-	if anchor != nil {
-		st.immutable[*anchor] = id
-	}
-}
-
-func (st *state) unindexObject(proxies []string, mail, anchor *string, id string) {
-	st.unindexProxies(proxies, id)
-	st.unindexMail(mail, id)
-	if anchor != nil && strings.EqualFold(st.immutable[*anchor], id) {
-		delete(st.immutable, *anchor)
-	}
 }
 
 // syncDeletions soft-deletes the synced objects a full sync no longer
@@ -480,7 +448,7 @@ func (st *state) unindexObject(proxies []string, mail, anchor *string, id string
 // A deleted object keeps its anchor, so exporting it again hard-matches
 // and restores it; onPremisesSyncEnabled turns false as for an object
 // removed from sync scope.
-func (st *state) syncDeletions(exports []syncrules.Export, prevention syncrules.DeletionPrevention, now time.Time) ([]SyncResult, error) {
+func syncDeletions(st *tenant.State, exports []syncrules.Export, prevention syncrules.DeletionPrevention, now time.Time) ([]SyncResult, error) {
 	var cloud []syncrules.CloudObject
 	anchors := map[string]string{}
 	collect := func(id string, anchor *string, synced *bool, typ syncrules.ObjectType) {
@@ -490,13 +458,13 @@ func (st *state) syncDeletions(exports []syncrules.Export, prevention syncrules.
 		anchors[key(id)] = *anchor
 		cloud = append(cloud, syncrules.CloudObject{ID: id, Type: typ, OnPremisesImmutableID: *anchor, OnPremisesSyncEnabled: synced})
 	}
-	for _, u := range st.users {
+	for u := range st.Users() {
 		collect(u.ID, u.OnPremisesImmutableID, u.OnPremisesSyncEnabled, syncrules.User)
 	}
-	for _, g := range st.groups {
+	for g := range st.Groups() {
 		collect(g.ID, g.OnPremisesImmutableID, g.OnPremisesSyncEnabled, syncrules.Group)
 	}
-	for _, c := range st.contacts {
+	for c := range st.Contacts() {
 		collect(c.ID, c.OnPremisesImmutableID, c.OnPremisesSyncEnabled, syncrules.Contact)
 	}
 	plan, err := syncrules.PlanDeletions(cloud, exports, prevention)
@@ -510,7 +478,7 @@ func (st *state) syncDeletions(exports []syncrules.Export, prevention syncrules.
 			res.Outcome = OutcomeError
 			res.Error = &SyncError{Code: CodeDeletionThresholdExceeded, Message: plan.Reason}
 		} else {
-			st.softDeleteSynced(id, now)
+			softDeleteSynced(st, id, now)
 		}
 		out = append(out, res)
 	}
@@ -521,29 +489,21 @@ func deletionPrevention(adp AccidentalDeletionPrevention) syncrules.DeletionPrev
 	return syncrules.DeletionPrevention{Type: syncrules.PreventionType(adp.SynchronizationPreventionType), Threshold: float64(adp.AlertThreshold)}
 }
 
-func (st *state) softDeleteSynced(id string, now time.Time) {
+func softDeleteSynced(st *tenant.State, id string, now time.Time) {
 	off := false
-	if u := st.users[key(id)]; u != nil {
-		st.unindexUser(u, true)
-		delete(st.users, key(id))
-		u.OnPremisesSyncEnabled, u.DeletedDateTime = &off, &now
-		st.deletedUsers[key(id)] = u
+	if u := st.User(id); u != nil {
+		u.OnPremisesSyncEnabled = &off
+		st.SoftDeleteUser(u, now)
 		return
 	}
-	if g := st.groups[key(id)]; g != nil {
-		st.unindexProxies(g.ProxyAddresses, g.ID)
-		st.unindexMail(g.Mail, g.ID)
-		delete(st.groups, key(id))
-		g.OnPremisesSyncEnabled, g.DeletedDateTime = &off, &now
-		st.deletedGroups[key(id)] = g
+	if g := st.Group(id); g != nil {
+		g.OnPremisesSyncEnabled = &off
+		st.SoftDeleteGroup(g, now)
 		return
 	}
-	if c := st.contacts[key(id)]; c != nil {
-		st.unindexProxies(c.ProxyAddresses, c.ID)
-		st.unindexMail(c.Mail, c.ID)
-		delete(st.contacts, key(id))
-		c.OnPremisesSyncEnabled, c.DeletedDateTime = &off, &now
-		st.deletedContacts[key(id)] = c
+	if c := st.Contact(id); c != nil {
+		c.OnPremisesSyncEnabled = &off
+		st.SoftDeleteContact(c, now)
 	}
 }
 

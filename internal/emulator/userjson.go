@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // User properties follow https://learn.microsoft.com/en-us/graph/api/resources/user
@@ -159,7 +160,7 @@ var userProps = []userProp{
 				return err
 			}
 			if u.OnPremisesImmutableID != nil {
-				return validImmutableID(*u.OnPremisesImmutableID)
+				return tenant.ValidImmutableID(*u.OnPremisesImmutableID)
 			}
 			return nil
 		}},

@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"iter"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odata"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Routes under /users follow
@@ -109,19 +112,19 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.store.mu.RLock()
-	candidates, indexed := s.store.st.indexedUsers(q.filter)
-	if !indexed {
-		candidates = s.store.st.users
-	}
 	var hits []*User
-	for _, u := range candidates {
-		if match(u) {
-			cp := *u
-			hits = append(hits, &cp)
+	s.store.Read(func(st *tenant.State) {
+		candidates, indexed := indexedUsers(st, q.filter)
+		if !indexed {
+			candidates = st.Users()
 		}
-	}
-	s.store.mu.RUnlock()
+		for u := range candidates {
+			if match(u) {
+				cp := *u
+				hits = append(hits, &cp)
+			}
+		}
+	})
 	return s.writeUserPage(w, r, q, props, hits, "users")
 }
 
@@ -155,13 +158,14 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, idOrUPN string)
 	if err != nil {
 		return err
 	}
-	s.store.mu.RLock()
-	u := s.store.st.lookupUser(idOrUPN)
+	var u *User
 	var cp User
-	if u != nil {
-		cp = *u
-	}
-	s.store.mu.RUnlock()
+	s.store.Read(func(st *tenant.State) {
+		u = st.LookupUser(idOrUPN)
+		if u != nil {
+			cp = *u
+		}
+	})
 	if u == nil {
 		return grapherr.NotFound(idOrUPN)
 	}
@@ -203,29 +207,24 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 // storeNewUser stores a new user and renders it, under the write lock; the
 // caller writes the response after the lock is released.
 func (s *Server) storeNewUser(u *User) (map[string]any, error) {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if err := st.checkUser(u, ""); err != nil {
-		return nil, err
-	}
-	if d, _ := st.domain(upnDomain(u.UserPrincipalName)); d.AuthenticationType == "Federated" && u.OnPremisesImmutableID == nil {
-		return nil, grapherr.BadRequest("Property 'onPremisesImmutableId' is required for a user whose userPrincipalName is in the federated domain '%s'.", d.ID)
-	}
-	st.putUser(nil, u)
-	return renderUser(u, mustDefaultUserProps()), nil
+	var out map[string]any
+	err := s.store.Write(func(st *tenant.State) error {
+		if err := st.CheckUser(u, ""); err != nil {
+			return err
+		}
+		if d, _ := st.Domain(tenant.UPNDomain(u.UserPrincipalName)); d.AuthenticationType == "Federated" && u.OnPremisesImmutableID == nil {
+			return grapherr.BadRequest("Property 'onPremisesImmutableId' is required for a user whose userPrincipalName is in the federated domain '%s'.", d.ID)
+		}
+		st.PutUser(nil, u)
+		out = renderUser(u, mustDefaultUserProps())
+		return nil
+	})
+	return out, err
 }
 
 func mustDefaultUserProps() []string {
 	props, _ := resolveUserSelect(nil)
 	return props
-}
-
-func upnDomain(upn string) string {
-	if at := strings.LastIndex(upn, "@"); at >= 0 {
-		return upn[at+1:]
-	}
-	return ""
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
@@ -238,56 +237,50 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 		return err
 	}
 	caller, _ := CallerFrom(r.Context())
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	old := st.lookupUser(idOrUPN)
-	if old == nil {
-		return grapherr.NotFound(idOrUPN)
-	}
-	if old.OnPremisesSyncEnabled != nil && *old.OnPremisesSyncEnabled && !change.onlyCloudWritable() {
-		return grapherr.BadRequest("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.")
-	}
-	if change.sensitive() {
-		// A sensitive property is refused by who may set it, whether or not
-		// the value would change (see sensitive.go).
-		if err := s.checkSensitive(st, caller, old.ID); err != nil {
+	return s.store.Write(func(st *tenant.State) error {
+		old := st.LookupUser(idOrUPN)
+		if old == nil {
+			return grapherr.NotFound(idOrUPN)
+		}
+		if old.OnPremisesSyncEnabled != nil && *old.OnPremisesSyncEnabled && !change.onlyCloudWritable() {
+			return grapherr.BadRequest("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.")
+		}
+		if change.sensitive() {
+			// A sensitive property is refused by who may set it, whether or not
+			// the value would change (see sensitive.go).
+			if err := s.checkSensitive(st, caller, old.ID); err != nil {
+				return err
+			}
+		}
+		u := *old
+		u.ProxyAddresses = append([]string(nil), old.ProxyAddresses...)
+		if err := change.apply(&u); err != nil {
 			return err
 		}
-	}
-	u := *old
-	u.ProxyAddresses = append([]string(nil), old.ProxyAddresses...)
-	if err := change.apply(&u); err != nil {
-		return err
-	}
-	if err := st.checkUser(&u, old.ID); err != nil {
-		return err
-	}
-	st.putUser(old, &u)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+		if err := st.CheckUser(&u, old.ID); err != nil {
+			return err
+		}
+		st.PutUser(old, &u)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
 	caller, _ := CallerFrom(r.Context())
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	u := st.lookupUser(idOrUPN)
-	if u == nil {
-		return grapherr.NotFound(idOrUPN)
-	}
-	// "Delete or restore users" is a sensitive action.
-	if err := s.checkSensitive(st, caller, u.ID); err != nil {
-		return err
-	}
-	st.unindexUser(u, true)
-	delete(st.users, key(u.ID))
-	now := s.clock().UTC().Truncate(time.Second)
-	u.DeletedDateTime = &now
-	st.deletedUsers[key(u.ID)] = u
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.store.Write(func(st *tenant.State) error {
+		u := st.LookupUser(idOrUPN)
+		if u == nil {
+			return grapherr.NotFound(idOrUPN)
+		}
+		// "Delete or restore users" is a sensitive action.
+		if err := s.checkSensitive(st, caller, u.ID); err != nil {
+			return err
+		}
+		st.SoftDeleteUser(u, s.clock().UTC().Truncate(time.Second))
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 // indexedUsers narrows a filter that is one equality on an indexed property
@@ -295,7 +288,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 // the users the index names, so the common lookups do not scan the tenant.
 // The caller still applies the compiled predicate, which decides; ok is
 // false when the filter needs a scan. The store lock must be held.
-func (st *state) indexedUsers(expr odata.Expr) (map[string]*User, bool) {
+func indexedUsers(st *tenant.State, expr odata.Expr) (iter.Seq[*User], bool) {
 	var id string
 	switch e := expr.(type) {
 	case odata.Compare:
@@ -306,9 +299,9 @@ func (st *state) indexedUsers(expr odata.Expr) (map[string]*User, bool) {
 		case strings.EqualFold(e.Property, "id"):
 			id = e.Value.Str
 		case strings.EqualFold(e.Property, "userPrincipalName"):
-			id = st.upn[key(e.Value.Str)]
+			id, _ = st.IDByUPN(e.Value.Str)
 		case strings.EqualFold(e.Property, "onPremisesImmutableId"):
-			id = st.immutable[e.Value.Str]
+			id, _ = st.IDByAnchor(e.Value.Str)
 		default:
 			return nil, false
 		}
@@ -316,13 +309,13 @@ func (st *state) indexedUsers(expr odata.Expr) (map[string]*User, bool) {
 		if e.Op != "eq" || e.Value.Kind != odata.KindString || !strings.EqualFold(e.Collection, "proxyAddresses") {
 			return nil, false
 		}
-		id = st.proxy[key(e.Value.Str)]
+		id, _ = st.IDByProxy(e.Value.Str)
 	default:
 		return nil, false
 	}
-	out := map[string]*User{}
-	if u := st.users[key(id)]; u != nil {
-		out[key(id)] = u
+	var out []*User
+	if u := st.User(id); u != nil {
+		out = append(out, u)
 	}
-	return out, true
+	return slices.Values(out), true
 }
