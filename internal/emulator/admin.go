@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -63,4 +65,43 @@ func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, PUT")
 		odataerr.Write(w, r, http.StatusMethodNotAllowed, grapherr.CodeMethodNotAllowed, "Use GET or PUT on the state.")
 	}
+}
+
+// maxSyncBody bounds a sync request; an export of 100,000 objects fits.
+const maxSyncBody = 256 << 20
+
+// serveSync is POST /_emulator/sync.
+func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		odataerr.Write(w, r, http.StatusMethodNotAllowed, grapherr.CodeMethodNotAllowed, "Use POST to run a sync.")
+		return
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSyncBody))
+	dec.DisallowUnknownFields()
+	var req SyncRequest
+	if err := dec.Decode(&req); err != nil {
+		odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, "invalid sync request: "+err.Error())
+		return
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, "invalid sync request: trailing data after the JSON object")
+		return
+	}
+	resp, err := s.Sync(req)
+	if err != nil {
+		WriteGraphError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// serveReleaseQuarantined is POST /_emulator/release-quarantined.
+func (s *Server) serveReleaseQuarantined(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		WriteGraphError(w, r, errMethod())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"released": s.ReleaseQuarantined()})
 }

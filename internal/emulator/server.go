@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/dirsync"
 	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
@@ -193,18 +194,13 @@ type Server struct {
 	handler       http.Handler
 	faults        *faults.Injector
 	throttle      *throttling
-	syncOpts      SyncOptions
+	sync          *dirsync.Service
 	sessions      sessions
 	tokenLifetime time.Duration
 	noPIM         bool
 	// sensitiveIgnoresEligibility: Config.SensitiveActionsIgnoreEligibility.
 	sensitiveIgnoresEligibility bool
 	batchInOrder                bool
-
-	// releaseMu guards lastRelease, the last run of the duplicate attribute
-	// resiliency timer task (see quarantine.go).
-	releaseMu   sync.Mutex
-	lastRelease time.Time
 
 	mu       sync.Mutex
 	tls      *tlsMaterial
@@ -233,7 +229,6 @@ func New(cfg Config) (*Server, error) {
 		onSecret:      cfg.OnSecret,
 		apps:          map[string]*appReg{},
 		faults:        faults.New(),
-		syncOpts:      cfg.Sync,
 		tokenLifetime: cfg.AccessTokenLifetime,
 		noPIM:         cfg.NoPIMLicense,
 
@@ -246,7 +241,6 @@ func New(cfg Config) (*Server, error) {
 	if s.clock == nil {
 		s.clock = time.Now
 	}
-	s.lastRelease = s.clock()
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -273,6 +267,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("loading initial state: %w", err)
 	}
 	s.store = tenant.NewStore(st, cfg.InitialDomain)
+	s.sync = dirsync.New(s.store, s.clock, cfg.Sync)
 	s.signer, err = newSigningKey(s.clock())
 	if err != nil {
 		return nil, err

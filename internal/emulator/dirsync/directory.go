@@ -1,4 +1,4 @@
-package emulator
+package dirsync
 
 import (
 	"sort"
@@ -160,3 +160,6 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// key is the form the tenant compares object ids in.
+func key(id string) string { return strings.ToLower(id) }

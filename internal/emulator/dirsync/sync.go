@@ -1,18 +1,20 @@
-package emulator
+// Package dirsync is the emulated directory-sync service: it runs Entra
+// Connect's exports against the tenant through package syncrules and
+// plays duplicate attribute resiliency, quarantining colliding values and
+// giving them back once their conflict is gone.
+package dirsync
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
-	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
@@ -53,7 +55,7 @@ type SyncOptions struct {
 	// QuarantineReleaseInterval is the period, on the emulator clock, of the
 	// duplicate attribute resiliency timer task that gives quarantined values
 	// back once their conflict is gone: 0 means one hour, as documented; a
-	// negative value never runs it on its own (Server.ReleaseQuarantined and
+	// negative value never runs it on its own (Service.ReleaseQuarantined and
 	// POST /_emulator/release-quarantined still do).
 	QuarantineReleaseInterval time.Duration
 }
@@ -129,13 +131,29 @@ type SyncResponse struct {
 	Results []SyncResult `json:"results"`
 }
 
-// maxSyncBody bounds a sync request; an export of 100,000 objects fits.
-const maxSyncBody = 256 << 20
+// Service is the sync service of one tenant.
+type Service struct {
+	store *tenant.Store
+	clock func() time.Time
+	opts  SyncOptions
+
+	// releaseMu guards lastRelease, the last run of the duplicate attribute
+	// resiliency timer task (see quarantine.go).
+	releaseMu   sync.Mutex
+	lastRelease time.Time
+}
+
+// New returns the sync service of the tenant in store, on clock; the
+// duplicate attribute resiliency timer task counts its first interval
+// from now.
+func New(store *tenant.Store, clock func() time.Time, opts SyncOptions) *Service {
+	return &Service{store: store, clock: clock, opts: opts, lastRelease: clock()}
+}
 
 // Sync plays one export run. The whole run holds the store's write lock,
 // so Graph sees it as one atomic change. The error is reserved for a
 // request that cannot be run at all; per-object failures are results.
-func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
+func (s *Service) Sync(req SyncRequest) (SyncResponse, error) {
 	now := s.clock().UTC().Truncate(time.Second)
 	due := s.releaseDue(s.clock())
 	var resp SyncResponse
@@ -151,10 +169,10 @@ func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
 				SoftMatchOnUpn:                                features.SoftMatchOnUpnEnabled,
 				AllowOnPremUpdateOfOnPremisesObjectIdentifier: features.AllowOnPremUpdateOfOnPremisesObjectIdentifierEnabled,
 			},
-			LegacyHardMatch:             s.syncOpts.LegacyHardMatch,
-			SoftMatchIgnoresEligibility: s.syncOpts.SoftMatchIgnoresEligibility,
-			SoftMatchConflict:           s.syncOpts.SoftMatchConflict,
-			QuarantineSuffix:            s.syncOpts.QuarantineSuffix,
+			LegacyHardMatch:             s.opts.LegacyHardMatch,
+			SoftMatchIgnoresEligibility: s.opts.SoftMatchIgnoresEligibility,
+			SoftMatchConflict:           s.opts.SoftMatchConflict,
+			QuarantineSuffix:            s.opts.QuarantineSuffix,
 		}
 		prevention := deletionPrevention(st.Sync().Configuration.AccidentalDeletionPrevention)
 		if req.FullSync {
@@ -248,7 +266,7 @@ func applySync(st *tenant.State, obj SyncObject, e syncrules.Export, d syncrules
 // terms: a uniqueness conflict is AttributeValueMustBeUnique, anything else
 // (a value Graph would not store) IdentityDataValidationFailed.
 func storeRefusal(err error) *SyncError {
-	var ge *GraphError
+	var ge *grapherr.GraphError
 	if !errors.As(err, &ge) {
 		return &SyncError{Code: syncrules.CodeIdentityDataValidationFailed, Message: err.Error()}
 	}
@@ -283,14 +301,14 @@ func domainFromDN(dn string) *string {
 	return optString(strings.Join(parts, "."))
 }
 
-func provisioningErrors(pe []syncrules.ProvisioningError, now time.Time) []ProvisioningError {
+func provisioningErrors(pe []syncrules.ProvisioningError, now time.Time) []tenant.ProvisioningError {
 	if len(pe) == 0 {
 		return nil
 	}
-	out := make([]ProvisioningError, 0, len(pe))
+	out := make([]tenant.ProvisioningError, 0, len(pe))
 	for _, p := range pe {
 		at := now
-		out = append(out, ProvisioningError{Category: p.Category, OccurredDateTime: &at,
+		out = append(out, tenant.ProvisioningError{Category: p.Category, OccurredDateTime: &at,
 			PropertyCausingError: p.PropertyCausingError, Value: p.Value})
 	}
 	return out
@@ -316,8 +334,8 @@ func syncMail(obj SyncObject, proxies []string) *string {
 }
 
 func syncUser(st *tenant.State, obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
-	var old *User
-	u := User{ID: uuid.NewString(), UserType: "Member", CreatedDateTime: &now, AccountEnabled: ptrTo(true)}
+	var old *tenant.User
+	u := tenant.User{ID: uuid.NewString(), UserType: "Member", CreatedDateTime: &now, AccountEnabled: ptrTo(true)}
 	if d.TargetID != "" {
 		if d.Restore {
 			old = st.DeletedUser(d.TargetID)
@@ -363,8 +381,8 @@ func syncUser(st *tenant.State, obj SyncObject, d syncrules.Decision, now time.T
 }
 
 func syncGroup(st *tenant.State, obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) (string, error) {
-	var old *Group
-	g := Group{ID: uuid.NewString(), CreatedDateTime: &now}
+	var old *tenant.Group
+	g := tenant.Group{ID: uuid.NewString(), CreatedDateTime: &now}
 	if d.TargetID != "" {
 		if d.Restore {
 			old = st.DeletedGroup(d.TargetID)
@@ -406,8 +424,8 @@ func syncGroup(st *tenant.State, obj SyncObject, e syncrules.Export, d syncrules
 }
 
 func syncContact(st *tenant.State, obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
-	var old *Contact
-	c := Contact{ID: uuid.NewString()}
+	var old *tenant.Contact
+	c := tenant.Contact{ID: uuid.NewString()}
 	if d.TargetID != "" {
 		if d.Restore {
 			old = st.DeletedContact(d.TargetID)
@@ -485,7 +503,7 @@ func syncDeletions(st *tenant.State, exports []syncrules.Export, prevention sync
 	return out, nil
 }
 
-func deletionPrevention(adp AccidentalDeletionPrevention) syncrules.DeletionPrevention {
+func deletionPrevention(adp tenant.AccidentalDeletionPrevention) syncrules.DeletionPrevention {
 	return syncrules.DeletionPrevention{Type: syncrules.PreventionType(adp.SynchronizationPreventionType), Threshold: float64(adp.AlertThreshold)}
 }
 
@@ -508,29 +526,3 @@ func softDeleteSynced(st *tenant.State, id string, now time.Time) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
-
-// serveSync is POST /_emulator/sync.
-func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		odataerr.Write(w, r, http.StatusMethodNotAllowed, grapherr.CodeMethodNotAllowed, "Use POST to run a sync.")
-		return
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSyncBody))
-	dec.DisallowUnknownFields()
-	var req SyncRequest
-	if err := dec.Decode(&req); err != nil {
-		odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, "invalid sync request: "+err.Error())
-		return
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, "invalid sync request: trailing data after the JSON object")
-		return
-	}
-	resp, err := s.Sync(req)
-	if err != nil {
-		WriteGraphError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
-}

@@ -1,8 +1,7 @@
-package emulator
+package dirsync
 
 import (
 	"iter"
-	"net/http"
 	"strings"
 	"time"
 
@@ -23,7 +22,7 @@ import (
 // object once the conflict is resolved". The emulator has no background
 // goroutine: the task runs on the emulator clock, at the first Graph request,
 // sync run or snapshot once an interval has passed since its last run, or at
-// once through Server.ReleaseQuarantined.
+// once through Service.ReleaseQuarantined.
 
 // defaultQuarantineRelease is the documented period of the timer task.
 const defaultQuarantineRelease = time.Hour
@@ -42,8 +41,8 @@ func releaseEvery(o SyncOptions) time.Duration {
 
 // releaseDue reports whether the timer task is due at now and, if so,
 // records that it runs. The store lock need not be held.
-func (s *Server) releaseDue(now time.Time) bool {
-	every := releaseEvery(s.syncOpts)
+func (s *Service) releaseDue(now time.Time) bool {
+	every := releaseEvery(s.opts)
 	if every == 0 {
 		return false
 	}
@@ -56,44 +55,37 @@ func (s *Server) releaseDue(now time.Time) bool {
 	return true
 }
 
-// releaseIfDue runs the timer task when it is due. The caller must not hold
-// the store lock.
-func (s *Server) releaseIfDue() {
+// ReleaseIfDue runs the timer task when it is due. The caller must not
+// hold the store lock.
+func (s *Service) ReleaseIfDue() {
 	now := s.clock()
 	if !s.releaseDue(now) {
 		return
 	}
-	_ = s.store.Write(func(st *tenant.State) error {
-		releaseQuarantined(st, now.UTC().Truncate(time.Second))
-		return nil
-	})
+	s.release(now)
 }
 
 // ReleaseQuarantined runs the duplicate attribute resiliency timer task now,
 // whatever its schedule: every quarantined UPN or proxy address whose
 // conflict is gone is given back to its object and its provisioning error is
 // cleared. It returns how many values were released.
-func (s *Server) ReleaseQuarantined() int {
+func (s *Service) ReleaseQuarantined() int {
 	now := s.clock()
 	s.releaseMu.Lock()
 	s.lastRelease = now
 	s.releaseMu.Unlock()
+	return s.release(now)
+}
+
+// release runs the timer task's sweep at now under the store's write lock
+// and returns how many values it released.
+func (s *Service) release(now time.Time) int {
 	var released int
-	_ = s.store.Write(func(st *tenant.State) error {
+	_ = s.store.Write(func(st *tenant.State) error { // the sweep cannot fail
 		released = releaseQuarantined(st, now.UTC().Truncate(time.Second))
 		return nil
 	})
 	return released
-}
-
-// serveReleaseQuarantined is POST /_emulator/release-quarantined.
-func (s *Server) serveReleaseQuarantined(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		WriteGraphError(w, r, errMethod())
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"released": s.ReleaseQuarantined()})
 }
 
 // releaseQuarantined gives quarantined values back to the live objects that
@@ -102,14 +94,14 @@ func (s *Server) serveReleaseQuarantined(w http.ResponseWriter, r *http.Request)
 func releaseQuarantined(st *tenant.State, now time.Time) int {
 	released := 0
 	dir := storeDirectory{st: st, now: now}
-	for _, id := range sortedIDs(st.Users(), func(u *User) string { return u.ID }) {
+	for _, id := range sortedIDs(st.Users(), func(u *tenant.User) string { return u.ID }) {
 		old := st.User(id)
 		if len(old.OnPremisesProvisioningErrors) == 0 {
 			continue
 		}
 		u := *old
 		u.ProxyAddresses = append([]string(nil), old.ProxyAddresses...)
-		var keep []ProvisioningError
+		var keep []tenant.ProvisioningError
 		for _, pe := range old.OnPremisesProvisioningErrors {
 			if releaseUserValue(st, dir, &u, pe) {
 				released++
@@ -123,11 +115,11 @@ func releaseQuarantined(st *tenant.State, now time.Time) int {
 		}
 		st.PutUser(old, &u)
 	}
-	for _, id := range sortedIDs(st.Groups(), func(g *Group) string { return g.ID }) {
+	for _, id := range sortedIDs(st.Groups(), func(g *tenant.Group) string { return g.ID }) {
 		g := st.Group(id)
 		released += releaseObject(st, dir, g.ID, &g.ProxyAddresses, &g.Mail, &g.OnPremisesProvisioningErrors)
 	}
-	for _, id := range sortedIDs(st.Contacts(), func(c *Contact) string { return c.ID }) {
+	for _, id := range sortedIDs(st.Contacts(), func(c *tenant.Contact) string { return c.ID }) {
 		c := st.Contact(id)
 		released += releaseObject(st, dir, c.ID, &c.ProxyAddresses, &c.Mail, &c.OnPremisesProvisioningErrors)
 	}
@@ -137,7 +129,7 @@ func releaseQuarantined(st *tenant.State, now time.Time) int {
 // releaseObject gives a group or contact back the quarantined proxy
 // addresses nothing else holds any more, re-indexing it, and returns how
 // many came back.
-func releaseObject(st *tenant.State, dir storeDirectory, id string, proxies *[]string, mail **string, errs *[]ProvisioningError) int {
+func releaseObject(st *tenant.State, dir storeDirectory, id string, proxies *[]string, mail **string, errs *[]tenant.ProvisioningError) int {
 	next, nextMail, keep, n := releaseProxies(dir, id, *proxies, *mail, *errs)
 	if n == 0 || st.CheckProxies(next, id) != nil {
 		return 0
@@ -150,7 +142,7 @@ func releaseObject(st *tenant.State, dir storeDirectory, id string, proxies *[]s
 
 // releaseUserValue puts one quarantined value back on u if nothing else
 // holds it, and reports whether it did (or found it already there).
-func releaseUserValue(st *tenant.State, dir storeDirectory, u *User, pe ProvisioningError) bool {
+func releaseUserValue(st *tenant.State, dir storeDirectory, u *tenant.User, pe tenant.ProvisioningError) bool {
 	switch pe.PropertyCausingError {
 	case syncrules.PropertyUserPrincipalName:
 		if strings.EqualFold(u.UserPrincipalName, pe.Value) {
@@ -176,9 +168,9 @@ func releaseUserValue(st *tenant.State, dir storeDirectory, u *User, pe Provisio
 
 // releaseProxies puts back every quarantined proxy address of a group or
 // contact whose conflict is gone; n counts them.
-func releaseProxies(dir storeDirectory, id string, proxies []string, mail *string, errs []ProvisioningError) ([]string, *string, []ProvisioningError, int) {
+func releaseProxies(dir storeDirectory, id string, proxies []string, mail *string, errs []tenant.ProvisioningError) ([]string, *string, []tenant.ProvisioningError, int) {
 	proxies = append([]string(nil), proxies...)
-	var keep []ProvisioningError
+	var keep []tenant.ProvisioningError
 	n := 0
 	for _, pe := range errs {
 		if pe.PropertyCausingError == syncrules.PropertyProxyAddresses {
