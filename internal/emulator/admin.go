@@ -23,7 +23,7 @@ func (s *Server) adminHandler(extra map[string]http.Handler) http.Handler {
 	}
 	// Built-ins served at their exact path only; devicecode has subpaths.
 	exact := map[string]bool{"state": true, "sync": true, "faults": true, "release-quarantined": true}
-	handlers["devicecode"] = http.HandlerFunc(s.serveDeviceCodeAdmin)
+	handlers["devicecode"] = http.HandlerFunc(s.identity.ServeDeviceCodeAdmin)
 	// A configured handler may replace a built-in one of the same name.
 	for name, h := range extra {
 		handlers[strings.Trim(name, "/")] = h
@@ -104,4 +104,11 @@ func (s *Server) serveReleaseQuarantined(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"released": s.ReleaseQuarantined()})
+}
+
+// writeJSON writes the admin API's plain JSON answers.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
@@ -142,7 +143,7 @@ func (s *Server) authorizeSync(r *http.Request, perms []string) error {
 		return grapherr.New(http.StatusForbidden, grapherr.CodeAuthorizationDenied,
 			"This operation requires a delegated token: application permissions are not supported for onPremisesSynchronization in this tenant.")
 	}
-	if err := s.require(r, perms...); err != nil {
+	if err := identity.Require(r, perms...); err != nil {
 		return err
 	}
 	if !c.AppOnly {

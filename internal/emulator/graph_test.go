@@ -35,7 +35,8 @@ const (
 func TestGraphAuthentication(t *testing.T) {
 	h := newHarness(t)
 	other := newTestCert(t)
-	forged, err := jose.Sign(jose.RS256, other.key, map[string]any{"kid": h.srv.signer.kid},
+	kid, _ := h.signingKey()
+	forged, err := jose.Sign(jose.RS256, other.key, map[string]any{"kid": kid},
 		map[string]any{"aud": graphResourceURI, "tid": testTenant, "exp": time.Now().Add(time.Hour).Unix(), "roles": []string{"User.Read.All"}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package emulator
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/batch"
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
 
@@ -45,25 +45,25 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 	mws := append([]func(http.Handler) http.Handler{s.throttleMiddleware}, cfg.GraphMiddleware...)
 	routes := chain(http.HandlerFunc(s.routeGraph), mws)
 	authed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller, gerr := s.authenticate(r)
+		caller, gerr := s.identity.Authenticate(r)
 		if gerr != nil {
 			WriteGraphError(w, r, gerr)
 			return
 		}
-		routes.ServeHTTP(w, r.WithContext(contextWithCaller(r, caller)))
+		routes.ServeHTTP(w, r.WithContext(identity.WithCaller(r.Context(), caller)))
 	})
 	graphItem := s.faults.Middleware(authed)
 	batches := batch.HandlerWithOptions(graphItem, "/v1.0", batch.Options{Shuffle: !s.batchInOrder})
 	envelope := s.faults.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, gerr := s.authenticate(r); gerr != nil {
+		if _, gerr := s.identity.Authenticate(r); gerr != nil {
 			WriteGraphError(w, r, gerr)
 			return
 		}
 		batches.ServeHTTP(w, r)
 	}))
-	identity := s.faults.Middleware(chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	platform := s.faults.Middleware(chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		segs, _ := splitPath(r.URL.EscapedPath())
-		s.serveIdentity(w, r, segs)
+		s.identity.Serve(w, r, segs)
 	}), cfg.IdentityMiddleware))
 	admin := s.adminHandler(cfg.AdminHandlers)
 
@@ -81,7 +81,7 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 		case segs[0] == "_emulator":
 			admin.ServeHTTP(w, r)
 		case len(segs) >= 3:
-			identity.ServeHTTP(w, r)
+			platform.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -91,10 +91,6 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 
 // batchPath is where Graph serves JSON batching.
 const batchPath = "/v1.0/$batch"
-
-func contextWithCaller(r *http.Request, c Caller) context.Context {
-	return context.WithValue(r.Context(), callerKey{}, c)
-}
 
 // outer sets Graph's correlation headers on every response, logs each
 // request, and turns a panic into a Graph 500 instead of a dropped

@@ -49,6 +49,14 @@ const (
 	codeInternal            = grapherr.CodeInternal
 )
 
+// Wire values of the identity platform that the tests send.
+const (
+	graphResourceURI = "https://graph.microsoft.com"
+	grantDeviceCode  = "urn:ietf:params:oauth:grant-type:device_code"
+	// assertionTypeJWTBearer is client_assertion_type of a client assertion.
+	assertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
 var adminPerms = []string{
 	"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All",
 	"OnPremDirectorySynchronization.ReadWrite.All", "RoleManagement.ReadWrite.Directory",
@@ -292,3 +300,6 @@ func (h *harness) createUser(nick string, extra map[string]any) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// signingKey returns the kid and public key the emulator signs tokens with.
+func (h *harness) signingKey() (string, *rsa.PublicKey) { return h.srv.identity.PublicKey() }

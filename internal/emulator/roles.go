@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
@@ -155,7 +156,7 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 			}
 		}
 	})
-	items, next := page(r, s.baseURL(r), q, hits, func(d *RoleDefinition) string { return d.ID })
+	items, next := page(r, identity.BaseURL(r), q, hits, func(d *RoleDefinition) string { return d.ID })
 	values := make([]map[string]any, 0, len(items))
 	for _, d := range items {
 		v, err := selectRoleDef(renderRoleDef(d), q.selected)
@@ -269,7 +270,7 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assig
 			}
 		}
 		var items []*RoleAssignment
-		items, next = page(r, s.baseURL(r), q, hits, v.idOf)
+		items, next = page(r, identity.BaseURL(r), q, hits, v.idOf)
 		values = make([]map[string]any, 0, len(items))
 		for _, a := range items {
 			values = append(values, v.render(st, a, expand))
@@ -413,15 +414,7 @@ func decodeRoleRequest(body map[string]json.RawMessage, typeName string, extra m
 // principalExists reports whether id names an active user, group or
 // service principal of a configured app.
 func (s *Server) principalExists(st *tenant.State, id string) bool {
-	if st.User(id) != nil || st.Group(id) != nil {
-		return true
-	}
-	for _, a := range s.apps {
-		if strings.EqualFold(a.objectID, id) {
-			return true
-		}
-	}
-	return false
+	return st.User(id) != nil || st.Group(id) != nil || s.apps.IsServicePrincipal(id)
 }
 
 func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) error {
@@ -515,7 +508,7 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 			}
 		}
 		var items []*RoleEligibility
-		items, next = page(r, s.baseURL(r), q, hits, func(e *RoleEligibility) string { return e.ID })
+		items, next = page(r, identity.BaseURL(r), q, hits, func(e *RoleEligibility) string { return e.ID })
 		values = make([]map[string]any, 0, len(items))
 		for _, e := range items {
 			values = append(values, renderEligibility(st, e, expand))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 )
 
 // route is one Graph v1.0 endpoint the emulator serves, with the
@@ -300,7 +301,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, c *compiledR
 			return err
 		}
 	case c.perms != nil:
-		if err := s.require(r, c.perms...); err != nil {
+		if err := identity.Require(r, c.perms...); err != nil {
 			return err
 		}
 	}

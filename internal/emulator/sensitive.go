@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -122,10 +121,7 @@ func (s *Server) callerRoles(st *tenant.State, c Caller, now time.Time) []string
 	if !c.AppOnly {
 		return st.RoleTemplates(st.AssignedRoles(c.UserID, now))
 	}
-	var out []string
-	if app := s.apps[key(c.AppID)]; app != nil {
-		out = append(out, app.directoryRoles...)
-	}
+	out := append([]string(nil), s.apps.DirectoryRoles(c.AppID)...)
 	return append(out, st.RoleTemplates(st.AssignedRoles(c.ObjectID, now))...)
 }
 
@@ -139,7 +135,7 @@ func (s *Server) checkSensitive(st *tenant.State, c Caller, userID string) error
 		// The application permission is enough on users without admin roles.
 		return nil
 	}
-	if !c.AppOnly && len(target) > 0 && !c.hasScope("Directory.AccessAsUser.All") {
+	if !c.AppOnly && len(target) > 0 && !c.HasScope("Directory.AccessAsUser.All") {
 		// "To delete users with administrator roles in delegated scenarios,
 		// the app must be assigned the Directory.AccessAsUser.All delegated
 		// permission" (user-delete, directory-deleteditems-restore).
@@ -159,30 +155,4 @@ func (c userChange) sensitive() bool {
 		}
 	}
 	return false
-}
-
-// validDirectoryRoles checks the role template ids configured for an app:
-// they must name built-in roles, as only those can be configured outside a
-// snapshot.
-func validDirectoryRoles(clientID string, roles []string) ([]string, error) {
-	out := make([]string, 0, len(roles))
-	for _, r := range roles {
-		id := strings.ToLower(strings.TrimSpace(r))
-		if !tenant.IsBuiltinRole(id) {
-			return nil, fmt.Errorf("app %s: directory role %q is not the template id of a built-in role", clientID, r)
-		}
-		out = append(out, id)
-	}
-	return out, nil
-}
-
-// ServicePrincipalID returns the object id of the service principal of the
-// configured app clientID: the oid of its app-only tokens and the
-// principalId that role assignments to the app carry.
-func (s *Server) ServicePrincipalID(clientID string) (string, bool) {
-	app := s.apps[key(clientID)]
-	if app == nil {
-		return "", false
-	}
-	return app.objectID, true
 }

@@ -8,8 +8,6 @@ package emulator
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +23,7 @@ import (
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/dirsync"
 	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
@@ -131,73 +130,20 @@ func ParseThrottleProfile(v string) (ThrottleProfile, error) {
 	return "", fmt.Errorf("unknown throttle profile %q (want off, auto, small, medium or large)", v)
 }
 
-// App is an app registration with its application permissions.
-type App struct {
-	// ClientID is the application (client) id, a GUID.
-	ClientID string
-	// Secret is the client secret; empty disables secret authentication.
-	Secret string
-	// Permissions are application permissions (app roles) granted with
-	// admin consent, e.g. "User.ReadWrite.All".
-	Permissions []string
-	// CertificatePEM is an optional public certificate for client-assertion
-	// authentication.
-	CertificatePEM []byte
-	// FederatedCredentials trust tokens of external issuers (workload
-	// identity federation) in place of a secret or certificate.
-	FederatedCredentials []FederatedCredential
-	// PublicClient allows the device code flow without client
-	// authentication ("Allow public client flows" in the portal).
-	PublicClient bool
-	// DelegatedPermissions are the delegated permissions (scopes) granted
-	// with admin consent; users signing in through the app get at most these.
-	DelegatedPermissions []string
-	// DirectoryRoles are Microsoft Entra roles (template ids of built-in
-	// roles, e.g. RolePrivilegedAuthenticationAdministrator) assigned to the
-	// app's service principal, in addition to any snapshot roleAssignments
-	// whose principalId is Server.ServicePrincipalID(ClientID). Application
-	// permissions alone do not allow sensitive actions (accountEnabled,
-	// userPrincipalName, onPremisesImmutableId, passwordProfile, phones,
-	// delete, restore, purge) on users holding a directory role; the app
-	// needs a role of the "Who can perform sensitive actions" table that
-	// covers the user's roles (docs/emulator.md lists them). They are
-	// configuration: roleAssignments does not list them.
-	DirectoryRoles []string
-}
-
-type appReg struct {
-	clientID    string
-	secret      string
-	permissions []string
-	objectID    string // the service principal's object id: oid and sub of its tokens
-	cert        *x509.Certificate
-	x5t         []byte
-	x5tS256     []byte
-	federated   []federatedCred
-	public      bool
-	delegated   []string
-	// directoryRoles are lower-case role template ids.
-	directoryRoles []string
-}
-
 // Server is a running (or ready to run) emulated tenant.
 type Server struct {
-	tenantID      string
-	clock         func() time.Time
-	log           *slog.Logger
-	appOnlySync   bool
-	ownAudience   bool
-	onSecret      func(string)
-	apps          map[string]*appReg
-	signer        *signingKey
-	store         *tenant.Store
-	handler       http.Handler
-	faults        *faults.Injector
-	throttle      *throttling
-	sync          *dirsync.Service
-	sessions      sessions
-	tokenLifetime time.Duration
-	noPIM         bool
+	tenantID    string
+	clock       func() time.Time
+	log         *slog.Logger
+	appOnlySync bool
+	apps        *identity.Apps
+	identity    *identity.Platform
+	store       *tenant.Store
+	handler     http.Handler
+	faults      *faults.Injector
+	throttle    *throttling
+	sync        *dirsync.Service
+	noPIM       bool
 	// sensitiveIgnoresEligibility: Config.SensitiveActionsIgnoreEligibility.
 	sensitiveIgnoresEligibility bool
 	batchInOrder                bool
@@ -221,22 +167,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("initial domain %q is not a domain name", cfg.InitialDomain)
 	}
 	s := &Server{
-		tenantID:      strings.ToLower(cfg.TenantID),
-		clock:         cfg.Clock,
-		log:           cfg.Logger,
-		appOnlySync:   cfg.AppOnlySyncFeatures,
-		ownAudience:   cfg.OwnAudienceOnly,
-		onSecret:      cfg.OnSecret,
-		apps:          map[string]*appReg{},
-		faults:        faults.New(),
-		tokenLifetime: cfg.AccessTokenLifetime,
-		noPIM:         cfg.NoPIMLicense,
+		tenantID:    strings.ToLower(cfg.TenantID),
+		clock:       cfg.Clock,
+		log:         cfg.Logger,
+		appOnlySync: cfg.AppOnlySyncFeatures,
+		faults:      faults.New(),
+		noPIM:       cfg.NoPIMLicense,
 
 		sensitiveIgnoresEligibility: cfg.SensitiveActionsIgnoreEligibility,
 		batchInOrder:                cfg.BatchResponsesInRequestOrder,
-	}
-	if s.tokenLifetime <= 0 {
-		s.tokenLifetime = time.Hour
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -244,16 +183,11 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	for _, a := range cfg.Apps {
-		reg, err := newAppReg(a, s.tenantID)
-		if err != nil {
-			return nil, err
-		}
-		if _, dup := s.apps[key(reg.clientID)]; dup {
-			return nil, fmt.Errorf("app %s is configured twice", a.ClientID)
-		}
-		s.apps[key(reg.clientID)] = reg
+	apps, err := identity.NewApps(s.tenantID, cfg.Apps)
+	if err != nil {
+		return nil, err
 	}
+	s.apps = apps
 	initial := Snapshot{Sync: DefaultSyncState()}
 	if cfg.State != nil {
 		cp, err := cfg.State.DeepCopy()
@@ -268,7 +202,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.store = tenant.NewStore(st, cfg.InitialDomain)
 	s.sync = dirsync.New(s.store, s.clock, cfg.Sync)
-	s.signer, err = newSigningKey(s.clock())
+	s.identity, err = identity.New(identity.Config{
+		TenantID:            s.tenantID,
+		Clock:               s.clock,
+		Logger:              s.log,
+		OwnAudienceOnly:     cfg.OwnAudienceOnly,
+		OnSecret:            cfg.OnSecret,
+		AccessTokenLifetime: cfg.AccessTokenLifetime,
+	}, s.apps, s.store)
 	if err != nil {
 		return nil, err
 	}
@@ -277,58 +218,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.handler = s.buildHandler(cfg)
 	return s, nil
-}
-
-func newAppReg(a App, tenantID string) (*appReg, error) {
-	if !tenant.IsGUID(a.ClientID) {
-		return nil, fmt.Errorf("app client id %q is not a GUID", a.ClientID)
-	}
-	if a.Secret == "" && len(a.CertificatePEM) == 0 && len(a.FederatedCredentials) == 0 && !a.PublicClient {
-		return nil, fmt.Errorf("app %s has neither a secret, a certificate, a federated credential nor public client flows", a.ClientID)
-	}
-	for _, p := range a.Permissions {
-		if !knownPermissions[p] {
-			return nil, fmt.Errorf("app %s: unknown application permission %q (names are case-sensitive)", a.ClientID, p)
-		}
-	}
-	for _, p := range a.DelegatedPermissions {
-		if !knownDelegated(p) {
-			return nil, fmt.Errorf("app %s: unknown delegated permission %q (names are case-sensitive)", a.ClientID, p)
-		}
-	}
-	roles, err := validDirectoryRoles(a.ClientID, a.DirectoryRoles)
-	if err != nil {
-		return nil, err
-	}
-	reg := &appReg{
-		clientID:       strings.ToLower(a.ClientID),
-		secret:         a.Secret,
-		permissions:    append([]string(nil), a.Permissions...),
-		objectID:       uuid.NewSHA1(uuid.MustParse(tenantID), []byte("sp:"+strings.ToLower(a.ClientID))).String(),
-		public:         a.PublicClient,
-		delegated:      append([]string(nil), a.DelegatedPermissions...),
-		directoryRoles: roles,
-	}
-	for i, fc := range a.FederatedCredentials {
-		c, err := newFederatedCred(fc)
-		if err != nil {
-			return nil, fmt.Errorf("app %s: federated credential %d: %w", a.ClientID, i, err)
-		}
-		reg.federated = append(reg.federated, c)
-	}
-	if len(a.CertificatePEM) > 0 {
-		block, _ := pem.Decode(a.CertificatePEM)
-		if block == nil || block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("app %s: certificate is not a PEM CERTIFICATE block", a.ClientID)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("app %s: parsing certificate: %w", a.ClientID, err)
-		}
-		reg.cert = cert
-		reg.x5t, reg.x5tS256 = thumbprints(cert.Raw)
-	}
-	return reg, nil
 }
 
 // Handler returns the emulator's whole HTTP surface: identity platform,
@@ -488,13 +377,6 @@ func (s *Server) AddUser(u User) (User, error) {
 		return User{}, err
 	}
 	return u, nil
-}
-
-// issued hands a credential to Config.OnSecret.
-func (s *Server) issued(v string) {
-	if s.onSecret != nil && v != "" {
-		s.onSecret(v)
-	}
 }
 
 // key is the form ids and client ids are compared in: Graph's are

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odata"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
@@ -80,16 +81,8 @@ var userFilter = func() filterSchema[User] {
 	)
 }()
 
-func (s *Server) require(r *http.Request, perms ...string) error {
-	c, ok := CallerFrom(r.Context())
-	if !ok || !c.Has(perms...) {
-		return grapherr.Forbidden()
-	}
-	return nil
-}
-
 func (s *Server) metadata(r *http.Request, fragment string) string {
-	return s.baseURL(r) + "/v1.0/$metadata#" + fragment
+	return identity.BaseURL(r) + "/v1.0/$metadata#" + fragment
 }
 
 func selectFragment(sel []string) string {
@@ -130,7 +123,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, q listQuery, props []string, hits []*User, context string) error {
 	total := len(hits)
-	items, next := page(r, s.baseURL(r), q, hits, func(u *User) string { return u.ID })
+	items, next := page(r, identity.BaseURL(r), q, hits, func(u *User) string { return u.ID })
 	values := make([]map[string]any, 0, len(items))
 	for _, u := range items {
 		values = append(values, renderUser(u, props))
@@ -199,7 +192,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out["@odata.context"] = s.metadata(r, "users/$entity")
-	w.Header().Set("Location", s.baseURL(r)+"/v1.0/users/"+u.ID)
+	w.Header().Set("Location", identity.BaseURL(r)+"/v1.0/users/"+u.ID)
 	writeOData(w, http.StatusCreated, out)
 	return nil
 }

@@ -1,4 +1,4 @@
-package emulator
+package identity
 
 import (
 	"crypto/rand"
@@ -114,7 +114,7 @@ type delegatedScope struct {
 // parseDelegatedScope reads a delegated scope list. Graph permissions may be
 // bare or prefixed with Graph's resource URI or app id; a scope for another
 // resource names a resource the tenant does not have.
-func (s *Server) parseDelegatedScope(r *http.Request, scope, tenant string) (delegatedScope, *tokenError) {
+func (s *Platform) parseDelegatedScope(r *http.Request, scope, tenant string) (delegatedScope, *tokenError) {
 	ds := delegatedScope{resource: graphResourceURI}
 	if strings.TrimSpace(scope) == "" {
 		te := missingParam("scope")
@@ -212,7 +212,7 @@ func hashToken(tok string) string {
 }
 
 // serveDeviceCode answers the device authorization request.
-func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *Platform) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant string) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
 		s.writeTokenError(w, r, missingParam("client_id"))
@@ -250,7 +250,7 @@ func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant 
 	s.sessions.byUser[da.userCode] = da
 	s.sessions.mu.Unlock()
 
-	verify := s.baseURL(r) + "/_emulator/devicecode"
+	verify := BaseURL(r) + "/_emulator/devicecode"
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user_code":        da.userCode,
@@ -264,13 +264,13 @@ func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant 
 }
 
 // lookupClient finds the app a delegated request names.
-func (s *Server) lookupClient(f url.Values, tenant string) (*appReg, *tokenError) {
+func (s *Platform) lookupClient(f url.Values, tenant string) (*appReg, *tokenError) {
 	clientID := f.Get("client_id")
 	if clientID == "" {
 		te := missingParam("client_id")
 		return nil, &te
 	}
-	app, ok := s.apps[key(clientID)]
+	app, ok := s.apps.lookup(clientID)
 	if !ok {
 		return nil, &tokenError{http.StatusBadRequest, "unauthorized_client", 700016,
 			fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenant)}
@@ -296,12 +296,12 @@ func authenticateClient(app *appReg, f url.Values) *tokenError {
 	return nil
 }
 
-func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Platform) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("Identity endpoint failed", "err", err)
 	s.writeTokenError(w, r, tokenError{http.StatusInternalServerError, "server_error", 90033, "A transient error has occurred. Please try again."})
 }
 
-func (s *Server) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *Platform) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, tenant string) {
 	f := r.PostForm
 	app, te := s.authenticatedClient(f, tenant)
 	if te != nil {
@@ -347,7 +347,7 @@ func (s *Server) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, te
 	s.issueDelegated(w, r, app, done.userID, done.scope)
 }
 
-func (s *Server) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *Platform) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tenant string) {
 	f := r.PostForm
 	app, te := s.authenticatedClient(f, tenant)
 	if te != nil {
@@ -403,8 +403,8 @@ type signedInUser struct {
 	wids          []string
 }
 
-func (s *Server) lookupSignInUser(id string) (su signedInUser, te *tokenError) {
-	s.store.Read(func(st *tenant.State) {
+func (s *Platform) lookupSignInUser(id string) (su signedInUser, te *tokenError) {
+	s.tenant.Read(func(st *tenant.State) {
 		u := st.User(id)
 		if u == nil {
 			te = &tokenError{http.StatusBadRequest, "invalid_grant", 50034,
@@ -431,7 +431,7 @@ func (s *Server) lookupSignInUser(id string) (su signedInUser, te *tokenError) {
 // issueDelegated answers a delegated grant with an access token, an ID
 // token when openid was asked for, and a fresh refresh token when
 // offline_access was.
-func (s *Server) issueDelegated(w http.ResponseWriter, r *http.Request, app *appReg, userID string, scope delegatedScope) {
+func (s *Platform) issueDelegated(w http.ResponseWriter, r *http.Request, app *appReg, userID string, scope delegatedScope) {
 	perms, te := scope.granted(app)
 	if te == nil {
 		var su signedInUser
@@ -443,7 +443,7 @@ func (s *Server) issueDelegated(w http.ResponseWriter, r *http.Request, app *app
 	s.writeTokenError(w, r, *te)
 }
 
-func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, app *appReg, su signedInUser, scope delegatedScope, perms []string) {
+func (s *Platform) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, app *appReg, su signedInUser, scope delegatedScope, perms []string) {
 	now := s.clock()
 	exp := now.Add(s.tokenLifetime)
 	uti, err := randomToken(16)
@@ -511,7 +511,7 @@ func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, ap
 	}
 	if scope.openID {
 		idClaims := map[string]any{
-			"aud": app.clientID, "iss": s.baseURL(r) + "/" + s.tenantID + "/v2.0",
+			"aud": app.clientID, "iss": BaseURL(r) + "/" + s.tenantID + "/v2.0",
 			"iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(),
 			"oid": su.id, "sub": sub, "tid": s.tenantID,
 			"preferred_username": su.upn, "name": su.name, "ver": "2.0",
@@ -551,8 +551,9 @@ type approveRequest struct {
 	Decline bool `json:"decline,omitempty"`
 }
 
-// serveDeviceCodeAdmin plays the user at the verification page.
-func (s *Server) serveDeviceCodeAdmin(w http.ResponseWriter, r *http.Request) {
+// ServeDeviceCodeAdmin serves /_emulator/devicecode/: it plays the user at
+// the verification page.
+func (s *Platform) ServeDeviceCodeAdmin(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/_emulator/devicecode/approve" {
 		odataerr.Write(w, r, http.StatusNotFound, grapherr.CodeNotFound, "Use POST /_emulator/devicecode/approve.")
 		return
@@ -582,14 +583,14 @@ func (s *Server) serveDeviceCodeAdmin(w http.ResponseWriter, r *http.Request) {
 
 // ApproveDeviceCode signs userPrincipalName in for a pending device code,
 // as the user would at the verification page; in-process tests use it.
-func (s *Server) ApproveDeviceCode(userCode, userPrincipalName string) error {
+func (s *Platform) ApproveDeviceCode(userCode, userPrincipalName string) error {
 	if status, msg := s.approveDeviceCode(approveRequest{UserCode: userCode, UserPrincipalName: userPrincipalName}); status != http.StatusNoContent {
 		return fmt.Errorf("approving device code: %s", msg)
 	}
 	return nil
 }
 
-func (s *Server) approveDeviceCode(req approveRequest) (int, string) {
+func (s *Platform) approveDeviceCode(req approveRequest) (int, string) {
 	if req.UserCode == "" {
 		return http.StatusBadRequest, "user_code is required."
 	}
@@ -599,7 +600,7 @@ func (s *Server) approveDeviceCode(req approveRequest) (int, string) {
 			return http.StatusBadRequest, "userPrincipalName is required."
 		}
 		var found, enabled bool
-		s.store.Read(func(st *tenant.State) {
+		s.tenant.Read(func(st *tenant.State) {
 			if u := st.LookupUser(req.UserPrincipalName); u != nil {
 				found, userID = true, u.ID
 				enabled = u.AccountEnabled == nil || *u.AccountEnabled
@@ -635,7 +636,7 @@ func (s *Server) approveDeviceCode(req approveRequest) (int, string) {
 
 // authenticatedClient finds the calling app and checks its credential (a
 // public client has none to check).
-func (s *Server) authenticatedClient(f url.Values, tenant string) (*appReg, *tokenError) {
+func (s *Platform) authenticatedClient(f url.Values, tenant string) (*appReg, *tokenError) {
 	app, te := s.lookupClient(f, tenant)
 	if te == nil {
 		te = authenticateClient(app, f)
