@@ -57,6 +57,13 @@ const (
 	assertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 )
 
+// Graph's answer to a body that is not one JSON object, and its request
+// size limit (4 MB).
+const (
+	errUnreadableJSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
+	maxBodyBytes      = 4 << 20
+)
+
 var adminPerms = []string{
 	"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All",
 	"OnPremDirectorySynchronization.ReadWrite.All", "RoleManagement.ReadWrite.Directory",

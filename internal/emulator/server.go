@@ -3,6 +3,13 @@
 // demos. Real msgraph-sdk-go and azidentity clients run against it
 // unmodified over HTTPS; its behaviour follows Microsoft's documentation,
 // and each rule carries the page it follows.
+//
+// This package wires the surfaces together: Config, Server, the handler
+// chain, the Graph route table with each route's permission, throttling
+// and the admin API. The surfaces live in subpackages: tenant (the state
+// and its rules), identity (the identity platform and the authentication
+// of Graph requests), graphapi (Graph's resources) and dirsync (the sync
+// service). The types callers need are aliased here.
 package emulator
 
 import (
@@ -23,6 +30,7 @@ import (
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/dirsync"
 	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
+	"github.com/entramatch/entra-match-operator/internal/emulator/graphapi"
 	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
@@ -132,21 +140,22 @@ func ParseThrottleProfile(v string) (ThrottleProfile, error) {
 
 // Server is a running (or ready to run) emulated tenant.
 type Server struct {
-	tenantID    string
-	clock       func() time.Time
-	log         *slog.Logger
-	appOnlySync bool
-	apps        *identity.Apps
-	identity    *identity.Platform
-	store       *tenant.Store
-	handler     http.Handler
-	faults      *faults.Injector
-	throttle    *throttling
-	sync        *dirsync.Service
-	noPIM       bool
-	// sensitiveIgnoresEligibility: Config.SensitiveActionsIgnoreEligibility.
-	sensitiveIgnoresEligibility bool
-	batchInOrder                bool
+	tenantID string
+	clock    func() time.Time
+	log      *slog.Logger
+
+	// The surfaces, each over the one tenant store.
+	store    *tenant.Store
+	apps     *identity.Apps
+	identity *identity.Platform
+	graph    *graphapi.API
+	sync     *dirsync.Service
+
+	handler      http.Handler
+	faults       *faults.Injector
+	throttle     *throttling
+	noPIM        bool
+	batchInOrder bool
 
 	mu       sync.Mutex
 	tls      *tlsMaterial
@@ -167,15 +176,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("initial domain %q is not a domain name", cfg.InitialDomain)
 	}
 	s := &Server{
-		tenantID:    strings.ToLower(cfg.TenantID),
-		clock:       cfg.Clock,
-		log:         cfg.Logger,
-		appOnlySync: cfg.AppOnlySyncFeatures,
-		faults:      faults.New(),
-		noPIM:       cfg.NoPIMLicense,
-
-		sensitiveIgnoresEligibility: cfg.SensitiveActionsIgnoreEligibility,
-		batchInOrder:                cfg.BatchResponsesInRequestOrder,
+		tenantID:     strings.ToLower(cfg.TenantID),
+		clock:        cfg.Clock,
+		log:          cfg.Logger,
+		faults:       faults.New(),
+		noPIM:        cfg.NoPIMLicense,
+		batchInOrder: cfg.BatchResponsesInRequestOrder,
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -213,6 +219,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.graph = graphapi.New(graphapi.Config{
+		TenantID:                          s.tenantID,
+		Clock:                             s.clock,
+		AppOnlySyncFeatures:               cfg.AppOnlySyncFeatures,
+		SensitiveActionsIgnoreEligibility: cfg.SensitiveActionsIgnoreEligibility,
+	}, s.store, s.apps)
 	if s.throttle, err = newThrottling(cfg.Throttle, cfg.TimeScale, s.clock); err != nil {
 		return nil, err
 	}
@@ -378,7 +390,3 @@ func (s *Server) AddUser(u User) (User, error) {
 	}
 	return u, nil
 }
-
-// key is the form ids and client ids are compared in: Graph's are
-// case-insensitive.
-func key(id string) string { return strings.ToLower(id) }

@@ -35,7 +35,7 @@ type App struct {
 	// DirectoryRoles are Microsoft Entra roles (template ids of built-in
 	// roles, e.g. RolePrivilegedAuthenticationAdministrator) assigned to the
 	// app's service principal, in addition to any snapshot roleAssignments
-	// whose principalId is Server.ServicePrincipalID(ClientID). Application
+	// whose principalId is Apps.ServicePrincipalID(ClientID). Application
 	// permissions alone do not allow sensitive actions (accountEnabled,
 	// userPrincipalName, onPremisesImmutableId, passwordProfile, phones,
 	// delete, restore, purge) on users holding a directory role; the app

@@ -1,4 +1,4 @@
-package emulator
+package graphapi
 
 import (
 	"crypto/sha256"
@@ -26,19 +26,6 @@ import (
 // rbacapplication-list-roleassignmentscheduleinstances and
 // rbacapplication-post-roleassignmentschedulerequests.
 
-var (
-	permRoleRead = []string{"RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory",
-		"Directory.Read.All", "Directory.ReadWrite.All"}
-	permRoleWrite        = []string{"RoleManagement.ReadWrite.Directory"}
-	permEligibilityRead  = []string{"RoleEligibilitySchedule.Read.Directory", "RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
-	permEligibilityWrite = []string{"RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
-	// Assignment schedules are read and written with their own permission
-	// family; the eligibility ones do not grant them.
-	permAssignmentScheduleRead = []string{"RoleAssignmentSchedule.Read.Directory", "RoleAssignmentSchedule.ReadWrite.Directory",
-		"RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
-	permAssignmentScheduleWrite = []string{"RoleAssignmentSchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
-)
-
 // roleDefFilter knows the v1.0 unifiedRoleDefinition only. isPrivileged
 // is a beta property: the v1.0 resource page
 // (microsoft-graph-docs-contrib api-reference/v1.0/resources/unifiedroledefinition.md)
@@ -46,44 +33,44 @@ var (
 // fails as a filter on any unknown property does (400 "Could not find a
 // property named 'isPrivileged' on type
 // 'microsoft.graph.unifiedRoleDefinition'."), and it is never rendered.
-var roleDefFilter = newSchema[RoleDefinition]("microsoft.graph.unifiedRoleDefinition", "UnifiedRoleDefinition",
+var roleDefFilter = newSchema[tenant.RoleDefinition]("microsoft.graph.unifiedRoleDefinition", "UnifiedRoleDefinition",
 	[]string{"isEnabled", "description", "resourceScopes", "rolePermissions", "version", "inheritsPermissionsFrom"},
-	filterField[RoleDefinition]{name: "id", get: func(d *RoleDefinition) ([]string, bool) { return str(d.ID), false }},
-	filterField[RoleDefinition]{name: "templateId", get: func(d *RoleDefinition) ([]string, bool) { return str(d.TemplateID), false }},
-	filterField[RoleDefinition]{name: "displayName", get: func(d *RoleDefinition) ([]string, bool) { return str(d.DisplayName), false }},
-	filterField[RoleDefinition]{name: "isBuiltIn", kind: fieldBool, get: func(d *RoleDefinition) ([]string, bool) { return str(boolStr(d.IsBuiltIn)), false }},
+	filterField[tenant.RoleDefinition]{name: "id", get: func(d *tenant.RoleDefinition) ([]string, bool) { return str(d.ID), false }},
+	filterField[tenant.RoleDefinition]{name: "templateId", get: func(d *tenant.RoleDefinition) ([]string, bool) { return str(d.TemplateID), false }},
+	filterField[tenant.RoleDefinition]{name: "displayName", get: func(d *tenant.RoleDefinition) ([]string, bool) { return str(d.DisplayName), false }},
+	filterField[tenant.RoleDefinition]{name: "isBuiltIn", kind: fieldBool, get: func(d *tenant.RoleDefinition) ([]string, bool) { return str(boolStr(d.IsBuiltIn)), false }},
 )
 
-var roleAssignmentFilter = newSchema[RoleAssignment]("microsoft.graph.unifiedRoleAssignment", "UnifiedRoleAssignment",
+var roleAssignmentFilter = newSchema[tenant.RoleAssignment]("microsoft.graph.unifiedRoleAssignment", "UnifiedRoleAssignment",
 	[]string{"appScopeId", "condition", "principal", "roleDefinition", "directoryScope", "appScope"},
-	filterField[RoleAssignment]{name: "id", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
-	filterField[RoleAssignment]{name: "principalId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
-	filterField[RoleAssignment]{name: "roleDefinitionId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
-	filterField[RoleAssignment]{name: "directoryScopeId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
+	filterField[tenant.RoleAssignment]{name: "id", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[tenant.RoleAssignment]{name: "principalId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
+	filterField[tenant.RoleAssignment]{name: "roleDefinitionId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
+	filterField[tenant.RoleAssignment]{name: "directoryScopeId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
 )
 
 // assignmentInstanceFilter reads active assignments as
 // unifiedRoleAssignmentScheduleInstances: the schedule and the origin carry
 // the assignment's id, the instance an id of its own (so that a client
 // joining on the wrong one is caught).
-var assignmentInstanceFilter = newSchema[RoleAssignment]("microsoft.graph.unifiedRoleAssignmentScheduleInstance", "UnifiedRoleAssignmentScheduleInstance",
+var assignmentInstanceFilter = newSchema[tenant.RoleAssignment]("microsoft.graph.unifiedRoleAssignmentScheduleInstance", "UnifiedRoleAssignmentScheduleInstance",
 	[]string{"appScopeId", "startDateTime", "endDateTime", "activatedUsing", "principal", "roleDefinition", "directoryScope", "appScope"},
-	filterField[RoleAssignment]{name: "id", get: func(a *RoleAssignment) ([]string, bool) { return str(assignmentInstanceID(a.ID)), false }},
-	filterField[RoleAssignment]{name: "principalId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
-	filterField[RoleAssignment]{name: "roleDefinitionId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
-	filterField[RoleAssignment]{name: "directoryScopeId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
-	filterField[RoleAssignment]{name: "roleAssignmentOriginId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
-	filterField[RoleAssignment]{name: "roleAssignmentScheduleId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
-	filterField[RoleAssignment]{name: "assignmentType", get: func(a *RoleAssignment) ([]string, bool) { return str(assignmentType(a)), false }},
-	filterField[RoleAssignment]{name: "memberType", get: func(*RoleAssignment) ([]string, bool) { return str("Direct"), false }},
+	filterField[tenant.RoleAssignment]{name: "id", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(AssignmentInstanceID(a.ID)), false }},
+	filterField[tenant.RoleAssignment]{name: "principalId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
+	filterField[tenant.RoleAssignment]{name: "roleDefinitionId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
+	filterField[tenant.RoleAssignment]{name: "directoryScopeId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
+	filterField[tenant.RoleAssignment]{name: "roleAssignmentOriginId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[tenant.RoleAssignment]{name: "roleAssignmentScheduleId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[tenant.RoleAssignment]{name: "assignmentType", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(assignmentType(a)), false }},
+	filterField[tenant.RoleAssignment]{name: "memberType", get: func(*tenant.RoleAssignment) ([]string, bool) { return str("Direct"), false }},
 )
 
-var eligibilityFilter = newSchema[RoleEligibility]("microsoft.graph.unifiedRoleEligibilityScheduleInstance", "UnifiedRoleEligibilityScheduleInstance",
+var eligibilityFilter = newSchema[tenant.RoleEligibility]("microsoft.graph.unifiedRoleEligibilityScheduleInstance", "UnifiedRoleEligibilityScheduleInstance",
 	[]string{"appScopeId", "startDateTime", "endDateTime", "memberType", "roleEligibilityScheduleId"},
-	filterField[RoleEligibility]{name: "id", get: func(e *RoleEligibility) ([]string, bool) { return str(e.ID), false }},
-	filterField[RoleEligibility]{name: "principalId", get: func(e *RoleEligibility) ([]string, bool) { return str(e.PrincipalID), false }},
-	filterField[RoleEligibility]{name: "roleDefinitionId", get: func(e *RoleEligibility) ([]string, bool) { return str(e.RoleDefinitionID), false }},
-	filterField[RoleEligibility]{name: "directoryScopeId", get: func(e *RoleEligibility) ([]string, bool) { return str(e.DirectoryScopeID), false }},
+	filterField[tenant.RoleEligibility]{name: "id", get: func(e *tenant.RoleEligibility) ([]string, bool) { return str(e.ID), false }},
+	filterField[tenant.RoleEligibility]{name: "principalId", get: func(e *tenant.RoleEligibility) ([]string, bool) { return str(e.PrincipalID), false }},
+	filterField[tenant.RoleEligibility]{name: "roleDefinitionId", get: func(e *tenant.RoleEligibility) ([]string, bool) { return str(e.RoleDefinitionID), false }},
+	filterField[tenant.RoleEligibility]{name: "directoryScopeId", get: func(e *tenant.RoleEligibility) ([]string, bool) { return str(e.DirectoryScopeID), false }},
 )
 
 func boolStr(b bool) string {
@@ -96,7 +83,7 @@ func boolStr(b bool) string {
 // renderRoleDef shows a role definition as v1.0 does: the emulator's own
 // privileged flag (RoleDefinition.IsPrivileged) stays internal, see
 // roleDefFilter.
-func renderRoleDef(d *RoleDefinition) map[string]any {
+func renderRoleDef(d *tenant.RoleDefinition) map[string]any {
 	return map[string]any{
 		"id":              d.ID,
 		"templateId":      d.TemplateID,
@@ -138,7 +125,8 @@ func selectRoleDef(out map[string]any, sel []string) (map[string]any, error) {
 	return kept, nil
 }
 
-func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) error {
+// ListRoleDefinitions serves GET /roleManagement/directory/roleDefinitions.
+func (s *API) ListRoleDefinitions(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseListQuery(r, 1000, 1000)
 	if err != nil {
 		return err
@@ -147,7 +135,7 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	var hits []*RoleDefinition
+	var hits []*tenant.RoleDefinition
 	s.store.Read(func(st *tenant.State) {
 		for d := range st.RoleDefinitions() {
 			if match(d) {
@@ -156,7 +144,7 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 			}
 		}
 	})
-	items, next := page(r, identity.BaseURL(r), q, hits, func(d *RoleDefinition) string { return d.ID })
+	items, next := page(r, identity.BaseURL(r), q, hits, func(d *tenant.RoleDefinition) string { return d.ID })
 	values := make([]map[string]any, 0, len(items))
 	for _, d := range items {
 		v, err := selectRoleDef(renderRoleDef(d), q.selected)
@@ -173,15 +161,16 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id string) error {
+// GetRoleDefinition serves GET /roleManagement/directory/roleDefinitions/{id}.
+func (s *API) GetRoleDefinition(w http.ResponseWriter, r *http.Request, id string) error {
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
 	}
-	var cp RoleDefinition
+	var cp tenant.RoleDefinition
 	var ok bool
 	s.store.Read(func(st *tenant.State) {
-		var d *RoleDefinition
+		var d *tenant.RoleDefinition
 		if d, ok = st.RoleDefinition(id); ok {
 			cp = *d
 		}
@@ -198,7 +187,7 @@ func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id st
 	return nil
 }
 
-func renderAssignment(st *tenant.State, a *RoleAssignment, expand bool) map[string]any {
+func renderAssignment(st *tenant.State, a *tenant.RoleAssignment, expand bool) map[string]any {
 	out := map[string]any{
 		"id":               a.ID,
 		"principalId":      a.PrincipalID,
@@ -228,23 +217,23 @@ func expandsRoleDefinition(q listQuery) (bool, error) {
 // unifiedRoleAssignments, or as their schedule instances. Both list the
 // same assignments, those in force at the emulator's clock.
 type assignmentView struct {
-	filter    filterSchema[RoleAssignment]
+	filter    filterSchema[tenant.RoleAssignment]
 	entitySet string
-	render    func(st *tenant.State, a *RoleAssignment, expand bool) map[string]any
+	render    func(st *tenant.State, a *tenant.RoleAssignment, expand bool) map[string]any
 	// idOf is the id the view shows for an assignment.
-	idOf func(a *RoleAssignment) string
+	idOf func(a *tenant.RoleAssignment) string
 }
 
 var (
 	roleAssignmentsView = assignmentView{filter: roleAssignmentFilter,
 		entitySet: "roleManagement/directory/roleAssignments", render: renderAssignment,
-		idOf: func(a *RoleAssignment) string { return a.ID }}
+		idOf: func(a *tenant.RoleAssignment) string { return a.ID }}
 	assignmentInstancesView = assignmentView{filter: assignmentInstanceFilter,
 		entitySet: "roleManagement/directory/roleAssignmentScheduleInstances", render: renderAssignmentInstance,
-		idOf: func(a *RoleAssignment) string { return assignmentInstanceID(a.ID) }}
+		idOf: func(a *tenant.RoleAssignment) string { return AssignmentInstanceID(a.ID) }}
 )
 
-func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assignmentView) error {
+func (s *API) listAssignments(w http.ResponseWriter, r *http.Request, v assignmentView) error {
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
 		return err
@@ -263,13 +252,13 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assig
 	var values []map[string]any
 	var next string
 	s.store.Read(func(st *tenant.State) {
-		var hits []*RoleAssignment
+		var hits []*tenant.RoleAssignment
 		for a := range st.RoleAssignments() {
 			if a.ActiveAt(now) && match(a) {
 				hits = append(hits, a)
 			}
 		}
-		var items []*RoleAssignment
+		var items []*tenant.RoleAssignment
 		items, next = page(r, identity.BaseURL(r), q, hits, v.idOf)
 		values = make([]map[string]any, 0, len(items))
 		for _, a := range items {
@@ -284,7 +273,7 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assig
 	return nil
 }
 
-func (s *Server) getAssignment(w http.ResponseWriter, r *http.Request, id string, v assignmentView) error {
+func (s *API) getAssignment(w http.ResponseWriter, r *http.Request, id string, v assignmentView) error {
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
@@ -413,11 +402,12 @@ func decodeRoleRequest(body map[string]json.RawMessage, typeName string, extra m
 
 // principalExists reports whether id names an active user, group or
 // service principal of a configured app.
-func (s *Server) principalExists(st *tenant.State, id string) bool {
+func (s *API) principalExists(st *tenant.State, id string) bool {
 	return st.User(id) != nil || st.Group(id) != nil || s.apps.IsServicePrincipal(id)
 }
 
-func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) error {
+// CreateRoleAssignment serves POST /roleManagement/directory/roleAssignments.
+func (s *API) CreateRoleAssignment(w http.ResponseWriter, r *http.Request) error {
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
@@ -439,7 +429,7 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) er
 			return grapherr.BadRequest("A conflicting object with one or more of the specified property values is present in the directory.")
 		}
 		id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
-		a := &RoleAssignment{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID), DirectoryScopeID: rr.DirectoryScopeID}
+		a := &tenant.RoleAssignment{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID), DirectoryScopeID: rr.DirectoryScopeID}
 		st.PutRoleAssignment(a)
 		out := renderAssignment(st, a, false)
 		out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleAssignments/$entity")
@@ -448,7 +438,8 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) er
 	})
 }
 
-func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, id string) error {
+// DeleteRoleAssignment serves DELETE /roleManagement/directory/roleAssignments/{id}.
+func (s *API) DeleteRoleAssignment(w http.ResponseWriter, r *http.Request, id string) error {
 	return s.store.Write(func(st *tenant.State) error {
 		a, ok := st.RoleAssignment(id)
 		if !ok || !a.ActiveAt(s.clock()) {
@@ -460,7 +451,7 @@ func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, id
 	})
 }
 
-func renderEligibility(st *tenant.State, e *RoleEligibility, expand bool) map[string]any {
+func renderEligibility(st *tenant.State, e *tenant.RoleEligibility, expand bool) map[string]any {
 	out := map[string]any{
 		"id":                        e.ID,
 		"principalId":               e.PrincipalID,
@@ -480,7 +471,8 @@ func renderEligibility(st *tenant.State, e *RoleEligibility, expand bool) map[st
 	return out
 }
 
-func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request) error {
+// ListEligibilityInstances serves GET /roleManagement/directory/roleEligibilityScheduleInstances.
+func (s *API) ListEligibilityInstances(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
 		return err
@@ -498,7 +490,7 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 	var values []map[string]any
 	var next string
 	s.store.Read(func(st *tenant.State) {
-		var hits []*RoleEligibility
+		var hits []*tenant.RoleEligibility
 		for e := range st.RoleEligibilities() {
 			if tenant.Ended(e.EndDateTime, now) {
 				continue // an expired schedule has no instance
@@ -507,8 +499,8 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 				hits = append(hits, e)
 			}
 		}
-		var items []*RoleEligibility
-		items, next = page(r, identity.BaseURL(r), q, hits, func(e *RoleEligibility) string { return e.ID })
+		var items []*tenant.RoleEligibility
+		items, next = page(r, identity.BaseURL(r), q, hits, func(e *tenant.RoleEligibility) string { return e.ID })
 		values = make([]map[string]any, 0, len(items))
 		for _, e := range items {
 			values = append(values, renderEligibility(st, e, expand))
@@ -522,7 +514,8 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 	return nil
 }
 
-func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, id string) error {
+// GetEligibilityInstance serves GET /roleManagement/directory/roleEligibilityScheduleInstances/{id}.
+func (s *API) GetEligibilityInstance(w http.ResponseWriter, r *http.Request, id string) error {
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
@@ -545,29 +538,30 @@ func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, 
 	return nil
 }
 
-// renderAssignmentInstance shows an active assignment as its
-// unifiedRoleAssignmentScheduleInstance. Every assignment is its own
-// schedule and origin, whether made directly or through a request (Graph
-// does the same for direct assignments); one made directly has no
-// startDateTime.
-// assignmentInstanceID derives an instance's id from its assignment's:
-// stable, opaque, and different from it.
-func assignmentInstanceID(assignmentID string) string {
+// AssignmentInstanceID derives the id of an assignment's schedule instance
+// from the assignment's: stable, opaque, and different from it, so that a
+// client joining on the wrong one is caught.
+func AssignmentInstanceID(assignmentID string) string {
 	sum := sha256.Sum256([]byte("instance:" + assignmentID))
 	return base64.RawURLEncoding.EncodeToString(sum[:18])
 }
 
 // assignmentType is Graph's assignmentType of the instance.
-func assignmentType(a *RoleAssignment) string {
+func assignmentType(a *tenant.RoleAssignment) string {
 	if a.AssignmentType == "" {
 		return "Assigned"
 	}
 	return a.AssignmentType
 }
 
-func renderAssignmentInstance(st *tenant.State, a *RoleAssignment, expand bool) map[string]any {
+// renderAssignmentInstance shows an active assignment as its
+// unifiedRoleAssignmentScheduleInstance. Every assignment is its own
+// schedule and origin, whether made directly or through a request (Graph
+// does the same for direct assignments); one made directly has no
+// startDateTime.
+func renderAssignmentInstance(st *tenant.State, a *tenant.RoleAssignment, expand bool) map[string]any {
 	out := map[string]any{
-		"id":                       assignmentInstanceID(a.ID),
+		"id":                       AssignmentInstanceID(a.ID),
 		"principalId":              a.PrincipalID,
 		"roleDefinitionId":         a.RoleDefinitionID,
 		"directoryScopeId":         a.DirectoryScopeID,
@@ -804,7 +798,7 @@ var eligibilityRequests = scheduleRequestKind{
 	put: func(st *tenant.State, req scheduleRequest) string {
 		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
 		start := req.period.start
-		st.PutRoleEligibility(&RoleEligibility{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
+		st.PutRoleEligibility(&tenant.RoleEligibility{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
 			RoleDefinitionID: strings.ToLower(req.RoleDefinitionID), DirectoryScopeID: req.DirectoryScopeID,
 			StartDateTime: &start, EndDateTime: req.period.end})
 		return id
@@ -821,7 +815,7 @@ var assignmentRequests = scheduleRequestKind{
 	put: func(st *tenant.State, req scheduleRequest) string {
 		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
 		start := req.period.start
-		st.PutRoleAssignment(&RoleAssignment{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
+		st.PutRoleAssignment(&tenant.RoleAssignment{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
 			RoleDefinitionID: strings.ToLower(req.RoleDefinitionID), DirectoryScopeID: req.DirectoryScopeID,
 			StartDateTime: &start, EndDateTime: req.period.end})
 		return id
@@ -829,11 +823,13 @@ var assignmentRequests = scheduleRequestKind{
 	drop: (*tenant.State).RemoveRoleAssignment,
 }
 
-func (s *Server) createEligibilityRequest(w http.ResponseWriter, r *http.Request) error {
+// CreateEligibilityRequest serves POST /roleManagement/directory/roleEligibilityScheduleRequests.
+func (s *API) CreateEligibilityRequest(w http.ResponseWriter, r *http.Request) error {
 	return s.createScheduleRequest(w, r, eligibilityRequests)
 }
 
-func (s *Server) createAssignmentScheduleRequest(w http.ResponseWriter, r *http.Request) error {
+// CreateAssignmentScheduleRequest serves POST /roleManagement/directory/roleAssignmentScheduleRequests.
+func (s *API) CreateAssignmentScheduleRequest(w http.ResponseWriter, r *http.Request) error {
 	return s.createScheduleRequest(w, r, assignmentRequests)
 }
 
@@ -841,7 +837,7 @@ func (s *Server) createAssignmentScheduleRequest(w http.ResponseWriter, r *http.
 // is provisioned at once (the emulator has no approval workflow) and the
 // schedule appears or disappears. A schedule whose end has passed no
 // longer exists: it neither blocks adminAssign nor can be removed.
-func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, kind scheduleRequestKind) error {
+func (s *API) createScheduleRequest(w http.ResponseWriter, r *http.Request, kind scheduleRequestKind) error {
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
@@ -887,7 +883,7 @@ func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, k
 // renderScheduleRequest shapes the answer like Graph's
 // unifiedRoleEligibilityScheduleRequest / unifiedRoleAssignmentScheduleRequest,
 // with the schedule as it was resolved (start filled in, type canonical).
-func (s *Server) renderScheduleRequest(r *http.Request, kind scheduleRequestKind, req scheduleRequest, target, status string, now time.Time) map[string]any {
+func (s *API) renderScheduleRequest(r *http.Request, kind scheduleRequestKind, req scheduleRequest, target, status string, now time.Time) map[string]any {
 	p := req.period
 	start := p.start
 	return map[string]any{

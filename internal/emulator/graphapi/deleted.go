@@ -1,4 +1,4 @@
-package emulator
+package graphapi
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
@@ -14,14 +15,10 @@ import (
 // (the type cast is required), directory-deleteditems-get,
 // directory-deleteditems-restore and directory-deleteditems-delete.
 
-var (
-	permDeletedRead    = []string{"User.Read.All", "User.ReadWrite.All", "User.DeleteRestore.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	permDeletedRestore = []string{"User.DeleteRestore.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
-)
-
 var deletedUserDefaults = append(mustDefaultUserProps(), "deletedDateTime")
 
-func (s *Server) listDeletedUsers(w http.ResponseWriter, r *http.Request) error {
+// ListDeletedUsers serves GET /directory/deletedItems/microsoft.graph.user.
+func (s *API) ListDeletedUsers(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
 		return err
@@ -36,7 +33,7 @@ func (s *Server) listDeletedUsers(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var hits []*User
+	var hits []*tenant.User
 	s.store.Read(func(st *tenant.State) {
 		for u := range st.DeletedUsers() {
 			if match(u) {
@@ -48,10 +45,11 @@ func (s *Server) listDeletedUsers(w http.ResponseWriter, r *http.Request) error 
 	return s.writeUserPage(w, r, q, props, hits, "directory/deletedItems/microsoft.graph.user")
 }
 
-func (s *Server) listDeletedGroups(w http.ResponseWriter, r *http.Request) error {
+// ListDeletedGroups serves GET /directory/deletedItems/microsoft.graph.group.
+func (s *API) ListDeletedGroups(w http.ResponseWriter, r *http.Request) error {
 	var values []map[string]any
 	s.store.Read(func(st *tenant.State) {
-		groups := slices.SortedFunc(st.DeletedGroups(), func(a, b *Group) int { return strings.Compare(key(a.ID), key(b.ID)) })
+		groups := slices.SortedFunc(st.DeletedGroups(), func(a, b *tenant.Group) int { return strings.Compare(key(a.ID), key(b.ID)) })
 		values = make([]map[string]any, 0, len(groups))
 		for _, g := range groups {
 			values = append(values, map[string]any{
@@ -64,7 +62,8 @@ func (s *Server) listDeletedGroups(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
+// GetDeletedItem serves GET /directory/deletedItems/{id}.
+func (s *API) GetDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
 	if !tenant.IsGUID(id) {
 		return grapherr.InvalidObjectID(id)
 	}
@@ -78,7 +77,7 @@ func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id strin
 			return err
 		}
 	}
-	var cp User
+	var cp tenant.User
 	var ok bool
 	s.store.Read(func(st *tenant.State) {
 		if u := st.DeletedUser(id); u != nil {
@@ -95,7 +94,8 @@ func (s *Server) getDeletedItem(w http.ResponseWriter, r *http.Request, id strin
 	return nil
 }
 
-func (s *Server) restoreDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
+// RestoreDeletedItem serves POST /directory/deletedItems/{id}/restore.
+func (s *API) RestoreDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
 	if !tenant.IsGUID(id) {
 		return grapherr.InvalidObjectID(id)
 	}
@@ -107,7 +107,7 @@ func (s *Server) restoreDeletedItem(w http.ResponseWriter, r *http.Request, id s
 	if err != nil {
 		return err
 	}
-	caller, _ := CallerFrom(r.Context())
+	caller, _ := identity.CallerFrom(r.Context())
 	out, err := s.restoreUser(id, caller, opts)
 	if err != nil {
 		return err
@@ -162,7 +162,7 @@ func decodeRestoreOptions(body map[string]json.RawMessage) (restoreOptions, erro
 // autoReconcileProxyConflict a proxy address an active object took
 // meanwhile, and without newUserPrincipalName a taken UPN, refuse the
 // restore with Graph's conflict error.
-func (s *Server) restoreUser(id string, caller Caller, opts restoreOptions) (map[string]any, error) {
+func (s *API) restoreUser(id string, caller identity.Caller, opts restoreOptions) (map[string]any, error) {
 	var out map[string]any
 	err := s.store.Write(func(st *tenant.State) error {
 		u := st.DeletedUser(id)
@@ -199,11 +199,12 @@ func (s *Server) restoreUser(id string, caller Caller, opts restoreOptions) (map
 	return out, err
 }
 
-func (s *Server) purgeDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
+// PurgeDeletedItem serves DELETE /directory/deletedItems/{id}: the user is deleted for good.
+func (s *API) PurgeDeletedItem(w http.ResponseWriter, r *http.Request, id string) error {
 	if !tenant.IsGUID(id) {
 		return grapherr.InvalidObjectID(id)
 	}
-	caller, _ := CallerFrom(r.Context())
+	caller, _ := identity.CallerFrom(r.Context())
 	return s.store.Write(func(st *tenant.State) error {
 		u := st.DeletedUser(id)
 		if u == nil {

@@ -1,10 +1,11 @@
-package emulator
+package graphapi
 
 import (
 	"strings"
 	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
@@ -41,26 +42,26 @@ var sensitiveProperties = []string{"accountEnabled", "businessPhones", "mobilePh
 
 // The table's columns: the roles that may perform sensitive actions.
 var (
-	allSensitiveActors = []string{RoleAuthenticationAdministrator, RoleUserAdministrator,
-		RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
-	userAdminActors    = []string{RoleUserAdministrator, RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
-	authAdminActors    = []string{RoleAuthenticationAdministrator, RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
-	privilegedActors   = []string{RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
+	allSensitiveActors = []string{tenant.RoleAuthenticationAdministrator, tenant.RoleUserAdministrator,
+		tenant.RolePrivilegedAuthenticationAdministrator, tenant.RoleGlobalAdministrator}
+	userAdminActors    = []string{tenant.RoleUserAdministrator, tenant.RolePrivilegedAuthenticationAdministrator, tenant.RoleGlobalAdministrator}
+	authAdminActors    = []string{tenant.RoleAuthenticationAdministrator, tenant.RolePrivilegedAuthenticationAdministrator, tenant.RoleGlobalAdministrator}
+	privilegedActors   = []string{tenant.RolePrivilegedAuthenticationAdministrator, tenant.RoleGlobalAdministrator}
 	sensitiveActorRows = map[string][]string{
-		RoleAuthenticationAdministrator:           authAdminActors,
-		RoleDirectoryReaders:                      allSensitiveActors,
-		RoleGlobalAdministrator:                   privilegedActors,
-		RoleGroupsAdministrator:                   userAdminActors,
-		RoleGuestInviter:                          allSensitiveActors,
-		RoleHelpdeskAdministrator:                 userAdminActors,
-		RoleMessageCenterReader:                   allSensitiveActors,
-		RolePasswordAdministrator:                 allSensitiveActors,
-		RolePrivilegedAuthenticationAdministrator: privilegedActors,
-		RolePrivilegedRoleAdministrator:           privilegedActors,
-		RoleReportsReader:                         allSensitiveActors,
-		RoleUserAdministrator:                     userAdminActors,
-		RoleUserExperienceSuccessManager:          allSensitiveActors,
-		RoleUsageSummaryReportsReader:             allSensitiveActors,
+		tenant.RoleAuthenticationAdministrator:           authAdminActors,
+		tenant.RoleDirectoryReaders:                      allSensitiveActors,
+		tenant.RoleGlobalAdministrator:                   privilegedActors,
+		tenant.RoleGroupsAdministrator:                   userAdminActors,
+		tenant.RoleGuestInviter:                          allSensitiveActors,
+		tenant.RoleHelpdeskAdministrator:                 userAdminActors,
+		tenant.RoleMessageCenterReader:                   allSensitiveActors,
+		tenant.RolePasswordAdministrator:                 allSensitiveActors,
+		tenant.RolePrivilegedAuthenticationAdministrator: privilegedActors,
+		tenant.RolePrivilegedRoleAdministrator:           privilegedActors,
+		tenant.RoleReportsReader:                         allSensitiveActors,
+		tenant.RoleUserAdministrator:                     userAdminActors,
+		tenant.RoleUserExperienceSuccessManager:          allSensitiveActors,
+		tenant.RoleUsageSummaryReportsReader:             allSensitiveActors,
 	}
 )
 
@@ -106,7 +107,7 @@ func sensitiveAllowed(callerRoles, targetRoles []string) bool {
 // judged by: its active assignments and, unless the switch says otherwise,
 // its PIM eligibilities (an eligible user can activate the role at any
 // moment, so the stricter reading protects it too).
-func (s *Server) targetRoles(st *tenant.State, userID string, now time.Time) []string {
+func (s *API) targetRoles(st *tenant.State, userID string, now time.Time) []string {
 	ids := st.AssignedRoles(userID, now)
 	if !s.sensitiveIgnoresEligibility {
 		ids = append(ids, st.EligibleRoles(userID, now)...)
@@ -117,7 +118,7 @@ func (s *Server) targetRoles(st *tenant.State, userID string, now time.Time) []s
 // callerRoles lists the role templates the caller acts with: for an app,
 // the roles configured for it plus active assignments to its service
 // principal; for a signed-in user, the user's active assignments.
-func (s *Server) callerRoles(st *tenant.State, c Caller, now time.Time) []string {
+func (s *API) callerRoles(st *tenant.State, c identity.Caller, now time.Time) []string {
 	if !c.AppOnly {
 		return st.RoleTemplates(st.AssignedRoles(c.UserID, now))
 	}
@@ -128,7 +129,7 @@ func (s *Server) callerRoles(st *tenant.State, c Caller, now time.Time) []string
 // checkSensitive refuses a sensitive action on the user userID that the
 // caller's directory roles do not allow, with Graph's 403. The store lock
 // must be held.
-func (s *Server) checkSensitive(st *tenant.State, c Caller, userID string) error {
+func (s *API) checkSensitive(st *tenant.State, c identity.Caller, userID string) error {
 	now := s.clock()
 	target := s.targetRoles(st, userID, now)
 	if c.AppOnly && len(target) == 0 {

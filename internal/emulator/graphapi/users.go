@@ -1,4 +1,4 @@
-package emulator
+package graphapi
 
 import (
 	"iter"
@@ -21,12 +21,6 @@ import (
 // https://learn.microsoft.com/en-us/graph/api/user-post-users,
 // https://learn.microsoft.com/en-us/graph/api/user-update and
 // https://learn.microsoft.com/en-us/graph/api/user-delete.
-
-var (
-	permUserRead   = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	permUserWrite  = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
-	permUserDelete = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
-)
 
 func str(s string) []string { return []string{s} }
 
@@ -51,37 +45,37 @@ func boolPtr(p *bool) ([]string, bool) {
 // whether eq on them needs an advanced query, per the property notes in
 // the user resource page and the tables in
 // https://learn.microsoft.com/en-us/graph/aad-advanced-queries.
-var userFilter = func() filterSchema[User] {
+var userFilter = func() filterSchema[tenant.User] {
 	known := make([]string, 0, len(userProps)+len(otherUserProps))
 	for _, p := range userProps {
 		known = append(known, p.name)
 	}
 	known = append(known, otherUserProps...)
-	return newSchema[User]("microsoft.graph.user", "User", known,
-		filterField[User]{name: "id", get: func(u *User) ([]string, bool) { return str(u.ID), false }},
-		filterField[User]{name: "userPrincipalName", get: func(u *User) ([]string, bool) { return str(u.UserPrincipalName), false }},
-		filterField[User]{name: "displayName", get: func(u *User) ([]string, bool) { return str(u.DisplayName), false }},
-		filterField[User]{name: "mailNickname", get: func(u *User) ([]string, bool) { return str(u.MailNickname), false }},
-		filterField[User]{name: "mail", get: func(u *User) ([]string, bool) { return strPtr(u.Mail) }},
-		filterField[User]{name: "givenName", get: func(u *User) ([]string, bool) { return strPtr(u.GivenName) }},
-		filterField[User]{name: "surname", get: func(u *User) ([]string, bool) { return strPtr(u.Surname) }},
-		filterField[User]{name: "employeeId", get: func(u *User) ([]string, bool) { return strPtr(u.EmployeeID) }},
-		filterField[User]{name: "userType", get: func(u *User) ([]string, bool) { return str(u.UserType), u.UserType == "" }},
-		filterField[User]{name: "accountEnabled", kind: fieldBool, get: func(u *User) ([]string, bool) { return boolPtr(u.AccountEnabled) }},
-		filterField[User]{name: "proxyAddresses", kind: fieldStringCollection, get: func(u *User) ([]string, bool) { return u.ProxyAddresses, false }},
-		filterField[User]{name: "onPremisesImmutableId", eqAdvanced: true, caseSensitive: true,
-			get: func(u *User) ([]string, bool) { return strPtr(u.OnPremisesImmutableID) }},
-		filterField[User]{name: "onPremisesSamAccountName", eqAdvanced: true,
-			get: func(u *User) ([]string, bool) { return strPtr(u.OnPremisesSamAccountName) }},
+	return newSchema[tenant.User]("microsoft.graph.user", "User", known,
+		filterField[tenant.User]{name: "id", get: func(u *tenant.User) ([]string, bool) { return str(u.ID), false }},
+		filterField[tenant.User]{name: "userPrincipalName", get: func(u *tenant.User) ([]string, bool) { return str(u.UserPrincipalName), false }},
+		filterField[tenant.User]{name: "displayName", get: func(u *tenant.User) ([]string, bool) { return str(u.DisplayName), false }},
+		filterField[tenant.User]{name: "mailNickname", get: func(u *tenant.User) ([]string, bool) { return str(u.MailNickname), false }},
+		filterField[tenant.User]{name: "mail", get: func(u *tenant.User) ([]string, bool) { return strPtr(u.Mail) }},
+		filterField[tenant.User]{name: "givenName", get: func(u *tenant.User) ([]string, bool) { return strPtr(u.GivenName) }},
+		filterField[tenant.User]{name: "surname", get: func(u *tenant.User) ([]string, bool) { return strPtr(u.Surname) }},
+		filterField[tenant.User]{name: "employeeId", get: func(u *tenant.User) ([]string, bool) { return strPtr(u.EmployeeID) }},
+		filterField[tenant.User]{name: "userType", get: func(u *tenant.User) ([]string, bool) { return str(u.UserType), u.UserType == "" }},
+		filterField[tenant.User]{name: "accountEnabled", kind: fieldBool, get: func(u *tenant.User) ([]string, bool) { return boolPtr(u.AccountEnabled) }},
+		filterField[tenant.User]{name: "proxyAddresses", kind: fieldStringCollection, get: func(u *tenant.User) ([]string, bool) { return u.ProxyAddresses, false }},
+		filterField[tenant.User]{name: "onPremisesImmutableId", eqAdvanced: true, caseSensitive: true,
+			get: func(u *tenant.User) ([]string, bool) { return strPtr(u.OnPremisesImmutableID) }},
+		filterField[tenant.User]{name: "onPremisesSamAccountName", eqAdvanced: true,
+			get: func(u *tenant.User) ([]string, bool) { return strPtr(u.OnPremisesSamAccountName) }},
 		// eq on onPremisesSyncEnabled works by default; eq null, like every
 		// null comparison, is advanced (filter-directory-objects table of
 		// aad-advanced-queries).
-		filterField[User]{name: "onPremisesSyncEnabled", kind: fieldBool,
-			get: func(u *User) ([]string, bool) { return boolPtr(u.OnPremisesSyncEnabled) }},
+		filterField[tenant.User]{name: "onPremisesSyncEnabled", kind: fieldBool,
+			get: func(u *tenant.User) ([]string, bool) { return boolPtr(u.OnPremisesSyncEnabled) }},
 	)
 }()
 
-func (s *Server) metadata(r *http.Request, fragment string) string {
+func (s *API) metadata(r *http.Request, fragment string) string {
 	return identity.BaseURL(r) + "/v1.0/$metadata#" + fragment
 }
 
@@ -92,7 +86,8 @@ func selectFragment(sel []string) string {
 	return "(" + strings.Join(sel, ",") + ")"
 }
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+// ListUsers serves GET /users.
+func (s *API) ListUsers(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
 		return err
@@ -105,7 +100,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var hits []*User
+	var hits []*tenant.User
 	s.store.Read(func(st *tenant.State) {
 		candidates, indexed := indexedUsers(st, q.filter)
 		if !indexed {
@@ -121,9 +116,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	return s.writeUserPage(w, r, q, props, hits, "users")
 }
 
-func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, q listQuery, props []string, hits []*User, context string) error {
+func (s *API) writeUserPage(w http.ResponseWriter, r *http.Request, q listQuery, props []string, hits []*tenant.User, context string) error {
 	total := len(hits)
-	items, next := page(r, identity.BaseURL(r), q, hits, func(u *User) string { return u.ID })
+	items, next := page(r, identity.BaseURL(r), q, hits, func(u *tenant.User) string { return u.ID })
 	values := make([]map[string]any, 0, len(items))
 	for _, u := range items {
 		values = append(values, renderUser(u, props))
@@ -142,7 +137,8 @@ func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, q listQue
 	return nil
 }
 
-func (s *Server) getUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
+// GetUser serves GET /users/{id | userPrincipalName}.
+func (s *API) GetUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
@@ -151,8 +147,8 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, idOrUPN string)
 	if err != nil {
 		return err
 	}
-	var u *User
-	var cp User
+	var u *tenant.User
+	var cp tenant.User
 	s.store.Read(func(st *tenant.State) {
 		u = st.LookupUser(idOrUPN)
 		if u != nil {
@@ -168,7 +164,8 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, idOrUPN string)
 	return nil
 }
 
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+// CreateUser serves POST /users.
+func (s *API) CreateUser(w http.ResponseWriter, r *http.Request) error {
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
@@ -183,7 +180,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	now := s.clock().UTC().Truncate(time.Second)
-	u := &User{ID: uuid.NewString(), UserType: "Member", CreatedDateTime: &now}
+	u := &tenant.User{ID: uuid.NewString(), UserType: "Member", CreatedDateTime: &now}
 	if err := change.apply(u); err != nil {
 		return err
 	}
@@ -199,7 +196,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 
 // storeNewUser stores a new user and renders it, under the write lock; the
 // caller writes the response after the lock is released.
-func (s *Server) storeNewUser(u *User) (map[string]any, error) {
+func (s *API) storeNewUser(u *tenant.User) (map[string]any, error) {
 	var out map[string]any
 	err := s.store.Write(func(st *tenant.State) error {
 		if err := st.CheckUser(u, ""); err != nil {
@@ -220,7 +217,8 @@ func mustDefaultUserProps() []string {
 	return props
 }
 
-func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
+// UpdateUser serves PATCH /users/{id | userPrincipalName}.
+func (s *API) UpdateUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
@@ -229,7 +227,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 	if err != nil {
 		return err
 	}
-	caller, _ := CallerFrom(r.Context())
+	caller, _ := identity.CallerFrom(r.Context())
 	return s.store.Write(func(st *tenant.State) error {
 		old := st.LookupUser(idOrUPN)
 		if old == nil {
@@ -259,8 +257,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 	})
 }
 
-func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
-	caller, _ := CallerFrom(r.Context())
+// DeleteUser serves DELETE /users/{id | userPrincipalName}: the user is soft-deleted.
+func (s *API) DeleteUser(w http.ResponseWriter, r *http.Request, idOrUPN string) error {
+	caller, _ := identity.CallerFrom(r.Context())
 	return s.store.Write(func(st *tenant.State) error {
 		u := st.LookupUser(idOrUPN)
 		if u == nil {
@@ -281,7 +280,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, idOrUPN stri
 // the users the index names, so the common lookups do not scan the tenant.
 // The caller still applies the compiled predicate, which decides; ok is
 // false when the filter needs a scan. The store lock must be held.
-func indexedUsers(st *tenant.State, expr odata.Expr) (iter.Seq[*User], bool) {
+func indexedUsers(st *tenant.State, expr odata.Expr) (iter.Seq[*tenant.User], bool) {
 	var id string
 	switch e := expr.(type) {
 	case odata.Compare:
@@ -306,7 +305,7 @@ func indexedUsers(st *tenant.State, expr odata.Expr) (iter.Seq[*User], bool) {
 	default:
 		return nil, false
 	}
-	var out []*User
+	var out []*tenant.User
 	if u := st.User(id); u != nil {
 		out = append(out, u)
 	}

@@ -1,4 +1,4 @@
-package emulator
+package graphapi
 
 import (
 	"encoding/json"
@@ -13,12 +13,7 @@ import (
 // Domains follow https://learn.microsoft.com/en-us/graph/api/domain-list and
 // domain-get; the organization follows organization-list / organization-get.
 
-var (
-	permDomainRead = []string{"Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	permOrgRead    = []string{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "User.Read.All"}
-)
-
-func renderDomain(d Domain) map[string]any {
+func renderDomain(d tenant.Domain) map[string]any {
 	services := d.SupportedServices
 	if services == nil {
 		services = []string{}
@@ -39,8 +34,9 @@ func renderDomain(d Domain) map[string]any {
 	}
 }
 
-func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) error {
-	var domains []Domain
+// ListDomains serves GET /domains.
+func (s *API) ListDomains(w http.ResponseWriter, r *http.Request) error {
+	var domains []tenant.Domain
 	s.store.Read(func(st *tenant.State) { domains = st.Domains() })
 	values := make([]map[string]any, 0, len(domains))
 	for _, d := range domains {
@@ -50,8 +46,9 @@ func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) getDomain(w http.ResponseWriter, r *http.Request, id string) error {
-	var d Domain
+// GetDomain serves GET /domains/{id}.
+func (s *API) GetDomain(w http.ResponseWriter, r *http.Request, id string) error {
+	var d tenant.Domain
 	var ok bool
 	s.store.Read(func(st *tenant.State) { d, ok = st.Domain(id) })
 	if !ok {
@@ -63,7 +60,7 @@ func (s *Server) getDomain(w http.ResponseWriter, r *http.Request, id string) er
 	return nil
 }
 
-func (s *Server) renderOrganization(st *tenant.State) map[string]any {
+func (s *API) renderOrganization(st *tenant.State) map[string]any {
 	var verified []map[string]any
 	for _, d := range st.Domains() {
 		if !d.IsVerified {
@@ -106,14 +103,16 @@ func (s *Server) renderOrganization(st *tenant.State) map[string]any {
 	}
 }
 
-func (s *Server) listOrganization(w http.ResponseWriter, r *http.Request) error {
+// ListOrganization serves GET /organization.
+func (s *API) ListOrganization(w http.ResponseWriter, r *http.Request) error {
 	var org map[string]any
 	s.store.Read(func(st *tenant.State) { org = s.renderOrganization(st) })
 	writeOData(w, http.StatusOK, map[string]any{"@odata.context": s.metadata(r, "organization"), "value": []any{org}})
 	return nil
 }
 
-func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, id string) error {
+// GetOrganization serves GET /organization/{id}.
+func (s *API) GetOrganization(w http.ResponseWriter, r *http.Request, id string) error {
 	if !strings.EqualFold(id, s.tenantID) {
 		return grapherr.NotFound(id)
 	}
@@ -129,16 +128,11 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, id stri
 // onpremisesdirectorysynchronization-get and -update, and
 // https://learn.microsoft.com/en-us/graph/api/resources/onpremisesdirectorysynchronizationfeature.
 
-var (
-	permSyncRead  = []string{"OnPremDirectorySynchronization.Read.All", "OnPremDirectorySynchronization.ReadWrite.All"}
-	permSyncWrite = []string{"OnPremDirectorySynchronization.ReadWrite.All"}
-)
-
-// authorizeSync is the permission check of the onPremisesSynchronization
+// AuthorizeSync is the permission check of the onPremisesSynchronization
 // routes: app-only access may be refused for the tenant, and delegated
 // access needs a Global Administrator besides the scope.
-func (s *Server) authorizeSync(r *http.Request, perms []string) error {
-	c, _ := CallerFrom(r.Context())
+func (s *API) AuthorizeSync(r *http.Request, perms []string) error {
+	c, _ := identity.CallerFrom(r.Context())
 	if c.AppOnly && !s.appOnlySync {
 		return grapherr.New(http.StatusForbidden, grapherr.CodeAuthorizationDenied,
 			"This operation requires a delegated token: application permissions are not supported for onPremisesSynchronization in this tenant.")
@@ -151,7 +145,7 @@ func (s *Server) authorizeSync(r *http.Request, perms []string) error {
 		// Administrator as well as the scope (the resource's permissions
 		// section); the role is read live, not from the token's wids.
 		var ok bool
-		s.store.Read(func(st *tenant.State) { ok = st.HoldsRole(c.UserID, RoleGlobalAdministrator, s.clock()) })
+		s.store.Read(func(st *tenant.State) { ok = st.HoldsRole(c.UserID, tenant.RoleGlobalAdministrator, s.clock()) })
 		if !ok {
 			return grapherr.Forbidden()
 		}
@@ -159,7 +153,7 @@ func (s *Server) authorizeSync(r *http.Request, perms []string) error {
 	return nil
 }
 
-func (s *Server) renderSync(st *tenant.State) map[string]any {
+func (s *API) renderSync(st *tenant.State) map[string]any {
 	sync := st.Sync()
 	return map[string]any{
 		"id":            s.tenantID,
@@ -168,7 +162,7 @@ func (s *Server) renderSync(st *tenant.State) map[string]any {
 	}
 }
 
-func renderSyncConfig(c SyncConfiguration) map[string]any {
+func renderSyncConfig(c tenant.SyncConfiguration) map[string]any {
 	opt := func(v string) any {
 		if v == "" {
 			return nil
@@ -182,7 +176,8 @@ func renderSyncConfig(c SyncConfiguration) map[string]any {
 	}
 }
 
-func (s *Server) listSync(w http.ResponseWriter, r *http.Request) error {
+// ListSync serves GET /directory/onPremisesSynchronization.
+func (s *API) ListSync(w http.ResponseWriter, r *http.Request) error {
 	var obj map[string]any
 	s.store.Read(func(st *tenant.State) { obj = s.renderSync(st) })
 	writeOData(w, http.StatusOK, map[string]any{
@@ -192,7 +187,8 @@ func (s *Server) listSync(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) getSync(w http.ResponseWriter, r *http.Request, id string) error {
+// GetSync serves GET /directory/onPremisesSynchronization/{id}.
+func (s *API) GetSync(w http.ResponseWriter, r *http.Request, id string) error {
 	if !strings.EqualFold(id, s.tenantID) {
 		return grapherr.NotFound(id)
 	}
@@ -203,7 +199,8 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request, id string) erro
 	return nil
 }
 
-func (s *Server) patchSync(w http.ResponseWriter, r *http.Request, id string) error {
+// PatchSync serves PATCH /directory/onPremisesSynchronization/{id}.
+func (s *API) PatchSync(w http.ResponseWriter, r *http.Request, id string) error {
 	if !strings.EqualFold(id, s.tenantID) {
 		return grapherr.NotFound(id)
 	}
@@ -243,7 +240,7 @@ const (
 // refused), and softMatchOnUpnEnabled and synchronizeUpnForManagedUsersEnabled
 // cannot be turned off once on ("After you have enabled a feature, it can't be
 // disabled again", how-to-connect-syncservice-features).
-func applySyncPatch(cur SyncState, body map[string]json.RawMessage) (SyncState, error) {
+func applySyncPatch(cur tenant.SyncState, body map[string]json.RawMessage) (tenant.SyncState, error) {
 	next := cur
 	for k, raw := range body {
 		switch k {
@@ -279,7 +276,7 @@ func applySyncPatch(cur SyncState, body map[string]json.RawMessage) (SyncState, 
 }
 
 // featureFields maps JSON names to the flags of SyncFeatures.
-func featureFields(f *SyncFeatures) map[string]*bool {
+func featureFields(f *tenant.SyncFeatures) map[string]*bool {
 	return map[string]*bool{
 		"allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled": &f.AllowOnPremUpdateOfOnPremisesObjectIdentifierEnabled,
 		"blockCloudObjectTakeoverThroughHardMatchEnabled":      &f.BlockCloudObjectTakeoverThroughHardMatchEnabled,
@@ -304,7 +301,7 @@ func featureFields(f *SyncFeatures) map[string]*bool {
 	}
 }
 
-func decodeFeatures(cur SyncFeatures, raw json.RawMessage) (SyncFeatures, error) {
+func decodeFeatures(cur tenant.SyncFeatures, raw json.RawMessage) (tenant.SyncFeatures, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
 		return cur, grapherr.InvalidValue("features", "OnPremisesDirectorySynchronization")
@@ -345,7 +342,7 @@ func decodeFeatures(cur SyncFeatures, raw json.RawMessage) (SyncFeatures, error)
 
 // decodeSyncConfig merges a configuration object; unlike features, only
 // the properties sent change (each is a distinct setting, not a flag set).
-func decodeSyncConfig(cur SyncConfiguration, raw json.RawMessage) (SyncConfiguration, error) {
+func decodeSyncConfig(cur tenant.SyncConfiguration, raw json.RawMessage) (tenant.SyncConfiguration, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
 		return cur, grapherr.InvalidValue("configuration", "OnPremisesDirectorySynchronization")
@@ -384,7 +381,7 @@ func decodeSyncConfig(cur SyncConfiguration, raw json.RawMessage) (SyncConfigura
 	return next, nil
 }
 
-func decodeADP(cur AccidentalDeletionPrevention, raw json.RawMessage) (AccidentalDeletionPrevention, error) {
+func decodeADP(cur tenant.AccidentalDeletionPrevention, raw json.RawMessage) (tenant.AccidentalDeletionPrevention, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
 		return cur, grapherr.InvalidValue("accidentalDeletionPrevention", "OnPremisesDirectorySynchronizationConfiguration")

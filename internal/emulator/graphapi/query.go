@@ -1,4 +1,4 @@
-package emulator
+package graphapi
 
 import (
 	"encoding/base64"
@@ -56,7 +56,7 @@ func newSchema[T any](typeName, resource string, known []string, fields ...filte
 	return s
 }
 
-func (s filterSchema[T]) unsupported(prop string) *GraphError {
+func (s filterSchema[T]) unsupported(prop string) *grapherr.GraphError {
 	return grapherr.New(http.StatusBadRequest, grapherr.CodeUnsupportedQuery,
 		fmt.Sprintf("Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", prop, s.resource))
 }
@@ -73,7 +73,7 @@ func (s filterSchema[T]) lookup(prop string) (filterField[T], error) {
 		fmt.Sprintf("Could not find a property named '%s' on type '%s'.", prop, s.typeName))
 }
 
-func incompatible(kind fieldKind, lit odata.Literal) *GraphError {
+func incompatible(kind fieldKind, lit odata.Literal) *grapherr.GraphError {
 	want := "Edm.String"
 	if kind == fieldBool {
 		want = "Edm.Boolean"
@@ -346,3 +346,7 @@ func page[T any](r *http.Request, base string, q listQuery, items []*T, id func(
 func encodeQuery(v url.Values) string {
 	return strings.ReplaceAll(v.Encode(), "%24", "$")
 }
+
+// key is the form directory object ids sort and compare in: Graph's are
+// case-insensitive.
+func key(id string) string { return strings.ToLower(id) }
