@@ -2,11 +2,8 @@ package emulator
 
 import (
 	"net/http"
-	"sort"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // Pages the sensitive-action rules follow.
@@ -15,56 +12,6 @@ const (
 	docDeletedRestore = "https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-restore"
 	docDeletedPurge   = "https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-delete"
 )
-
-// TestSensitiveActorsTable is the "Who can perform sensitive actions" table
-// of privileged-roles-permissions (MicrosoftDocs/entra-docs
-// docs/identity/role-based-access-control/privileged-roles-permissions.md):
-// rows are the target's roles, the result the roles that may act on it.
-func TestSensitiveActorsTable(t *testing.T) {
-	const (
-		auth = RoleAuthenticationAdministrator
-		ua   = RoleUserAdministrator
-		paa  = RolePrivilegedAuthenticationAdministrator
-		ga   = RoleGlobalAdministrator
-	)
-	tests := []struct {
-		name   string
-		target []string
-		want   []string
-	}{
-		{"User (no admin role)", nil, []string{auth, ua, paa, ga}},
-		{"Auth Admin", []string{RoleAuthenticationAdministrator}, []string{auth, paa, ga}},
-		{"Directory Readers", []string{RoleDirectoryReaders}, []string{auth, ua, paa, ga}},
-		{"Global Admin", []string{RoleGlobalAdministrator}, []string{paa, ga}},
-		{"Groups Admin", []string{RoleGroupsAdministrator}, []string{ua, paa, ga}},
-		{"Guest Inviter", []string{RoleGuestInviter}, []string{auth, ua, paa, ga}},
-		{"Helpdesk Admin", []string{RoleHelpdeskAdministrator}, []string{ua, paa, ga}},
-		{"Message Center Reader", []string{RoleMessageCenterReader}, []string{auth, ua, paa, ga}},
-		{"Password Admin", []string{RolePasswordAdministrator}, []string{auth, ua, paa, ga}},
-		{"Privileged Auth Admin", []string{RolePrivilegedAuthenticationAdministrator}, []string{paa, ga}},
-		{"Privileged Role Admin", []string{RolePrivilegedRoleAdministrator}, []string{paa, ga}},
-		{"Reports Reader", []string{RoleReportsReader}, []string{auth, ua, paa, ga}},
-		{"User Admin", []string{RoleUserAdministrator}, []string{ua, paa, ga}},
-		{"User Experience Success Manager", []string{RoleUserExperienceSuccessManager}, []string{auth, ua, paa, ga}},
-		{"Usage Summary Reports Reader", []string{RoleUsageSummaryReportsReader}, []string{auth, ua, paa, ga}},
-		{"All other built-in roles (Exchange Administrator)", []string{RoleExchangeAdministrator}, []string{paa, ga}},
-		{"All other custom roles", []string{""}, []string{paa, ga}},
-		{"several roles: every row must allow it (Auth Admin and Groups Admin)", []string{RoleAuthenticationAdministrator, RoleGroupsAdministrator}, []string{paa, ga}},
-		{"several roles: Directory Readers and Helpdesk Admin", []string{RoleDirectoryReaders, RoleHelpdeskAdministrator}, []string{ua, paa, ga}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// doc: docSensitive
-			got := append([]string(nil), sensitiveActorsFor(tt.target)...)
-			want := append([]string(nil), tt.want...)
-			sort.Strings(got)
-			sort.Strings(want)
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("actors (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
 
 // Users of the sensitive-action fixture.
 const (

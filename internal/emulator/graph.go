@@ -3,6 +3,8 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 // routeGraph dispatches an authenticated /v1.0 request. Literal path
@@ -11,7 +13,7 @@ import (
 func (s *Server) routeGraph(w http.ResponseWriter, r *http.Request) {
 	segs, err := splitPath(r.URL.EscapedPath())
 	if err != nil {
-		WriteGraphError(w, r, errBadRequest("The request URI is not valid: %v", err))
+		WriteGraphError(w, r, grapherr.BadRequest("The request URI is not valid: %v", err))
 		return
 	}
 	// The service's own timer tasks run whatever the client does; the
@@ -23,9 +25,9 @@ func (s *Server) routeGraph(w http.ResponseWriter, r *http.Request) {
 }
 
 func errMethod() error {
-	return newGraphError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "Specified HTTP method is not allowed for the request target.")
+	return grapherr.New(http.StatusMethodNotAllowed, grapherr.CodeMethodNotAllowed, "Specified HTTP method is not allowed for the request target.")
 }
 
 func errSegment(seg string) error {
-	return newGraphError(http.StatusBadRequest, codeBadRequestPlain, fmt.Sprintf("Resource not found for the segment '%s'.", seg))
+	return grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, fmt.Sprintf("Resource not found for the segment '%s'.", seg))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 const (
@@ -34,7 +35,8 @@ const (
 func TestGraphAuthentication(t *testing.T) {
 	h := newHarness(t)
 	other := newTestCert(t)
-	forged, err := jose.Sign(jose.RS256, other.key, map[string]any{"kid": h.srv.signer.kid},
+	kid, _ := h.signingKey()
+	forged, err := jose.Sign(jose.RS256, other.key, map[string]any{"kid": kid},
 		map[string]any{"aud": graphResourceURI, "tid": testTenant, "exp": time.Now().Add(time.Hour).Unix(), "roles": []string{"User.Read.All"}})
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +138,7 @@ func TestCreateUser(t *testing.T) {
 				if _, has := res.body["onPremisesImmutableId"]; has {
 					t.Error("default property set must not include onPremisesImmutableId")
 				}
-				if res.body["userPrincipalName"] != "adele@contoso.com" || !isGUID(res.body["id"].(string)) {
+				if res.body["userPrincipalName"] != "adele@contoso.com" || !tenant.IsGUID(res.body["id"].(string)) {
 					t.Errorf("created user %v", res.body)
 				}
 			}

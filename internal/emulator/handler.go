@@ -1,13 +1,8 @@
 package emulator
 
 import (
-	"bytes"
-	"compress/gzip"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,11 +12,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/batch"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
 )
-
-// maxBodyBytes is Graph's request size limit (4 MB).
-const maxBodyBytes = 4 << 20
 
 func chain(h http.Handler, mws []func(http.Handler) http.Handler) http.Handler {
 	for i := len(mws) - 1; i >= 0; i-- {
@@ -44,25 +37,25 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 	mws := append([]func(http.Handler) http.Handler{s.throttleMiddleware}, cfg.GraphMiddleware...)
 	routes := chain(http.HandlerFunc(s.routeGraph), mws)
 	authed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller, gerr := s.authenticate(r)
+		caller, gerr := s.identity.Authenticate(r)
 		if gerr != nil {
 			WriteGraphError(w, r, gerr)
 			return
 		}
-		routes.ServeHTTP(w, r.WithContext(contextWithCaller(r, caller)))
+		routes.ServeHTTP(w, r.WithContext(identity.WithCaller(r.Context(), caller)))
 	})
 	graphItem := s.faults.Middleware(authed)
 	batches := batch.HandlerWithOptions(graphItem, "/v1.0", batch.Options{Shuffle: !s.batchInOrder})
 	envelope := s.faults.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, gerr := s.authenticate(r); gerr != nil {
+		if _, gerr := s.identity.Authenticate(r); gerr != nil {
 			WriteGraphError(w, r, gerr)
 			return
 		}
 		batches.ServeHTTP(w, r)
 	}))
-	identity := s.faults.Middleware(chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	platform := s.faults.Middleware(chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		segs, _ := splitPath(r.URL.EscapedPath())
-		s.serveIdentity(w, r, segs)
+		s.identity.Serve(w, r, segs)
 	}), cfg.IdentityMiddleware))
 	admin := s.adminHandler(cfg.AdminHandlers)
 
@@ -80,7 +73,7 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 		case segs[0] == "_emulator":
 			admin.ServeHTTP(w, r)
 		case len(segs) >= 3:
-			identity.ServeHTTP(w, r)
+			platform.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -90,10 +83,6 @@ func (s *Server) buildHandler(cfg Config) http.Handler {
 
 // batchPath is where Graph serves JSON batching.
 const batchPath = "/v1.0/$batch"
-
-func contextWithCaller(r *http.Request, c Caller) context.Context {
-	return context.WithValue(r.Context(), callerKey{}, c)
-}
 
 // outer sets Graph's correlation headers on every response, logs each
 // request, and turns a panic into a Graph 500 instead of a dropped
@@ -174,85 +163,4 @@ func isLoopback(remoteAddr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// readJSONObject reads a request body that must be one JSON object, with
-// Graph's size limit. Keys keep their order-independent raw values.
-// Bodies may be gzip-compressed, as kiota's compression middleware sends
-// them; the size limit applies to the decompressed payload.
-func readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
-	body, err := readBody(w, r)
-	if err != nil {
-		return nil, err
-	}
-	return decodeJSONObject(body)
-}
-
-// readOptionalJSONObject is readJSONObject for an action whose parameters
-// are all optional: an empty body gives a nil map.
-func readOptionalJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
-	body, err := readBody(w, r)
-	if err != nil || len(bytes.TrimSpace(body)) == 0 {
-		return nil, err
-	}
-	return decodeJSONObject(body)
-}
-
-// readBody reads a request body with Graph's size limit, decompressing it
-// when the client gzipped it.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	var src io.Reader = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
-		}
-		defer zr.Close()
-		src = zr
-	default:
-		return nil, newGraphError(http.StatusUnsupportedMediaType, codeBadRequestPlain,
-			fmt.Sprintf("Content-Encoding '%s' is not supported.", enc))
-	}
-	body, err := io.ReadAll(io.LimitReader(src, maxBodyBytes+1))
-	if err == nil && len(body) > maxBodyBytes {
-		err = &http.MaxBytesError{Limit: maxBodyBytes}
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, newGraphError(http.StatusRequestEntityTooLarge, codeEntityTooLarge,
-				fmt.Sprintf("The request body exceeds the maximum size of %d bytes.", maxBodyBytes))
-		}
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
-	}
-	return body, nil
-}
-
-var errUnreadableJSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
-
-// decodeJSONObject parses body as a single JSON object.
-func decodeJSONObject(body []byte) (map[string]json.RawMessage, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, "Empty Payload. JSON content expected.")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var obj map[string]json.RawMessage
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, errUnreadableJSON)
-	}
-	return obj, nil
-}
-
-const odataContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
-
-func writeOData(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", odataContentType)
-	w.Header().Set("OData-Version", "4.0")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

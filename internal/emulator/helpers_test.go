@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
 const (
@@ -31,6 +33,35 @@ const (
 	// paaApp is configured by tests that need an app holding a directory role.
 	paaApp     = "66666666-6666-4666-8666-666666666666"
 	testSecret = "s3cr3t~value"
+)
+
+// The Graph error codes the tests expect, as package grapherr names them.
+const (
+	codeBadRequest          = grapherr.CodeBadRequest
+	codeBadRequestPlain     = grapherr.CodeBadRequestPlain
+	codeUnsupportedQuery    = grapherr.CodeUnsupportedQuery
+	codeNotFound            = grapherr.CodeNotFound
+	codeAuthorizationDenied = grapherr.CodeAuthorizationDenied
+	codeInvalidToken        = grapherr.CodeInvalidToken
+	codeObjectConflict      = grapherr.CodeObjectConflict
+	codeEntityTooLarge      = grapherr.CodeEntityTooLarge
+	codeMethodNotAllowed    = grapherr.CodeMethodNotAllowed
+	codeInternal            = grapherr.CodeInternal
+)
+
+// Wire values of the identity platform that the tests send.
+const (
+	graphResourceURI = "https://graph.microsoft.com"
+	grantDeviceCode  = "urn:ietf:params:oauth:grant-type:device_code"
+	// assertionTypeJWTBearer is client_assertion_type of a client assertion.
+	assertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// Graph's answer to a body that is not one JSON object, and its request
+// size limit (4 MB).
+const (
+	errUnreadableJSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
+	maxBodyBytes      = 4 << 20
 )
 
 var adminPerms = []string{
@@ -276,3 +307,6 @@ func (h *harness) createUser(nick string, extra map[string]any) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// signingKey returns the kid and public key the emulator signs tokens with.
+func (h *harness) signingKey() (string, *rsa.PublicKey) { return h.srv.identity.PublicKey() }

@@ -47,7 +47,8 @@ func TestDiscovery(t *testing.T) {
 		t.Fatalf("want one key, got %v", keys.body)
 	}
 	k := list[0].(map[string]any)
-	if k["kty"] != "RSA" || k["kid"] != h.srv.signer.kid || k["n"] == "" {
+	kid, _ := h.signingKey()
+	if k["kty"] != "RSA" || k["kid"] != kid || k["n"] == "" {
 		t.Errorf("unexpected JWK %v", k)
 	}
 }
@@ -193,7 +194,8 @@ func TestAccessTokenClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tok.Verify(&h.srv.signer.key.PublicKey); err != nil {
+	_, pub := h.signingKey()
+	if err := tok.Verify(pub); err != nil {
 		t.Fatal(err)
 	}
 	if tok.Alg() != jose.RS256 || tok.HeaderString("kid") == "" {

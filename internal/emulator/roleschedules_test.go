@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/graphapi"
 )
 
 // Time-bound directory-role assignments as PIM models them: requests that
@@ -129,13 +131,13 @@ func TestAssignmentScheduleLifecycle(t *testing.T) {
 
 	// doc: docAssignInstance — the instance carries the period and names
 	// the role assignment it stands for.
-	wantTimed := map[string]any{"id": assignmentInstanceID(timed), "principalId": user, "roleDefinitionId": RoleUserAdministrator,
+	wantTimed := map[string]any{"id": graphapi.AssignmentInstanceID(timed), "principalId": user, "roleDefinitionId": RoleUserAdministrator,
 		"directoryScopeId": "/", "appScopeId": nil, "startDateTime": rfc(start), "endDateTime": rfc(end),
 		"assignmentType": "Assigned", "memberType": "Direct", "roleAssignmentOriginId": timed, "roleAssignmentScheduleId": timed}
 	if diff := cmp.Diff([]map[string]any{wantTimed}, h.list(readerApp, filterBy(pathAssignInstances, byUser))); diff != "" {
 		t.Errorf("instances after adminAssign (-want +got):\n%s", diff)
 	}
-	one := h.graph(pimReaderApp, http.MethodGet, pathAssignInstances+"/"+assignmentInstanceID(timed), nil)
+	one := h.graph(pimReaderApp, http.MethodGet, pathAssignInstances+"/"+graphapi.AssignmentInstanceID(timed), nil)
 	h.mustStatus(one, http.StatusOK)
 	if diff := cmp.Diff(wantTimed, withoutContext(one.body)); diff != "" {
 		t.Errorf("instance by id, %s (-want +got):\n%s", docAssignInstanceGet, diff)
@@ -167,7 +169,7 @@ func TestAssignmentScheduleLifecycle(t *testing.T) {
 		"principalId": user, "roleDefinitionId": RoleHelpdeskAdministrator, "directoryScopeId": "/"})
 	h.mustStatus(direct, http.StatusCreated)
 	permanent := direct.body["id"].(string)
-	wantPermanent := map[string]any{"id": assignmentInstanceID(permanent), "principalId": user, "roleDefinitionId": RoleHelpdeskAdministrator,
+	wantPermanent := map[string]any{"id": graphapi.AssignmentInstanceID(permanent), "principalId": user, "roleDefinitionId": RoleHelpdeskAdministrator,
 		"directoryScopeId": "/", "appScopeId": nil, "startDateTime": nil, "endDateTime": nil,
 		"assignmentType": "Assigned", "memberType": "Direct", "roleAssignmentOriginId": permanent, "roleAssignmentScheduleId": permanent}
 	got := h.list(readerApp, filterBy(pathAssignInstances, "roleAssignmentOriginId eq '"+permanent+"'"))
@@ -190,13 +192,13 @@ func TestAssignmentScheduleLifecycle(t *testing.T) {
 		t.Errorf("instances at endDateTime: %v", got)
 	}
 	h.clock.Advance(time.Second)
-	if got := ids(h.list(readerApp, filterBy(pathAssignInstances, byUser))); !cmp.Equal(got, []string{assignmentInstanceID(permanent)}) {
+	if got := ids(h.list(readerApp, filterBy(pathAssignInstances, byUser))); !cmp.Equal(got, []string{graphapi.AssignmentInstanceID(permanent)}) {
 		t.Errorf("instances after expiry: %v, want only the one of %s", got, permanent)
 	}
 	if got := ids(h.list(readerApp, filterBy(pathRoleAssignments, byUser))); !cmp.Equal(got, []string{permanent}) {
 		t.Errorf("roleAssignments after expiry: %v, want only %s", got, permanent)
 	}
-	for _, p := range []string{pathAssignInstances + "/" + assignmentInstanceID(timed), pathRoleAssignments + "/" + timed} {
+	for _, p := range []string{pathAssignInstances + "/" + graphapi.AssignmentInstanceID(timed), pathRoleAssignments + "/" + timed} {
 		h.mustStatus(h.graph(readerApp, http.MethodGet, p, nil), http.StatusNotFound)
 	}
 	h.mustStatus(h.graph(adminApp, http.MethodDelete, pathRoleAssignments+"/"+timed, nil), http.StatusNotFound)
@@ -216,7 +218,7 @@ func TestAssignmentScheduleLifecycle(t *testing.T) {
 		si["expiration"].(map[string]any)["type"] != "noExpiration" {
 		t.Errorf("scheduleInfo of a permanent request: %v", si)
 	}
-	renewed := h.graph(readerApp, http.MethodGet, pathAssignInstances+"/"+assignmentInstanceID(timed), nil)
+	renewed := h.graph(readerApp, http.MethodGet, pathAssignInstances+"/"+graphapi.AssignmentInstanceID(timed), nil)
 	h.mustStatus(renewed, http.StatusOK)
 	if renewed.body["startDateTime"] != rfc(now) || renewed.body["endDateTime"] != nil {
 		t.Errorf("re-assigned instance: %s", renewed.raw)
@@ -484,44 +486,6 @@ func TestScheduleRulesShared(t *testing.T) {
 	h.mustStatus(h.graph(readerApp, http.MethodGet, pathEligibilityInstance+"/"+elig[0]["id"].(string), nil), http.StatusNotFound)
 	for _, c := range []struct{ app, path string }{{adminApp, pathEligibilityRequests}, {pimWriterApp, pathAssignRequests}} {
 		h.mustStatus(h.graph(c.app, http.MethodPost, c.path, scheduleReq("adminAssign", user, RolePrivilegedRoleAdministrator, nil)), http.StatusCreated)
-	}
-}
-
-func TestParseISODuration(t *testing.T) {
-	doc := docExpirationPattern // duration is an ISO 8601 duration
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"PT5H", 5 * time.Hour, true},
-		{"PT2H30M", 150 * time.Minute, true},
-		{"P1D", 24 * time.Hour, true},
-		{"P1DT12H", 36 * time.Hour, true},
-		{"P2W", 14 * 24 * time.Hour, true},
-		{"PT90S", 90 * time.Second, true},
-		{"PT0.5H", 30 * time.Minute, true},
-		{"pt1h", time.Hour, true},
-		{"", 0, false},
-		{"P", 0, false},
-		{"PT", 0, false},
-		{"P1M", 0, false}, // months have no fixed length
-		{"P1Y", 0, false},
-		{"PT1D", 0, false},
-		{"P1H", 0, false},
-		{"PTH", 0, false},
-		{"P-1D", 0, false},
-		{"5H", 0, false},
-		{"PT1H1", 0, false},
-		{"P1DT", 0, false},
-		{"PT1HT1M", 0, false},
-		{"P99999999999999999999D", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := parseISODuration(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("parseISODuration(%q) = %v, %v; want %v, %v (%s)", tt.in, got, ok, tt.want, tt.ok, doc)
-		}
 	}
 }
 

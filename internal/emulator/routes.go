@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
 )
 
 // route is one Graph v1.0 endpoint the emulator serves, with the
@@ -31,137 +34,178 @@ type route struct {
 
 var routes = []route{
 	{method: http.MethodGet, path: "users", perms: permUserRead, doc: "user-list",
-		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error { return s.listUsers(w, r) }},
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
+			return s.graph.ListUsers(w, r)
+		}},
 	{method: http.MethodPost, path: "users", perms: permUserWrite, doc: "user-post-users",
-		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error { return s.createUser(w, r) }},
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
+			return s.graph.CreateUser(w, r)
+		}},
 	{method: http.MethodGet, path: "users/{id}", perms: permUserRead, doc: "user-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.getUser(w, r, p[0])
+			return s.graph.GetUser(w, r, p[0])
 		}},
 	{method: http.MethodPatch, path: "users/{id}", perms: permUserWrite, doc: "user-update",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.updateUser(w, r, p[0])
+			return s.graph.UpdateUser(w, r, p[0])
 		}},
 	{method: http.MethodDelete, path: "users/{id}", perms: permUserDelete, doc: "user-delete",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.deleteUser(w, r, p[0])
+			return s.graph.DeleteUser(w, r, p[0])
 		}},
 
 	{method: http.MethodGet, path: "domains", perms: permDomainRead, doc: "domain-list",
-		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error { return s.listDomains(w, r) }},
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
+			return s.graph.ListDomains(w, r)
+		}},
 	{method: http.MethodGet, path: "domains/{id}", perms: permDomainRead, doc: "domain-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.getDomain(w, r, p[0])
+			return s.graph.GetDomain(w, r, p[0])
 		}},
 	{method: http.MethodGet, path: "organization", perms: permOrgRead, doc: "organization-list",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.listOrganization(w, r)
+			return s.graph.ListOrganization(w, r)
 		}},
 	{method: http.MethodGet, path: "organization/{id}", perms: permOrgRead, doc: "organization-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.getOrganization(w, r, p[0])
+			return s.graph.GetOrganization(w, r, p[0])
 		}},
 
 	{method: http.MethodGet, path: "directory/onPremisesSynchronization", perms: permSyncRead, authorize: (*Server).authorizeSync,
-		doc:   "onpremisesdirectorysynchronization-list",
-		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error { return s.listSync(w, r) }},
+		doc: "onpremisesdirectorysynchronization-list",
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
+			return s.graph.ListSync(w, r)
+		}},
 	{method: http.MethodGet, path: "directory/onPremisesSynchronization/{id}", perms: permSyncRead, authorize: (*Server).authorizeSync,
 		doc: "onpremisesdirectorysynchronization-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.getSync(w, r, p[0])
+			return s.graph.GetSync(w, r, p[0])
 		}},
 	{method: http.MethodPatch, path: "directory/onPremisesSynchronization/{id}", perms: permSyncWrite, authorize: (*Server).authorizeSync,
 		doc: "onpremisesdirectorysynchronization-update",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.patchSync(w, r, p[0])
+			return s.graph.PatchSync(w, r, p[0])
 		}},
 
 	// Graph answers 400 on the collection itself, whatever the method:
 	// it needs a type cast.
 	{path: "directory/deletedItems",
 		serve: func(*Server, http.ResponseWriter, *http.Request, []string) error {
-			return errBadRequest("A type cast is required on directory/deletedItems, for example directory/deletedItems/microsoft.graph.user.")
+			return grapherr.BadRequest("A type cast is required on directory/deletedItems, for example directory/deletedItems/microsoft.graph.user.")
 		}},
 	{method: http.MethodGet, path: "directory/deletedItems/microsoft.graph.user|graph.user", perms: permDeletedRead, doc: "directory-deleteditems-list",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.listDeletedUsers(w, r)
+			return s.graph.ListDeletedUsers(w, r)
 		}},
 	{method: http.MethodGet, path: "directory/deletedItems/microsoft.graph.group|graph.group", perms: permDeletedGroupRead, doc: "directory-deleteditems-list",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.listDeletedGroups(w, r)
+			return s.graph.ListDeletedGroups(w, r)
 		}},
 	{method: http.MethodGet, path: "directory/deletedItems/{id}", perms: permDeletedRead, doc: "directory-deleteditems-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.getDeletedItem(w, r, p[0])
+			return s.graph.GetDeletedItem(w, r, p[0])
 		}},
 	{method: http.MethodDelete, path: "directory/deletedItems/{id}", perms: permDeletedRestore, doc: "directory-deleteditems-delete",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.purgeDeletedItem(w, r, p[0])
+			return s.graph.PurgeDeletedItem(w, r, p[0])
 		}},
 	{method: http.MethodPost, path: "directory/deletedItems/{id}/restore|microsoft.graph.restore|graph.restore", perms: permDeletedRestore,
 		doc: "directory-deleteditems-restore",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.restoreDeletedItem(w, r, p[0])
+			return s.graph.RestoreDeletedItem(w, r, p[0])
 		}},
 
 	{method: http.MethodGet, path: "roleManagement/directory/roleDefinitions", perms: permRoleRead, doc: "rbacapplication-list-roledefinitions",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.listRoleDefinitions(w, r)
+			return s.graph.ListRoleDefinitions(w, r)
 		}},
 	{method: http.MethodGet, path: "roleManagement/directory/roleDefinitions/{id}", perms: permRoleRead, doc: "unifiedroledefinition-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.getRoleDefinition(w, r, p[0])
+			return s.graph.GetRoleDefinition(w, r, p[0])
 		}},
 	{method: http.MethodGet, path: "roleManagement/directory/roleAssignments", perms: permRoleRead, doc: "rbacapplication-list-roleassignments",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.listAssignments(w, r, roleAssignmentsView)
+			return s.graph.ListRoleAssignments(w, r)
 		}},
 	{method: http.MethodPost, path: "roleManagement/directory/roleAssignments", perms: permRoleWrite, doc: "rbacapplication-post-roleassignments",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.createRoleAssignment(w, r)
+			return s.graph.CreateRoleAssignment(w, r)
 		}},
 	{method: http.MethodGet, path: "roleManagement/directory/roleAssignments/{id}", perms: permRoleRead, doc: "unifiedroleassignment-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.getAssignment(w, r, p[0], roleAssignmentsView)
+			return s.graph.GetRoleAssignment(w, r, p[0])
 		}},
 	{method: http.MethodDelete, path: "roleManagement/directory/roleAssignments/{id}", perms: permRoleWrite, doc: "unifiedroleassignment-delete",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.deleteRoleAssignment(w, r, p[0])
+			return s.graph.DeleteRoleAssignment(w, r, p[0])
 		}},
 	{method: http.MethodGet, path: "roleManagement/directory/roleEligibilityScheduleInstances", perms: permEligibilityRead, pim: true,
 		doc: "rbacapplication-list-roleeligibilityscheduleinstances",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.listEligibilityInstances(w, r)
+			return s.graph.ListEligibilityInstances(w, r)
 		}},
 	{method: http.MethodGet, path: "roleManagement/directory/roleEligibilityScheduleInstances/{id}", perms: permEligibilityRead, pim: true,
 		doc: "unifiedroleeligibilityscheduleinstance-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.getEligibilityInstance(w, r, p[0])
+			return s.graph.GetEligibilityInstance(w, r, p[0])
 		}},
 	{method: http.MethodPost, path: "roleManagement/directory/roleEligibilityScheduleRequests", perms: permEligibilityWrite, pim: true,
 		doc: "rbacapplication-post-roleeligibilityschedulerequests",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.createEligibilityRequest(w, r)
+			return s.graph.CreateEligibilityRequest(w, r)
 		}},
 	{method: http.MethodGet, path: "roleManagement/directory/roleAssignmentScheduleInstances", perms: permAssignmentScheduleRead, pim: true,
 		doc: "rbacapplication-list-roleassignmentscheduleinstances",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.listAssignments(w, r, assignmentInstancesView)
+			return s.graph.ListAssignmentInstances(w, r)
 		}},
 	{method: http.MethodGet, path: "roleManagement/directory/roleAssignmentScheduleInstances/{id}", perms: permAssignmentScheduleRead, pim: true,
 		doc: "unifiedroleassignmentscheduleinstance-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
-			return s.getAssignment(w, r, p[0], assignmentInstancesView)
+			return s.graph.GetAssignmentInstance(w, r, p[0])
 		}},
 	{method: http.MethodPost, path: "roleManagement/directory/roleAssignmentScheduleRequests", perms: permAssignmentScheduleWrite, pim: true,
 		doc: "rbacapplication-post-roleassignmentschedulerequests",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
-			return s.createAssignmentScheduleRequest(w, r)
+			return s.graph.CreateAssignmentScheduleRequest(w, r)
 		}},
 }
 
-// permDeletedGroupRead lists deleted groups.
-var permDeletedGroupRead = []string{"Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+// The permissions each route's Microsoft page lists (any one of them
+// suffices).
+var (
+	permUserRead   = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	permUserWrite  = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+	permUserDelete = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+
+	permDomainRead = []string{"Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	permOrgRead    = []string{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "User.Read.All"}
+
+	permSyncRead  = []string{"OnPremDirectorySynchronization.Read.All", "OnPremDirectorySynchronization.ReadWrite.All"}
+	permSyncWrite = []string{"OnPremDirectorySynchronization.ReadWrite.All"}
+
+	permDeletedRead    = []string{"User.Read.All", "User.ReadWrite.All", "User.DeleteRestore.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	permDeletedRestore = []string{"User.DeleteRestore.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
+	// permDeletedGroupRead lists deleted groups.
+	permDeletedGroupRead = []string{"Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+
+	permRoleRead = []string{"RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory",
+		"Directory.Read.All", "Directory.ReadWrite.All"}
+	permRoleWrite        = []string{"RoleManagement.ReadWrite.Directory"}
+	permEligibilityRead  = []string{"RoleEligibilitySchedule.Read.Directory", "RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
+	permEligibilityWrite = []string{"RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
+	// Assignment schedules are read and written with their own permission
+	// family; the eligibility ones do not grant them.
+	permAssignmentScheduleRead = []string{"RoleAssignmentSchedule.Read.Directory", "RoleAssignmentSchedule.ReadWrite.Directory",
+		"RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
+	permAssignmentScheduleWrite = []string{"RoleAssignmentSchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
+)
+
+// authorizeSync is the permission check of the onPremisesSynchronization
+// routes, which Graph's resource handlers know.
+func (s *Server) authorizeSync(r *http.Request, perms []string) error {
+	return s.graph.AuthorizeSync(r, perms)
+}
 
 // segment is one compiled path segment: a parameter, or the spellings of a
 // literal.
@@ -298,7 +342,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, c *compiledR
 			return err
 		}
 	case c.perms != nil:
-		if err := s.require(r, c.perms...); err != nil {
+		if err := identity.Require(r, c.perms...); err != nil {
 			return err
 		}
 	}
@@ -328,6 +372,6 @@ func PermissionTable() string {
 // errNoPIM: the PIM collections need Microsoft Entra ID P2 (or ID
 // Governance); without it Graph answers 400 on every one of them.
 func errNoPIM() error {
-	return newGraphError(http.StatusBadRequest, "AadPremiumLicenseRequired",
+	return grapherr.New(http.StatusBadRequest, "AadPremiumLicenseRequired",
 		"The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.")
 }

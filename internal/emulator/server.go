@@ -3,13 +3,18 @@
 // demos. Real msgraph-sdk-go and azidentity clients run against it
 // unmodified over HTTPS; its behaviour follows Microsoft's documentation,
 // and each rule carries the page it follows.
+//
+// This package wires the surfaces together: Config, Server, the handler
+// chain, the Graph route table with each route's permission, throttling
+// and the admin API. The surfaces live in subpackages: tenant (the state
+// and its rules), identity (the identity platform and the authentication
+// of Graph requests), graphapi (Graph's resources) and dirsync (the sync
+// service). The types callers need are aliased here.
 package emulator
 
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +28,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/dirsync"
 	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
+	"github.com/entramatch/entra-match-operator/internal/emulator/graphapi"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Config describes the tenant the emulator plays.
@@ -129,82 +138,24 @@ func ParseThrottleProfile(v string) (ThrottleProfile, error) {
 	return "", fmt.Errorf("unknown throttle profile %q (want off, auto, small, medium or large)", v)
 }
 
-// App is an app registration with its application permissions.
-type App struct {
-	// ClientID is the application (client) id, a GUID.
-	ClientID string
-	// Secret is the client secret; empty disables secret authentication.
-	Secret string
-	// Permissions are application permissions (app roles) granted with
-	// admin consent, e.g. "User.ReadWrite.All".
-	Permissions []string
-	// CertificatePEM is an optional public certificate for client-assertion
-	// authentication.
-	CertificatePEM []byte
-	// FederatedCredentials trust tokens of external issuers (workload
-	// identity federation) in place of a secret or certificate.
-	FederatedCredentials []FederatedCredential
-	// PublicClient allows the device code flow without client
-	// authentication ("Allow public client flows" in the portal).
-	PublicClient bool
-	// DelegatedPermissions are the delegated permissions (scopes) granted
-	// with admin consent; users signing in through the app get at most these.
-	DelegatedPermissions []string
-	// DirectoryRoles are Microsoft Entra roles (template ids of built-in
-	// roles, e.g. RolePrivilegedAuthenticationAdministrator) assigned to the
-	// app's service principal, in addition to any snapshot roleAssignments
-	// whose principalId is Server.ServicePrincipalID(ClientID). Application
-	// permissions alone do not allow sensitive actions (accountEnabled,
-	// userPrincipalName, onPremisesImmutableId, passwordProfile, phones,
-	// delete, restore, purge) on users holding a directory role; the app
-	// needs a role of the "Who can perform sensitive actions" table that
-	// covers the user's roles (docs/emulator.md lists them). They are
-	// configuration: roleAssignments does not list them.
-	DirectoryRoles []string
-}
-
-type appReg struct {
-	clientID    string
-	secret      string
-	permissions []string
-	objectID    string // the service principal's object id: oid and sub of its tokens
-	cert        *x509.Certificate
-	x5t         []byte
-	x5tS256     []byte
-	federated   []federatedCred
-	public      bool
-	delegated   []string
-	// directoryRoles are lower-case role template ids.
-	directoryRoles []string
-}
-
 // Server is a running (or ready to run) emulated tenant.
 type Server struct {
-	tenantID      string
-	initialDomain string
-	clock         func() time.Time
-	log           *slog.Logger
-	appOnlySync   bool
-	ownAudience   bool
-	onSecret      func(string)
-	apps          map[string]*appReg
-	signer        *signingKey
-	store         store
-	handler       http.Handler
-	faults        *faults.Injector
-	throttle      *throttling
-	syncOpts      SyncOptions
-	sessions      sessions
-	tokenLifetime time.Duration
-	noPIM         bool
-	// sensitiveIgnoresEligibility: Config.SensitiveActionsIgnoreEligibility.
-	sensitiveIgnoresEligibility bool
-	batchInOrder                bool
+	tenantID string
+	clock    func() time.Time
+	log      *slog.Logger
 
-	// releaseMu guards lastRelease, the last run of the duplicate attribute
-	// resiliency timer task (see quarantine.go).
-	releaseMu   sync.Mutex
-	lastRelease time.Time
+	// The surfaces, each over the one tenant store.
+	store    *tenant.Store
+	apps     *identity.Apps
+	identity *identity.Platform
+	graph    *graphapi.API
+	sync     *dirsync.Service
+
+	handler      http.Handler
+	faults       *faults.Injector
+	throttle     *throttling
+	noPIM        bool
+	batchInOrder bool
 
 	mu       sync.Mutex
 	tls      *tlsMaterial
@@ -218,49 +169,31 @@ var domainPattern = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-
 // New validates cfg and builds the emulator. It does not listen; use
 // Start, or serve Handler yourself.
 func New(cfg Config) (*Server, error) {
-	if !isGUID(cfg.TenantID) {
+	if !tenant.IsGUID(cfg.TenantID) {
 		return nil, fmt.Errorf("tenant id %q is not a GUID", cfg.TenantID)
 	}
 	if !domainPattern.MatchString(cfg.InitialDomain) {
 		return nil, fmt.Errorf("initial domain %q is not a domain name", cfg.InitialDomain)
 	}
 	s := &Server{
-		tenantID:      strings.ToLower(cfg.TenantID),
-		initialDomain: cfg.InitialDomain,
-		clock:         cfg.Clock,
-		log:           cfg.Logger,
-		appOnlySync:   cfg.AppOnlySyncFeatures,
-		ownAudience:   cfg.OwnAudienceOnly,
-		onSecret:      cfg.OnSecret,
-		apps:          map[string]*appReg{},
-		faults:        faults.New(),
-		syncOpts:      cfg.Sync,
-		tokenLifetime: cfg.AccessTokenLifetime,
-		noPIM:         cfg.NoPIMLicense,
-
-		sensitiveIgnoresEligibility: cfg.SensitiveActionsIgnoreEligibility,
-		batchInOrder:                cfg.BatchResponsesInRequestOrder,
-	}
-	if s.tokenLifetime <= 0 {
-		s.tokenLifetime = time.Hour
+		tenantID:     strings.ToLower(cfg.TenantID),
+		clock:        cfg.Clock,
+		log:          cfg.Logger,
+		faults:       faults.New(),
+		noPIM:        cfg.NoPIMLicense,
+		batchInOrder: cfg.BatchResponsesInRequestOrder,
 	}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
-	s.lastRelease = s.clock()
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	for _, a := range cfg.Apps {
-		reg, err := newAppReg(a, s.tenantID)
-		if err != nil {
-			return nil, err
-		}
-		if _, dup := s.apps[key(reg.clientID)]; dup {
-			return nil, fmt.Errorf("app %s is configured twice", a.ClientID)
-		}
-		s.apps[key(reg.clientID)] = reg
+	apps, err := identity.NewApps(s.tenantID, cfg.Apps)
+	if err != nil {
+		return nil, err
 	}
+	s.apps = apps
 	initial := Snapshot{Sync: DefaultSyncState()}
 	if cfg.State != nil {
 		cp, err := cfg.State.DeepCopy()
@@ -269,72 +202,34 @@ func New(cfg Config) (*Server, error) {
 		}
 		initial = cp
 	}
-	st, err := loadState(initial, cfg.InitialDomain)
+	st, err := tenant.Load(initial, cfg.InitialDomain)
 	if err != nil {
 		return nil, fmt.Errorf("loading initial state: %w", err)
 	}
-	s.store.st = st
-	s.signer, err = newSigningKey(s.clock())
+	s.store = tenant.NewStore(st, cfg.InitialDomain)
+	s.sync = dirsync.New(s.store, s.clock, cfg.Sync)
+	s.identity, err = identity.New(identity.Config{
+		TenantID:            s.tenantID,
+		Clock:               s.clock,
+		Logger:              s.log,
+		OwnAudienceOnly:     cfg.OwnAudienceOnly,
+		OnSecret:            cfg.OnSecret,
+		AccessTokenLifetime: cfg.AccessTokenLifetime,
+	}, s.apps, s.store)
 	if err != nil {
 		return nil, err
 	}
+	s.graph = graphapi.New(graphapi.Config{
+		TenantID:                          s.tenantID,
+		Clock:                             s.clock,
+		AppOnlySyncFeatures:               cfg.AppOnlySyncFeatures,
+		SensitiveActionsIgnoreEligibility: cfg.SensitiveActionsIgnoreEligibility,
+	}, s.store, s.apps)
 	if s.throttle, err = newThrottling(cfg.Throttle, cfg.TimeScale, s.clock); err != nil {
 		return nil, err
 	}
 	s.handler = s.buildHandler(cfg)
 	return s, nil
-}
-
-func newAppReg(a App, tenantID string) (*appReg, error) {
-	if !isGUID(a.ClientID) {
-		return nil, fmt.Errorf("app client id %q is not a GUID", a.ClientID)
-	}
-	if a.Secret == "" && len(a.CertificatePEM) == 0 && len(a.FederatedCredentials) == 0 && !a.PublicClient {
-		return nil, fmt.Errorf("app %s has neither a secret, a certificate, a federated credential nor public client flows", a.ClientID)
-	}
-	for _, p := range a.Permissions {
-		if !knownPermissions[p] {
-			return nil, fmt.Errorf("app %s: unknown application permission %q (names are case-sensitive)", a.ClientID, p)
-		}
-	}
-	for _, p := range a.DelegatedPermissions {
-		if !knownDelegated(p) {
-			return nil, fmt.Errorf("app %s: unknown delegated permission %q (names are case-sensitive)", a.ClientID, p)
-		}
-	}
-	roles, err := validDirectoryRoles(a.ClientID, a.DirectoryRoles)
-	if err != nil {
-		return nil, err
-	}
-	reg := &appReg{
-		clientID:       strings.ToLower(a.ClientID),
-		secret:         a.Secret,
-		permissions:    append([]string(nil), a.Permissions...),
-		objectID:       uuid.NewSHA1(uuid.MustParse(tenantID), []byte("sp:"+strings.ToLower(a.ClientID))).String(),
-		public:         a.PublicClient,
-		delegated:      append([]string(nil), a.DelegatedPermissions...),
-		directoryRoles: roles,
-	}
-	for i, fc := range a.FederatedCredentials {
-		c, err := newFederatedCred(fc)
-		if err != nil {
-			return nil, fmt.Errorf("app %s: federated credential %d: %w", a.ClientID, i, err)
-		}
-		reg.federated = append(reg.federated, c)
-	}
-	if len(a.CertificatePEM) > 0 {
-		block, _ := pem.Decode(a.CertificatePEM)
-		if block == nil || block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("app %s: certificate is not a PEM CERTIFICATE block", a.ClientID)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("app %s: parsing certificate: %w", a.ClientID, err)
-		}
-		reg.cert = cert
-		reg.x5t, reg.x5tS256 = thumbprints(cert.Raw)
-	}
-	return reg, nil
 }
 
 // Handler returns the emulator's whole HTTP surface: identity platform,
@@ -440,26 +335,11 @@ func (s *Server) TenantID() string { return s.tenantID }
 // attribute resiliency timer task has run if it was due.
 func (s *Server) Snapshot() Snapshot {
 	s.releaseIfDue()
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	return s.store.st.snapshot()
+	return s.store.Snapshot()
 }
 
 // Replace validates snap and swaps it in as the whole tenant state.
-func (s *Server) Replace(snap Snapshot) error {
-	cp, err := snap.DeepCopy()
-	if err != nil {
-		return err
-	}
-	st, err := loadState(cp, s.initialDomain)
-	if err != nil {
-		return fmt.Errorf("replacing state: %w", err)
-	}
-	s.store.mu.Lock()
-	s.store.st = st
-	s.store.mu.Unlock()
-	return nil
-}
+func (s *Server) Replace(snap Snapshot) error { return s.store.Replace(snap) }
 
 // Update applies fn to a copy of the state and swaps the result in if fn
 // succeeds and the result is valid; the write lock is held throughout, so
@@ -467,28 +347,11 @@ func (s *Server) Replace(snap Snapshot) error {
 // and revalidates the whole tenant, so prefer Sync or Graph for bulk work.
 // fn must not call other Server methods that read or write the state: they
 // would wait for the lock Update holds.
-func (s *Server) Update(fn func(*Snapshot) error) error {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	snap := s.store.st.snapshot()
-	if err := fn(&snap); err != nil {
-		return err
-	}
-	st, err := loadState(snap, s.initialDomain)
-	if err != nil {
-		return fmt.Errorf("applying update: %w", err)
-	}
-	s.store.st = st
-	return nil
-}
+func (s *Server) Update(fn func(*Snapshot) error) error { return s.store.Update(fn) }
 
 // UserCount returns the number of active users (throttling limits depend
 // on tenant size).
-func (s *Server) UserCount() int {
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	return len(s.store.st.users)
-}
+func (s *Server) UserCount() int { return s.store.UserCount() }
 
 // Now returns the emulator clock's current time.
 func (s *Server) Now() time.Time { return s.clock() }
@@ -501,7 +364,7 @@ func (s *Server) AddUser(u User) (User, error) {
 	if u.ID == "" {
 		u.ID = uuid.NewString()
 	}
-	if !isGUID(u.ID) {
+	if !tenant.IsGUID(u.ID) {
 		return User{}, fmt.Errorf("user id %q is not a GUID", u.ID)
 	}
 	if u.UserType == "" {
@@ -511,23 +374,19 @@ func (s *Server) AddUser(u User) (User, error) {
 		now := s.clock().UTC().Truncate(time.Second)
 		u.CreatedDateTime = &now
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if st.users[key(u.ID)] != nil || st.deletedUsers[key(u.ID)] != nil {
-		return User{}, fmt.Errorf("user id %s already exists", u.ID)
+	err := s.store.Write(func(st *tenant.State) error {
+		if st.User(u.ID) != nil || st.DeletedUser(u.ID) != nil {
+			return fmt.Errorf("user id %s already exists", u.ID)
+		}
+		if err := st.CheckUser(&u, ""); err != nil {
+			return fmt.Errorf("adding user %s: %w", u.UserPrincipalName, err)
+		}
+		stored := u
+		st.PutUser(nil, &stored)
+		return nil
+	})
+	if err != nil {
+		return User{}, err
 	}
-	if err := st.checkUser(&u, ""); err != nil {
-		return User{}, fmt.Errorf("adding user %s: %w", u.UserPrincipalName, err)
-	}
-	stored := u
-	st.putUser(nil, &stored)
 	return u, nil
-}
-
-// issued hands a credential to Config.OnSecret.
-func (s *Server) issued(v string) {
-	if s.onSecret != nil && v != "" {
-		s.onSecret(v)
-	}
 }

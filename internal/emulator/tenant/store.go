@@ -1,25 +1,35 @@
-package emulator
+// Package tenant holds the emulated tenant: the Snapshot that the emulator
+// loads and dumps, and the Store that keeps it indexed behind one lock with
+// the directory's uniqueness rules. Every surface (Graph, the identity
+// platform, the sync service) reads and writes the tenant through a Store.
+package tenant
 
 import (
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 )
 
-// store is the tenant state behind one lock. Readers take the read lock;
+// Store is the tenant state behind one lock. Readers take the read lock;
 // every mutation takes the write lock for its whole check-then-write so
 // uniqueness checks cannot race.
-type store struct {
+type Store struct {
 	mu sync.RWMutex
-	st *state
+	st *State
+	// initialDomain is the configured initial domain every loaded state
+	// gets, whatever the snapshot lists.
+	initialDomain string
 }
 
-// state is the indexed form of a Snapshot. Map keys are lower-case ids.
-type state struct {
+// State is the indexed form of a Snapshot. Map keys are lower-case ids.
+// Its methods do not lock: Store.Read and Store.Write hold the lock around
+// them.
+type State struct {
 	org           Organization
 	domains       []Domain
 	users         map[string]*User
@@ -52,8 +62,80 @@ type state struct {
 
 func key(id string) string { return strings.ToLower(id) }
 
-// isGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form.
-func isGUID(s string) bool {
+// NewStore puts st behind the store's lock. initialDomain is the
+// configured initial domain, which every state the store loads later
+// (Replace, Update) gets too.
+func NewStore(st *State, initialDomain string) *Store {
+	return &Store{st: st, initialDomain: initialDomain}
+}
+
+// Read runs fn under the read lock. fn must not keep st or anything it
+// reaches after it returns, nor write through it.
+func (s *Store) Read(fn func(st *State)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fn(s.st)
+}
+
+// Write runs fn under the write lock and returns its error. A
+// check-then-write must happen within one fn, so that no other writer
+// changes the state between the check and the write.
+func (s *Store) Write(fn func(st *State) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fn(s.st)
+}
+
+// Snapshot returns a deep copy of the state.
+func (s *Store) Snapshot() Snapshot {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.snapshot()
+}
+
+// Replace validates snap and swaps it in as the whole tenant state.
+func (s *Store) Replace(snap Snapshot) error {
+	cp, err := snap.DeepCopy()
+	if err != nil {
+		return err
+	}
+	st, err := Load(cp, s.initialDomain)
+	if err != nil {
+		return fmt.Errorf("replacing state: %w", err)
+	}
+	s.mu.Lock()
+	s.st = st
+	s.mu.Unlock()
+	return nil
+}
+
+// Update applies fn to a copy of the state and swaps the result in if fn
+// succeeds and the result is valid; the write lock is held throughout, so
+// no other write interleaves.
+func (s *Store) Update(fn func(*Snapshot) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := s.st.snapshot()
+	if err := fn(&snap); err != nil {
+		return err
+	}
+	st, err := Load(snap, s.initialDomain)
+	if err != nil {
+		return fmt.Errorf("applying update: %w", err)
+	}
+	s.st = st
+	return nil
+}
+
+// UserCount returns the number of active users.
+func (s *Store) UserCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.st.users)
+}
+
+// IsGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form.
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
@@ -61,10 +143,10 @@ func isGUID(s string) bool {
 	return err == nil
 }
 
-// loadState validates a snapshot and builds its indexes. The snapshot is
+// Load validates a snapshot and builds its indexes. The snapshot is
 // not retained; callers pass a copy they own.
-func loadState(s Snapshot, initialDomain string) (*state, error) {
-	st := &state{
+func Load(s Snapshot, initialDomain string) (*State, error) {
+	st := &State{
 		org:             s.Organization,
 		users:           map[string]*User{},
 		groups:          map[string]*Group{},
@@ -92,12 +174,12 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 	if st.sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType == "" {
 		st.sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType = "disabled"
 	}
-	if err := validPreventionType(st.sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType); err != nil {
+	if err := ValidPreventionType(st.sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType); err != nil {
 		return nil, err
 	}
 	seen := map[string]string{} // every directory object id -> kind, ids are unique tenant-wide
 	claim := func(id, kind string) error {
-		if !isGUID(id) {
+		if !IsGUID(id) {
 			return fmt.Errorf("%s id %q is not a GUID", kind, id)
 		}
 		if prev, ok := seen[key(id)]; ok {
@@ -112,7 +194,7 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 			return nil, err
 		}
 		u.DeletedDateTime = nil
-		if err := st.checkUser(&u, ""); err != nil {
+		if err := st.CheckUser(&u, ""); err != nil {
 			return nil, fmt.Errorf("user %s: %w", u.ID, err)
 		}
 		st.indexUser(&u)
@@ -134,7 +216,7 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 			return nil, err
 		}
 		g.DeletedDateTime = nil
-		if err := st.checkProxies(g.ProxyAddresses, g.ID); err != nil {
+		if err := st.CheckProxies(g.ProxyAddresses, g.ID); err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.ID, err)
 		}
 		if err := st.claimAnchor(g.OnPremisesImmutableID, g.ID); err != nil {
@@ -160,7 +242,7 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 			return nil, err
 		}
 		c.DeletedDateTime = nil
-		if err := st.checkProxies(c.ProxyAddresses, c.ID); err != nil {
+		if err := st.CheckProxies(c.ProxyAddresses, c.ID); err != nil {
 			return nil, fmt.Errorf("contact %s: %w", c.ID, err)
 		}
 		if err := st.claimAnchor(c.OnPremisesImmutableID, c.ID); err != nil {
@@ -185,7 +267,7 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 	}
 	for i := range s.RoleDefinitions {
 		d := s.RoleDefinitions[i]
-		if !isGUID(d.ID) {
+		if !IsGUID(d.ID) {
 			return nil, fmt.Errorf("role definition id %q is not a GUID", d.ID)
 		}
 		if d.DisplayName == "" {
@@ -216,7 +298,7 @@ func loadState(s Snapshot, initialDomain string) (*state, error) {
 	return st, nil
 }
 
-func (st *state) loadDomains(domains []Domain, initial string) error {
+func (st *State) loadDomains(domains []Domain, initial string) error {
 	seen := map[string]bool{}
 	hasInitial, hasDefault := false, false
 	for _, d := range domains {
@@ -248,11 +330,11 @@ func (st *state) loadDomains(domains []Domain, initial string) error {
 	return nil
 }
 
-func (st *state) checkRoleRef(id, principalID, roleDefID string, scope *string) error {
+func (st *State) checkRoleRef(id, principalID, roleDefID string, scope *string) error {
 	if id == "" {
 		return fmt.Errorf("missing id")
 	}
-	if !isGUID(principalID) {
+	if !IsGUID(principalID) {
 		return fmt.Errorf("%s: principalId %q is not a GUID", id, principalID)
 	}
 	if _, ok := st.roleDefs[key(roleDefID)]; !ok {
@@ -264,8 +346,8 @@ func (st *state) checkRoleRef(id, principalID, roleDefID string, scope *string) 
 	return nil
 }
 
-// domain returns the tenant domain named name (case-insensitive).
-func (st *state) domain(name string) (Domain, bool) {
+// Domain returns the tenant domain named name (case-insensitive).
+func (st *State) Domain(name string) (Domain, bool) {
 	for _, d := range st.domains {
 		if strings.EqualFold(d.ID, name) {
 			return d, true
@@ -274,7 +356,8 @@ func (st *state) domain(name string) (Domain, bool) {
 	return Domain{}, false
 }
 
-func (st *state) initialDomain() string {
+// InitialDomain is the name of the tenant's initial domain.
+func (st *State) InitialDomain() string {
 	for _, d := range st.domains {
 		if d.IsInitial {
 			return d.ID
@@ -283,34 +366,36 @@ func (st *state) initialDomain() string {
 	return st.domains[0].ID
 }
 
-// checkUser verifies u's own fields and its uniqueness against every
+// CheckUser verifies u's own fields and its uniqueness against every
 // other object; selfID names the object being replaced ("" for a new one).
-func (st *state) checkUser(u *User, selfID string) error {
+func (st *State) CheckUser(u *User, selfID string) error {
 	if u.UserPrincipalName == "" {
-		return errInvalidValue("userPrincipalName", "User")
+		return grapherr.InvalidValue("userPrincipalName", "User")
 	}
 	at := strings.LastIndex(u.UserPrincipalName, "@")
 	if at <= 0 || at == len(u.UserPrincipalName)-1 {
-		return errInvalidValue("userPrincipalName", "User")
+		return grapherr.InvalidValue("userPrincipalName", "User")
 	}
-	if _, ok := st.domain(u.UserPrincipalName[at+1:]); !ok {
-		return errBadRequest("The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
+	if _, ok := st.Domain(u.UserPrincipalName[at+1:]); !ok {
+		return grapherr.BadRequest("The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
 	}
 	if other, ok := st.upn[key(u.UserPrincipalName)]; ok && !strings.EqualFold(other, selfID) {
-		return errConflict("userPrincipalName", other, "User")
+		return grapherr.Conflict("userPrincipalName", other, "User")
 	}
 	if u.OnPremisesImmutableID != nil {
-		if err := validImmutableID(*u.OnPremisesImmutableID); err != nil {
+		if err := ValidImmutableID(*u.OnPremisesImmutableID); err != nil {
 			return err
 		}
 		if other, ok := st.immutable[*u.OnPremisesImmutableID]; ok && !strings.EqualFold(other, selfID) {
-			return errConflict("onPremisesImmutableId", other, st.kindOf(other))
+			return grapherr.Conflict("onPremisesImmutableId", other, st.kindOf(other))
 		}
 	}
-	return st.checkProxies(u.ProxyAddresses, selfID)
+	return st.CheckProxies(u.ProxyAddresses, selfID)
 }
 
-func (st *state) checkProxies(addrs []string, selfID string) error {
+// CheckProxies verifies that no object but selfID holds any of addrs:
+// proxy addresses are unique across object types.
+func (st *State) CheckProxies(addrs []string, selfID string) error {
 	seen := map[string]bool{}
 	for _, a := range addrs {
 		k := key(a)
@@ -319,13 +404,13 @@ func (st *state) checkProxies(addrs []string, selfID string) error {
 		}
 		seen[k] = true
 		if other, ok := st.proxy[k]; ok && !strings.EqualFold(other, selfID) {
-			return errConflict("proxyAddresses", other, st.kindOf(other))
+			return grapherr.Conflict("proxyAddresses", other, st.kindOf(other))
 		}
 	}
 	return nil
 }
 
-func (st *state) kindOf(id string) string {
+func (st *State) kindOf(id string) string {
 	switch {
 	case st.users[key(id)] != nil:
 		return "User"
@@ -345,11 +430,11 @@ func (st *state) kindOf(id string) string {
 
 // claimAnchor indexes an object's source anchor at load time, refusing
 // one that another object already holds.
-func (st *state) claimAnchor(anchor *string, id string) error {
+func (st *State) claimAnchor(anchor *string, id string) error {
 	if anchor == nil {
 		return nil
 	}
-	if err := validImmutableID(*anchor); err != nil {
+	if err := ValidImmutableID(*anchor); err != nil {
 		return fmt.Errorf("onPremisesImmutableId: %w", err)
 	}
 	if other, ok := st.immutable[*anchor]; ok && !strings.EqualFold(other, id) {
@@ -359,7 +444,7 @@ func (st *state) claimAnchor(anchor *string, id string) error {
 	return nil
 }
 
-func (st *state) indexMail(mail *string, id string) {
+func (st *State) indexMail(mail *string, id string) {
 	if mail == nil || *mail == "" {
 		return
 	}
@@ -372,7 +457,7 @@ func (st *state) indexMail(mail *string, id string) {
 	st.mail[k] = append(st.mail[k], id)
 }
 
-func (st *state) unindexMail(mail *string, id string) {
+func (st *State) unindexMail(mail *string, id string) {
 	if mail == nil || *mail == "" {
 		return
 	}
@@ -390,7 +475,7 @@ func (st *state) unindexMail(mail *string, id string) {
 	st.mail[k] = ids
 }
 
-func (st *state) indexUser(u *User) {
+func (st *State) indexUser(u *User) {
 	st.upn[key(u.UserPrincipalName)] = u.ID
 	if u.OnPremisesImmutableID != nil {
 		st.immutable[*u.OnPremisesImmutableID] = u.ID
@@ -399,7 +484,7 @@ func (st *state) indexUser(u *User) {
 	st.indexMail(u.Mail, u.ID)
 }
 
-func (st *state) unindexUser(u *User, keepAnchor bool) {
+func (st *State) unindexUser(u *User, keepAnchor bool) {
 	if strings.EqualFold(st.upn[key(u.UserPrincipalName)], u.ID) {
 		delete(st.upn, key(u.UserPrincipalName))
 	}
@@ -410,13 +495,13 @@ func (st *state) unindexUser(u *User, keepAnchor bool) {
 	st.unindexMail(u.Mail, u.ID)
 }
 
-func (st *state) indexProxies(addrs []string, id string) {
+func (st *State) indexProxies(addrs []string, id string) {
 	for _, a := range addrs {
 		st.proxy[key(a)] = id
 	}
 }
 
-func (st *state) unindexProxies(addrs []string, id string) {
+func (st *State) unindexProxies(addrs []string, id string) {
 	for _, a := range addrs {
 		if strings.EqualFold(st.proxy[key(a)], id) {
 			delete(st.proxy, key(a))
@@ -424,9 +509,9 @@ func (st *state) unindexProxies(addrs []string, id string) {
 	}
 }
 
-// lookupUser finds an active user by object id or userPrincipalName, the
+// LookupUser finds an active user by object id or userPrincipalName, the
 // two forms Graph accepts in /users/{id | userPrincipalName}.
-func (st *state) lookupUser(idOrUPN string) *User {
+func (st *State) LookupUser(idOrUPN string) *User {
 	if strings.Contains(idOrUPN, "@") {
 		if id, ok := st.upn[key(idOrUPN)]; ok {
 			return st.users[key(id)]
@@ -436,9 +521,9 @@ func (st *state) lookupUser(idOrUPN string) *User {
 	return st.users[key(idOrUPN)]
 }
 
-// putUser stores the new version of a user that passed checkUser,
+// PutUser stores the new version of a user that passed CheckUser,
 // replacing old (nil for a new user) in every index.
-func (st *state) putUser(old, u *User) {
+func (st *State) PutUser(old, u *User) {
 	if old != nil {
 		st.unindexUser(old, false)
 	}
@@ -446,23 +531,9 @@ func (st *state) putUser(old, u *User) {
 	st.users[key(u.ID)] = u
 }
 
-// hasPrivilegedRole reports whether principalID holds a privileged role
-// through an assignment active at now.
-func (st *state) hasPrivilegedRole(principalID string, now time.Time) bool {
-	for _, a := range st.assignments {
-		if !strings.EqualFold(a.PrincipalID, principalID) || !a.activeAt(now) {
-			continue
-		}
-		if d, ok := st.roleDefs[key(a.RoleDefinitionID)]; ok && d.IsPrivileged {
-			return true
-		}
-	}
-	return false
-}
-
 // snapshot returns a deep copy of the state, every list sorted by id so
 // dumps are deterministic.
-func (st *state) snapshot() Snapshot {
+func (st *State) snapshot() Snapshot {
 	s := Snapshot{Organization: st.org, Sync: st.sync}
 	s.Domains = append([]Domain(nil), st.domains...)
 	s.Users = sortedValues(st.users, func(u *User) string { return u.ID })
@@ -495,25 +566,27 @@ func sortedValues[T any](m map[string]*T, id func(*T) string) []T {
 	return out
 }
 
-// validImmutableID applies Graph's documented limits on
+// ValidImmutableID applies Graph's documented limits on
 // onPremisesImmutableId: no '$' or '_', and (as for every source anchor)
 // fewer than 60 characters.
-func validImmutableID(v string) error {
+func ValidImmutableID(v string) error {
 	if v == "" || len(v) >= 60 || strings.ContainsAny(v, "$_") {
-		return errInvalidValue("onPremisesImmutableId", "User")
+		return grapherr.InvalidValue("onPremisesImmutableId", "User")
 	}
 	for _, r := range v {
 		if r < 0x21 || r > 0x7e {
-			return errInvalidValue("onPremisesImmutableId", "User")
+			return grapherr.InvalidValue("onPremisesImmutableId", "User")
 		}
 	}
 	return nil
 }
 
-func validPreventionType(v string) error {
+// ValidPreventionType refuses a synchronizationPreventionType Graph does
+// not define.
+func ValidPreventionType(v string) error {
 	switch v {
 	case "disabled", "enabledForCount", "enabledForPercentage":
 		return nil
 	}
-	return errInvalidValue("synchronizationPreventionType", "onPremisesAccidentalDeletionPrevention")
+	return grapherr.InvalidValue("synchronizationPreventionType", "onPremisesAccidentalDeletionPrevention")
 }

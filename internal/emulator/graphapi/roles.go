@@ -1,4 +1,4 @@
-package emulator
+package graphapi
 
 import (
 	"crypto/sha256"
@@ -12,6 +12,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Role management follows
@@ -22,19 +26,6 @@ import (
 // rbacapplication-list-roleassignmentscheduleinstances and
 // rbacapplication-post-roleassignmentschedulerequests.
 
-var (
-	permRoleRead = []string{"RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory",
-		"Directory.Read.All", "Directory.ReadWrite.All"}
-	permRoleWrite        = []string{"RoleManagement.ReadWrite.Directory"}
-	permEligibilityRead  = []string{"RoleEligibilitySchedule.Read.Directory", "RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
-	permEligibilityWrite = []string{"RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
-	// Assignment schedules are read and written with their own permission
-	// family; the eligibility ones do not grant them.
-	permAssignmentScheduleRead = []string{"RoleAssignmentSchedule.Read.Directory", "RoleAssignmentSchedule.ReadWrite.Directory",
-		"RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"}
-	permAssignmentScheduleWrite = []string{"RoleAssignmentSchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
-)
-
 // roleDefFilter knows the v1.0 unifiedRoleDefinition only. isPrivileged
 // is a beta property: the v1.0 resource page
 // (microsoft-graph-docs-contrib api-reference/v1.0/resources/unifiedroledefinition.md)
@@ -42,44 +33,44 @@ var (
 // fails as a filter on any unknown property does (400 "Could not find a
 // property named 'isPrivileged' on type
 // 'microsoft.graph.unifiedRoleDefinition'."), and it is never rendered.
-var roleDefFilter = newSchema[RoleDefinition]("microsoft.graph.unifiedRoleDefinition", "UnifiedRoleDefinition",
+var roleDefFilter = newSchema[tenant.RoleDefinition]("microsoft.graph.unifiedRoleDefinition", "UnifiedRoleDefinition",
 	[]string{"isEnabled", "description", "resourceScopes", "rolePermissions", "version", "inheritsPermissionsFrom"},
-	filterField[RoleDefinition]{name: "id", get: func(d *RoleDefinition) ([]string, bool) { return str(d.ID), false }},
-	filterField[RoleDefinition]{name: "templateId", get: func(d *RoleDefinition) ([]string, bool) { return str(d.TemplateID), false }},
-	filterField[RoleDefinition]{name: "displayName", get: func(d *RoleDefinition) ([]string, bool) { return str(d.DisplayName), false }},
-	filterField[RoleDefinition]{name: "isBuiltIn", kind: fieldBool, get: func(d *RoleDefinition) ([]string, bool) { return str(boolStr(d.IsBuiltIn)), false }},
+	filterField[tenant.RoleDefinition]{name: "id", get: func(d *tenant.RoleDefinition) ([]string, bool) { return str(d.ID), false }},
+	filterField[tenant.RoleDefinition]{name: "templateId", get: func(d *tenant.RoleDefinition) ([]string, bool) { return str(d.TemplateID), false }},
+	filterField[tenant.RoleDefinition]{name: "displayName", get: func(d *tenant.RoleDefinition) ([]string, bool) { return str(d.DisplayName), false }},
+	filterField[tenant.RoleDefinition]{name: "isBuiltIn", kind: fieldBool, get: func(d *tenant.RoleDefinition) ([]string, bool) { return str(boolStr(d.IsBuiltIn)), false }},
 )
 
-var roleAssignmentFilter = newSchema[RoleAssignment]("microsoft.graph.unifiedRoleAssignment", "UnifiedRoleAssignment",
+var roleAssignmentFilter = newSchema[tenant.RoleAssignment]("microsoft.graph.unifiedRoleAssignment", "UnifiedRoleAssignment",
 	[]string{"appScopeId", "condition", "principal", "roleDefinition", "directoryScope", "appScope"},
-	filterField[RoleAssignment]{name: "id", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
-	filterField[RoleAssignment]{name: "principalId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
-	filterField[RoleAssignment]{name: "roleDefinitionId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
-	filterField[RoleAssignment]{name: "directoryScopeId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
+	filterField[tenant.RoleAssignment]{name: "id", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[tenant.RoleAssignment]{name: "principalId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
+	filterField[tenant.RoleAssignment]{name: "roleDefinitionId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
+	filterField[tenant.RoleAssignment]{name: "directoryScopeId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
 )
 
 // assignmentInstanceFilter reads active assignments as
 // unifiedRoleAssignmentScheduleInstances: the schedule and the origin carry
 // the assignment's id, the instance an id of its own (so that a client
 // joining on the wrong one is caught).
-var assignmentInstanceFilter = newSchema[RoleAssignment]("microsoft.graph.unifiedRoleAssignmentScheduleInstance", "UnifiedRoleAssignmentScheduleInstance",
+var assignmentInstanceFilter = newSchema[tenant.RoleAssignment]("microsoft.graph.unifiedRoleAssignmentScheduleInstance", "UnifiedRoleAssignmentScheduleInstance",
 	[]string{"appScopeId", "startDateTime", "endDateTime", "activatedUsing", "principal", "roleDefinition", "directoryScope", "appScope"},
-	filterField[RoleAssignment]{name: "id", get: func(a *RoleAssignment) ([]string, bool) { return str(assignmentInstanceID(a.ID)), false }},
-	filterField[RoleAssignment]{name: "principalId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
-	filterField[RoleAssignment]{name: "roleDefinitionId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
-	filterField[RoleAssignment]{name: "directoryScopeId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
-	filterField[RoleAssignment]{name: "roleAssignmentOriginId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
-	filterField[RoleAssignment]{name: "roleAssignmentScheduleId", get: func(a *RoleAssignment) ([]string, bool) { return str(a.ID), false }},
-	filterField[RoleAssignment]{name: "assignmentType", get: func(a *RoleAssignment) ([]string, bool) { return str(a.assignmentType()), false }},
-	filterField[RoleAssignment]{name: "memberType", get: func(*RoleAssignment) ([]string, bool) { return str("Direct"), false }},
+	filterField[tenant.RoleAssignment]{name: "id", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(AssignmentInstanceID(a.ID)), false }},
+	filterField[tenant.RoleAssignment]{name: "principalId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.PrincipalID), false }},
+	filterField[tenant.RoleAssignment]{name: "roleDefinitionId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.RoleDefinitionID), false }},
+	filterField[tenant.RoleAssignment]{name: "directoryScopeId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.DirectoryScopeID), false }},
+	filterField[tenant.RoleAssignment]{name: "roleAssignmentOriginId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[tenant.RoleAssignment]{name: "roleAssignmentScheduleId", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(a.ID), false }},
+	filterField[tenant.RoleAssignment]{name: "assignmentType", get: func(a *tenant.RoleAssignment) ([]string, bool) { return str(assignmentType(a)), false }},
+	filterField[tenant.RoleAssignment]{name: "memberType", get: func(*tenant.RoleAssignment) ([]string, bool) { return str("Direct"), false }},
 )
 
-var eligibilityFilter = newSchema[RoleEligibility]("microsoft.graph.unifiedRoleEligibilityScheduleInstance", "UnifiedRoleEligibilityScheduleInstance",
+var eligibilityFilter = newSchema[tenant.RoleEligibility]("microsoft.graph.unifiedRoleEligibilityScheduleInstance", "UnifiedRoleEligibilityScheduleInstance",
 	[]string{"appScopeId", "startDateTime", "endDateTime", "memberType", "roleEligibilityScheduleId"},
-	filterField[RoleEligibility]{name: "id", get: func(e *RoleEligibility) ([]string, bool) { return str(e.ID), false }},
-	filterField[RoleEligibility]{name: "principalId", get: func(e *RoleEligibility) ([]string, bool) { return str(e.PrincipalID), false }},
-	filterField[RoleEligibility]{name: "roleDefinitionId", get: func(e *RoleEligibility) ([]string, bool) { return str(e.RoleDefinitionID), false }},
-	filterField[RoleEligibility]{name: "directoryScopeId", get: func(e *RoleEligibility) ([]string, bool) { return str(e.DirectoryScopeID), false }},
+	filterField[tenant.RoleEligibility]{name: "id", get: func(e *tenant.RoleEligibility) ([]string, bool) { return str(e.ID), false }},
+	filterField[tenant.RoleEligibility]{name: "principalId", get: func(e *tenant.RoleEligibility) ([]string, bool) { return str(e.PrincipalID), false }},
+	filterField[tenant.RoleEligibility]{name: "roleDefinitionId", get: func(e *tenant.RoleEligibility) ([]string, bool) { return str(e.RoleDefinitionID), false }},
+	filterField[tenant.RoleEligibility]{name: "directoryScopeId", get: func(e *tenant.RoleEligibility) ([]string, bool) { return str(e.DirectoryScopeID), false }},
 )
 
 func boolStr(b bool) string {
@@ -92,7 +83,7 @@ func boolStr(b bool) string {
 // renderRoleDef shows a role definition as v1.0 does: the emulator's own
 // privileged flag (RoleDefinition.IsPrivileged) stays internal, see
 // roleDefFilter.
-func renderRoleDef(d *RoleDefinition) map[string]any {
+func renderRoleDef(d *tenant.RoleDefinition) map[string]any {
 	return map[string]any{
 		"id":              d.ID,
 		"templateId":      d.TemplateID,
@@ -124,7 +115,7 @@ func selectRoleDef(out map[string]any, sel []string) (map[string]any, error) {
 			}
 		}
 		if !found {
-			return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain,
+			return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain,
 				fmt.Sprintf("Could not find a property named '%s' on type '%s'.", name, roleDefFilter.typeName))
 		}
 	}
@@ -134,7 +125,8 @@ func selectRoleDef(out map[string]any, sel []string) (map[string]any, error) {
 	return kept, nil
 }
 
-func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) error {
+// ListRoleDefinitions serves GET /roleManagement/directory/roleDefinitions.
+func (s *API) ListRoleDefinitions(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseListQuery(r, 1000, 1000)
 	if err != nil {
 		return err
@@ -143,16 +135,16 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	s.store.mu.RLock()
-	var hits []*RoleDefinition
-	for _, d := range s.store.st.roleDefs {
-		if match(d) {
-			cp := *d
-			hits = append(hits, &cp)
+	var hits []*tenant.RoleDefinition
+	s.store.Read(func(st *tenant.State) {
+		for d := range st.RoleDefinitions() {
+			if match(d) {
+				cp := *d
+				hits = append(hits, &cp)
+			}
 		}
-	}
-	s.store.mu.RUnlock()
-	items, next := page(r, s.baseURL(r), q, hits, func(d *RoleDefinition) string { return d.ID })
+	})
+	items, next := page(r, identity.BaseURL(r), q, hits, func(d *tenant.RoleDefinition) string { return d.ID })
 	values := make([]map[string]any, 0, len(items))
 	for _, d := range items {
 		v, err := selectRoleDef(renderRoleDef(d), q.selected)
@@ -169,20 +161,22 @@ func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id string) error {
+// GetRoleDefinition serves GET /roleManagement/directory/roleDefinitions/{id}.
+func (s *API) GetRoleDefinition(w http.ResponseWriter, r *http.Request, id string) error {
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
 	}
-	s.store.mu.RLock()
-	d, ok := s.store.st.roleDefs[key(id)]
-	var cp RoleDefinition
-	if ok {
-		cp = *d
-	}
-	s.store.mu.RUnlock()
+	var cp tenant.RoleDefinition
+	var ok bool
+	s.store.Read(func(st *tenant.State) {
+		var d *tenant.RoleDefinition
+		if d, ok = st.RoleDefinition(id); ok {
+			cp = *d
+		}
+	})
 	if !ok {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	out, err := selectRoleDef(renderRoleDef(&cp), q.selected)
 	if err != nil {
@@ -193,7 +187,7 @@ func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request, id st
 	return nil
 }
 
-func renderAssignment(st *state, a *RoleAssignment, expand bool) map[string]any {
+func renderAssignment(st *tenant.State, a *tenant.RoleAssignment, expand bool) map[string]any {
 	out := map[string]any{
 		"id":               a.ID,
 		"principalId":      a.PrincipalID,
@@ -203,7 +197,7 @@ func renderAssignment(st *state, a *RoleAssignment, expand bool) map[string]any 
 		"condition":        nil,
 	}
 	if expand {
-		if d, ok := st.roleDefs[key(a.RoleDefinitionID)]; ok {
+		if d, ok := st.RoleDefinition(a.RoleDefinitionID); ok {
 			out["roleDefinition"] = renderRoleDef(d)
 		}
 	}
@@ -213,7 +207,7 @@ func renderAssignment(st *state, a *RoleAssignment, expand bool) map[string]any 
 func expandsRoleDefinition(q listQuery) (bool, error) {
 	for _, e := range q.expand {
 		if !strings.EqualFold(e, "roleDefinition") {
-			return false, errBadRequest("Expanding '%s' is not supported by the emulator; only 'roleDefinition' is.", e)
+			return false, grapherr.BadRequest("Expanding '%s' is not supported by the emulator; only 'roleDefinition' is.", e)
 		}
 	}
 	return len(q.expand) > 0, nil
@@ -223,23 +217,23 @@ func expandsRoleDefinition(q listQuery) (bool, error) {
 // unifiedRoleAssignments, or as their schedule instances. Both list the
 // same assignments, those in force at the emulator's clock.
 type assignmentView struct {
-	filter    filterSchema[RoleAssignment]
+	filter    filterSchema[tenant.RoleAssignment]
 	entitySet string
-	render    func(st *state, a *RoleAssignment, expand bool) map[string]any
+	render    func(st *tenant.State, a *tenant.RoleAssignment, expand bool) map[string]any
 	// idOf is the id the view shows for an assignment.
-	idOf func(a *RoleAssignment) string
+	idOf func(a *tenant.RoleAssignment) string
 }
 
 var (
 	roleAssignmentsView = assignmentView{filter: roleAssignmentFilter,
 		entitySet: "roleManagement/directory/roleAssignments", render: renderAssignment,
-		idOf: func(a *RoleAssignment) string { return a.ID }}
+		idOf: func(a *tenant.RoleAssignment) string { return a.ID }}
 	assignmentInstancesView = assignmentView{filter: assignmentInstanceFilter,
 		entitySet: "roleManagement/directory/roleAssignmentScheduleInstances", render: renderAssignmentInstance,
-		idOf: func(a *RoleAssignment) string { return assignmentInstanceID(a.ID) }}
+		idOf: func(a *tenant.RoleAssignment) string { return AssignmentInstanceID(a.ID) }}
 )
 
-func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assignmentView) error {
+func (s *API) listAssignments(w http.ResponseWriter, r *http.Request, v assignmentView) error {
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
 		return err
@@ -255,20 +249,22 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assig
 	now := s.clock()
 	// Rendered under the read lock, written after it: a slow client must
 	// not hold up the tenant's writers.
-	s.store.mu.RLock()
-	st := s.store.st
-	var hits []*RoleAssignment
-	for _, a := range st.assignments {
-		if a.activeAt(now) && match(a) {
-			hits = append(hits, a)
+	var values []map[string]any
+	var next string
+	s.store.Read(func(st *tenant.State) {
+		var hits []*tenant.RoleAssignment
+		for a := range st.RoleAssignments() {
+			if a.ActiveAt(now) && match(a) {
+				hits = append(hits, a)
+			}
 		}
-	}
-	items, next := page(r, s.baseURL(r), q, hits, v.idOf)
-	values := make([]map[string]any, 0, len(items))
-	for _, a := range items {
-		values = append(values, v.render(st, a, expand))
-	}
-	s.store.mu.RUnlock()
+		var items []*tenant.RoleAssignment
+		items, next = page(r, identity.BaseURL(r), q, hits, v.idOf)
+		values = make([]map[string]any, 0, len(items))
+		for _, a := range items {
+			values = append(values, v.render(st, a, expand))
+		}
+	})
 	body := map[string]any{"@odata.context": s.metadata(r, v.entitySet), "value": values}
 	if next != "" {
 		body["@odata.nextLink"] = next
@@ -277,7 +273,7 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, v assig
 	return nil
 }
 
-func (s *Server) getAssignment(w http.ResponseWriter, r *http.Request, id string, v assignmentView) error {
+func (s *API) getAssignment(w http.ResponseWriter, r *http.Request, id string, v assignmentView) error {
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
@@ -288,33 +284,19 @@ func (s *Server) getAssignment(w http.ResponseWriter, r *http.Request, id string
 	}
 	now := s.clock()
 	var out map[string]any
-	s.store.mu.RLock()
-	for _, a := range s.store.st.assignments {
-		if v.idOf(a) == id && a.activeAt(now) {
-			out = v.render(s.store.st, a, expand)
+	s.store.Read(func(st *tenant.State) {
+		for a := range st.RoleAssignments() {
+			if v.idOf(a) == id && a.ActiveAt(now) {
+				out = v.render(st, a, expand)
+			}
 		}
-	}
-	s.store.mu.RUnlock()
+	})
 	if out == nil {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	out["@odata.context"] = s.metadata(r, v.entitySet+"/$entity")
 	writeOData(w, http.StatusOK, out)
 	return nil
-}
-
-// ended reports whether a schedule that ends at end is over at now. A nil
-// end never comes; the end instant itself still counts as active.
-func ended(end *time.Time, now time.Time) bool {
-	return end != nil && now.After(*end)
-}
-
-// activeAt reports whether the assignment is in force at now. Graph
-// removes an expired assignment from roleAssignments and from the
-// instances; the emulator keeps it in the store (and in dumps) but no
-// longer shows it.
-func (a *RoleAssignment) activeAt(now time.Time) bool {
-	return !ended(a.EndDateTime, now)
 }
 
 // sameTarget reports whether a schedule with this principal, role and
@@ -325,23 +307,22 @@ func sameTarget(principalID, roleDefinitionID, scope string, rr roleRequest) boo
 		scopeOrRoot(scope) == scopeOrRoot(rr.DirectoryScopeID)
 }
 
-// findEligibility returns the store key of the unexpired eligibility rr
-// names, or "".
-func findEligibility(st *state, rr roleRequest, now time.Time) string {
-	for k, e := range st.eligibilities {
-		if !ended(e.EndDateTime, now) && sameTarget(e.PrincipalID, e.RoleDefinitionID, e.DirectoryScopeID, rr) {
-			return k
+// findEligibility returns the id of the unexpired eligibility rr names,
+// or "".
+func findEligibility(st *tenant.State, rr roleRequest, now time.Time) string {
+	for e := range st.RoleEligibilities() {
+		if !tenant.Ended(e.EndDateTime, now) && sameTarget(e.PrincipalID, e.RoleDefinitionID, e.DirectoryScopeID, rr) {
+			return e.ID
 		}
 	}
 	return ""
 }
 
-// findAssignment returns the store key of the active assignment rr names,
-// or "".
-func findAssignment(st *state, rr roleRequest, now time.Time) string {
-	for k, a := range st.assignments {
-		if a.activeAt(now) && sameTarget(a.PrincipalID, a.RoleDefinitionID, a.DirectoryScopeID, rr) {
-			return k
+// findAssignment returns the id of the active assignment rr names, or "".
+func findAssignment(st *tenant.State, rr roleRequest, now time.Time) string {
+	for a := range st.RoleAssignments() {
+		if a.ActiveAt(now) && sameTarget(a.PrincipalID, a.RoleDefinitionID, a.DirectoryScopeID, rr) {
+			return a.ID
 		}
 	}
 	return ""
@@ -382,7 +363,7 @@ func decodeRoleRequest(body map[string]json.RawMessage, typeName string, extra m
 			target = &rr.DirectoryScopeID
 		case "@odata.type":
 			if !isODataType(v, typeName) {
-				return rr, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
+				return rr, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
 			}
 			continue
 		default:
@@ -395,45 +376,38 @@ func decodeRoleRequest(body map[string]json.RawMessage, typeName string, extra m
 			if strings.HasPrefix(k, "@") {
 				continue
 			}
-			return rr, errNoSuchProperty(k, typeName)
+			return rr, grapherr.NoSuchProperty(k, typeName)
 		}
 		if err := json.Unmarshal(v, target); err != nil {
-			return rr, errInvalidValue(k, strings.TrimPrefix(typeName, "microsoft.graph."))
+			return rr, grapherr.InvalidValue(k, strings.TrimPrefix(typeName, "microsoft.graph."))
 		}
 	}
 	if rr.PrincipalID == "" {
-		return rr, errInvalidValue("principalId", strings.TrimPrefix(typeName, "microsoft.graph."))
+		return rr, grapherr.InvalidValue("principalId", strings.TrimPrefix(typeName, "microsoft.graph."))
 	}
-	if !isGUID(rr.PrincipalID) {
-		return rr, errInvalidObjectID(rr.PrincipalID)
+	if !tenant.IsGUID(rr.PrincipalID) {
+		return rr, grapherr.InvalidObjectID(rr.PrincipalID)
 	}
 	if rr.RoleDefinitionID == "" {
-		return rr, errInvalidValue("roleDefinitionId", strings.TrimPrefix(typeName, "microsoft.graph."))
+		return rr, grapherr.InvalidValue("roleDefinitionId", strings.TrimPrefix(typeName, "microsoft.graph."))
 	}
 	if rr.DirectoryScopeID == "" {
-		return rr, errInvalidValue("directoryScopeId", strings.TrimPrefix(typeName, "microsoft.graph."))
+		return rr, grapherr.InvalidValue("directoryScopeId", strings.TrimPrefix(typeName, "microsoft.graph."))
 	}
 	if rr.DirectoryScopeID != "/" {
-		return rr, errBadRequest("Only the tenant-wide directory scope '/' is supported by the emulator.")
+		return rr, grapherr.BadRequest("Only the tenant-wide directory scope '/' is supported by the emulator.")
 	}
 	return rr, nil
 }
 
 // principalExists reports whether id names an active user, group or
 // service principal of a configured app.
-func (s *Server) principalExists(st *state, id string) bool {
-	if st.users[key(id)] != nil || st.groups[key(id)] != nil {
-		return true
-	}
-	for _, a := range s.apps {
-		if strings.EqualFold(a.objectID, id) {
-			return true
-		}
-	}
-	return false
+func (s *API) principalExists(st *tenant.State, id string) bool {
+	return st.User(id) != nil || st.Group(id) != nil || s.apps.IsServicePrincipal(id)
 }
 
-func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) error {
+// CreateRoleAssignment serves POST /roleManagement/directory/roleAssignments.
+func (s *API) CreateRoleAssignment(w http.ResponseWriter, r *http.Request) error {
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
@@ -442,42 +416,42 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if _, ok := st.roleDefs[key(rr.RoleDefinitionID)]; !ok {
-		return errNotFound(rr.RoleDefinitionID)
-	}
-	if !s.principalExists(st, rr.PrincipalID) {
-		return errNotFound(rr.PrincipalID)
-	}
-	// An expired assignment no longer exists for Graph, so it neither
-	// conflicts nor survives: the new, permanent one replaces it.
-	if findAssignment(st, rr, s.clock()) != "" {
-		return errBadRequest("A conflicting object with one or more of the specified property values is present in the directory.")
-	}
-	id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
-	a := &RoleAssignment{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID), DirectoryScopeID: rr.DirectoryScopeID}
-	st.assignments[key(id)] = a
-	out := renderAssignment(st, a, false)
-	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleAssignments/$entity")
-	writeOData(w, http.StatusCreated, out)
-	return nil
+	return s.store.Write(func(st *tenant.State) error {
+		if _, ok := st.RoleDefinition(rr.RoleDefinitionID); !ok {
+			return grapherr.NotFound(rr.RoleDefinitionID)
+		}
+		if !s.principalExists(st, rr.PrincipalID) {
+			return grapherr.NotFound(rr.PrincipalID)
+		}
+		// An expired assignment no longer exists for Graph, so it neither
+		// conflicts nor survives: the new, permanent one replaces it.
+		if findAssignment(st, rr, s.clock()) != "" {
+			return grapherr.BadRequest("A conflicting object with one or more of the specified property values is present in the directory.")
+		}
+		id := assignmentID(rr.RoleDefinitionID, rr.PrincipalID)
+		a := &tenant.RoleAssignment{ID: id, PrincipalID: strings.ToLower(rr.PrincipalID), RoleDefinitionID: strings.ToLower(rr.RoleDefinitionID), DirectoryScopeID: rr.DirectoryScopeID}
+		st.PutRoleAssignment(a)
+		out := renderAssignment(st, a, false)
+		out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleAssignments/$entity")
+		writeOData(w, http.StatusCreated, out)
+		return nil
+	})
 }
 
-func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, id string) error {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	a, ok := s.store.st.assignments[key(id)]
-	if !ok || !a.activeAt(s.clock()) {
-		return errNotFound(id)
-	}
-	delete(s.store.st.assignments, key(id))
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+// DeleteRoleAssignment serves DELETE /roleManagement/directory/roleAssignments/{id}.
+func (s *API) DeleteRoleAssignment(w http.ResponseWriter, r *http.Request, id string) error {
+	return s.store.Write(func(st *tenant.State) error {
+		a, ok := st.RoleAssignment(id)
+		if !ok || !a.ActiveAt(s.clock()) {
+			return grapherr.NotFound(id)
+		}
+		st.RemoveRoleAssignment(id)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
-func renderEligibility(st *state, e *RoleEligibility, expand bool) map[string]any {
+func renderEligibility(st *tenant.State, e *tenant.RoleEligibility, expand bool) map[string]any {
 	out := map[string]any{
 		"id":                        e.ID,
 		"principalId":               e.PrincipalID,
@@ -490,14 +464,15 @@ func renderEligibility(st *state, e *RoleEligibility, expand bool) map[string]an
 		"roleEligibilityScheduleId": e.ID,
 	}
 	if expand {
-		if d, ok := st.roleDefs[key(e.RoleDefinitionID)]; ok {
+		if d, ok := st.RoleDefinition(e.RoleDefinitionID); ok {
 			out["roleDefinition"] = renderRoleDef(d)
 		}
 	}
 	return out
 }
 
-func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request) error {
+// ListEligibilityInstances serves GET /roleManagement/directory/roleEligibilityScheduleInstances.
+func (s *API) ListEligibilityInstances(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseListQuery(r, 100, 999)
 	if err != nil {
 		return err
@@ -512,23 +487,25 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 	}
 	now := s.clock()
 	// Rendered under the read lock, written after it.
-	s.store.mu.RLock()
-	st := s.store.st
-	var hits []*RoleEligibility
-	for _, e := range st.eligibilities {
-		if ended(e.EndDateTime, now) {
-			continue // an expired schedule has no instance
+	var values []map[string]any
+	var next string
+	s.store.Read(func(st *tenant.State) {
+		var hits []*tenant.RoleEligibility
+		for e := range st.RoleEligibilities() {
+			if tenant.Ended(e.EndDateTime, now) {
+				continue // an expired schedule has no instance
+			}
+			if match(e) {
+				hits = append(hits, e)
+			}
 		}
-		if match(e) {
-			hits = append(hits, e)
+		var items []*tenant.RoleEligibility
+		items, next = page(r, identity.BaseURL(r), q, hits, func(e *tenant.RoleEligibility) string { return e.ID })
+		values = make([]map[string]any, 0, len(items))
+		for _, e := range items {
+			values = append(values, renderEligibility(st, e, expand))
 		}
-	}
-	items, next := page(r, s.baseURL(r), q, hits, func(e *RoleEligibility) string { return e.ID })
-	values := make([]map[string]any, 0, len(items))
-	for _, e := range items {
-		values = append(values, renderEligibility(st, e, expand))
-	}
-	s.store.mu.RUnlock()
+	})
 	body := map[string]any{"@odata.context": s.metadata(r, "roleManagement/directory/roleEligibilityScheduleInstances"), "value": values}
 	if next != "" {
 		body["@odata.nextLink"] = next
@@ -537,7 +514,8 @@ func (s *Server) listEligibilityInstances(w http.ResponseWriter, r *http.Request
 	return nil
 }
 
-func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, id string) error {
+// GetEligibilityInstance serves GET /roleManagement/directory/roleEligibilityScheduleInstances/{id}.
+func (s *API) GetEligibilityInstance(w http.ResponseWriter, r *http.Request, id string) error {
 	q, err := parseListQuery(r, 1, 1)
 	if err != nil {
 		return err
@@ -547,17 +525,33 @@ func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	var out map[string]any
-	s.store.mu.RLock()
-	if e, ok := s.store.st.eligibilities[key(id)]; ok && !ended(e.EndDateTime, s.clock()) {
-		out = renderEligibility(s.store.st, e, expand)
-	}
-	s.store.mu.RUnlock()
+	s.store.Read(func(st *tenant.State) {
+		if e, ok := st.RoleEligibility(id); ok && !tenant.Ended(e.EndDateTime, s.clock()) {
+			out = renderEligibility(st, e, expand)
+		}
+	})
 	if out == nil {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	out["@odata.context"] = s.metadata(r, "roleManagement/directory/roleEligibilityScheduleInstances/$entity")
 	writeOData(w, http.StatusOK, out)
 	return nil
+}
+
+// AssignmentInstanceID derives the id of an assignment's schedule instance
+// from the assignment's: stable, opaque, and different from it, so that a
+// client joining on the wrong one is caught.
+func AssignmentInstanceID(assignmentID string) string {
+	sum := sha256.Sum256([]byte("instance:" + assignmentID))
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+// assignmentType is Graph's assignmentType of the instance.
+func assignmentType(a *tenant.RoleAssignment) string {
+	if a.AssignmentType == "" {
+		return "Assigned"
+	}
+	return a.AssignmentType
 }
 
 // renderAssignmentInstance shows an active assignment as its
@@ -565,37 +559,22 @@ func (s *Server) getEligibilityInstance(w http.ResponseWriter, r *http.Request, 
 // schedule and origin, whether made directly or through a request (Graph
 // does the same for direct assignments); one made directly has no
 // startDateTime.
-// assignmentInstanceID derives an instance's id from its assignment's:
-// stable, opaque, and different from it.
-func assignmentInstanceID(assignmentID string) string {
-	sum := sha256.Sum256([]byte("instance:" + assignmentID))
-	return base64.RawURLEncoding.EncodeToString(sum[:18])
-}
-
-// assignmentType is Graph's assignmentType of the instance.
-func (a *RoleAssignment) assignmentType() string {
-	if a.AssignmentType == "" {
-		return "Assigned"
-	}
-	return a.AssignmentType
-}
-
-func renderAssignmentInstance(st *state, a *RoleAssignment, expand bool) map[string]any {
+func renderAssignmentInstance(st *tenant.State, a *tenant.RoleAssignment, expand bool) map[string]any {
 	out := map[string]any{
-		"id":                       assignmentInstanceID(a.ID),
+		"id":                       AssignmentInstanceID(a.ID),
 		"principalId":              a.PrincipalID,
 		"roleDefinitionId":         a.RoleDefinitionID,
 		"directoryScopeId":         a.DirectoryScopeID,
 		"appScopeId":               nil,
 		"startDateTime":            timeVal(a.StartDateTime),
 		"endDateTime":              timeVal(a.EndDateTime),
-		"assignmentType":           a.assignmentType(),
+		"assignmentType":           assignmentType(a),
 		"memberType":               "Direct",
 		"roleAssignmentOriginId":   a.ID,
 		"roleAssignmentScheduleId": a.ID,
 	}
 	if expand {
-		if d, ok := st.roleDefs[key(a.RoleDefinitionID)]; ok {
+		if d, ok := st.RoleDefinition(a.RoleDefinitionID); ok {
 			out["roleDefinition"] = renderRoleDef(d)
 		}
 	}
@@ -645,28 +624,28 @@ func (rs requestSchedule) resolve(now time.Time, resource string) (schedulePerio
 	case "noexpiration":
 	case "afterdatetime":
 		if e.EndDateTime == nil {
-			return p, errBadRequest("An expiration of type 'afterDateTime' requires an endDateTime.")
+			return p, grapherr.BadRequest("An expiration of type 'afterDateTime' requires an endDateTime.")
 		}
 		end := e.EndDateTime.UTC()
 		if !end.After(p.start) {
-			return p, errBadRequest("The schedule's endDateTime '%s' must be later than its startDateTime '%s'.",
+			return p, grapherr.BadRequest("The schedule's endDateTime '%s' must be later than its startDateTime '%s'.",
 				end.Format(time.RFC3339), p.start.Format(time.RFC3339))
 		}
 		p.end = &end
 		p.pattern = expirationPattern{Type: "afterDateTime", EndDateTime: &end}
 	case "afterduration":
 		if e.Duration == nil {
-			return p, errBadRequest("An expiration of type 'afterDuration' requires a duration.")
+			return p, grapherr.BadRequest("An expiration of type 'afterDuration' requires a duration.")
 		}
 		d, ok := parseISODuration(*e.Duration)
 		if !ok || d <= 0 {
-			return p, errBadRequest("The duration '%s' is not a positive ISO 8601 duration of days, hours, minutes or seconds.", *e.Duration)
+			return p, grapherr.BadRequest("The duration '%s' is not a positive ISO 8601 duration of days, hours, minutes or seconds.", *e.Duration)
 		}
 		end := p.start.Add(d)
 		p.end = &end
 		p.pattern = expirationPattern{Type: "afterDuration", Duration: e.Duration}
 	default:
-		return p, errInvalidValue("expiration", resource)
+		return p, grapherr.InvalidValue("expiration", resource)
 	}
 	return p, nil
 }
@@ -745,7 +724,7 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 	stringInto := func(name string, target **string) func(json.RawMessage) error {
 		return func(v json.RawMessage) error {
 			if err := json.Unmarshal(v, target); err != nil {
-				return errInvalidValue(name, resource)
+				return grapherr.InvalidValue(name, resource)
 			}
 			return nil
 		}
@@ -757,19 +736,19 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 		"customData":    stringInto("customData", &req.customData),
 		"scheduleInfo": func(v json.RawMessage) error {
 			if err := json.Unmarshal(v, &sched); err != nil {
-				return errInvalidValue("scheduleInfo", resource)
+				return grapherr.InvalidValue("scheduleInfo", resource)
 			}
 			return nil
 		},
 		"isValidationOnly": func(v json.RawMessage) error {
 			var only *bool
 			if err := json.Unmarshal(v, &only); err != nil {
-				return errInvalidValue("isValidationOnly", resource)
+				return grapherr.InvalidValue("isValidationOnly", resource)
 			}
 			// Carrying out a request meant only to be checked would be
 			// worse than refusing it.
 			if only != nil && *only {
-				return errBadRequest("isValidationOnly requests are not supported by the emulator.")
+				return grapherr.BadRequest("isValidationOnly requests are not supported by the emulator.")
 			}
 			return nil
 		},
@@ -781,7 +760,7 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 	}
 	req.roleRequest = rr
 	if action == nil || *action == "" {
-		return req, errInvalidValue("action", resource)
+		return req, grapherr.InvalidValue("action", resource)
 	}
 	switch strings.ToLower(*action) {
 	case "adminassign":
@@ -789,7 +768,7 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 	case "adminremove":
 		req.action = "adminRemove"
 	default:
-		return req, errBadRequest("Action '%s' is not supported by the emulator; use adminAssign or adminRemove.", *action)
+		return req, grapherr.BadRequest("Action '%s' is not supported by the emulator; use adminAssign or adminRemove.", *action)
 	}
 	if req.period, err = sched.resolve(now, resource); err != nil {
 		return req, err
@@ -803,32 +782,28 @@ func decodeScheduleRequest(body map[string]json.RawMessage, typeName string, now
 type scheduleRequestKind struct {
 	typeName  string // OData type of the request
 	entitySet string // collection path under the service root
-	// find returns the store key of the schedule in force that the request
-	// names, or "".
-	find func(st *state, rr roleRequest, now time.Time) string
+	// find returns the id of the schedule in force that the request names,
+	// or "".
+	find func(st *tenant.State, rr roleRequest, now time.Time) string
 	// put stores a new schedule for the request and returns its id.
-	put func(st *state, req scheduleRequest) string
-	// drop removes the schedule under k and returns its id.
-	drop func(st *state, k string) string
+	put func(st *tenant.State, req scheduleRequest) string
+	// drop removes the schedule with id.
+	drop func(st *tenant.State, id string)
 }
 
 var eligibilityRequests = scheduleRequestKind{
 	typeName:  "microsoft.graph.unifiedRoleEligibilityScheduleRequest",
 	entitySet: "roleManagement/directory/roleEligibilityScheduleRequests",
 	find:      findEligibility,
-	put: func(st *state, req scheduleRequest) string {
+	put: func(st *tenant.State, req scheduleRequest) string {
 		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
 		start := req.period.start
-		st.eligibilities[key(id)] = &RoleEligibility{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
+		st.PutRoleEligibility(&tenant.RoleEligibility{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
 			RoleDefinitionID: strings.ToLower(req.RoleDefinitionID), DirectoryScopeID: req.DirectoryScopeID,
-			StartDateTime: &start, EndDateTime: req.period.end}
+			StartDateTime: &start, EndDateTime: req.period.end})
 		return id
 	},
-	drop: func(st *state, k string) string {
-		id := st.eligibilities[k].ID
-		delete(st.eligibilities, k)
-		return id
-	},
+	drop: (*tenant.State).RemoveRoleEligibility,
 }
 
 // assignmentRequests write to the same assignments that roleAssignments
@@ -837,26 +812,24 @@ var assignmentRequests = scheduleRequestKind{
 	typeName:  "microsoft.graph.unifiedRoleAssignmentScheduleRequest",
 	entitySet: "roleManagement/directory/roleAssignmentScheduleRequests",
 	find:      findAssignment,
-	put: func(st *state, req scheduleRequest) string {
+	put: func(st *tenant.State, req scheduleRequest) string {
 		id := assignmentID(req.RoleDefinitionID, req.PrincipalID)
 		start := req.period.start
-		st.assignments[key(id)] = &RoleAssignment{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
+		st.PutRoleAssignment(&tenant.RoleAssignment{ID: id, PrincipalID: strings.ToLower(req.PrincipalID),
 			RoleDefinitionID: strings.ToLower(req.RoleDefinitionID), DirectoryScopeID: req.DirectoryScopeID,
-			StartDateTime: &start, EndDateTime: req.period.end}
+			StartDateTime: &start, EndDateTime: req.period.end})
 		return id
 	},
-	drop: func(st *state, k string) string {
-		id := st.assignments[k].ID
-		delete(st.assignments, k)
-		return id
-	},
+	drop: (*tenant.State).RemoveRoleAssignment,
 }
 
-func (s *Server) createEligibilityRequest(w http.ResponseWriter, r *http.Request) error {
+// CreateEligibilityRequest serves POST /roleManagement/directory/roleEligibilityScheduleRequests.
+func (s *API) CreateEligibilityRequest(w http.ResponseWriter, r *http.Request) error {
 	return s.createScheduleRequest(w, r, eligibilityRequests)
 }
 
-func (s *Server) createAssignmentScheduleRequest(w http.ResponseWriter, r *http.Request) error {
+// CreateAssignmentScheduleRequest serves POST /roleManagement/directory/roleAssignmentScheduleRequests.
+func (s *API) CreateAssignmentScheduleRequest(w http.ResponseWriter, r *http.Request) error {
 	return s.createScheduleRequest(w, r, assignmentRequests)
 }
 
@@ -864,7 +837,7 @@ func (s *Server) createAssignmentScheduleRequest(w http.ResponseWriter, r *http.
 // is provisioned at once (the emulator has no approval workflow) and the
 // schedule appears or disappears. A schedule whose end has passed no
 // longer exists: it neither blocks adminAssign nor can be removed.
-func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, kind scheduleRequestKind) error {
+func (s *API) createScheduleRequest(w http.ResponseWriter, r *http.Request, kind scheduleRequestKind) error {
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
@@ -874,43 +847,43 @@ func (s *Server) createScheduleRequest(w http.ResponseWriter, r *http.Request, k
 	if err != nil {
 		return err
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if _, ok := st.roleDefs[key(req.RoleDefinitionID)]; !ok {
-		return errNotFound(req.RoleDefinitionID)
-	}
-	existing := kind.find(st, req.roleRequest, now)
-	var target, status string
-	switch req.action {
-	case "adminAssign":
-		if !s.principalExists(st, req.PrincipalID) {
-			return errNotFound(req.PrincipalID)
+	return s.store.Write(func(st *tenant.State) error {
+		if _, ok := st.RoleDefinition(req.RoleDefinitionID); !ok {
+			return grapherr.NotFound(req.RoleDefinitionID)
 		}
-		if existing != "" {
-			return newGraphError(http.StatusBadRequest, "RoleAssignmentExists", "The Role assignment already exists.")
+		existing := kind.find(st, req.roleRequest, now)
+		var target, status string
+		switch req.action {
+		case "adminAssign":
+			if !s.principalExists(st, req.PrincipalID) {
+				return grapherr.NotFound(req.PrincipalID)
+			}
+			if existing != "" {
+				return grapherr.New(http.StatusBadRequest, "RoleAssignmentExists", "The Role assignment already exists.")
+			}
+			target, status = kind.put(st, req), "Provisioned"
+		case "adminRemove":
+			if existing == "" {
+				// Microsoft's PIM error table answers a request on an
+				// assignment that does not exist with "400 BadRequest |
+				// RoleAssignmentDoesNotExist" (governanceroleassignmentrequest-post,
+				// microsoft-graph-docs-contrib api-reference/beta/api/governanceroleassignmentrequest-post.md,
+				// error codes); adminRemove of a schedule that is gone is
+				// answered the same way, eligibility or assignment alike.
+				return grapherr.New(http.StatusBadRequest, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
+			}
+			kind.drop(st, existing)
+			target, status = existing, "Revoked"
 		}
-		target, status = kind.put(st, req), "Provisioned"
-	case "adminRemove":
-		if existing == "" {
-			// Microsoft's PIM error table answers a request on an
-			// assignment that does not exist with "400 BadRequest |
-			// RoleAssignmentDoesNotExist" (governanceroleassignmentrequest-post,
-			// microsoft-graph-docs-contrib api-reference/beta/api/governanceroleassignmentrequest-post.md,
-			// error codes); adminRemove of a schedule that is gone is
-			// answered the same way, eligibility or assignment alike.
-			return newGraphError(http.StatusBadRequest, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
-		}
-		target, status = kind.drop(st, existing), "Revoked"
-	}
-	writeOData(w, http.StatusCreated, s.renderScheduleRequest(r, kind, req, target, status, now))
-	return nil
+		writeOData(w, http.StatusCreated, s.renderScheduleRequest(r, kind, req, target, status, now))
+		return nil
+	})
 }
 
 // renderScheduleRequest shapes the answer like Graph's
 // unifiedRoleEligibilityScheduleRequest / unifiedRoleAssignmentScheduleRequest,
 // with the schedule as it was resolved (start filled in, type canonical).
-func (s *Server) renderScheduleRequest(r *http.Request, kind scheduleRequestKind, req scheduleRequest, target, status string, now time.Time) map[string]any {
+func (s *API) renderScheduleRequest(r *http.Request, kind scheduleRequestKind, req scheduleRequest, target, status string, now time.Time) map[string]any {
 	p := req.period
 	start := p.start
 	return map[string]any{

@@ -1,4 +1,4 @@
-package emulator
+package dirsync
 
 import (
 	"sort"
@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // storeDirectory is the sync rules' read-only view of the live state,
 // answered from the store's indexes. The caller holds the store lock.
 type storeDirectory struct {
-	st  *state
+	st  *tenant.State
 	now time.Time
 }
 
@@ -20,7 +21,7 @@ var _ syncrules.Directory = storeDirectory{}
 // ByImmutableID implements syncrules.Directory; soft-deleted objects keep
 // their anchor and are returned too.
 func (d storeDirectory) ByImmutableID(anchor string) []syncrules.CloudObject {
-	id, ok := d.st.immutable[anchor]
+	id, ok := d.st.IDByAnchor(anchor)
 	if !ok || anchor == "" {
 		return nil
 	}
@@ -51,7 +52,7 @@ func (d storeDirectory) ByProxyAddress(addr string) []syncrules.CloudObject {
 
 // ByUPN implements syncrules.Directory.
 func (d storeDirectory) ByUPN(upn string) []syncrules.CloudObject {
-	id, ok := d.st.upn[key(upn)]
+	id, ok := d.st.IDByUPN(upn)
 	if !ok || upn == "" {
 		return nil
 	}
@@ -60,12 +61,12 @@ func (d storeDirectory) ByUPN(upn string) []syncrules.CloudObject {
 
 // VerifiedDomain implements syncrules.Directory.
 func (d storeDirectory) VerifiedDomain(suffix string) bool {
-	dom, ok := d.st.domain(suffix)
+	dom, ok := d.st.Domain(suffix)
 	return ok && (dom.IsVerified || dom.IsInitial)
 }
 
 // InitialDomain implements syncrules.Directory.
-func (d storeDirectory) InitialDomain() string { return d.st.initialDomain() }
+func (d storeDirectory) InitialDomain() string { return d.st.InitialDomain() }
 
 // byAddress gathers the active objects that hold addr as an SMTP proxy
 // address or as mail, and keeps those that pass keep.
@@ -74,10 +75,10 @@ func (d storeDirectory) byAddress(addr string, keep func(syncrules.CloudObject) 
 		return nil
 	}
 	ids := map[string]bool{}
-	if id, ok := d.st.proxy["smtp:"+key(addr)]; ok {
+	if id, ok := d.st.IDByProxy("smtp:" + addr); ok {
 		ids[key(id)] = true
 	}
-	for _, id := range d.st.mail[key(addr)] {
+	for _, id := range d.st.IDsByMail(addr) {
 		ids[key(id)] = true
 	}
 	var out []syncrules.CloudObject
@@ -104,27 +105,26 @@ func sortedKeys(m map[string]bool) []string {
 // rules' terms.
 func (d storeDirectory) objects(id string) []syncrules.CloudObject {
 	st := d.st
-	k := key(id)
-	if u, deleted := st.users[k], false; u != nil || st.deletedUsers[k] != nil {
+	if u, deleted := st.User(id), false; u != nil || st.DeletedUser(id) != nil {
 		if u == nil {
-			u, deleted = st.deletedUsers[k], true
+			u, deleted = st.DeletedUser(id), true
 		}
 		o := syncrules.CloudObject{
 			ID: u.ID, Type: syncrules.User, UserPrincipalName: u.UserPrincipalName, Mail: deref(u.Mail),
 			ProxyAddresses: u.ProxyAddresses, OnPremisesImmutableID: deref(u.OnPremisesImmutableID),
 			OnPremisesSyncEnabled: u.OnPremisesSyncEnabled, OnPremisesObjectIdentifier: deref(u.OnPremisesObjectIdentifier),
-			AdminRoleAssigned:      st.hasAnyRole(u.ID, d.now),
-			AdminRoleEligible:      st.hasAnyEligibility(u.ID, d.now),
-			PrivilegedRoleAssigned: st.hasPrivilegedRole(u.ID, d.now),
-			PrivilegedRoleEligible: st.hasPrivilegedEligibility(u.ID, d.now),
+			AdminRoleAssigned:      st.HasAnyRole(u.ID, d.now),
+			AdminRoleEligible:      st.HasAnyEligibility(u.ID, d.now),
+			PrivilegedRoleAssigned: st.HasPrivilegedRole(u.ID, d.now),
+			PrivilegedRoleEligible: st.HasPrivilegedEligibility(u.ID, d.now),
 			MailEnabled:            u.Mail != nil || hasSMTP(u.ProxyAddresses),
 			Deleted:                deleted,
 		}
 		return []syncrules.CloudObject{o}
 	}
-	if g, deleted := st.groups[k], false; g != nil || st.deletedGroups[k] != nil {
+	if g, deleted := st.Group(id), false; g != nil || st.DeletedGroup(id) != nil {
 		if g == nil {
-			g, deleted = st.deletedGroups[k], true
+			g, deleted = st.DeletedGroup(id), true
 		}
 		return []syncrules.CloudObject{{
 			ID: g.ID, Type: syncrules.Group, Mail: deref(g.Mail), ProxyAddresses: g.ProxyAddresses,
@@ -132,9 +132,9 @@ func (d storeDirectory) objects(id string) []syncrules.CloudObject {
 			MailEnabled: g.MailEnabled, Deleted: deleted,
 		}}
 	}
-	if c, deleted := st.contacts[k], false; c != nil || st.deletedContacts[k] != nil {
+	if c, deleted := st.Contact(id), false; c != nil || st.DeletedContact(id) != nil {
 		if c == nil {
-			c, deleted = st.deletedContacts[k], true
+			c, deleted = st.DeletedContact(id), true
 		}
 		return []syncrules.CloudObject{{
 			ID: c.ID, Type: syncrules.Contact, Mail: deref(c.Mail), ProxyAddresses: c.ProxyAddresses,
@@ -161,49 +161,5 @@ func deref(p *string) string {
 	return *p
 }
 
-// hasPrivilegedEligibility reports whether principalID is eligible (PIM) for
-// a privileged role at now; expired schedules do not count.
-func (st *state) hasPrivilegedEligibility(principalID string, now time.Time) bool {
-	for _, id := range st.eligibleRoles(principalID, now) {
-		if d, ok := st.roleDefs[key(id)]; ok && d.IsPrivileged {
-			return true
-		}
-	}
-	return false
-}
-
-// hasAnyEligibility reports whether principalID is eligible (PIM) for any
-// directory role at now.
-func (st *state) hasAnyEligibility(principalID string, now time.Time) bool {
-	return len(st.eligibleRoles(principalID, now)) > 0
-}
-
-// hasAnyRole reports whether principalID holds any directory role through
-// an assignment active at now.
-func (st *state) hasAnyRole(principalID string, now time.Time) bool {
-	return len(st.assignedRoles(principalID, now)) > 0
-}
-
-// assignedRoles lists the role definition ids principalID holds through
-// assignments active at now.
-func (st *state) assignedRoles(principalID string, now time.Time) []string {
-	var out []string
-	for _, a := range st.assignments {
-		if strings.EqualFold(a.PrincipalID, principalID) && a.activeAt(now) {
-			out = append(out, a.RoleDefinitionID)
-		}
-	}
-	return out
-}
-
-// eligibleRoles lists the role definition ids principalID is eligible (PIM)
-// for at now; expired schedules do not count.
-func (st *state) eligibleRoles(principalID string, now time.Time) []string {
-	var out []string
-	for _, e := range st.eligibilities {
-		if strings.EqualFold(e.PrincipalID, principalID) && !ended(e.EndDateTime, now) {
-			out = append(out, e.RoleDefinitionID)
-		}
-	}
-	return out
-}
+// key is the form the tenant compares object ids in.
+func key(id string) string { return strings.ToLower(id) }

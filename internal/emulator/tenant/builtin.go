@@ -1,4 +1,6 @@
-package emulator
+package tenant
+
+import "strings"
 
 // Built-in Entra roles seeded into every tenant: every role the Graph beta
 // roleDefinitions collection listed on 2026-05-04, with the role's template
@@ -227,4 +229,26 @@ func DefaultSyncState() SyncState {
 			SynchronizationInterval: "PT30M",
 		},
 	}
+}
+
+// BuiltinRoleID returns the template id of the built-in role named name
+// (case-insensitive display name) or given by its template id.
+func BuiltinRoleID(name string) (string, bool) {
+	for _, r := range builtinRoles {
+		if strings.EqualFold(r.name, strings.TrimSpace(name)) || strings.EqualFold(r.id, strings.TrimSpace(name)) {
+			return r.id, true
+		}
+	}
+	return "", false
+}
+
+// IsBuiltinRole reports whether id is, exactly, the template id of a
+// built-in role as this package spells them (lower case).
+func IsBuiltinRole(id string) bool {
+	for _, r := range builtinRoles {
+		if r.id == id {
+			return true
+		}
+	}
+	return false
 }

@@ -1,4 +1,4 @@
-package emulator
+package identity
 
 import (
 	"crypto/rsa"
@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // The identity platform endpoints follow
@@ -34,7 +35,10 @@ type tokenError struct {
 	msg    string
 }
 
-func (s *Server) baseURL(r *http.Request) string {
+// BaseURL is the origin a request reached, https://127.0.0.1:PORT: the
+// resource URI of the emulator's own Graph and the base of the links it
+// writes.
+func BaseURL(r *http.Request) string {
 	scheme := "https"
 	if r.TLS == nil {
 		scheme = "http"
@@ -44,17 +48,16 @@ func (s *Server) baseURL(r *http.Request) string {
 
 // resolveTenant accepts the tenant id or any of the tenant's domains, as the
 // authority path segment may be either.
-func (s *Server) resolveTenant(segment string) bool {
+func (s *Platform) resolveTenant(segment string) bool {
 	if strings.EqualFold(segment, s.tenantID) {
 		return true
 	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	_, ok := s.store.st.domain(segment)
+	var ok bool
+	s.tenant.Read(func(st *tenant.State) { _, ok = st.Domain(segment) })
 	return ok
 }
 
-func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, te tokenError) {
+func (s *Platform) writeTokenError(w http.ResponseWriter, r *http.Request, te tokenError) {
 	now := s.clock().UTC()
 	traceID := uuid.NewString()
 	correlationID := r.Header.Get("client-request-id")
@@ -70,7 +73,7 @@ func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, te toke
 		"timestamp":      ts,
 		"trace_id":       traceID,
 		"correlation_id": correlationID,
-		"error_uri":      fmt.Sprintf("%s/error?code=%d", s.baseURL(r), te.code),
+		"error_uri":      fmt.Sprintf("%s/error?code=%d", BaseURL(r), te.code),
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store, no-cache")
@@ -78,13 +81,14 @@ func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, te toke
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-func (s *Server) tenantNotFound(segment string) tokenError {
+func (s *Platform) tenantNotFound(segment string) tokenError {
 	return tokenError{http.StatusBadRequest, "invalid_tenant", 90002,
 		fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", segment)}
 }
 
-// serveIdentity serves the identity platform endpoints under /{tenant}/.
-func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request, segs []string) {
+// Serve serves the identity platform endpoints under /{tenant}/; segs is
+// the request's unescaped path.
+func (s *Platform) Serve(w http.ResponseWriter, r *http.Request, segs []string) {
 	tenant := segs[0]
 	rest := strings.ToLower(strings.Join(segs[1:], "/"))
 	switch rest {
@@ -131,8 +135,8 @@ func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request, segs []st
 	}
 }
 
-func (s *Server) serveOpenIDConfig(w http.ResponseWriter, r *http.Request) {
-	base := s.baseURL(r)
+func (s *Platform) serveOpenIDConfig(w http.ResponseWriter, r *http.Request) {
+	base := BaseURL(r)
 	tid := s.tenantID
 	doc := map[string]any{
 		"token_endpoint":                        base + "/" + tid + "/oauth2/v2.0/token",
@@ -162,7 +166,7 @@ func (s *Server) serveOpenIDConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, doc)
 }
 
-func (s *Server) serveJWKS(w http.ResponseWriter) {
+func (s *Platform) serveJWKS(w http.ResponseWriter) {
 	pub := s.signer.key.PublicKey
 	key := map[string]any{
 		"kty":    "RSA",
@@ -182,7 +186,7 @@ func missingParam(name string) tokenError {
 		fmt.Sprintf("The request body must contain the following parameter: '%s'.", name)}
 }
 
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *Platform) serveToken(w http.ResponseWriter, r *http.Request, tenant string) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
 		s.writeTokenError(w, r, tokenError{http.StatusBadRequest, "invalid_request", 900144,
@@ -214,7 +218,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant strin
 		s.writeTokenError(w, r, missingParam("client_id"))
 		return
 	}
-	app, ok := s.apps[key(clientID)]
+	app, ok := s.apps.lookup(clientID)
 	if !ok {
 		s.writeTokenError(w, r, tokenError{http.StatusBadRequest, "unauthorized_client", 700016,
 			fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenant)})
@@ -264,19 +268,19 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant strin
 // token's aud carries it: Graph's URI (also for its app id), or the
 // emulator's own origin, the Graph of a cloud served at a custom URL.
 // ok is false for any other resource.
-func (s *Server) graphResource(r *http.Request, resource string) (aud string, ok bool) {
+func (s *Platform) graphResource(r *http.Request, resource string) (aud string, ok bool) {
 	switch resource = strings.TrimSuffix(resource, "/"); {
 	case resource == graphResourceURI || resource == graphAppID:
 		return graphResourceURI, true
-	case strings.EqualFold(resource, s.baseURL(r)):
-		return s.baseURL(r), true
+	case strings.EqualFold(resource, BaseURL(r)):
+		return BaseURL(r), true
 	}
 	return "", false
 }
 
 // checkScope accepts exactly one "<resource>/.default" scope naming Graph,
 // next to the OIDC scopes MSAL always adds, and returns the resource.
-func (s *Server) checkScope(r *http.Request, scope, tenant string) (string, *tokenError) {
+func (s *Platform) checkScope(r *http.Request, scope, tenant string) (string, *tokenError) {
 	if strings.TrimSpace(scope) == "" {
 		te := missingParam("scope")
 		return "", &te
@@ -305,7 +309,7 @@ func (s *Server) checkScope(r *http.Request, scope, tenant string) (string, *tok
 const certDocHint = " Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials ."
 
 // checkAssertion validates a certificate-signed client assertion.
-func (s *Server) checkAssertion(r *http.Request, app *appReg, assertionType, assertion string) *tokenError {
+func (s *Platform) checkAssertion(r *http.Request, app *appReg, assertionType, assertion string) *tokenError {
 	if assertionType != assertionTypeJWTBearer {
 		return &tokenError{http.StatusBadRequest, "invalid_request", 900144,
 			"The request body must contain the following parameter: 'client_assertion_type' with the value '" + assertionTypeJWTBearer + "'."}
@@ -397,8 +401,8 @@ func assertionThumbprint(tok *jose.Token) ([]byte, bool, error) {
 
 // assertionAudienceOK accepts the token endpoint of this tenant, by id or
 // by any domain, as the audience.
-func (s *Server) assertionAudienceOK(r *http.Request, auds []string) bool {
-	base := strings.ToLower(s.baseURL(r))
+func (s *Platform) assertionAudienceOK(r *http.Request, auds []string) bool {
+	base := strings.ToLower(BaseURL(r))
 	for _, aud := range auds {
 		a := strings.ToLower(strings.TrimSuffix(aud, "/"))
 		if !strings.HasPrefix(a, base+"/") {

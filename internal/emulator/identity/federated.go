@@ -1,4 +1,4 @@
-package emulator
+package identity
 
 import (
 	"crypto/rsa"
@@ -192,7 +192,7 @@ func isFederatedAssertion(tok *jose.Token, app *appReg) bool {
 // record), as quoted in
 // https://github.com/Azure/azure-workload-identity/blob/main/docs/book/src/troubleshooting.md
 // and the reference error codes page.
-func (s *Server) checkFederated(tok *jose.Token, app *appReg) *tokenError {
+func (s *Platform) checkFederated(tok *jose.Token, app *appReg) *tokenError {
 	iss, sub, auds := tok.ClaimString("iss"), tok.ClaimString("sub"), tok.ClaimStrings("aud")
 	if len(app.federated) == 0 {
 		return &tokenError{http.StatusBadRequest, "invalid_request", 70021,

@@ -1,18 +1,22 @@
-package emulator
+// Package dirsync is the emulated directory-sync service: it runs Entra
+// Connect's exports against the tenant through package syncrules and
+// plays duplicate attribute resiliency, quarantining colliding values and
+// giving them back once their conflict is gone.
+package dirsync
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // The sync service plays an Entra Connect export run: each exported object
@@ -51,7 +55,7 @@ type SyncOptions struct {
 	// QuarantineReleaseInterval is the period, on the emulator clock, of the
 	// duplicate attribute resiliency timer task that gives quarantined values
 	// back once their conflict is gone: 0 means one hour, as documented; a
-	// negative value never runs it on its own (Server.ReleaseQuarantined and
+	// negative value never runs it on its own (Service.ReleaseQuarantined and
 	// POST /_emulator/release-quarantined still do).
 	QuarantineReleaseInterval time.Duration
 }
@@ -127,59 +131,78 @@ type SyncResponse struct {
 	Results []SyncResult `json:"results"`
 }
 
-// maxSyncBody bounds a sync request; an export of 100,000 objects fits.
-const maxSyncBody = 256 << 20
+// Service is the sync service of one tenant.
+type Service struct {
+	store *tenant.Store
+	clock func() time.Time
+	opts  SyncOptions
+
+	// releaseMu guards lastRelease, the last run of the duplicate attribute
+	// resiliency timer task (see quarantine.go).
+	releaseMu   sync.Mutex
+	lastRelease time.Time
+}
+
+// New returns the sync service of the tenant in store, on clock; the
+// duplicate attribute resiliency timer task counts its first interval
+// from now.
+func New(store *tenant.Store, clock func() time.Time, opts SyncOptions) *Service {
+	return &Service{store: store, clock: clock, opts: opts, lastRelease: clock()}
+}
 
 // Sync plays one export run. The whole run holds the store's write lock,
 // so Graph sees it as one atomic change. The error is reserved for a
 // request that cannot be run at all; per-object failures are results.
-func (s *Server) Sync(req SyncRequest) (SyncResponse, error) {
+func (s *Service) Sync(req SyncRequest) (SyncResponse, error) {
 	now := s.clock().UTC().Truncate(time.Second)
 	due := s.releaseDue(s.clock())
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	st := s.store.st
-	if due {
-		st.releaseQuarantined(now)
-	}
-	cfg := syncrules.Config{
-		Features: syncrules.Features{
-			BlockSoftMatch:                                st.sync.Features.BlockSoftMatchEnabled,
-			BlockCloudObjectTakeoverThroughHardMatch:      st.sync.Features.BlockCloudObjectTakeoverThroughHardMatchEnabled,
-			SoftMatchOnUpn:                                st.sync.Features.SoftMatchOnUpnEnabled,
-			AllowOnPremUpdateOfOnPremisesObjectIdentifier: st.sync.Features.AllowOnPremUpdateOfOnPremisesObjectIdentifierEnabled,
-		},
-		LegacyHardMatch:             s.syncOpts.LegacyHardMatch,
-		SoftMatchIgnoresEligibility: s.syncOpts.SoftMatchIgnoresEligibility,
-		SoftMatchConflict:           s.syncOpts.SoftMatchConflict,
-		QuarantineSuffix:            s.syncOpts.QuarantineSuffix,
-	}
-	prevention := deletionPrevention(st.sync.Configuration.AccidentalDeletionPrevention)
-	if req.FullSync {
-		// Refuse a run whose deletions cannot be planned before writing anything.
-		if _, err := syncrules.PlanDeletions(nil, nil, prevention); err != nil {
-			return SyncResponse{}, newGraphError(http.StatusBadRequest, codeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
+	var resp SyncResponse
+	err := s.store.Write(func(st *tenant.State) error {
+		if due {
+			releaseQuarantined(st, now)
 		}
-	}
-	dir := storeDirectory{st: st, now: now}
-	resp := SyncResponse{Results: make([]SyncResult, 0, len(req.Objects))}
-	exports := make([]syncrules.Export, 0, len(req.Objects))
-	for _, obj := range req.Objects {
-		e := obj.export()
-		exports = append(exports, e)
-		d := syncrules.Decide(e, cfg, dir)
-		resp.Results = append(resp.Results, st.applySync(obj, e, d, now))
-	}
-	if req.FullSync {
-		deleted, err := st.syncDeletions(exports, prevention, now)
-		if err != nil {
-			return SyncResponse{}, err
+		features := st.Sync().Features
+		cfg := syncrules.Config{
+			Features: syncrules.Features{
+				BlockSoftMatch:                                features.BlockSoftMatchEnabled,
+				BlockCloudObjectTakeoverThroughHardMatch:      features.BlockCloudObjectTakeoverThroughHardMatchEnabled,
+				SoftMatchOnUpn:                                features.SoftMatchOnUpnEnabled,
+				AllowOnPremUpdateOfOnPremisesObjectIdentifier: features.AllowOnPremUpdateOfOnPremisesObjectIdentifierEnabled,
+			},
+			LegacyHardMatch:             s.opts.LegacyHardMatch,
+			SoftMatchIgnoresEligibility: s.opts.SoftMatchIgnoresEligibility,
+			SoftMatchConflict:           s.opts.SoftMatchConflict,
+			QuarantineSuffix:            s.opts.QuarantineSuffix,
 		}
-		resp.Results = append(resp.Results, deleted...)
+		prevention := deletionPrevention(st.Sync().Configuration.AccidentalDeletionPrevention)
+		if req.FullSync {
+			// Refuse a run whose deletions cannot be planned before writing anything.
+			if _, err := syncrules.PlanDeletions(nil, nil, prevention); err != nil {
+				return grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
+			}
+		}
+		dir := storeDirectory{st: st, now: now}
+		resp = SyncResponse{Results: make([]SyncResult, 0, len(req.Objects))}
+		exports := make([]syncrules.Export, 0, len(req.Objects))
+		for _, obj := range req.Objects {
+			e := obj.export()
+			exports = append(exports, e)
+			d := syncrules.Decide(e, cfg, dir)
+			resp.Results = append(resp.Results, applySync(st, obj, e, d, now))
+		}
+		if req.FullSync {
+			deleted, err := syncDeletions(st, exports, prevention, now)
+			if err != nil {
+				return err
+			}
+			resp.Results = append(resp.Results, deleted...)
+		}
+		st.RecordSync(now)
+		return nil
+	})
+	if err != nil {
+		return SyncResponse{}, err
 	}
-	t := true
-	st.org.OnPremisesSyncEnabled = &t
-	st.org.OnPremisesLastSyncDateTime = &now
 	return resp, nil
 }
 
@@ -211,7 +234,7 @@ func hasSMTP(addrs []string) bool {
 
 // applySync writes one decision. A write that the store refuses (a value
 // the rules could not see as taken) fails the object, never the run.
-func (st *state) applySync(obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) SyncResult {
+func applySync(st *tenant.State, obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) SyncResult {
 	res := SyncResult{SourceAnchor: obj.SourceAnchor, Outcome: SyncOutcome(d.Outcome), ObjectID: d.TargetID}
 	if d.Outcome == syncrules.Error {
 		res.Error = &SyncError{Code: d.Code, Message: d.Message}
@@ -221,11 +244,11 @@ func (st *state) applySync(obj SyncObject, e syncrules.Export, d syncrules.Decis
 	var err error
 	switch e.Type {
 	case syncrules.User:
-		id, err = st.syncUser(obj, d, now)
+		id, err = syncUser(st, obj, d, now)
 	case syncrules.Group:
-		id, err = st.syncGroup(obj, e, d, now)
+		id, err = syncGroup(st, obj, e, d, now)
 	case syncrules.Contact:
-		id, err = st.syncContact(obj, d, now)
+		id, err = syncContact(st, obj, d, now)
 	default:
 		err = fmt.Errorf("unknown object type %q", obj.Type)
 	}
@@ -243,12 +266,12 @@ func (st *state) applySync(obj SyncObject, e syncrules.Export, d syncrules.Decis
 // terms: a uniqueness conflict is AttributeValueMustBeUnique, anything else
 // (a value Graph would not store) IdentityDataValidationFailed.
 func storeRefusal(err error) *SyncError {
-	var ge *GraphError
+	var ge *grapherr.GraphError
 	if !errors.As(err, &ge) {
 		return &SyncError{Code: syncrules.CodeIdentityDataValidationFailed, Message: err.Error()}
 	}
 	for _, d := range ge.Details {
-		if d.Code == codeObjectConflict {
+		if d.Code == grapherr.CodeObjectConflict {
 			return &SyncError{Code: syncrules.CodeAttributeValueMustBeUnique, Message: ge.Message}
 		}
 	}
@@ -278,14 +301,14 @@ func domainFromDN(dn string) *string {
 	return optString(strings.Join(parts, "."))
 }
 
-func provisioningErrors(pe []syncrules.ProvisioningError, now time.Time) []ProvisioningError {
+func provisioningErrors(pe []syncrules.ProvisioningError, now time.Time) []tenant.ProvisioningError {
 	if len(pe) == 0 {
 		return nil
 	}
-	out := make([]ProvisioningError, 0, len(pe))
+	out := make([]tenant.ProvisioningError, 0, len(pe))
 	for _, p := range pe {
 		at := now
-		out = append(out, ProvisioningError{Category: p.Category, OccurredDateTime: &at,
+		out = append(out, tenant.ProvisioningError{Category: p.Category, OccurredDateTime: &at,
 			PropertyCausingError: p.PropertyCausingError, Value: p.Value})
 	}
 	return out
@@ -310,14 +333,14 @@ func syncMail(obj SyncObject, proxies []string) *string {
 	return optString(primaryOf(proxies))
 }
 
-func (st *state) syncUser(obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
-	var old *User
-	u := User{ID: uuid.NewString(), UserType: "Member", CreatedDateTime: &now, AccountEnabled: ptrTo(true)}
+func syncUser(st *tenant.State, obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
+	var old *tenant.User
+	u := tenant.User{ID: uuid.NewString(), UserType: "Member", CreatedDateTime: &now, AccountEnabled: ptrTo(true)}
 	if d.TargetID != "" {
 		if d.Restore {
-			old = st.deletedUsers[key(d.TargetID)]
+			old = st.DeletedUser(d.TargetID)
 		} else {
-			old = st.users[key(d.TargetID)]
+			old = st.User(d.TargetID)
 		}
 		if old == nil {
 			return "", fmt.Errorf("target user %s vanished", d.TargetID)
@@ -346,25 +369,25 @@ func (st *state) syncUser(obj SyncObject, d syncrules.Decision, now time.Time) (
 	}
 	u.OnPremisesProvisioningErrors = provisioningErrors(d.ProvisioningErrors, now)
 	u.DeletedDateTime = nil
-	if err := st.checkUser(&u, u.ID); err != nil {
+	if err := st.CheckUser(&u, u.ID); err != nil {
 		return "", err
 	}
 	if d.Restore {
-		delete(st.deletedUsers, key(u.ID))
+		st.RemoveDeletedUser(u.ID)
 		old = nil
 	}
-	st.putUser(old, &u)
+	st.PutUser(old, &u)
 	return u.ID, nil
 }
 
-func (st *state) syncGroup(obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) (string, error) {
-	var old *Group
-	g := Group{ID: uuid.NewString(), CreatedDateTime: &now}
+func syncGroup(st *tenant.State, obj SyncObject, e syncrules.Export, d syncrules.Decision, now time.Time) (string, error) {
+	var old *tenant.Group
+	g := tenant.Group{ID: uuid.NewString(), CreatedDateTime: &now}
 	if d.TargetID != "" {
 		if d.Restore {
-			old = st.deletedGroups[key(d.TargetID)]
+			old = st.DeletedGroup(d.TargetID)
 		} else {
-			old = st.groups[key(d.TargetID)]
+			old = st.Group(d.TargetID)
 		}
 		if old == nil {
 			return "", fmt.Errorf("target group %s vanished", d.TargetID)
@@ -389,29 +412,25 @@ func (st *state) syncGroup(obj SyncObject, e syncrules.Export, d syncrules.Decis
 	g.OnPremisesDomainName = domainFromDN(obj.OnPremisesDistinguishedName)
 	g.OnPremisesProvisioningErrors = provisioningErrors(d.ProvisioningErrors, now)
 	g.DeletedDateTime = nil
-	if err := st.checkSyncedObject(g.ID, g.ProxyAddresses, anchor); err != nil {
+	if err := st.CheckSyncedObject(g.ID, g.ProxyAddresses, anchor); err != nil {
 		return "", err
 	}
 	if d.Restore {
-		delete(st.deletedGroups, key(g.ID))
+		st.RemoveDeletedGroup(g.ID)
 		old = nil
 	}
-	if old != nil {
-		st.unindexObject(old.ProxyAddresses, old.Mail, old.OnPremisesImmutableID, old.ID)
-	}
-	st.indexObject(g.ProxyAddresses, g.Mail, g.OnPremisesImmutableID, g.ID)
-	st.groups[key(g.ID)] = &g
+	st.PutGroup(old, &g)
 	return g.ID, nil
 }
 
-func (st *state) syncContact(obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
-	var old *Contact
-	c := Contact{ID: uuid.NewString()}
+func syncContact(st *tenant.State, obj SyncObject, d syncrules.Decision, now time.Time) (string, error) {
+	var old *tenant.Contact
+	c := tenant.Contact{ID: uuid.NewString()}
 	if d.TargetID != "" {
 		if d.Restore {
-			old = st.deletedContacts[key(d.TargetID)]
+			old = st.DeletedContact(d.TargetID)
 		} else {
-			old = st.contacts[key(d.TargetID)]
+			old = st.Contact(d.TargetID)
 		}
 		if old == nil {
 			return "", fmt.Errorf("target contact %s vanished", d.TargetID)
@@ -430,47 +449,15 @@ func (st *state) syncContact(obj SyncObject, d syncrules.Decision, now time.Time
 	c.OnPremisesLastSyncDateTime = &now
 	c.OnPremisesProvisioningErrors = provisioningErrors(d.ProvisioningErrors, now)
 	c.DeletedDateTime = nil
-	if err := st.checkSyncedObject(c.ID, c.ProxyAddresses, anchor); err != nil {
+	if err := st.CheckSyncedObject(c.ID, c.ProxyAddresses, anchor); err != nil {
 		return "", err
 	}
 	if d.Restore {
-		delete(st.deletedContacts, key(c.ID))
+		st.RemoveDeletedContact(c.ID)
 		old = nil
 	}
-	if old != nil {
-		st.unindexObject(old.ProxyAddresses, old.Mail, old.OnPremisesImmutableID, old.ID)
-	}
-	st.indexObject(c.ProxyAddresses, c.Mail, c.OnPremisesImmutableID, c.ID)
-	st.contacts[key(c.ID)] = &c
+	st.PutContact(old, &c)
 	return c.ID, nil
-}
-
-// checkSyncedObject applies the directory's uniqueness rules to a group or
-// contact about to be written.
-func (st *state) checkSyncedObject(id string, proxies []string, anchor string) error {
-	if err := validImmutableID(anchor); err != nil {
-		return err
-	}
-	if other, ok := st.immutable[anchor]; ok && !strings.EqualFold(other, id) {
-		return errConflict("onPremisesImmutableId", other, st.kindOf(other))
-	}
-	return st.checkProxies(proxies, id)
-}
-
-func (st *state) indexObject(proxies []string, mail, anchor *string, id string) {
-	st.indexProxies(proxies, id)
-	st.indexMail(mail, id)
-	if anchor != nil {
-		st.immutable[*anchor] = id
-	}
-}
-
-func (st *state) unindexObject(proxies []string, mail, anchor *string, id string) {
-	st.unindexProxies(proxies, id)
-	st.unindexMail(mail, id)
-	if anchor != nil && strings.EqualFold(st.immutable[*anchor], id) {
-		delete(st.immutable, *anchor)
-	}
 }
 
 // syncDeletions soft-deletes the synced objects a full sync no longer
@@ -479,7 +466,7 @@ func (st *state) unindexObject(proxies []string, mail, anchor *string, id string
 // A deleted object keeps its anchor, so exporting it again hard-matches
 // and restores it; onPremisesSyncEnabled turns false as for an object
 // removed from sync scope.
-func (st *state) syncDeletions(exports []syncrules.Export, prevention syncrules.DeletionPrevention, now time.Time) ([]SyncResult, error) {
+func syncDeletions(st *tenant.State, exports []syncrules.Export, prevention syncrules.DeletionPrevention, now time.Time) ([]SyncResult, error) {
 	var cloud []syncrules.CloudObject
 	anchors := map[string]string{}
 	collect := func(id string, anchor *string, synced *bool, typ syncrules.ObjectType) {
@@ -489,18 +476,18 @@ func (st *state) syncDeletions(exports []syncrules.Export, prevention syncrules.
 		anchors[key(id)] = *anchor
 		cloud = append(cloud, syncrules.CloudObject{ID: id, Type: typ, OnPremisesImmutableID: *anchor, OnPremisesSyncEnabled: synced})
 	}
-	for _, u := range st.users {
+	for u := range st.Users() {
 		collect(u.ID, u.OnPremisesImmutableID, u.OnPremisesSyncEnabled, syncrules.User)
 	}
-	for _, g := range st.groups {
+	for g := range st.Groups() {
 		collect(g.ID, g.OnPremisesImmutableID, g.OnPremisesSyncEnabled, syncrules.Group)
 	}
-	for _, c := range st.contacts {
+	for c := range st.Contacts() {
 		collect(c.ID, c.OnPremisesImmutableID, c.OnPremisesSyncEnabled, syncrules.Contact)
 	}
 	plan, err := syncrules.PlanDeletions(cloud, exports, prevention)
 	if err != nil {
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
+		return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, fmt.Sprintf("accidental deletion prevention: %v", err))
 	}
 	out := make([]SyncResult, 0, len(plan.Delete))
 	for _, id := range plan.Delete {
@@ -509,67 +496,33 @@ func (st *state) syncDeletions(exports []syncrules.Export, prevention syncrules.
 			res.Outcome = OutcomeError
 			res.Error = &SyncError{Code: CodeDeletionThresholdExceeded, Message: plan.Reason}
 		} else {
-			st.softDeleteSynced(id, now)
+			softDeleteSynced(st, id, now)
 		}
 		out = append(out, res)
 	}
 	return out, nil
 }
 
-func deletionPrevention(adp AccidentalDeletionPrevention) syncrules.DeletionPrevention {
+func deletionPrevention(adp tenant.AccidentalDeletionPrevention) syncrules.DeletionPrevention {
 	return syncrules.DeletionPrevention{Type: syncrules.PreventionType(adp.SynchronizationPreventionType), Threshold: float64(adp.AlertThreshold)}
 }
 
-func (st *state) softDeleteSynced(id string, now time.Time) {
+func softDeleteSynced(st *tenant.State, id string, now time.Time) {
 	off := false
-	if u := st.users[key(id)]; u != nil {
-		st.unindexUser(u, true)
-		delete(st.users, key(id))
-		u.OnPremisesSyncEnabled, u.DeletedDateTime = &off, &now
-		st.deletedUsers[key(id)] = u
+	if u := st.User(id); u != nil {
+		u.OnPremisesSyncEnabled = &off
+		st.SoftDeleteUser(u, now)
 		return
 	}
-	if g := st.groups[key(id)]; g != nil {
-		st.unindexProxies(g.ProxyAddresses, g.ID)
-		st.unindexMail(g.Mail, g.ID)
-		delete(st.groups, key(id))
-		g.OnPremisesSyncEnabled, g.DeletedDateTime = &off, &now
-		st.deletedGroups[key(id)] = g
+	if g := st.Group(id); g != nil {
+		g.OnPremisesSyncEnabled = &off
+		st.SoftDeleteGroup(g, now)
 		return
 	}
-	if c := st.contacts[key(id)]; c != nil {
-		st.unindexProxies(c.ProxyAddresses, c.ID)
-		st.unindexMail(c.Mail, c.ID)
-		delete(st.contacts, key(id))
-		c.OnPremisesSyncEnabled, c.DeletedDateTime = &off, &now
-		st.deletedContacts[key(id)] = c
+	if c := st.Contact(id); c != nil {
+		c.OnPremisesSyncEnabled = &off
+		st.SoftDeleteContact(c, now)
 	}
 }
 
 func ptrTo[T any](v T) *T { return &v }
-
-// serveSync is POST /_emulator/sync.
-func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		odataerr.Write(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Use POST to run a sync.")
-		return
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSyncBody))
-	dec.DisallowUnknownFields()
-	var req SyncRequest
-	if err := dec.Decode(&req); err != nil {
-		odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "invalid sync request: "+err.Error())
-		return
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "invalid sync request: trailing data after the JSON object")
-		return
-	}
-	resp, err := s.Sync(req)
-	if err != nil {
-		WriteGraphError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
-}

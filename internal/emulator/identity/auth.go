@@ -1,4 +1,4 @@
-package emulator
+package identity
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
 )
 
@@ -62,8 +63,8 @@ func (c Caller) Has(perms ...string) bool {
 	return false
 }
 
-// hasScope reports whether a delegated caller was granted scope p.
-func (c Caller) hasScope(p string) bool { return !c.AppOnly && slices.Contains(c.Scopes, p) }
+// HasScope reports whether a delegated caller was granted scope p.
+func (c Caller) HasScope(p string) bool { return !c.AppOnly && slices.Contains(c.Scopes, p) }
 
 type callerKey struct{}
 
@@ -74,9 +75,24 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 	return c, ok
 }
 
+// WithCaller returns ctx carrying the authenticated caller c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// Require refuses, with Graph's 403, a request whose caller holds none of
+// perms.
+func Require(r *http.Request, perms ...string) error {
+	c, ok := CallerFrom(r.Context())
+	if !ok || !c.Has(perms...) {
+		return grapherr.Forbidden()
+	}
+	return nil
+}
+
 // issueAccessToken signs a v1.0 app-only access token for Graph, shaped
 // like the ones Entra issues for the client credentials grant.
-func (s *Server) issueAccessToken(app *appReg, withCert bool, aud string) (string, time.Time, error) {
+func (s *Platform) issueAccessToken(app *appReg, withCert bool, aud string) (string, time.Time, error) {
 	now := s.clock()
 	exp := now.Add(s.tokenLifetime)
 	uti := make([]byte, 16)
@@ -118,9 +134,9 @@ func (s *Server) issueAccessToken(app *appReg, withCert bool, aud string) (strin
 
 // audienceOK accepts a token issued for this Graph: its own origin always,
 // the public Graph resource unless OwnAudienceOnly.
-func (s *Server) audienceOK(r *http.Request, aud string) bool {
+func (s *Platform) audienceOK(r *http.Request, aud string) bool {
 	aud = strings.TrimSuffix(aud, "/")
-	if strings.EqualFold(aud, s.baseURL(r)) {
+	if strings.EqualFold(aud, BaseURL(r)) {
 		return true
 	}
 	return !s.ownAudience && (aud == graphResourceURI || aud == graphAppID)
@@ -129,11 +145,11 @@ func (s *Server) audienceOK(r *http.Request, aud string) bool {
 // clockSkew is the tolerance Entra applies to token lifetimes.
 const clockSkew = 5 * time.Minute
 
-// authenticate checks the bearer token of a Graph request: signature,
+// Authenticate checks the bearer token of a Graph request: signature,
 // lifetime, audience and tenant. The returned error is a 401 GraphError.
-func (s *Server) authenticate(r *http.Request) (Caller, *GraphError) {
-	unauth := func(msg string) *GraphError {
-		return newGraphError(http.StatusUnauthorized, codeInvalidToken, msg)
+func (s *Platform) Authenticate(r *http.Request) (Caller, *grapherr.GraphError) {
+	unauth := func(msg string) *grapherr.GraphError {
+		return grapherr.New(http.StatusUnauthorized, grapherr.CodeInvalidToken, msg)
 	}
 	h := r.Header.Get("Authorization")
 	if strings.TrimSpace(h) == "" {

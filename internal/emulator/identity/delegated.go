@@ -1,4 +1,4 @@
-package emulator
+package identity
 
 import (
 	"crypto/rand"
@@ -18,8 +18,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/jose"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odataerr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Delegated sign-in follows
@@ -112,7 +114,7 @@ type delegatedScope struct {
 // parseDelegatedScope reads a delegated scope list. Graph permissions may be
 // bare or prefixed with Graph's resource URI or app id; a scope for another
 // resource names a resource the tenant does not have.
-func (s *Server) parseDelegatedScope(r *http.Request, scope, tenant string) (delegatedScope, *tokenError) {
+func (s *Platform) parseDelegatedScope(r *http.Request, scope, tenant string) (delegatedScope, *tokenError) {
 	ds := delegatedScope{resource: graphResourceURI}
 	if strings.TrimSpace(scope) == "" {
 		te := missingParam("scope")
@@ -210,7 +212,7 @@ func hashToken(tok string) string {
 }
 
 // serveDeviceCode answers the device authorization request.
-func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *Platform) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant string) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
 		s.writeTokenError(w, r, missingParam("client_id"))
@@ -248,7 +250,7 @@ func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant 
 	s.sessions.byUser[da.userCode] = da
 	s.sessions.mu.Unlock()
 
-	verify := s.baseURL(r) + "/_emulator/devicecode"
+	verify := BaseURL(r) + "/_emulator/devicecode"
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user_code":        da.userCode,
@@ -262,13 +264,13 @@ func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, tenant 
 }
 
 // lookupClient finds the app a delegated request names.
-func (s *Server) lookupClient(f url.Values, tenant string) (*appReg, *tokenError) {
+func (s *Platform) lookupClient(f url.Values, tenant string) (*appReg, *tokenError) {
 	clientID := f.Get("client_id")
 	if clientID == "" {
 		te := missingParam("client_id")
 		return nil, &te
 	}
-	app, ok := s.apps[key(clientID)]
+	app, ok := s.apps.lookup(clientID)
 	if !ok {
 		return nil, &tokenError{http.StatusBadRequest, "unauthorized_client", 700016,
 			fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenant)}
@@ -294,12 +296,12 @@ func authenticateClient(app *appReg, f url.Values) *tokenError {
 	return nil
 }
 
-func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Platform) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("Identity endpoint failed", "err", err)
 	s.writeTokenError(w, r, tokenError{http.StatusInternalServerError, "server_error", 90033, "A transient error has occurred. Please try again."})
 }
 
-func (s *Server) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *Platform) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, tenant string) {
 	f := r.PostForm
 	app, te := s.authenticatedClient(f, tenant)
 	if te != nil {
@@ -345,7 +347,7 @@ func (s *Server) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, te
 	s.issueDelegated(w, r, app, done.userID, done.scope)
 }
 
-func (s *Server) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tenant string) {
+func (s *Platform) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tenant string) {
 	f := r.PostForm
 	app, te := s.authenticatedClient(f, tenant)
 	if te != nil {
@@ -401,33 +403,35 @@ type signedInUser struct {
 	wids          []string
 }
 
-func (s *Server) lookupSignInUser(id string) (signedInUser, *tokenError) {
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	u := s.store.st.users[key(id)]
-	if u == nil {
-		return signedInUser{}, &tokenError{http.StatusBadRequest, "invalid_grant", 50034,
-			"The user account does not exist in the directory. To sign into this application, the account must be added to the directory."}
-	}
-	if u.AccountEnabled != nil && !*u.AccountEnabled {
-		return signedInUser{}, &tokenError{http.StatusBadRequest, "invalid_grant", 50057,
-			"The user account is disabled."}
-	}
-	su := signedInUser{id: u.ID, upn: u.UserPrincipalName, name: u.DisplayName}
-	now := s.clock()
-	for _, a := range s.store.st.assignments {
-		if strings.EqualFold(a.PrincipalID, u.ID) && a.DirectoryScopeID == "/" && a.activeAt(now) && !slices.Contains(su.wids, a.RoleDefinitionID) {
-			su.wids = append(su.wids, a.RoleDefinitionID)
+func (s *Platform) lookupSignInUser(id string) (su signedInUser, te *tokenError) {
+	s.tenant.Read(func(st *tenant.State) {
+		u := st.User(id)
+		if u == nil {
+			te = &tokenError{http.StatusBadRequest, "invalid_grant", 50034,
+				"The user account does not exist in the directory. To sign into this application, the account must be added to the directory."}
+			return
 		}
-	}
-	sort.Strings(su.wids)
-	return su, nil
+		if u.AccountEnabled != nil && !*u.AccountEnabled {
+			te = &tokenError{http.StatusBadRequest, "invalid_grant", 50057,
+				"The user account is disabled."}
+			return
+		}
+		su = signedInUser{id: u.ID, upn: u.UserPrincipalName, name: u.DisplayName}
+		now := s.clock()
+		for a := range st.RoleAssignments() {
+			if strings.EqualFold(a.PrincipalID, u.ID) && a.DirectoryScopeID == "/" && a.ActiveAt(now) && !slices.Contains(su.wids, a.RoleDefinitionID) {
+				su.wids = append(su.wids, a.RoleDefinitionID)
+			}
+		}
+		sort.Strings(su.wids)
+	})
+	return su, te
 }
 
 // issueDelegated answers a delegated grant with an access token, an ID
 // token when openid was asked for, and a fresh refresh token when
 // offline_access was.
-func (s *Server) issueDelegated(w http.ResponseWriter, r *http.Request, app *appReg, userID string, scope delegatedScope) {
+func (s *Platform) issueDelegated(w http.ResponseWriter, r *http.Request, app *appReg, userID string, scope delegatedScope) {
 	perms, te := scope.granted(app)
 	if te == nil {
 		var su signedInUser
@@ -439,7 +443,7 @@ func (s *Server) issueDelegated(w http.ResponseWriter, r *http.Request, app *app
 	s.writeTokenError(w, r, *te)
 }
 
-func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, app *appReg, su signedInUser, scope delegatedScope, perms []string) {
+func (s *Platform) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, app *appReg, su signedInUser, scope delegatedScope, perms []string) {
 	now := s.clock()
 	exp := now.Add(s.tokenLifetime)
 	uti, err := randomToken(16)
@@ -507,7 +511,7 @@ func (s *Server) writeDelegatedTokens(w http.ResponseWriter, r *http.Request, ap
 	}
 	if scope.openID {
 		idClaims := map[string]any{
-			"aud": app.clientID, "iss": s.baseURL(r) + "/" + s.tenantID + "/v2.0",
+			"aud": app.clientID, "iss": BaseURL(r) + "/" + s.tenantID + "/v2.0",
 			"iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(),
 			"oid": su.id, "sub": sub, "tid": s.tenantID,
 			"preferred_username": su.upn, "name": su.name, "ver": "2.0",
@@ -547,28 +551,29 @@ type approveRequest struct {
 	Decline bool `json:"decline,omitempty"`
 }
 
-// serveDeviceCodeAdmin plays the user at the verification page.
-func (s *Server) serveDeviceCodeAdmin(w http.ResponseWriter, r *http.Request) {
+// ServeDeviceCodeAdmin serves /_emulator/devicecode/: it plays the user at
+// the verification page.
+func (s *Platform) ServeDeviceCodeAdmin(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/_emulator/devicecode/approve" {
-		odataerr.Write(w, r, http.StatusNotFound, codeNotFound, "Use POST /_emulator/devicecode/approve.")
+		odataerr.Write(w, r, http.StatusNotFound, grapherr.CodeNotFound, "Use POST /_emulator/devicecode/approve.")
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		odataerr.Write(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Use POST to approve a device code.")
+		odataerr.Write(w, r, http.StatusMethodNotAllowed, grapherr.CodeMethodNotAllowed, "Use POST to approve a device code.")
 		return
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	var req approveRequest
 	if err := dec.Decode(&req); err != nil {
-		odataerr.Write(w, r, http.StatusBadRequest, codeBadRequestPlain, "decoding approval: "+err.Error())
+		odataerr.Write(w, r, http.StatusBadRequest, grapherr.CodeBadRequestPlain, "decoding approval: "+err.Error())
 		return
 	}
 	if status, msg := s.approveDeviceCode(req); status != http.StatusNoContent {
-		code := codeBadRequestPlain
+		code := grapherr.CodeBadRequestPlain
 		if status == http.StatusNotFound {
-			code = codeNotFound
+			code = grapherr.CodeNotFound
 		}
 		odataerr.Write(w, r, status, code, msg)
 		return
@@ -578,14 +583,14 @@ func (s *Server) serveDeviceCodeAdmin(w http.ResponseWriter, r *http.Request) {
 
 // ApproveDeviceCode signs userPrincipalName in for a pending device code,
 // as the user would at the verification page; in-process tests use it.
-func (s *Server) ApproveDeviceCode(userCode, userPrincipalName string) error {
+func (s *Platform) ApproveDeviceCode(userCode, userPrincipalName string) error {
 	if status, msg := s.approveDeviceCode(approveRequest{UserCode: userCode, UserPrincipalName: userPrincipalName}); status != http.StatusNoContent {
 		return fmt.Errorf("approving device code: %s", msg)
 	}
 	return nil
 }
 
-func (s *Server) approveDeviceCode(req approveRequest) (int, string) {
+func (s *Platform) approveDeviceCode(req approveRequest) (int, string) {
 	if req.UserCode == "" {
 		return http.StatusBadRequest, "user_code is required."
 	}
@@ -594,15 +599,14 @@ func (s *Server) approveDeviceCode(req approveRequest) (int, string) {
 		if req.UserPrincipalName == "" {
 			return http.StatusBadRequest, "userPrincipalName is required."
 		}
-		s.store.mu.RLock()
-		u := s.store.st.lookupUser(req.UserPrincipalName)
-		var enabled bool
-		if u != nil {
-			userID = u.ID
-			enabled = u.AccountEnabled == nil || *u.AccountEnabled
-		}
-		s.store.mu.RUnlock()
-		if u == nil {
+		var found, enabled bool
+		s.tenant.Read(func(st *tenant.State) {
+			if u := st.LookupUser(req.UserPrincipalName); u != nil {
+				found, userID = true, u.ID
+				enabled = u.AccountEnabled == nil || *u.AccountEnabled
+			}
+		})
+		if !found {
 			return http.StatusNotFound, fmt.Sprintf("User account '%s' does not exist in tenant '%s'.", req.UserPrincipalName, s.tenantID)
 		}
 		if !enabled {
@@ -630,22 +634,9 @@ func (s *Server) approveDeviceCode(req approveRequest) (int, string) {
 	return http.StatusNoContent, ""
 }
 
-// holdsRole reports whether principalID holds roleDefinitionID through an
-// active, tenant-wide assignment (an eligibility does not count until
-// activated).
-func (st *state) holdsRole(principalID, roleDefinitionID string, now time.Time) bool {
-	for _, a := range st.assignments {
-		if strings.EqualFold(a.PrincipalID, principalID) && strings.EqualFold(a.RoleDefinitionID, roleDefinitionID) && a.DirectoryScopeID == "/" &&
-			a.activeAt(now) {
-			return true
-		}
-	}
-	return false
-}
-
 // authenticatedClient finds the calling app and checks its credential (a
 // public client has none to check).
-func (s *Server) authenticatedClient(f url.Values, tenant string) (*appReg, *tokenError) {
+func (s *Platform) authenticatedClient(f url.Values, tenant string) (*appReg, *tokenError) {
 	app, te := s.lookupClient(f, tenant)
 	if te == nil {
 		te = authenticateClient(app, f)

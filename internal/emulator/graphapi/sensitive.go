@@ -1,9 +1,12 @@
-package emulator
+package graphapi
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Sensitive actions on users follow "Who can perform sensitive actions" in
@@ -39,26 +42,26 @@ var sensitiveProperties = []string{"accountEnabled", "businessPhones", "mobilePh
 
 // The table's columns: the roles that may perform sensitive actions.
 var (
-	allSensitiveActors = []string{RoleAuthenticationAdministrator, RoleUserAdministrator,
-		RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
-	userAdminActors    = []string{RoleUserAdministrator, RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
-	authAdminActors    = []string{RoleAuthenticationAdministrator, RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
-	privilegedActors   = []string{RolePrivilegedAuthenticationAdministrator, RoleGlobalAdministrator}
+	allSensitiveActors = []string{tenant.RoleAuthenticationAdministrator, tenant.RoleUserAdministrator,
+		tenant.RolePrivilegedAuthenticationAdministrator, tenant.RoleGlobalAdministrator}
+	userAdminActors    = []string{tenant.RoleUserAdministrator, tenant.RolePrivilegedAuthenticationAdministrator, tenant.RoleGlobalAdministrator}
+	authAdminActors    = []string{tenant.RoleAuthenticationAdministrator, tenant.RolePrivilegedAuthenticationAdministrator, tenant.RoleGlobalAdministrator}
+	privilegedActors   = []string{tenant.RolePrivilegedAuthenticationAdministrator, tenant.RoleGlobalAdministrator}
 	sensitiveActorRows = map[string][]string{
-		RoleAuthenticationAdministrator:           authAdminActors,
-		RoleDirectoryReaders:                      allSensitiveActors,
-		RoleGlobalAdministrator:                   privilegedActors,
-		RoleGroupsAdministrator:                   userAdminActors,
-		RoleGuestInviter:                          allSensitiveActors,
-		RoleHelpdeskAdministrator:                 userAdminActors,
-		RoleMessageCenterReader:                   allSensitiveActors,
-		RolePasswordAdministrator:                 allSensitiveActors,
-		RolePrivilegedAuthenticationAdministrator: privilegedActors,
-		RolePrivilegedRoleAdministrator:           privilegedActors,
-		RoleReportsReader:                         allSensitiveActors,
-		RoleUserAdministrator:                     userAdminActors,
-		RoleUserExperienceSuccessManager:          allSensitiveActors,
-		RoleUsageSummaryReportsReader:             allSensitiveActors,
+		tenant.RoleAuthenticationAdministrator:           authAdminActors,
+		tenant.RoleDirectoryReaders:                      allSensitiveActors,
+		tenant.RoleGlobalAdministrator:                   privilegedActors,
+		tenant.RoleGroupsAdministrator:                   userAdminActors,
+		tenant.RoleGuestInviter:                          allSensitiveActors,
+		tenant.RoleHelpdeskAdministrator:                 userAdminActors,
+		tenant.RoleMessageCenterReader:                   allSensitiveActors,
+		tenant.RolePasswordAdministrator:                 allSensitiveActors,
+		tenant.RolePrivilegedAuthenticationAdministrator: privilegedActors,
+		tenant.RolePrivilegedRoleAdministrator:           privilegedActors,
+		tenant.RoleReportsReader:                         allSensitiveActors,
+		tenant.RoleUserAdministrator:                     userAdminActors,
+		tenant.RoleUserExperienceSuccessManager:          allSensitiveActors,
+		tenant.RoleUsageSummaryReportsReader:             allSensitiveActors,
 	}
 )
 
@@ -100,69 +103,47 @@ func sensitiveAllowed(callerRoles, targetRoles []string) bool {
 	return false
 }
 
-// roleTemplates maps role definition ids to the template ids the table is
-// written in; a custom role maps to "" (it falls under "All other built-in
-// and custom roles").
-func (st *state) roleTemplates(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		d, ok := st.roleDefs[key(id)]
-		switch {
-		case !ok || !d.IsBuiltIn:
-			out = append(out, "")
-		case d.TemplateID != "":
-			out = append(out, strings.ToLower(d.TemplateID))
-		default:
-			out = append(out, strings.ToLower(d.ID))
-		}
-	}
-	return out
-}
-
 // targetRoles lists the role templates a sensitive action on userID is
 // judged by: its active assignments and, unless the switch says otherwise,
 // its PIM eligibilities (an eligible user can activate the role at any
 // moment, so the stricter reading protects it too).
-func (s *Server) targetRoles(st *state, userID string, now time.Time) []string {
-	ids := st.assignedRoles(userID, now)
+func (s *API) targetRoles(st *tenant.State, userID string, now time.Time) []string {
+	ids := st.AssignedRoles(userID, now)
 	if !s.sensitiveIgnoresEligibility {
-		ids = append(ids, st.eligibleRoles(userID, now)...)
+		ids = append(ids, st.EligibleRoles(userID, now)...)
 	}
-	return st.roleTemplates(ids)
+	return st.RoleTemplates(ids)
 }
 
 // callerRoles lists the role templates the caller acts with: for an app,
 // the roles configured for it plus active assignments to its service
 // principal; for a signed-in user, the user's active assignments.
-func (s *Server) callerRoles(st *state, c Caller, now time.Time) []string {
+func (s *API) callerRoles(st *tenant.State, c identity.Caller, now time.Time) []string {
 	if !c.AppOnly {
-		return st.roleTemplates(st.assignedRoles(c.UserID, now))
+		return st.RoleTemplates(st.AssignedRoles(c.UserID, now))
 	}
-	var out []string
-	if app := s.apps[key(c.AppID)]; app != nil {
-		out = append(out, app.directoryRoles...)
-	}
-	return append(out, st.roleTemplates(st.assignedRoles(c.ObjectID, now))...)
+	out := append([]string(nil), s.apps.DirectoryRoles(c.AppID)...)
+	return append(out, st.RoleTemplates(st.AssignedRoles(c.ObjectID, now))...)
 }
 
 // checkSensitive refuses a sensitive action on the user userID that the
 // caller's directory roles do not allow, with Graph's 403. The store lock
 // must be held.
-func (s *Server) checkSensitive(st *state, c Caller, userID string) error {
+func (s *API) checkSensitive(st *tenant.State, c identity.Caller, userID string) error {
 	now := s.clock()
 	target := s.targetRoles(st, userID, now)
 	if c.AppOnly && len(target) == 0 {
 		// The application permission is enough on users without admin roles.
 		return nil
 	}
-	if !c.AppOnly && len(target) > 0 && !c.hasScope("Directory.AccessAsUser.All") {
+	if !c.AppOnly && len(target) > 0 && !c.HasScope("Directory.AccessAsUser.All") {
 		// "To delete users with administrator roles in delegated scenarios,
 		// the app must be assigned the Directory.AccessAsUser.All delegated
 		// permission" (user-delete, directory-deleteditems-restore).
-		return errForbidden()
+		return grapherr.Forbidden()
 	}
 	if !sensitiveAllowed(s.callerRoles(st, c, now), target) {
-		return errForbidden()
+		return grapherr.Forbidden()
 	}
 	return nil
 }
@@ -175,45 +156,4 @@ func (c userChange) sensitive() bool {
 		}
 	}
 	return false
-}
-
-// validDirectoryRoles checks the role template ids configured for an app:
-// they must name built-in roles, as only those can be configured outside a
-// snapshot.
-func validDirectoryRoles(clientID string, roles []string) ([]string, error) {
-	known := map[string]bool{}
-	for _, r := range builtinRoles {
-		known[r.id] = true
-	}
-	out := make([]string, 0, len(roles))
-	for _, r := range roles {
-		id := strings.ToLower(strings.TrimSpace(r))
-		if !known[id] {
-			return nil, fmt.Errorf("app %s: directory role %q is not the template id of a built-in role", clientID, r)
-		}
-		out = append(out, id)
-	}
-	return out, nil
-}
-
-// BuiltinRoleID returns the template id of the built-in role named name
-// (case-insensitive display name) or given by its template id.
-func BuiltinRoleID(name string) (string, bool) {
-	for _, r := range builtinRoles {
-		if strings.EqualFold(r.name, strings.TrimSpace(name)) || strings.EqualFold(r.id, strings.TrimSpace(name)) {
-			return r.id, true
-		}
-	}
-	return "", false
-}
-
-// ServicePrincipalID returns the object id of the service principal of the
-// configured app clientID: the oid of its app-only tokens and the
-// principalId that role assignments to the app carry.
-func (s *Server) ServicePrincipalID(clientID string) (string, bool) {
-	app := s.apps[key(clientID)]
-	if app == nil {
-		return "", false
-	}
-	return app.objectID, true
 }

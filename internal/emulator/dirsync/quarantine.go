@@ -1,11 +1,12 @@
-package emulator
+package dirsync
 
 import (
-	"net/http"
+	"iter"
 	"strings"
 	"time"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/syncrules"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Duplicate attribute resiliency keeps a colliding UPN or SMTP proxy address
@@ -21,7 +22,7 @@ import (
 // object once the conflict is resolved". The emulator has no background
 // goroutine: the task runs on the emulator clock, at the first Graph request,
 // sync run or snapshot once an interval has passed since its last run, or at
-// once through Server.ReleaseQuarantined.
+// once through Service.ReleaseQuarantined.
 
 // defaultQuarantineRelease is the documented period of the timer task.
 const defaultQuarantineRelease = time.Hour
@@ -40,8 +41,8 @@ func releaseEvery(o SyncOptions) time.Duration {
 
 // releaseDue reports whether the timer task is due at now and, if so,
 // records that it runs. The store lock need not be held.
-func (s *Server) releaseDue(now time.Time) bool {
-	every := releaseEvery(s.syncOpts)
+func (s *Service) releaseDue(now time.Time) bool {
+	every := releaseEvery(s.opts)
 	if every == 0 {
 		return false
 	}
@@ -54,76 +55,73 @@ func (s *Server) releaseDue(now time.Time) bool {
 	return true
 }
 
-// releaseIfDue runs the timer task when it is due. The caller must not hold
-// the store lock.
-func (s *Server) releaseIfDue() {
+// ReleaseIfDue runs the timer task when it is due. The caller must not
+// hold the store lock.
+func (s *Service) ReleaseIfDue() {
 	now := s.clock()
 	if !s.releaseDue(now) {
 		return
 	}
-	s.store.mu.Lock()
-	s.store.st.releaseQuarantined(now.UTC().Truncate(time.Second))
-	s.store.mu.Unlock()
+	s.release(now)
 }
 
 // ReleaseQuarantined runs the duplicate attribute resiliency timer task now,
 // whatever its schedule: every quarantined UPN or proxy address whose
 // conflict is gone is given back to its object and its provisioning error is
 // cleared. It returns how many values were released.
-func (s *Server) ReleaseQuarantined() int {
+func (s *Service) ReleaseQuarantined() int {
 	now := s.clock()
 	s.releaseMu.Lock()
 	s.lastRelease = now
 	s.releaseMu.Unlock()
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	return s.store.st.releaseQuarantined(now.UTC().Truncate(time.Second))
+	return s.release(now)
 }
 
-// serveReleaseQuarantined is POST /_emulator/release-quarantined.
-func (s *Server) serveReleaseQuarantined(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		WriteGraphError(w, r, errMethod())
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"released": s.ReleaseQuarantined()})
+// release runs the timer task's sweep at now under the store's write lock
+// and returns how many values it released.
+func (s *Service) release(now time.Time) int {
+	var released int
+	_ = s.store.Write(func(st *tenant.State) error { // the sweep cannot fail
+		released = releaseQuarantined(st, now.UTC().Truncate(time.Second))
+		return nil
+	})
+	return released
 }
 
 // releaseQuarantined gives quarantined values back to the live objects that
 // lost them, where no other live object holds them any more. The store's
 // write lock must be held.
-func (st *state) releaseQuarantined(now time.Time) int {
+func releaseQuarantined(st *tenant.State, now time.Time) int {
 	released := 0
 	dir := storeDirectory{st: st, now: now}
-	for _, id := range sortedKeysOf(st.users) {
-		old := st.users[id]
+	for _, id := range sortedIDs(st.Users(), func(u *tenant.User) string { return u.ID }) {
+		old := st.User(id)
 		if len(old.OnPremisesProvisioningErrors) == 0 {
 			continue
 		}
 		u := *old
 		u.ProxyAddresses = append([]string(nil), old.ProxyAddresses...)
-		var keep []ProvisioningError
+		var keep []tenant.ProvisioningError
 		for _, pe := range old.OnPremisesProvisioningErrors {
-			if st.releaseUserValue(dir, &u, pe) {
+			if releaseUserValue(st, dir, &u, pe) {
 				released++
 				continue
 			}
 			keep = append(keep, pe)
 		}
 		u.OnPremisesProvisioningErrors = keep
-		if err := st.checkUser(&u, u.ID); err != nil {
+		if err := st.CheckUser(&u, u.ID); err != nil {
 			continue // a value the directory would not take stays quarantined
 		}
-		st.putUser(old, &u)
+		st.PutUser(old, &u)
 	}
-	for _, id := range sortedKeysOf(st.groups) {
-		g := st.groups[id]
-		released += st.releaseObject(dir, g.ID, &g.ProxyAddresses, &g.Mail, &g.OnPremisesProvisioningErrors)
+	for _, id := range sortedIDs(st.Groups(), func(g *tenant.Group) string { return g.ID }) {
+		g := st.Group(id)
+		released += releaseObject(st, dir, g.ID, &g.ProxyAddresses, &g.Mail, &g.OnPremisesProvisioningErrors)
 	}
-	for _, id := range sortedKeysOf(st.contacts) {
-		c := st.contacts[id]
-		released += st.releaseObject(dir, c.ID, &c.ProxyAddresses, &c.Mail, &c.OnPremisesProvisioningErrors)
+	for _, id := range sortedIDs(st.Contacts(), func(c *tenant.Contact) string { return c.ID }) {
+		c := st.Contact(id)
+		released += releaseObject(st, dir, c.ID, &c.ProxyAddresses, &c.Mail, &c.OnPremisesProvisioningErrors)
 	}
 	return released
 }
@@ -131,20 +129,20 @@ func (st *state) releaseQuarantined(now time.Time) int {
 // releaseObject gives a group or contact back the quarantined proxy
 // addresses nothing else holds any more, re-indexing it, and returns how
 // many came back.
-func (st *state) releaseObject(dir storeDirectory, id string, proxies *[]string, mail **string, errs *[]ProvisioningError) int {
+func releaseObject(st *tenant.State, dir storeDirectory, id string, proxies *[]string, mail **string, errs *[]tenant.ProvisioningError) int {
 	next, nextMail, keep, n := releaseProxies(dir, id, *proxies, *mail, *errs)
-	if n == 0 || st.checkProxies(next, id) != nil {
+	if n == 0 || st.CheckProxies(next, id) != nil {
 		return 0
 	}
-	st.unindexObject(*proxies, *mail, nil, id)
+	st.UnindexObject(*proxies, *mail, nil, id)
 	*proxies, *mail, *errs = next, nextMail, keep
-	st.indexObject(*proxies, *mail, nil, id)
+	st.IndexObject(*proxies, *mail, nil, id)
 	return n
 }
 
 // releaseUserValue puts one quarantined value back on u if nothing else
 // holds it, and reports whether it did (or found it already there).
-func (st *state) releaseUserValue(dir storeDirectory, u *User, pe ProvisioningError) bool {
+func releaseUserValue(st *tenant.State, dir storeDirectory, u *tenant.User, pe tenant.ProvisioningError) bool {
 	switch pe.PropertyCausingError {
 	case syncrules.PropertyUserPrincipalName:
 		if strings.EqualFold(u.UserPrincipalName, pe.Value) {
@@ -153,7 +151,7 @@ func (st *state) releaseUserValue(dir storeDirectory, u *User, pe ProvisioningEr
 		if heldByOther(dir.ByUPN(pe.Value), u.ID) {
 			return false
 		}
-		if _, ok := st.domain(upnDomain(pe.Value)); !ok {
+		if _, ok := st.Domain(tenant.UPNDomain(pe.Value)); !ok {
 			return false
 		}
 		u.UserPrincipalName = pe.Value
@@ -170,9 +168,9 @@ func (st *state) releaseUserValue(dir storeDirectory, u *User, pe ProvisioningEr
 
 // releaseProxies puts back every quarantined proxy address of a group or
 // contact whose conflict is gone; n counts them.
-func releaseProxies(dir storeDirectory, id string, proxies []string, mail *string, errs []ProvisioningError) ([]string, *string, []ProvisioningError, int) {
+func releaseProxies(dir storeDirectory, id string, proxies []string, mail *string, errs []tenant.ProvisioningError) ([]string, *string, []tenant.ProvisioningError, int) {
 	proxies = append([]string(nil), proxies...)
-	var keep []ProvisioningError
+	var keep []tenant.ProvisioningError
 	n := 0
 	for _, pe := range errs {
 		if pe.PropertyCausingError == syncrules.PropertyProxyAddresses {
@@ -222,10 +220,12 @@ func heldByOther(objs []syncrules.CloudObject, id string) bool {
 	return false
 }
 
-func sortedKeysOf[T any](m map[string]*T) []string {
-	keys := make(map[string]bool, len(m))
-	for k := range m {
-		keys[k] = true
+// sortedIDs lists the ids of objs in the order of their lower-case form,
+// so that a sweep over the tenant goes the same way every time.
+func sortedIDs[T any](objs iter.Seq[*T], id func(*T) string) []string {
+	keys := map[string]bool{}
+	for o := range objs {
+		keys[key(id(o))] = true
 	}
 	return sortedKeys(keys)
 }

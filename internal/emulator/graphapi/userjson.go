@@ -1,4 +1,4 @@
-package emulator
+package graphapi
 
 import (
 	"encoding/json"
@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // User properties follow https://learn.microsoft.com/en-us/graph/api/resources/user
@@ -17,10 +20,10 @@ import (
 type userProp struct {
 	name    string
 	def     bool // part of the default property set
-	get     func(*User) any
-	set     func(*User, json.RawMessage) error // nil: read-only
-	onPrem  bool                               // writable even on an on-premises mastered user
-	created bool                               // required on POST /users
+	get     func(*tenant.User) any
+	set     func(*tenant.User, json.RawMessage) error // nil: read-only
+	onPrem  bool                                      // writable even on an on-premises mastered user
+	created bool                                      // required on POST /users
 }
 
 func strPtrVal(p *string) any {
@@ -51,11 +54,11 @@ func listVal(l []string) any {
 	return l
 }
 
-func invalidUserValue(prop string) error { return errInvalidValue(prop, "User") }
+func invalidUserValue(prop string) error { return grapherr.InvalidValue(prop, "User") }
 
 // setOptString assigns a string or JSON null.
-func setOptString(prop string, field func(*User) **string) func(*User, json.RawMessage) error {
-	return func(u *User, raw json.RawMessage) error {
+func setOptString(prop string, field func(*tenant.User) **string) func(*tenant.User, json.RawMessage) error {
+	return func(u *tenant.User, raw json.RawMessage) error {
 		if string(raw) == "null" {
 			*field(u) = nil
 			return nil
@@ -70,8 +73,8 @@ func setOptString(prop string, field func(*User) **string) func(*User, json.RawM
 }
 
 // setReqString assigns a non-empty string; null is refused.
-func setReqString(prop string, field func(*User) *string) func(*User, json.RawMessage) error {
-	return func(u *User, raw json.RawMessage) error {
+func setReqString(prop string, field func(*tenant.User) *string) func(*tenant.User, json.RawMessage) error {
+	return func(u *tenant.User, raw json.RawMessage) error {
 		var v string
 		if err := json.Unmarshal(raw, &v); err != nil || string(raw) == "null" || strings.TrimSpace(v) == "" {
 			return invalidUserValue(prop)
@@ -82,9 +85,9 @@ func setReqString(prop string, field func(*User) *string) func(*User, json.RawMe
 }
 
 var userProps = []userProp{
-	{name: "id", def: true, get: func(u *User) any { return u.ID }},
-	{name: "businessPhones", def: true, get: func(u *User) any { return listVal(u.BusinessPhones) },
-		set: func(u *User, raw json.RawMessage) error {
+	{name: "id", def: true, get: func(u *tenant.User) any { return u.ID }},
+	{name: "businessPhones", def: true, get: func(u *tenant.User) any { return listVal(u.BusinessPhones) },
+		set: func(u *tenant.User, raw json.RawMessage) error {
 			var v []string
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return invalidUserValue("businessPhones")
@@ -92,15 +95,15 @@ var userProps = []userProp{
 			u.BusinessPhones = v
 			return nil
 		}},
-	{name: "displayName", def: true, created: true, get: func(u *User) any { return u.DisplayName },
-		set: setReqString("displayName", func(u *User) *string { return &u.DisplayName })},
-	{name: "givenName", def: true, get: func(u *User) any { return strPtrVal(u.GivenName) },
-		set: setOptString("givenName", func(u *User) **string { return &u.GivenName })},
-	{name: "jobTitle", def: true, get: func(u *User) any { return strPtrVal(u.JobTitle) },
-		set: setOptString("jobTitle", func(u *User) **string { return &u.JobTitle })},
-	{name: "mail", def: true, get: func(u *User) any { return strPtrVal(u.Mail) },
-		set: func(u *User, raw json.RawMessage) error {
-			if err := setOptString("mail", func(u *User) **string { return &u.Mail })(u, raw); err != nil {
+	{name: "displayName", def: true, created: true, get: func(u *tenant.User) any { return u.DisplayName },
+		set: setReqString("displayName", func(u *tenant.User) *string { return &u.DisplayName })},
+	{name: "givenName", def: true, get: func(u *tenant.User) any { return strPtrVal(u.GivenName) },
+		set: setOptString("givenName", func(u *tenant.User) **string { return &u.GivenName })},
+	{name: "jobTitle", def: true, get: func(u *tenant.User) any { return strPtrVal(u.JobTitle) },
+		set: setOptString("jobTitle", func(u *tenant.User) **string { return &u.JobTitle })},
+	{name: "mail", def: true, get: func(u *tenant.User) any { return strPtrVal(u.Mail) },
+		set: func(u *tenant.User, raw json.RawMessage) error {
+			if err := setOptString("mail", func(u *tenant.User) **string { return &u.Mail })(u, raw); err != nil {
 				return err
 			}
 			if u.Mail != nil && !strings.Contains(*u.Mail, "@") {
@@ -109,19 +112,19 @@ var userProps = []userProp{
 			u.ProxyAddresses = proxiesForMail(u.ProxyAddresses, u.Mail)
 			return nil
 		}},
-	{name: "mobilePhone", def: true, get: func(u *User) any { return strPtrVal(u.MobilePhone) },
-		set: setOptString("mobilePhone", func(u *User) **string { return &u.MobilePhone })},
-	{name: "officeLocation", def: true, get: func(u *User) any { return strPtrVal(u.OfficeLocation) },
-		set: setOptString("officeLocation", func(u *User) **string { return &u.OfficeLocation })},
-	{name: "preferredLanguage", def: true, get: func(u *User) any { return strPtrVal(u.PreferredLanguage) },
-		set: setOptString("preferredLanguage", func(u *User) **string { return &u.PreferredLanguage })},
-	{name: "surname", def: true, get: func(u *User) any { return strPtrVal(u.Surname) },
-		set: setOptString("surname", func(u *User) **string { return &u.Surname })},
-	{name: "userPrincipalName", def: true, created: true, get: func(u *User) any { return u.UserPrincipalName },
-		set: setReqString("userPrincipalName", func(u *User) *string { return &u.UserPrincipalName })},
+	{name: "mobilePhone", def: true, get: func(u *tenant.User) any { return strPtrVal(u.MobilePhone) },
+		set: setOptString("mobilePhone", func(u *tenant.User) **string { return &u.MobilePhone })},
+	{name: "officeLocation", def: true, get: func(u *tenant.User) any { return strPtrVal(u.OfficeLocation) },
+		set: setOptString("officeLocation", func(u *tenant.User) **string { return &u.OfficeLocation })},
+	{name: "preferredLanguage", def: true, get: func(u *tenant.User) any { return strPtrVal(u.PreferredLanguage) },
+		set: setOptString("preferredLanguage", func(u *tenant.User) **string { return &u.PreferredLanguage })},
+	{name: "surname", def: true, get: func(u *tenant.User) any { return strPtrVal(u.Surname) },
+		set: setOptString("surname", func(u *tenant.User) **string { return &u.Surname })},
+	{name: "userPrincipalName", def: true, created: true, get: func(u *tenant.User) any { return u.UserPrincipalName },
+		set: setReqString("userPrincipalName", func(u *tenant.User) *string { return &u.UserPrincipalName })},
 
-	{name: "accountEnabled", created: true, get: func(u *User) any { return boolPtrVal(u.AccountEnabled) },
-		set: func(u *User, raw json.RawMessage) error {
+	{name: "accountEnabled", created: true, get: func(u *tenant.User) any { return boolPtrVal(u.AccountEnabled) },
+		set: func(u *tenant.User, raw json.RawMessage) error {
 			var v bool
 			if err := json.Unmarshal(raw, &v); err != nil || string(raw) == "null" {
 				return invalidUserValue("accountEnabled")
@@ -129,18 +132,18 @@ var userProps = []userProp{
 			u.AccountEnabled = &v
 			return nil
 		}},
-	{name: "mailNickname", created: true, get: func(u *User) any { return u.MailNickname },
-		set: setReqString("mailNickname", func(u *User) *string { return &u.MailNickname })},
-	{name: "passwordProfile", created: true, onPrem: true, get: func(*User) any { return nil },
+	{name: "mailNickname", created: true, get: func(u *tenant.User) any { return u.MailNickname },
+		set: setReqString("mailNickname", func(u *tenant.User) *string { return &u.MailNickname })},
+	{name: "passwordProfile", created: true, onPrem: true, get: func(*tenant.User) any { return nil },
 		set: setPasswordProfile},
-	{name: "usageLocation", onPrem: true, get: func(u *User) any { return strPtrVal(u.UsageLocation) },
-		set: setOptString("usageLocation", func(u *User) **string { return &u.UsageLocation })},
-	{name: "department", get: func(u *User) any { return strPtrVal(u.Department) },
-		set: setOptString("department", func(u *User) **string { return &u.Department })},
-	{name: "employeeId", get: func(u *User) any { return strPtrVal(u.EmployeeID) },
-		set: setOptString("employeeId", func(u *User) **string { return &u.EmployeeID })},
-	{name: "userType", get: func(u *User) any { return u.UserType },
-		set: func(u *User, raw json.RawMessage) error {
+	{name: "usageLocation", onPrem: true, get: func(u *tenant.User) any { return strPtrVal(u.UsageLocation) },
+		set: setOptString("usageLocation", func(u *tenant.User) **string { return &u.UsageLocation })},
+	{name: "department", get: func(u *tenant.User) any { return strPtrVal(u.Department) },
+		set: setOptString("department", func(u *tenant.User) **string { return &u.Department })},
+	{name: "employeeId", get: func(u *tenant.User) any { return strPtrVal(u.EmployeeID) },
+		set: setOptString("employeeId", func(u *tenant.User) **string { return &u.EmployeeID })},
+	{name: "userType", get: func(u *tenant.User) any { return u.UserType },
+		set: func(u *tenant.User, raw json.RawMessage) error {
 			var v string
 			if err := json.Unmarshal(raw, &v); err != nil || (v != "Member" && v != "Guest") {
 				return invalidUserValue("userType")
@@ -148,29 +151,29 @@ var userProps = []userProp{
 			u.UserType = v
 			return nil
 		}},
-	{name: "proxyAddresses", get: func(u *User) any { return listVal(u.ProxyAddresses) }},
-	{name: "createdDateTime", get: func(u *User) any { return timeVal(u.CreatedDateTime) }},
-	{name: "deletedDateTime", get: func(u *User) any { return timeVal(u.DeletedDateTime) }},
-	{name: "onPremisesImmutableId", get: func(u *User) any { return strPtrVal(u.OnPremisesImmutableID) },
-		set: func(u *User, raw json.RawMessage) error {
-			if err := setOptString("onPremisesImmutableId", func(u *User) **string { return &u.OnPremisesImmutableID })(u, raw); err != nil {
+	{name: "proxyAddresses", get: func(u *tenant.User) any { return listVal(u.ProxyAddresses) }},
+	{name: "createdDateTime", get: func(u *tenant.User) any { return timeVal(u.CreatedDateTime) }},
+	{name: "deletedDateTime", get: func(u *tenant.User) any { return timeVal(u.DeletedDateTime) }},
+	{name: "onPremisesImmutableId", get: func(u *tenant.User) any { return strPtrVal(u.OnPremisesImmutableID) },
+		set: func(u *tenant.User, raw json.RawMessage) error {
+			if err := setOptString("onPremisesImmutableId", func(u *tenant.User) **string { return &u.OnPremisesImmutableID })(u, raw); err != nil {
 				return err
 			}
 			if u.OnPremisesImmutableID != nil {
-				return validImmutableID(*u.OnPremisesImmutableID)
+				return tenant.ValidImmutableID(*u.OnPremisesImmutableID)
 			}
 			return nil
 		}},
-	{name: "onPremisesSyncEnabled", get: func(u *User) any { return boolPtrVal(u.OnPremisesSyncEnabled) }},
-	{name: "onPremisesLastSyncDateTime", get: func(u *User) any { return timeVal(u.OnPremisesLastSyncDateTime) }},
-	{name: "onPremisesDistinguishedName", get: func(u *User) any { return strPtrVal(u.OnPremisesDistinguishedName) }},
-	{name: "onPremisesSamAccountName", get: func(u *User) any { return strPtrVal(u.OnPremisesSamAccountName) }},
-	{name: "onPremisesUserPrincipalName", get: func(u *User) any { return strPtrVal(u.OnPremisesUserPrincipalName) }},
-	{name: "onPremisesObjectIdentifier", get: func(u *User) any { return strPtrVal(u.OnPremisesObjectIdentifier) }},
-	{name: "onPremisesDomainName", get: func(u *User) any { return strPtrVal(u.OnPremisesDomainName) }},
-	{name: "onPremisesProvisioningErrors", get: func(u *User) any {
+	{name: "onPremisesSyncEnabled", get: func(u *tenant.User) any { return boolPtrVal(u.OnPremisesSyncEnabled) }},
+	{name: "onPremisesLastSyncDateTime", get: func(u *tenant.User) any { return timeVal(u.OnPremisesLastSyncDateTime) }},
+	{name: "onPremisesDistinguishedName", get: func(u *tenant.User) any { return strPtrVal(u.OnPremisesDistinguishedName) }},
+	{name: "onPremisesSamAccountName", get: func(u *tenant.User) any { return strPtrVal(u.OnPremisesSamAccountName) }},
+	{name: "onPremisesUserPrincipalName", get: func(u *tenant.User) any { return strPtrVal(u.OnPremisesUserPrincipalName) }},
+	{name: "onPremisesObjectIdentifier", get: func(u *tenant.User) any { return strPtrVal(u.OnPremisesObjectIdentifier) }},
+	{name: "onPremisesDomainName", get: func(u *tenant.User) any { return strPtrVal(u.OnPremisesDomainName) }},
+	{name: "onPremisesProvisioningErrors", get: func(u *tenant.User) any {
 		if u.OnPremisesProvisioningErrors == nil {
-			return []ProvisioningError{}
+			return []tenant.ProvisioningError{}
 		}
 		return u.OnPremisesProvisioningErrors
 	}},
@@ -225,7 +228,7 @@ func proxiesForMail(current []string, mail *string) []string {
 	return out
 }
 
-func setPasswordProfile(u *User, raw json.RawMessage) error {
+func setPasswordProfile(u *tenant.User, raw json.RawMessage) error {
 	var pp map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &pp); err != nil || pp == nil {
 		return invalidUserValue("passwordProfile")
@@ -248,7 +251,7 @@ func setPasswordProfile(u *User, raw json.RawMessage) error {
 				return invalidUserValue("passwordProfile")
 			}
 		default:
-			return errNoSuchProperty(k, "microsoft.graph.passwordProfile")
+			return grapherr.NoSuchProperty(k, "microsoft.graph.passwordProfile")
 		}
 	}
 	if u.Password == "" {
@@ -287,13 +290,13 @@ func resolveUserSelect(sel []string) ([]string, error) {
 			out = append(out, n)
 			continue
 		}
-		return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain,
+		return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain,
 			fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.user'.", name))
 	}
 	return out, nil
 }
 
-func renderUser(u *User, props []string) map[string]any {
+func renderUser(u *tenant.User, props []string) map[string]any {
 	out := make(map[string]any, len(props))
 	for _, name := range props {
 		if p, ok := userPropIndex[strings.ToLower(name)]; ok {
@@ -327,23 +330,23 @@ func decodeUserChange(body map[string]json.RawMessage) (userChange, error) {
 		switch {
 		case k == "@odata.type":
 			if !isODataType(raw, "microsoft.graph.user") {
-				return c, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(raw), `"`))
+				return c, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(raw), `"`))
 			}
 			continue
 		case strings.HasPrefix(k, "@"):
 			continue // instance annotations carry no data
 		case strings.Contains(k, "@"):
-			return c, errBadRequest("Property annotation '%s' is not supported by the emulator.", k)
+			return c, grapherr.BadRequest("Property annotation '%s' is not supported by the emulator.", k)
 		}
 		p, ok := userPropIndex[strings.ToLower(k)]
 		if !ok || p.name != k {
 			if n, other := otherUserIndex[strings.ToLower(k)]; other && n == k {
-				return c, errBadRequest("Property '%s' is not supported by the emulator.", k)
+				return c, grapherr.BadRequest("Property '%s' is not supported by the emulator.", k)
 			}
-			return c, errNoSuchProperty(k, "microsoft.graph.user")
+			return c, grapherr.NoSuchProperty(k, "microsoft.graph.user")
 		}
 		if p.set == nil {
-			return c, errBadRequest("Property '%s' is read-only and cannot be set.", k)
+			return c, grapherr.BadRequest("Property '%s' is read-only and cannot be set.", k)
 		}
 		c.props[p.name] = raw
 	}
@@ -351,7 +354,7 @@ func decodeUserChange(body map[string]json.RawMessage) (userChange, error) {
 }
 
 // apply sets the change's properties on u, in the fixed order of userProps.
-func (c userChange) apply(u *User) error {
+func (c userChange) apply(u *tenant.User) error {
 	for i := range userProps {
 		p := &userProps[i]
 		raw, ok := c.props[p.name]

@@ -1,50 +1,10 @@
-package emulator
+package tenant
 
-import (
-	"errors"
-	"net/http"
-	"testing"
-)
+import "testing"
 
-// FuzzDecodeBody feeds arbitrary bytes through the request-body decoders
-// of PATCH /users and PATCH onPremisesSynchronization: they must never
-// panic, and every refusal must be a Graph 400.
-func FuzzDecodeBody(f *testing.F) {
-	for _, s := range []string{
-		`{"onPremisesImmutableId":"BpazOkLGm0iEtljAONPvOQ=="}`,
-		`{"onPremisesImmutableId":null}`,
-		`{"@odata.type":"#microsoft.graph.user","mail":"a@b.c","businessPhones":["1"]}`,
-		`{"passwordProfile":{"password":"x","forceChangePasswordNextSignIn":true}}`,
-		`{"features":{"blockSoftMatchEnabled":true},"configuration":{"accidentalDeletionPrevention":{"alertThreshold":5}}}`,
-		`{"accountEnabled":"yes"}`, `[]`, `null`, `{"a":1}{}`, `{"displayName":"\u0000"}`,
-	} {
-		f.Add([]byte(s))
-	}
-	check := func(t *testing.T, err error) {
-		if err == nil {
-			return
-		}
-		var ge *GraphError
-		if !errors.As(err, &ge) || ge.Status != http.StatusBadRequest {
-			t.Fatalf("refusal is not a Graph 400: %#v", err)
-		}
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		obj, err := decodeJSONObject(body)
-		check(t, err)
-		if err != nil {
-			return
-		}
-		change, err := decodeUserChange(obj)
-		check(t, err)
-		if err == nil {
-			u := User{ID: "00000000-0000-4000-8000-000000000001", UserPrincipalName: "a@contoso.com"}
-			check(t, change.apply(&u))
-		}
-		_, err = applySyncPatch(DefaultSyncState(), obj)
-		check(t, err)
-	})
-}
+const testDomain = "contoso.onmicrosoft.com"
+
+func ptr[T any](v T) *T { return &v }
 
 func TestLoadStateRejectsInvalidSnapshots(t *testing.T) {
 	id := "00000000-0000-4000-8000-000000000001"
@@ -76,14 +36,14 @@ func TestLoadStateRejectsInvalidSnapshots(t *testing.T) {
 			s.Sync.Configuration.AccidentalDeletionPrevention.SynchronizationPreventionType = "maybe"
 		}},
 	}
-	if _, err := loadState(base(), testDomain); err != nil {
+	if _, err := Load(base(), testDomain); err != nil {
 		t.Fatalf("base snapshot: %v", err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := base()
 			tt.mod(&s)
-			if _, err := loadState(s, testDomain); err == nil {
+			if _, err := Load(s, testDomain); err == nil {
 				t.Fatal("want error")
 			}
 		})
@@ -91,7 +51,7 @@ func TestLoadStateRejectsInvalidSnapshots(t *testing.T) {
 }
 
 func TestLoadStateDefaultsSync(t *testing.T) {
-	st, err := loadState(Snapshot{}, testDomain)
+	st, err := Load(Snapshot{}, testDomain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +59,7 @@ func TestLoadStateDefaultsSync(t *testing.T) {
 		t.Errorf("a snapshot without sync settings got %+v", st.sync)
 	}
 	explicit := Snapshot{Sync: SyncState{Configuration: SyncConfiguration{AccidentalDeletionPrevention: AccidentalDeletionPrevention{SynchronizationPreventionType: "disabled"}}}}
-	if st, err = loadState(explicit, testDomain); err != nil || st.sync.Features.SoftMatchOnUpnEnabled {
+	if st, err = Load(explicit, testDomain); err != nil || st.sync.Features.SoftMatchOnUpnEnabled {
 		t.Errorf("explicit settings were replaced: %+v %v", st.sync, err)
 	}
 }

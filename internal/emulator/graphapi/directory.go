@@ -1,21 +1,19 @@
-package emulator
+package graphapi
 
 import (
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
+
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
+	"github.com/entramatch/entra-match-operator/internal/emulator/identity"
+	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
 )
 
 // Domains follow https://learn.microsoft.com/en-us/graph/api/domain-list and
 // domain-get; the organization follows organization-list / organization-get.
 
-var (
-	permDomainRead = []string{"Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	permOrgRead    = []string{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "User.Read.All"}
-)
-
-func renderDomain(d Domain) map[string]any {
+func renderDomain(d tenant.Domain) map[string]any {
 	services := d.SupportedServices
 	if services == nil {
 		services = []string{}
@@ -36,10 +34,10 @@ func renderDomain(d Domain) map[string]any {
 	}
 }
 
-func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) error {
-	s.store.mu.RLock()
-	domains := slices.Clone(s.store.st.domains)
-	s.store.mu.RUnlock()
+// ListDomains serves GET /domains.
+func (s *API) ListDomains(w http.ResponseWriter, r *http.Request) error {
+	var domains []tenant.Domain
+	s.store.Read(func(st *tenant.State) { domains = st.Domains() })
 	values := make([]map[string]any, 0, len(domains))
 	for _, d := range domains {
 		values = append(values, renderDomain(d))
@@ -48,12 +46,13 @@ func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) getDomain(w http.ResponseWriter, r *http.Request, id string) error {
-	s.store.mu.RLock()
-	d, ok := s.store.st.domain(id)
-	s.store.mu.RUnlock()
+// GetDomain serves GET /domains/{id}.
+func (s *API) GetDomain(w http.ResponseWriter, r *http.Request, id string) error {
+	var d tenant.Domain
+	var ok bool
+	s.store.Read(func(st *tenant.State) { d, ok = st.Domain(id) })
 	if !ok {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	out := renderDomain(d)
 	out["@odata.context"] = s.metadata(r, "domains/$entity")
@@ -61,10 +60,9 @@ func (s *Server) getDomain(w http.ResponseWriter, r *http.Request, id string) er
 	return nil
 }
 
-func (s *Server) renderOrganization() map[string]any {
-	st := s.store.st
+func (s *API) renderOrganization(st *tenant.State) map[string]any {
 	var verified []map[string]any
-	for _, d := range st.domains {
+	for _, d := range st.Domains() {
 		if !d.IsVerified {
 			continue
 		}
@@ -80,11 +78,12 @@ func (s *Server) renderOrganization() map[string]any {
 			"type":         kind,
 		})
 	}
-	name := st.org.DisplayName
+	org := st.Organization()
+	name := org.DisplayName
 	if name == "" {
-		name = strings.SplitN(st.initialDomain(), ".", 2)[0]
+		name = strings.SplitN(st.InitialDomain(), ".", 2)[0]
 	}
-	country := st.org.CountryLetterCode
+	country := org.CountryLetterCode
 	if country == "" {
 		country = "US"
 	}
@@ -93,9 +92,9 @@ func (s *Server) renderOrganization() map[string]any {
 		"displayName":                name,
 		"tenantType":                 "AAD",
 		"countryLetterCode":          country,
-		"createdDateTime":            timeVal(st.org.CreatedDateTime),
-		"onPremisesSyncEnabled":      boolPtrVal(st.org.OnPremisesSyncEnabled),
-		"onPremisesLastSyncDateTime": timeVal(st.org.OnPremisesLastSyncDateTime),
+		"createdDateTime":            timeVal(org.CreatedDateTime),
+		"onPremisesSyncEnabled":      boolPtrVal(org.OnPremisesSyncEnabled),
+		"onPremisesLastSyncDateTime": timeVal(org.OnPremisesLastSyncDateTime),
 		"verifiedDomains":            verified,
 		"businessPhones":             []string{},
 		"technicalNotificationMails": []string{},
@@ -104,21 +103,21 @@ func (s *Server) renderOrganization() map[string]any {
 	}
 }
 
-func (s *Server) listOrganization(w http.ResponseWriter, r *http.Request) error {
-	s.store.mu.RLock()
-	org := s.renderOrganization()
-	s.store.mu.RUnlock()
+// ListOrganization serves GET /organization.
+func (s *API) ListOrganization(w http.ResponseWriter, r *http.Request) error {
+	var org map[string]any
+	s.store.Read(func(st *tenant.State) { org = s.renderOrganization(st) })
 	writeOData(w, http.StatusOK, map[string]any{"@odata.context": s.metadata(r, "organization"), "value": []any{org}})
 	return nil
 }
 
-func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, id string) error {
+// GetOrganization serves GET /organization/{id}.
+func (s *API) GetOrganization(w http.ResponseWriter, r *http.Request, id string) error {
 	if !strings.EqualFold(id, s.tenantID) {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
-	s.store.mu.RLock()
-	org := s.renderOrganization()
-	s.store.mu.RUnlock()
+	var org map[string]any
+	s.store.Read(func(st *tenant.State) { org = s.renderOrganization(st) })
 	org["@odata.context"] = s.metadata(r, "organization/$entity")
 	writeOData(w, http.StatusOK, org)
 	return nil
@@ -129,46 +128,41 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, id stri
 // onpremisesdirectorysynchronization-get and -update, and
 // https://learn.microsoft.com/en-us/graph/api/resources/onpremisesdirectorysynchronizationfeature.
 
-var (
-	permSyncRead  = []string{"OnPremDirectorySynchronization.Read.All", "OnPremDirectorySynchronization.ReadWrite.All"}
-	permSyncWrite = []string{"OnPremDirectorySynchronization.ReadWrite.All"}
-)
-
-// authorizeSync is the permission check of the onPremisesSynchronization
+// AuthorizeSync is the permission check of the onPremisesSynchronization
 // routes: app-only access may be refused for the tenant, and delegated
 // access needs a Global Administrator besides the scope.
-func (s *Server) authorizeSync(r *http.Request, perms []string) error {
-	c, _ := CallerFrom(r.Context())
+func (s *API) AuthorizeSync(r *http.Request, perms []string) error {
+	c, _ := identity.CallerFrom(r.Context())
 	if c.AppOnly && !s.appOnlySync {
-		return newGraphError(http.StatusForbidden, codeAuthorizationDenied,
+		return grapherr.New(http.StatusForbidden, grapherr.CodeAuthorizationDenied,
 			"This operation requires a delegated token: application permissions are not supported for onPremisesSynchronization in this tenant.")
 	}
-	if err := s.require(r, perms...); err != nil {
+	if err := identity.Require(r, perms...); err != nil {
 		return err
 	}
 	if !c.AppOnly {
 		// Delegated access needs the signed-in user to be a Global
 		// Administrator as well as the scope (the resource's permissions
 		// section); the role is read live, not from the token's wids.
-		s.store.mu.RLock()
-		ok := s.store.st.holdsRole(c.UserID, RoleGlobalAdministrator, s.clock())
-		s.store.mu.RUnlock()
+		var ok bool
+		s.store.Read(func(st *tenant.State) { ok = st.HoldsRole(c.UserID, tenant.RoleGlobalAdministrator, s.clock()) })
 		if !ok {
-			return errForbidden()
+			return grapherr.Forbidden()
 		}
 	}
 	return nil
 }
 
-func (s *Server) renderSync(st *state) map[string]any {
+func (s *API) renderSync(st *tenant.State) map[string]any {
+	sync := st.Sync()
 	return map[string]any{
 		"id":            s.tenantID,
-		"features":      st.sync.Features,
-		"configuration": renderSyncConfig(st.sync.Configuration),
+		"features":      sync.Features,
+		"configuration": renderSyncConfig(sync.Configuration),
 	}
 }
 
-func renderSyncConfig(c SyncConfiguration) map[string]any {
+func renderSyncConfig(c tenant.SyncConfiguration) map[string]any {
 	opt := func(v string) any {
 		if v == "" {
 			return nil
@@ -182,10 +176,10 @@ func renderSyncConfig(c SyncConfiguration) map[string]any {
 	}
 }
 
-func (s *Server) listSync(w http.ResponseWriter, r *http.Request) error {
-	s.store.mu.RLock()
-	obj := s.renderSync(s.store.st)
-	s.store.mu.RUnlock()
+// ListSync serves GET /directory/onPremisesSynchronization.
+func (s *API) ListSync(w http.ResponseWriter, r *http.Request) error {
+	var obj map[string]any
+	s.store.Read(func(st *tenant.State) { obj = s.renderSync(st) })
 	writeOData(w, http.StatusOK, map[string]any{
 		"@odata.context": s.metadata(r, "directory/onPremisesSynchronization"),
 		"value":          []any{obj},
@@ -193,35 +187,36 @@ func (s *Server) listSync(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) getSync(w http.ResponseWriter, r *http.Request, id string) error {
+// GetSync serves GET /directory/onPremisesSynchronization/{id}.
+func (s *API) GetSync(w http.ResponseWriter, r *http.Request, id string) error {
 	if !strings.EqualFold(id, s.tenantID) {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
-	s.store.mu.RLock()
-	obj := s.renderSync(s.store.st)
-	s.store.mu.RUnlock()
+	var obj map[string]any
+	s.store.Read(func(st *tenant.State) { obj = s.renderSync(st) })
 	obj["@odata.context"] = s.metadata(r, "directory/onPremisesSynchronization/$entity")
 	writeOData(w, http.StatusOK, obj)
 	return nil
 }
 
-func (s *Server) patchSync(w http.ResponseWriter, r *http.Request, id string) error {
+// PatchSync serves PATCH /directory/onPremisesSynchronization/{id}.
+func (s *API) PatchSync(w http.ResponseWriter, r *http.Request, id string) error {
 	if !strings.EqualFold(id, s.tenantID) {
-		return errNotFound(id)
+		return grapherr.NotFound(id)
 	}
 	body, err := readJSONObject(w, r)
 	if err != nil {
 		return err
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	next, err := applySyncPatch(s.store.st.sync, body)
-	if err != nil {
-		return err
-	}
-	s.store.st.sync = next
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.store.Write(func(st *tenant.State) error {
+		next, err := applySyncPatch(st.Sync(), body)
+		if err != nil {
+			return err
+		}
+		st.SetSync(next)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 const (
@@ -245,18 +240,18 @@ const (
 // refused), and softMatchOnUpnEnabled and synchronizeUpnForManagedUsersEnabled
 // cannot be turned off once on ("After you have enabled a feature, it can't be
 // disabled again", how-to-connect-syncservice-features).
-func applySyncPatch(cur SyncState, body map[string]json.RawMessage) (SyncState, error) {
+func applySyncPatch(cur tenant.SyncState, body map[string]json.RawMessage) (tenant.SyncState, error) {
 	next := cur
 	for k, raw := range body {
 		switch k {
 		case "@odata.type":
 			if !isODataType(raw, syncType) {
-				return cur, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(raw), `"`))
+				return cur, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(raw), `"`))
 			}
 		case "id":
 			var v string
-			if err := json.Unmarshal(raw, &v); err != nil || !strings.EqualFold(v, "") && !isGUID(v) {
-				return cur, errInvalidValue("id", "OnPremisesDirectorySynchronization")
+			if err := json.Unmarshal(raw, &v); err != nil || !strings.EqualFold(v, "") && !tenant.IsGUID(v) {
+				return cur, grapherr.InvalidValue("id", "OnPremisesDirectorySynchronization")
 			}
 		case "features":
 			f, err := decodeFeatures(cur.Features, raw)
@@ -274,14 +269,14 @@ func applySyncPatch(cur SyncState, body map[string]json.RawMessage) (SyncState, 
 			if strings.HasPrefix(k, "@") {
 				continue
 			}
-			return cur, errNoSuchProperty(k, syncType)
+			return cur, grapherr.NoSuchProperty(k, syncType)
 		}
 	}
 	return next, nil
 }
 
 // featureFields maps JSON names to the flags of SyncFeatures.
-func featureFields(f *SyncFeatures) map[string]*bool {
+func featureFields(f *tenant.SyncFeatures) map[string]*bool {
 	return map[string]*bool{
 		"allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled": &f.AllowOnPremUpdateOfOnPremisesObjectIdentifierEnabled,
 		"blockCloudObjectTakeoverThroughHardMatchEnabled":      &f.BlockCloudObjectTakeoverThroughHardMatchEnabled,
@@ -306,17 +301,17 @@ func featureFields(f *SyncFeatures) map[string]*bool {
 	}
 }
 
-func decodeFeatures(cur SyncFeatures, raw json.RawMessage) (SyncFeatures, error) {
+func decodeFeatures(cur tenant.SyncFeatures, raw json.RawMessage) (tenant.SyncFeatures, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
-		return cur, errInvalidValue("features", "OnPremisesDirectorySynchronization")
+		return cur, grapherr.InvalidValue("features", "OnPremisesDirectorySynchronization")
 	}
 	next := cur
 	fields := featureFields(&next)
 	for k, v := range in {
 		if k == "@odata.type" {
 			if !isODataType(v, syncFeatureType) {
-				return cur, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
+				return cur, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
 			}
 			continue
 		}
@@ -325,39 +320,39 @@ func decodeFeatures(cur SyncFeatures, raw json.RawMessage) (SyncFeatures, error)
 		}
 		ptr, ok := fields[k]
 		if !ok {
-			return cur, errNoSuchProperty(k, syncFeatureType)
+			return cur, grapherr.NoSuchProperty(k, syncFeatureType)
 		}
 		var b bool
 		if err := json.Unmarshal(v, &b); err != nil || string(v) == "null" {
-			return cur, errInvalidValue(k, "OnPremisesDirectorySynchronizationFeature")
+			return cur, grapherr.InvalidValue(k, "OnPremisesDirectorySynchronizationFeature")
 		}
 		if k == "passwordWritebackEnabled" && b != cur.PasswordWritebackEnabled {
-			return cur, errBadRequest("Property 'passwordWritebackEnabled' is not in use and cannot be updated.")
+			return cur, grapherr.BadRequest("Property 'passwordWritebackEnabled' is not in use and cannot be updated.")
 		}
 		*ptr = b
 	}
 	if cur.SoftMatchOnUpnEnabled && !next.SoftMatchOnUpnEnabled {
-		return cur, errBadRequest("Property 'softMatchOnUpnEnabled' cannot be disabled once it has been enabled.")
+		return cur, grapherr.BadRequest("Property 'softMatchOnUpnEnabled' cannot be disabled once it has been enabled.")
 	}
 	if cur.SynchronizeUpnForManagedUsersEnabled && !next.SynchronizeUpnForManagedUsersEnabled {
-		return cur, errBadRequest("Property 'synchronizeUpnForManagedUsersEnabled' cannot be disabled once it has been enabled.")
+		return cur, grapherr.BadRequest("Property 'synchronizeUpnForManagedUsersEnabled' cannot be disabled once it has been enabled.")
 	}
 	return next, nil
 }
 
 // decodeSyncConfig merges a configuration object; unlike features, only
 // the properties sent change (each is a distinct setting, not a flag set).
-func decodeSyncConfig(cur SyncConfiguration, raw json.RawMessage) (SyncConfiguration, error) {
+func decodeSyncConfig(cur tenant.SyncConfiguration, raw json.RawMessage) (tenant.SyncConfiguration, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
-		return cur, errInvalidValue("configuration", "OnPremisesDirectorySynchronization")
+		return cur, grapherr.InvalidValue("configuration", "OnPremisesDirectorySynchronization")
 	}
 	next := cur
 	for k, v := range in {
 		switch k {
 		case "@odata.type":
 			if !isODataType(v, syncConfigType) {
-				return cur, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
+				return cur, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
 			}
 		case "accidentalDeletionPrevention":
 			adp, err := decodeADP(cur.AccidentalDeletionPrevention, v)
@@ -368,56 +363,56 @@ func decodeSyncConfig(cur SyncConfiguration, raw json.RawMessage) (SyncConfigura
 		case "customerRequestedSynchronizationInterval":
 			var sv *string
 			if err := json.Unmarshal(v, &sv); err != nil {
-				return cur, errInvalidValue(k, "OnPremisesDirectorySynchronizationConfiguration")
+				return cur, grapherr.InvalidValue(k, "OnPremisesDirectorySynchronizationConfiguration")
 			}
 			next.CustomerRequestedSynchronizationInterval = ""
 			if sv != nil {
 				next.CustomerRequestedSynchronizationInterval = *sv
 			}
 		case "synchronizationInterval":
-			return cur, errBadRequest("Property 'synchronizationInterval' is read-only and cannot be set.")
+			return cur, grapherr.BadRequest("Property 'synchronizationInterval' is read-only and cannot be set.")
 		default:
 			if strings.HasPrefix(k, "@") {
 				continue
 			}
-			return cur, errNoSuchProperty(k, syncConfigType)
+			return cur, grapherr.NoSuchProperty(k, syncConfigType)
 		}
 	}
 	return next, nil
 }
 
-func decodeADP(cur AccidentalDeletionPrevention, raw json.RawMessage) (AccidentalDeletionPrevention, error) {
+func decodeADP(cur tenant.AccidentalDeletionPrevention, raw json.RawMessage) (tenant.AccidentalDeletionPrevention, error) {
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
-		return cur, errInvalidValue("accidentalDeletionPrevention", "OnPremisesDirectorySynchronizationConfiguration")
+		return cur, grapherr.InvalidValue("accidentalDeletionPrevention", "OnPremisesDirectorySynchronizationConfiguration")
 	}
 	next := cur
 	for k, v := range in {
 		switch k {
 		case "@odata.type":
 			if !isODataType(v, syncADPType) {
-				return cur, errBadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
+				return cur, grapherr.BadRequest("A type named '%s' could not be resolved by the model.", strings.Trim(string(v), `"`))
 			}
 		case "synchronizationPreventionType":
 			var t string
 			if err := json.Unmarshal(v, &t); err != nil {
-				return cur, errInvalidValue(k, "OnPremisesAccidentalDeletionPrevention")
+				return cur, grapherr.InvalidValue(k, "OnPremisesAccidentalDeletionPrevention")
 			}
-			if err := validPreventionType(t); err != nil {
+			if err := tenant.ValidPreventionType(t); err != nil {
 				return cur, err
 			}
 			next.SynchronizationPreventionType = t
 		case "alertThreshold":
 			var n int32
 			if err := json.Unmarshal(v, &n); err != nil || n < 0 {
-				return cur, errInvalidValue(k, "OnPremisesAccidentalDeletionPrevention")
+				return cur, grapherr.InvalidValue(k, "OnPremisesAccidentalDeletionPrevention")
 			}
 			next.AlertThreshold = n
 		default:
 			if strings.HasPrefix(k, "@") {
 				continue
 			}
-			return cur, errNoSuchProperty(k, syncADPType)
+			return cur, grapherr.NoSuchProperty(k, syncADPType)
 		}
 	}
 	return next, nil

@@ -1,4 +1,4 @@
-package emulator
+package graphapi
 
 import (
 	"encoding/base64"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/odata"
 )
 
@@ -55,8 +56,8 @@ func newSchema[T any](typeName, resource string, known []string, fields ...filte
 	return s
 }
 
-func (s filterSchema[T]) unsupported(prop string) *GraphError {
-	return newGraphError(http.StatusBadRequest, codeUnsupportedQuery,
+func (s filterSchema[T]) unsupported(prop string) *grapherr.GraphError {
+	return grapherr.New(http.StatusBadRequest, grapherr.CodeUnsupportedQuery,
 		fmt.Sprintf("Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", prop, s.resource))
 }
 
@@ -68,17 +69,17 @@ func (s filterSchema[T]) lookup(prop string) (filterField[T], error) {
 	if s.known[strings.ToLower(prop)] {
 		return f, s.unsupported(prop)
 	}
-	return f, newGraphError(http.StatusBadRequest, codeBadRequestPlain,
+	return f, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain,
 		fmt.Sprintf("Could not find a property named '%s' on type '%s'.", prop, s.typeName))
 }
 
-func incompatible(kind fieldKind, lit odata.Literal) *GraphError {
+func incompatible(kind fieldKind, lit odata.Literal) *grapherr.GraphError {
 	want := "Edm.String"
 	if kind == fieldBool {
 		want = "Edm.Boolean"
 	}
 	got := map[odata.LiteralKind]string{odata.KindString: "Edm.String", odata.KindBool: "Edm.Boolean", odata.KindNumber: "Edm.Int64", odata.KindNull: "null"}[lit.Kind]
-	return newGraphError(http.StatusBadRequest, codeBadRequestPlain,
+	return grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain,
 		fmt.Sprintf("A binary operator with incompatible types was detected. Found operand types '%s' and '%s' for operator kind 'Equal'.", want, got))
 }
 
@@ -157,7 +158,7 @@ func (s filterSchema[T]) compile(expr odata.Expr, advanced bool) (func(*T) bool,
 			return false
 		}, nil
 	}
-	return nil, newGraphError(http.StatusBadRequest, codeBadRequestPlain, "Invalid filter clause.")
+	return nil, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, "Invalid filter clause.")
 }
 
 func equalFold(a, b string, caseSensitive bool) bool {
@@ -211,7 +212,7 @@ func parseListQuery(r *http.Request, defaultTop, maxTop int) (listQuery, error) 
 		switch strings.ToLower(name) {
 		case "$filter", "$select", "$top", "$count", "$skiptoken", "$expand":
 		default:
-			return q, newGraphError(http.StatusBadRequest, codeBadRequestPlain,
+			return q, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain,
 				fmt.Sprintf("Query option '%s' is not supported by the emulator.", name))
 		}
 	}
@@ -229,7 +230,7 @@ func parseListQuery(r *http.Request, defaultTop, maxTop int) (listQuery, error) 
 			q.count = true
 		case "false":
 		default:
-			return q, newGraphError(http.StatusBadRequest, codeBadRequestPlain,
+			return q, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain,
 				fmt.Sprintf("'%s' is not a valid count option.", v))
 		}
 	}
@@ -244,14 +245,14 @@ func parseListQuery(r *http.Request, defaultTop, maxTop int) (listQuery, error) 
 	if v, ok := get("$filter"); ok {
 		e, err := odata.ParseFilter(v)
 		if err != nil {
-			return q, newGraphError(http.StatusBadRequest, codeBadRequestPlain, err.Error())
+			return q, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, err.Error())
 		}
 		q.filter = e
 	}
 	if v, ok := get("$select"); ok {
 		sel, err := odata.ParseSelect(v)
 		if err != nil {
-			return q, newGraphError(http.StatusBadRequest, codeBadRequestPlain, err.Error())
+			return q, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequestPlain, err.Error())
 		}
 		q.selected = sel
 	}
@@ -263,7 +264,7 @@ func parseListQuery(r *http.Request, defaultTop, maxTop int) (listQuery, error) 
 	if v, ok := get("$top"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxTop {
-			return q, newGraphError(http.StatusBadRequest, codeBadRequest,
+			return q, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequest,
 				fmt.Sprintf("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", v, maxTop))
 		}
 		q.top = n
@@ -271,7 +272,7 @@ func parseListQuery(r *http.Request, defaultTop, maxTop int) (listQuery, error) 
 	if v, ok := get("$skiptoken"); ok {
 		after, err := decodeSkipToken(v)
 		if err != nil {
-			return q, newGraphError(http.StatusBadRequest, codeBadRequest, "Invalid paging token specified.")
+			return q, grapherr.New(http.StatusBadRequest, grapherr.CodeBadRequest, "Invalid paging token specified.")
 		}
 		q.after = after
 	}
@@ -345,3 +346,7 @@ func page[T any](r *http.Request, base string, q listQuery, items []*T, id func(
 func encodeQuery(v url.Values) string {
 	return strings.ReplaceAll(v.Encode(), "%24", "$")
 }
+
+// key is the form directory object ids sort and compare in: Graph's are
+// case-insensitive.
+func key(id string) string { return strings.ToLower(id) }
