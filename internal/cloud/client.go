@@ -19,6 +19,11 @@ type Client interface {
 	// DeleteUser soft-deletes a user into deleted items.
 	DeleteUser(ctx context.Context, userID string) error
 
+	// ListGroups and ListContacts read every group and organizational
+	// contact of the tenant, for a plan of the first sync.
+	ListGroups(ctx context.Context) ([]Group, error)
+	ListContacts(ctx context.Context) ([]Contact, error)
+
 	Organization(ctx context.Context) (Organization, error)
 	Domains(ctx context.Context) ([]Domain, error)
 

@@ -89,3 +89,23 @@ type DeletedUser struct {
 	User
 	DeletedDateTime *time.Time
 }
+
+// Group is the part of a Graph group a sync plan reads. Graph never shows a
+// group's source anchor; a synced group says so in OnPremisesSyncEnabled.
+type Group struct {
+	ID                    string
+	DisplayName           string
+	Mail                  string
+	MailEnabled           bool
+	ProxyAddresses        []string
+	OnPremisesSyncEnabled *bool
+}
+
+// Contact is the part of a Graph organizational contact a sync plan reads.
+type Contact struct {
+	ID                    string
+	DisplayName           string
+	Mail                  string
+	ProxyAddresses        []string
+	OnPremisesSyncEnabled *bool
+}

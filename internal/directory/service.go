@@ -26,6 +26,9 @@ type Service interface {
 	SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error
 	// UsersInScope lists the users under base that match filter.
 	UsersInScope(ctx context.Context, base, filter string) ([]User, error)
+	// ObjectsInScope lists the users, groups and contacts sync would
+	// export from under base that match filter.
+	ObjectsInScope(ctx context.Context, base, filter string) ([]Object, error)
 	// UPNHolders finds which objects hold each logon name.
 	UPNHolders(ctx context.Context, names []string) (map[string][]string, error)
 	// SetUserPrincipalName changes a logon name from exactly from to to

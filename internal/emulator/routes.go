@@ -54,6 +54,15 @@ var routes = []route{
 			return s.graph.DeleteUser(w, r, p[0])
 		}},
 
+	{method: http.MethodGet, path: "groups", perms: permGroupRead, doc: "group-list",
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
+			return s.graph.ListGroups(w, r)
+		}},
+	{method: http.MethodGet, path: "contacts", perms: permContactRead, doc: "orgcontact-list",
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
+			return s.graph.ListContacts(w, r)
+		}},
+
 	{method: http.MethodGet, path: "domains", perms: permDomainRead, doc: "domain-list",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
 			return s.graph.ListDomains(w, r)
@@ -177,6 +186,9 @@ var (
 	permUserRead   = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 	permUserWrite  = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
 	permUserDelete = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+
+	permGroupRead   = []string{"GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	permContactRead = []string{"OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 
 	permDomainRead = []string{"Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 	permOrgRead    = []string{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "User.Read.All"}

@@ -69,3 +69,36 @@ func TestEmulatorTenantWideReads(t *testing.T) {
 		t.Errorf("AllRoleEligibilities = %+v", es)
 	}
 }
+
+// ListGroups and ListContacts read the whole tenant in pages of 999, with
+// the addresses a sync plan needs (group-list, orgcontact-list).
+func TestEmulatorGroupsAndContacts(t *testing.T) {
+	const n = 1100
+	state := emulator.Snapshot{Sync: emulator.DefaultSyncState()}
+	for i := 0; i < n; i++ {
+		mail := fmt.Sprintf("g%04d@contoso.com", i)
+		state.Groups = append(state.Groups, emulator.Group{ID: uuid.NewString(), DisplayName: "G", MailNickname: fmt.Sprintf("g%04d", i),
+			Mail: &mail, MailEnabled: true, ProxyAddresses: []string{"SMTP:" + mail}})
+	}
+	mail := "vendor@fabrikam.com"
+	state.Contacts = []emulator.Contact{{ID: uuid.NewString(), DisplayName: "Vendor", Mail: &mail, ProxyAddresses: []string{"SMTP:" + mail}}}
+	env := entra.Start(t, entra.WithState(state))
+	obs := &opRecorder{}
+	cfg := env.GraphConfig()
+	cfg.Observer = obs
+	c := newClient(t, cfg)
+	groups, err := c.ListGroups(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != n || !groups[0].MailEnabled || len(groups[0].ProxyAddresses) != 1 || groups[0].Mail == "" {
+		t.Fatalf("%d groups, first %+v", len(groups), groups[0])
+	}
+	if pages := obs.count("ListGroups", 200); pages != 2 {
+		t.Errorf("ListGroups took %d pages, want 2 with $top=999", pages)
+	}
+	contacts, err := c.ListContacts(context.Background())
+	if err != nil || len(contacts) != 1 || contacts[0].Mail != mail {
+		t.Fatalf("contacts %+v, %v", contacts, err)
+	}
+}

@@ -1,0 +1,119 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/entramatch/entra-match-operator/internal/anchor"
+)
+
+// ObjectKind is the kind of an object sync exports.
+type ObjectKind string
+
+// The kinds of exported objects.
+const (
+	KindUser    ObjectKind = "user"
+	KindGroup   ObjectKind = "group"
+	KindContact ObjectKind = "contact"
+)
+
+// Object is an AD object as a sync plan reads it: a user (with everything
+// User holds), a group or a contact.
+type Object struct {
+	User
+	Kind         ObjectKind
+	MailNickname string
+}
+
+// MailEnabled says whether a group has an address: only such groups can
+// be soft-matched.
+func (o Object) MailEnabled() bool {
+	if o.Mail != "" {
+		return true
+	}
+	for _, p := range o.ProxyAddresses {
+		if len(p) > 5 && strings.EqualFold(p[:5], "smtp:") {
+			return true
+		}
+	}
+	return false
+}
+
+var objectAttributes = append([]string{"objectClass", "mailNickname"}, userAttributes...)
+
+// ObjectsInScope returns the users, groups and contacts under base (the
+// search base when empty) that match filter, as sync would export them:
+// critical system objects (the built-in administrator, Domain Admins,
+// krbtgt, ...) are left out, as Entra Connect's default rules do.
+func (c *Client) ObjectsInScope(ctx context.Context, base, filter string) ([]Object, error) {
+	op := "search objects in scope"
+	root, err := c.searchBase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(base) == "" {
+		base = root
+	} else if ok, err := Within(base, root); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("%s is not under the directory's base DN %s", base, root)
+		}
+		return nil, &Error{Op: op, Class: ErrInvalidLookup, Err: err}
+	}
+	f := "(&(|(&(objectCategory=person)(objectClass=user))(objectClass=group)(objectClass=contact))(!(isCriticalSystemObject=TRUE))"
+	if strings.TrimSpace(filter) != "" {
+		if _, err := ldap.CompileFilter(filter); err != nil {
+			return nil, &Error{Op: op, Class: ErrInvalidLookup, Err: fmt.Errorf("filter %q: %w", filter, err)}
+		}
+		f += filter
+	}
+	f += ")"
+	var entries []*ldap.Entry
+	err = c.do(ctx, op, func(conn *ldap.Conn) error {
+		res, err := conn.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+			f, objectAttributes, nil), pageSize)
+		if err != nil {
+			return err
+		}
+		entries = res.Entries
+		return nil
+	})
+	if err = baseMissing(base, err); err != nil {
+		return nil, err
+	}
+	out := make([]Object, 0, len(entries))
+	for _, e := range entries {
+		u, err := userFromEntry(e)
+		if err != nil {
+			return nil, &Error{Op: op, Class: ErrAnchorMalformed, Err: err}
+		}
+		o := Object{User: u, Kind: kindOf(e.GetEqualFoldAttributeValues("objectClass")), MailNickname: e.GetEqualFoldAttributeValue("mailNickname")}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func kindOf(classes []string) ObjectKind {
+	k := KindUser
+	for _, c := range classes {
+		switch strings.ToLower(c) {
+		case "group":
+			return KindGroup
+		case "contact":
+			k = KindContact
+		}
+	}
+	return k
+}
+
+// ExportAnchor is the source anchor sync exports for o: for users, as
+// SourceAnchor chooses with mode; for groups and contacts always objectGUID
+// (Entra Connect uses mS-DS-ConsistencyGuid for users only).
+func ExportAnchor(o Object, mode string) (anchor.Anchor, error) {
+	if o.Kind != KindUser {
+		return o.ObjectGUID, nil
+	}
+	return SourceAnchor(o.User, mode)
+}
