@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
@@ -50,26 +49,11 @@ var objectAttributes = append([]string{"objectClass", "mailNickname"}, userAttri
 // krbtgt, ...) are left out, as Entra Connect's default rules do.
 func (c *Client) ObjectsInScope(ctx context.Context, base, filter string) ([]Object, error) {
 	op := "search objects in scope"
-	root, err := c.searchBase(ctx)
+	base, f, err := c.scope(ctx, op, base,
+		"(&(|(&(objectCategory=person)(objectClass=user))(objectClass=group)(objectClass=contact))(!(isCriticalSystemObject=TRUE))", filter)
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(base) == "" {
-		base = root
-	} else if ok, err := Within(base, root); err != nil || !ok {
-		if err == nil {
-			err = fmt.Errorf("%s is not under the directory's base DN %s", base, root)
-		}
-		return nil, &Error{Op: op, Class: ErrInvalidLookup, Err: err}
-	}
-	f := "(&(|(&(objectCategory=person)(objectClass=user))(objectClass=group)(objectClass=contact))(!(isCriticalSystemObject=TRUE))"
-	if strings.TrimSpace(filter) != "" {
-		if _, err := ldap.CompileFilter(filter); err != nil {
-			return nil, &Error{Op: op, Class: ErrInvalidLookup, Err: fmt.Errorf("filter %q: %w", filter, err)}
-		}
-		f += filter
-	}
-	f += ")"
 	var entries []*ldap.Entry
 	err = c.do(ctx, op, func(conn *ldap.Conn) error {
 		res, err := conn.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,

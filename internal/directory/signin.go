@@ -20,24 +20,9 @@ var ErrNameChanged = errors.New("userPrincipalName changed since it was read")
 // further than the directory it names.
 func (c *Client) UsersInScope(ctx context.Context, base, filter string) ([]User, error) {
 	op := "search users in scope"
-	root, err := c.searchBase(ctx)
+	base, f, err := c.scope(ctx, op, base, "(&(objectCategory=person)(objectClass=user)", filter)
 	if err != nil {
 		return nil, err
-	}
-	if strings.TrimSpace(base) == "" {
-		base = root
-	} else if ok, err := Within(base, root); err != nil || !ok {
-		if err == nil {
-			err = fmt.Errorf("%s is not under the directory's base DN %s", base, root)
-		}
-		return nil, &Error{Op: op, Class: ErrInvalidLookup, Err: err}
-	}
-	f := "(&(objectCategory=person)(objectClass=user))"
-	if strings.TrimSpace(filter) != "" {
-		if _, err := ldap.CompileFilter(filter); err != nil {
-			return nil, &Error{Op: op, Class: ErrInvalidLookup, Err: fmt.Errorf("filter %q: %w", filter, err)}
-		}
-		f = "(&(objectCategory=person)(objectClass=user)" + filter + ")"
 	}
 	entries, err := c.searchUsers(ctx, base, f)
 	if err != nil {
@@ -52,6 +37,30 @@ func (c *Client) UsersInScope(ctx context.Context, base, filter string) ([]User,
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+// scope checks a scope from a resource: base must lie under the search
+// base (the search base when empty), filter must compile. It returns the
+// base and the filter kinds ANDed with filter ("(&" + kinds + filter + ")").
+func (c *Client) scope(ctx context.Context, op, base, kinds, filter string) (string, string, error) {
+	root, err := c.searchBase(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	if strings.TrimSpace(base) == "" {
+		base = root
+	} else if ok, err := Within(base, root); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("%s is not under the directory's base DN %s", base, root)
+		}
+		return "", "", &Error{Op: op, Class: ErrInvalidLookup, Err: err}
+	}
+	if strings.TrimSpace(filter) != "" {
+		if _, err := ldap.CompileFilter(filter); err != nil {
+			return "", "", &Error{Op: op, Class: ErrInvalidLookup, Err: fmt.Errorf("filter %q: %w", filter, err)}
+		}
+	}
+	return base, kinds + filter + ")", nil
 }
 
 // Within reports whether dn is base or lies under it.
