@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -137,4 +138,18 @@ func requeueFor(o outcome, resync time.Duration) (ctrl.Result, error) {
 	default:
 		return ctrl.Result{RequeueAfter: resync}, nil
 	}
+}
+
+// classifyScope is classifyDirectory for a search in a scope a resource
+// names: an invalid base or filter is the spec's fault, and only a spec
+// change helps.
+func classifyScope(err error) outcome {
+	o := classifyDirectory(err)
+	if errors.Is(err, directory.ErrInvalidLookup) {
+		o.reason, o.transient = identityv1alpha1.ReasonInvalidScopeFilter, false
+		if strings.Contains(err.Error(), "not under") {
+			o.reason = identityv1alpha1.ReasonScopeOutsideDirectory
+		}
+	}
+	return o
 }

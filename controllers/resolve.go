@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
@@ -131,4 +132,20 @@ func readReferences(ctx context.Context, c client.Reader, tenantName, directoryN
 		return nil, nil, nil, err
 	}
 	return &tenant, &ad, nil, nil
+}
+
+// observeReferences is the phase every kind that names a tenant and a
+// directory starts with: a missing one ends the pass as a classified
+// failure, so that the resource waits for it.
+func observeReferences(ctx context.Context, c client.Reader, p *pass, resync time.Duration, tenantName, directoryName string,
+	tenant **identityv1alpha1.EntraTenant, ad **identityv1alpha1.ActiveDirectory) (ctrl.Result, error) {
+	t, d, missing, err := readReferences(ctx, c, tenantName, directoryName)
+	switch {
+	case err != nil:
+		return ctrl.Result{}, err
+	case missing != nil:
+		return p.fail(*missing, resync)
+	}
+	*tenant, *ad = t, d
+	return ctrl.Result{}, nil
 }

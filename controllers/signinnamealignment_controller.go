@@ -108,15 +108,7 @@ type alignmentScope struct {
 
 // observeReferences reads the EntraTenant and ActiveDirectory.
 func (r *SignInNameAlignmentReconciler) observeReferences(ctx context.Context, s *alignmentScope) (ctrl.Result, error) {
-	tenant, ad, missing, err := readReferences(ctx, r.Client, s.sa.Spec.TenantRef.Name, s.sa.Spec.DirectoryRef.Name)
-	switch {
-	case err != nil:
-		return ctrl.Result{}, err
-	case missing != nil:
-		return s.fail(*missing, r.ResyncPeriod)
-	}
-	s.tenant, s.ad = tenant, ad
-	return ctrl.Result{}, nil
+	return observeReferences(ctx, r.Client, &s.pass, r.ResyncPeriod, s.sa.Spec.TenantRef.Name, s.sa.Spec.DirectoryRef.Name, &s.tenant, &s.ad)
 }
 
 // observeDirectory reads the users in scope and the forest's suffixes.
@@ -136,15 +128,7 @@ func (r *SignInNameAlignmentReconciler) observeDirectory(ctx context.Context, s 
 		s.users, err = s.dir.UsersInScope(ctx, base, filter)
 	}
 	if err != nil {
-		o := classifyDirectory(err)
-		if errors.Is(err, directory.ErrInvalidLookup) {
-			// The spec is wrong: only a spec change helps.
-			o.reason, o.transient = identityv1alpha1.ReasonInvalidScopeFilter, false
-			if base != "" && strings.Contains(err.Error(), "not under") {
-				o.reason = identityv1alpha1.ReasonScopeOutsideDirectory
-			}
-		}
-		return s.fail(o, r.ResyncPeriod)
+		return s.fail(classifyScope(err), r.ResyncPeriod)
 	}
 	return ctrl.Result{}, nil
 }

@@ -20,15 +20,7 @@ import (
 
 // observeReferences reads the EntraTenant and ActiveDirectory the spec names.
 func (r *UserMatchReconciler) observeReferences(ctx context.Context, s *userMatchScope) (ctrl.Result, error) {
-	tenant, ad, missing, err := readReferences(ctx, r.Client, s.um.Spec.TenantRef.Name, s.um.Spec.DirectoryRef.Name)
-	switch {
-	case err != nil:
-		return ctrl.Result{}, err
-	case missing != nil:
-		return s.fail(*missing, r.ResyncPeriod)
-	}
-	s.tenant, s.ad = tenant, ad
-	return ctrl.Result{}, nil
+	return observeReferences(ctx, r.Client, &s.pass, r.ResyncPeriod, s.um.Spec.TenantRef.Name, s.um.Spec.DirectoryRef.Name, &s.tenant, &s.ad)
 }
 
 // observeAnchor finds the AD user and reads its anchor as stored.

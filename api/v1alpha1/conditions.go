@@ -113,6 +113,12 @@ const (
 	// forest (Observe reports them; Enforce adds them on this pass).
 	ReasonUPNSuffixesMissing = "UPNSuffixesMissing"
 
+	// SyncPlan.
+
+	// ReasonPlanned: the plan was computed (Ready=True); the status counts
+	// say what the next sync will do.
+	ReasonPlanned = "Planned"
+
 	// SignInNameAlignment: Aligned.
 
 	// ReasonAllAligned: no user in scope needs a change (Aligned=True).
@@ -347,6 +353,11 @@ const (
 	// EventUPNSuffixRemoved: a suffix the operator had added left the spec
 	// and was removed from the forest.
 	EventUPNSuffixRemoved = "UPNSuffixRemoved"
+
+	// SyncPlan.
+
+	// EventPlanChanged: a new plan predicts other outcomes than the last.
+	EventPlanChanged = "PlanChanged"
 
 	// SignInNameAlignment.
 

@@ -223,10 +223,11 @@ type SignInNameAlignmentStatus struct {
 	// +kubebuilder:validation:MaxItems=2000
 	Changes []NameChange `json:"changes,omitempty"`
 
-	// WindowStart and WindowWrites rate-limit the writes: at most
-	// spec.writesPerMinute writes per minute starting at WindowStart.
+	// WindowStart is when the current one-minute window of writes began:
+	// at most spec.writesPerMinute writes per window.
 	// +optional
 	WindowStart *metav1.Time `json:"windowStart,omitempty"`
+	// WindowWrites is how many writes the current window has made.
 	// +optional
 	WindowWrites int32 `json:"windowWrites,omitempty"`
 }

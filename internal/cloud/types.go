@@ -99,6 +99,9 @@ type Group struct {
 	MailEnabled           bool
 	ProxyAddresses        []string
 	OnPremisesSyncEnabled *bool
+	// OnPremisesSamAccountName identifies a synced group: Graph does not
+	// show its source anchor.
+	OnPremisesSamAccountName string
 }
 
 // Contact is the part of a Graph organizational contact a sync plan reads.

@@ -15,7 +15,7 @@ import (
 func (c *Client) ListGroups(ctx context.Context) ([]cloud.Group, error) {
 	const op = "ListGroups"
 	ctx = withCall(ctx, op)
-	sel := []string{"id", "displayName", "mail", "mailEnabled", "proxyAddresses", "onPremisesSyncEnabled"}
+	sel := []string{"id", "displayName", "mail", "mailEnabled", "proxyAddresses", "onPremisesSyncEnabled", "onPremisesSamAccountName"}
 	first, err := c.svc.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Select: sel, Top: ptr(int32(999))},
 	})
@@ -29,7 +29,7 @@ func (c *Client) ListGroups(ctx context.Context) ([]cloud.Group, error) {
 	for _, g := range found {
 		out = append(out, cloud.Group{ID: deref(g.GetId()), DisplayName: deref(g.GetDisplayName()), Mail: deref(g.GetMail()),
 			MailEnabled: g.GetMailEnabled() != nil && *g.GetMailEnabled(), ProxyAddresses: g.GetProxyAddresses(),
-			OnPremisesSyncEnabled: g.GetOnPremisesSyncEnabled()})
+			OnPremisesSyncEnabled: g.GetOnPremisesSyncEnabled(), OnPremisesSamAccountName: deref(g.GetOnPremisesSamAccountName())})
 	}
 	return out, nil
 }

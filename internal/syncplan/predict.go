@@ -55,6 +55,9 @@ type Export struct {
 	MailEnabled bool
 	// ObjectIdentifier is what sync stamps into onPremisesObjectIdentifier.
 	ObjectIdentifier string
+	// SamAccountName is the group's sAMAccountName, which sync stamps into
+	// onPremisesSamAccountName.
+	SamAccountName string
 }
 
 // CloudObject is one object of the tenant, active or soft-deleted.
@@ -70,6 +73,11 @@ type CloudObject struct {
 	ObjectIdentifier string
 	MailEnabled      bool
 	Deleted          bool
+	// AnchorHidden: Graph does not show this object's source anchor (a
+	// group or a contact); when it is synced, it is recognized by its
+	// onPremisesSamAccountName or its address instead.
+	AnchorHidden   bool
+	SamAccountName string
 	// AdminAssigned/AdminEligible: any directory role, active or PIM
 	// eligible; Privileged*: a role Microsoft marks privileged.
 	AdminAssigned, AdminEligible           bool
@@ -124,6 +132,10 @@ const (
 	// CodeAmbiguous: several objects have the primary SMTP address;
 	// none is matched.
 	CodeAmbiguous = "AmbiguousSoftMatch"
+	// CodeAnchorHidden: Graph hides a group's or contact's source anchor;
+	// a synced object with the export's sAMAccountName (groups) or primary
+	// address is taken to be this one.
+	CodeAnchorHidden = "AnchorHidden"
 	// CodeUPNNotVerified: the UPN's suffix is not a verified domain; the
 	// object is provisioned on the initial domain.
 	CodeUPNNotVerified = "UPNNotVerified"
@@ -256,6 +268,10 @@ func (s *state) decide(e Export) Prediction {
 	if p, ok := s.hardMatch(e); ok {
 		return p
 	}
+	if c := s.hiddenAnchorHolder(e); c != nil {
+		return Prediction{Outcome: Updated, Code: CodeAnchorHidden, CloudID: c.ID,
+			Reason: "a synced object with the same name or address exists; Graph does not show its source anchor, so it is taken to be this object"}
+	}
 	if e.Kind == Group && !e.MailEnabled {
 		// Security groups have no address to match on.
 		return s.create(e, CodeNotMailEnabled, "a group without mail cannot be matched: sync creates a second group")
@@ -284,6 +300,33 @@ func (s *state) decide(e Export) Prediction {
 		}
 	}
 	return s.create(e, "", "")
+}
+
+// hiddenAnchorHolder finds the synced group or contact that most likely
+// carries the export's anchor, which Graph does not show: for a group the
+// one with its sAMAccountName, else the one with its primary address.
+func (s *state) hiddenAnchorHolder(e Export) *CloudObject {
+	if e.Kind == User {
+		return nil
+	}
+	synced := func(o *CloudObject) bool {
+		return o.AnchorHidden && o.Kind == e.Kind && !o.Deleted && o.SyncEnabled != nil && *o.SyncEnabled
+	}
+	if e.SamAccountName != "" {
+		for _, o := range s.objs {
+			if synced(o) && strings.EqualFold(o.SamAccountName, e.SamAccountName) {
+				return o
+			}
+		}
+	}
+	if p := exportPrimary(e); p != "" {
+		for _, o := range s.byPrimary[p] {
+			if synced(o) {
+				return o
+			}
+		}
+	}
+	return nil
 }
 
 // soft decides a soft match on a found candidate.

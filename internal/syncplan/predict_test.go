@@ -34,6 +34,8 @@ func world(f Flags) Tenant {
 			{ID: "vendor", Kind: Contact, Mail: "vendor@fabrikam.com"},
 			{ID: "sue", Kind: User, UserPrincipalName: "sue@contoso.com", Mail: "shared@contoso.com"},
 			{ID: "shared", Kind: Contact, Mail: "shared@contoso.com"},
+			{ID: "synced-group", Kind: Group, MailEnabled: true, ProxyAddresses: []string{"SMTP:hr@contoso.com"}, SyncEnabled: yes(), AnchorHidden: true, SamAccountName: "HR"},
+			{ID: "synced-contact", Kind: Contact, Mail: "partner@fabrikam.com", SyncEnabled: yes(), AnchorHidden: true},
 			{ID: "gone", Kind: User, UserPrincipalName: "mallory@contoso.com", ProxyAddresses: []string{"SMTP:mallory@contoso.com"}, Deleted: true},
 		},
 	}
@@ -89,6 +91,10 @@ func TestPredictRules(t *testing.T) {
 			Prediction{Outcome: Created, Code: CodeUPNNotVerified, UserPrincipalName: "us1@contoso.onmicrosoft.com"}},
 		{"the MOERA from mailNickName first", pageUPN, Flags{}, Export{Kind: User, Anchor: "new", UserPrincipalName: "us3@corp.local", MailNickname: "us4"},
 			Prediction{Outcome: Created, Code: CodeUPNNotVerified, UserPrincipalName: "us4@contoso.onmicrosoft.com"}},
+		{"a synced group is recognized by its sAMAccountName, Graph hiding its anchor", pageExisting, Flags{},
+			Export{Kind: Group, Anchor: "g", SamAccountName: "hr"}, Prediction{Outcome: Updated, Code: CodeAnchorHidden, CloudID: "synced-group"}},
+		{"a synced contact by its address", pageExisting, Flags{}, Export{Kind: Contact, Anchor: "c", Mail: "partner@fabrikam.com"},
+			Prediction{Outcome: Updated, Code: CodeAnchorHidden, CloudID: "synced-contact"}},
 		{"a colliding UPN is quarantined", pageResiliency, Flags{}, Export{Kind: User, Anchor: "new", UserPrincipalName: "alice@contoso.com"},
 			Prediction{Outcome: Created, UserPrincipalName: "alice@contoso.com", QuarantinedUPN: true}},
 	} {

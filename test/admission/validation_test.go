@@ -559,6 +559,29 @@ func TestInvalidObjectsRejected(t *testing.T) {
 			want: `spec.deletionPolicy: Unsupported value: "Revert"`,
 		},
 
+		// SyncPlan
+		{
+			name: "plan interval too short",
+			obj: &v1.SyncPlan{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "SyncPlan"}, ObjectMeta: metav1.ObjectMeta{GenerateName: "plan-"},
+				Spec: v1.SyncPlanSpec{TenantRef: v1.TenantReference{Name: "contoso"}, DirectoryRef: v1.DirectoryReference{Name: "corp"},
+					Interval: &metav1.Duration{Duration: time.Minute}}},
+			want: "interval must be between 5m and 168h",
+		},
+		{
+			name: "plan base not a DN",
+			obj: &v1.SyncPlan{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "SyncPlan"}, ObjectMeta: metav1.ObjectMeta{GenerateName: "plan-"},
+				Spec: v1.SyncPlanSpec{TenantRef: v1.TenantReference{Name: "contoso"}, DirectoryRef: v1.DirectoryReference{Name: "corp"},
+					Scope: &v1.PlanScope{BaseDNs: []string{"Staff"}}}},
+			want: "every scope.baseDNs entry must be a DN",
+		},
+		{
+			name: "plan unknown kind",
+			obj: &v1.SyncPlan{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "SyncPlan"}, ObjectMeta: metav1.ObjectMeta{GenerateName: "plan-"},
+				Spec: v1.SyncPlanSpec{TenantRef: v1.TenantReference{Name: "contoso"}, DirectoryRef: v1.DirectoryReference{Name: "corp"},
+					Scope: &v1.PlanScope{Kinds: []v1.ObjectKind{"device"}}}},
+			want: `Unsupported value: "device"`,
+		},
+
 		// SignInNameAlignment
 		{
 			name: "alignment moves nothing",
