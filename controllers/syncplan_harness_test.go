@@ -20,6 +20,7 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/fakead"
 	"github.com/entramatch/entra-match-operator/internal/graph"
+	"github.com/entramatch/entra-match-operator/internal/testenv/entra"
 )
 
 // A directory with every kind of object a first sync meets; the SyncPlan
@@ -130,29 +131,12 @@ func TestSyncPlanPredictsTheSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := emulator.SyncRequest{}
-	for _, o := range objs {
-		a, err := directory.ExportAnchor(o, directory.AnchorAuto)
-		if err != nil {
-			t.Fatal(err)
-		}
-		so := emulator.SyncObject{Type: string(o.Kind), SourceAnchor: a.ImmutableID(), UserPrincipalName: o.UserPrincipalName, Mail: o.Mail,
-			MailNickname: o.MailNickname, ProxyAddresses: o.ProxyAddresses, OnPremisesDistinguishedName: o.DN}
-		if o.Kind == directory.KindUser {
-			so.OnPremisesObjectIdentifier = o.ObjectGUID.GUID()
-		}
-		if o.Kind == directory.KindGroup {
-			me := o.MailEnabled()
-			so.MailEnabled, so.OnPremisesSamAccountName = &me, o.SAMAccountName
-		}
-		req.Objects = append(req.Objects, so)
-	}
-	resp, err := h.em.Sync(req)
+	results, err := entra.Export(h.em, objs, directory.AnchorAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{ana: "SoftMatchSmtp", ben: "SoftMatchUpn"}
-	for i, got := range resp.Results {
+	for i, got := range results {
 		row := planned[strings.ToLower(objs[i].DN)]
 		if row == nil {
 			t.Fatalf("%s is not in the plan", objs[i].DN)

@@ -50,15 +50,7 @@ func (a *approver) Write(p []byte) (int, error) {
 // The command signs in through the real device code flow against the
 // emulator and stores the sign-in in a real API server.
 func TestLoginStoresSignIn(t *testing.T) {
-	k, err := kube.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = k.Stop() })
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := k.Kubeconfig(kubeconfig); err != nil {
-		t.Fatal(err)
-	}
+	k, kubeconfig := startKube(t)
 	const publicID = "0c9b8a7f-6e5d-4c3b-9a2f-1e0d9c8b7a6f"
 	env := entra.Start(t, entra.WithApp(emulator.App{ClientID: publicID, PublicClient: true,
 		DelegatedPermissions: []string{"OnPremDirectorySynchronization.ReadWrite.All"}}))
@@ -107,4 +99,20 @@ func TestLoginStoresSignIn(t *testing.T) {
 	if d := tenant.Spec.Delegated; d == nil || d.SecretRef.Name != "admin-signin" || d.ClientID != publicID {
 		t.Errorf("spec.delegated = %+v", d)
 	}
+}
+
+// startKube starts a kube-apiserver for one test and writes a kubeconfig
+// for it.
+func startKube(t *testing.T) (*kube.Env, string) {
+	t.Helper()
+	k, err := kube.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Stop() })
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := k.Kubeconfig(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	return k, kubeconfig
 }

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,22 +16,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
-	"github.com/entramatch/entra-match-operator/internal/testenv/kube"
 )
 
 // `status` against a real API server: the tenant, its TenantSyncFeatures,
 // the directories its UserMatches use, and the UserMatches that are not
 // Ready, with counts by reason; another tenant's objects are left out.
 func TestStatusSummarisesATenant(t *testing.T) {
-	k, err := kube.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = k.Stop() })
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := k.Kubeconfig(kubeconfig); err != nil {
-		t.Fatal(err)
-	}
+	k, kubeconfig := startKube(t)
 	ctx := context.Background()
 	ref := identityv1alpha1.SecretKeyReference{Namespace: "ops", Name: "app", Key: "clientSecret"}
 	withStatus := func(obj client.Object, conds ...metav1.Condition) {

@@ -204,3 +204,31 @@ func (d *DC) GUIDString(t testing.TB, sam string) string {
 func (d *DC) String() string {
 	return fmt.Sprintf("samba DC %s (base %s, dir %s, pid %d)", d.URL, d.BaseDN, d.Dir, d.Pid)
 }
+
+// CreateObject adds an object of the given classes under parent (the base
+// DN's CN=Users when empty) with the attributes given, and deletes it again
+// by t.Cleanup (an OU after whatever was created in it). It returns the DN.
+func (d *DC) CreateObject(t testing.TB, rdn, parent string, classes []string, attrs map[string][]string) string {
+	t.Helper()
+	if parent == "" {
+		parent = "CN=Users," + d.BaseDN
+	}
+	dn := rdn + "," + parent
+	req := ldap.NewAddRequest(dn, nil)
+	req.Attribute("objectClass", classes)
+	for a, v := range attrs {
+		if len(v) > 0 {
+			req.Attribute(a, v)
+		}
+	}
+	conn := d.Conn(t)
+	if err := conn.Add(req); err != nil {
+		t.Fatalf("creating %s: %v", dn, err)
+	}
+	t.Cleanup(func() {
+		if err := conn.Del(ldap.NewDelRequest(dn, nil)); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+			t.Errorf("deleting %s: %v", dn, err)
+		}
+	})
+	return dn
+}
