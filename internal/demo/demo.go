@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/controllers"
@@ -138,6 +139,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		p.detail("UserMatch %-8s %s", n, settledLine(conds))
 	}
 
+	p.step("Applying SyncPlan %s: what will the sync do to the objects in %s?", planName, strings.Join(story.Directory.SyncScope, ", "))
+	if err := create(ctx, k8s, []client.Object{syncPlan(w.dir.BaseDN(), story.Directory.SyncScope)}); err != nil {
+		return Report{}, err
+	}
+	plan, planned, err := waitPlanned(ctx, k8s, o.Timeout)
+	if err != nil {
+		return Report{}, err
+	}
+	p.plan(plan)
+
 	src := w.ldapSource(story.Directory)
 	p.step("Running an emulated Entra Connect sync cycle over the objects in %s", strings.Join(story.Directory.SyncScope, ", "))
 	exports, results, err := syncCycle(ctx, w.em, src)
@@ -145,6 +156,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return Report{}, err
 	}
 	p.detail("%d objects read from the directory over LDAPS and exported", len(exports))
+	offPlan := comparePlan(planned, exports, results)
+	p.detail("the sync did what the plan predicted for %d of %d objects", len(results)-len(offPlan), len(results))
+	for _, m := range offPlan {
+		p.detail("  %s", m)
+	}
 
 	p.step("Waiting for the operator to see the sync's result")
 	after, err := waitUserMatches(ctx, k8s, names, o.Timeout, func(um *identityv1alpha1.UserMatch) bool {
@@ -176,8 +192,8 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	fmt.Fprintln(o.Out)
 
 	var result error
-	if !report.OK() {
-		result = fmt.Errorf("%w: %s", ErrUnexpected, strings.Join(report.Problems(), "; "))
+	if problems := append(report.Problems(), offPlan...); len(problems) > 0 {
+		result = fmt.Errorf("%w: %s", ErrUnexpected, strings.Join(problems, "; "))
 	}
 	if o.Once {
 		return report, result
