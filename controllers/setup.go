@@ -84,6 +84,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("TenantSyncFeatures controller: %w", err)
 	}
+	if err := (&UserMatchSetReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud, Directory: o.Directory,
+		Recorder: recorder, Now: o.Now, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("UserMatchSet controller: %w", err)
+	}
 	if err := (&SyncPlanReconciler{Client: mgr.GetClient(), APIReader: secrets, Reader: mgr.GetAPIReader(), Cloud: o.Cloud,
 		Directory: o.Directory, Recorder: recorder, Now: o.Now, Namespace: o.Namespace, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("SyncPlan controller: %w", err)

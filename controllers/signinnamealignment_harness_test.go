@@ -285,14 +285,14 @@ func TestSignInNameAlignmentRefusals(t *testing.T) {
 	// A scope outside the directory is refused before any search.
 	h.edit("staff", func(s *identityv1alpha1.SignInNameAlignmentSpec) {
 		s.TargetSuffix = umDomain
-		s.Scope = &identityv1alpha1.AlignmentScope{BaseDN: "DC=elsewhere,DC=test"}
+		s.Scope = &identityv1alpha1.UserScope{BaseDN: "DC=elsewhere,DC=test"}
 	})
 	h.pass("staff")
 	if c := h.cond(h.alignment("staff"), identityv1alpha1.ConditionReady); c.Reason != identityv1alpha1.ReasonScopeOutsideDirectory {
 		t.Fatalf("Ready %+v", c)
 	}
 	h.edit("staff", func(s *identityv1alpha1.SignInNameAlignmentSpec) {
-		s.Scope = &identityv1alpha1.AlignmentScope{Filter: "(department=Sales"}
+		s.Scope = &identityv1alpha1.UserScope{Filter: "(department=Sales"}
 	})
 	h.pass("staff")
 	if c := h.cond(h.alignment("staff"), identityv1alpha1.ConditionReady); c.Reason != identityv1alpha1.ReasonInvalidScopeFilter {

@@ -125,13 +125,26 @@ func (r *SyncPlanReconciler) observeDirectory(ctx context.Context, s *planScope)
 	return ctrl.Result{}, nil
 }
 
-// observeTenant reads the tenant with bulk reads only: users, groups,
-// contacts, domains, role holders, the synchronization flags.
+// observeTenant reads the tenant with bulk reads only.
 func (r *SyncPlanReconciler) observeTenant(ctx context.Context, s *planScope) (ctrl.Result, error) {
-	conn, err := tenantConnection(ctx, r.APIReader, s.tenant)
+	t, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, true)
+	if err != nil {
+		return s.fail(classifyCloud(err), r.ResyncPeriod)
+	}
+	s.cloud = t
+	return ctrl.Result{}, nil
+}
+
+// loadPlanTenant reads what a sync plan needs of a tenant with bulk reads
+// only: users (and, with objects, groups and contacts), domains, role
+// holders, and the synchronization flags, through the tenant's delegated
+// sign-in when it has one (as TenantSyncFeatures reads them).
+func loadPlanTenant(ctx context.Context, factory cloud.Factory, secrets client.Reader, writer client.Client, now func() time.Time,
+	tenant *identityv1alpha1.EntraTenant, objects bool) (syncplan.Tenant, error) {
+	conn, err := tenantConnection(ctx, secrets, tenant)
 	var c cloud.Client
 	if err == nil {
-		c, err = r.Cloud.Client(ctx, conn)
+		c, err = factory.Client(ctx, conn)
 	}
 	var (
 		users         []cloud.User
@@ -140,25 +153,41 @@ func (r *SyncPlanReconciler) observeTenant(ctx context.Context, s *planScope) (c
 		domains       []cloud.Domain
 		assignments   []cloud.RoleAssignment
 		eligibilities []cloud.RoleEligibility
-		flags         map[string]bool
+		settings      cloud.SyncSettings
 	)
-	for _, read := range []func() error{
+	reads := []func() error{
 		func() (err error) { users, err = c.ListUsers(ctx); return },
-		func() (err error) { groups, err = c.ListGroups(ctx); return },
-		func() (err error) { contacts, err = c.ListContacts(ctx); return },
 		func() (err error) { domains, err = c.Domains(ctx); return },
 		func() (err error) { assignments, err = c.AllRoleAssignments(ctx); return },
 		func() (err error) { eligibilities, err = c.AllRoleEligibilities(ctx); return },
-		func() (err error) { flags, err = r.flags(ctx, c, s.tenant); return },
-	} {
+		func() error {
+			fc := c
+			if tenant.Spec.Delegated != nil {
+				var err error
+				if fc, err = factory.Client(ctx, delegatedConnection(secrets, writer, now, tenant)); err != nil {
+					return err
+				}
+			}
+			var err error
+			settings, err = fc.SyncSettings(ctx, tenant.Spec.TenantID)
+			return err
+		},
+	}
+	if objects {
+		reads = append(reads,
+			func() (err error) { groups, err = c.ListGroups(ctx); return },
+			func() (err error) { contacts, err = c.ListContacts(ctx); return })
+	}
+	for _, read := range reads {
 		if err != nil {
 			break
 		}
 		err = read()
 	}
 	if err != nil {
-		return s.fail(classifyCloud(err), r.ResyncPeriod)
+		return syncplan.Tenant{}, err
 	}
+	flags := settings.Features
 	t := syncplan.Tenant{Flags: syncplan.Flags{BlockSoftMatch: flags[cloud.FeatureBlockSoftMatch], BlockTakeover: flags[cloud.FeatureBlockCloudObjectTakeoverThroughHardMatch],
 		SoftMatchOnUPN: flags[cloud.FeatureSoftMatchOnUpn], AllowObjectIdentifierUpdate: flags[cloud.FeatureAllowOnPremUpdateOfOnPremisesObjectIdentifier]}}
 	for _, d := range domains {
@@ -204,22 +233,7 @@ func (r *SyncPlanReconciler) observeTenant(ctx context.Context, s *planScope) (c
 		t.Objects = append(t.Objects, syncplan.CloudObject{ID: o.ID, Kind: syncplan.Contact, Mail: o.Mail, ProxyAddresses: o.ProxyAddresses,
 			SyncEnabled: o.OnPremisesSyncEnabled, AnchorHidden: true})
 	}
-	s.cloud = t
-	return ctrl.Result{}, nil
-}
-
-// flags reads the synchronization features, through the tenant's
-// delegated sign-in when it has one (as TenantSyncFeatures does).
-func (r *SyncPlanReconciler) flags(ctx context.Context, app cloud.Client, tenant *identityv1alpha1.EntraTenant) (map[string]bool, error) {
-	c := app
-	if tenant.Spec.Delegated != nil {
-		var err error
-		if c, err = r.Cloud.Client(ctx, delegatedConnection(r.APIReader, r.Client, r.now, tenant)); err != nil {
-			return nil, err
-		}
-	}
-	settings, err := c.SyncSettings(ctx, tenant.Spec.TenantID)
-	return settings.Features, err
+	return t, nil
 }
 
 // plan runs the prediction and the attribute checks.

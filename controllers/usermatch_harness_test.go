@@ -118,7 +118,7 @@ func newUMHarness(t *testing.T, tune ...func(*emulator.Config)) *umHarness {
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ad-bind", Namespace: umNamespace}, Data: map[string][]byte{"password": []byte(adminPass)}},
 			tenant, ad).
 		WithStatusSubresource(&identityv1alpha1.UserMatch{}, &identityv1alpha1.EntraTenant{}, &identityv1alpha1.ActiveDirectory{},
-			&identityv1alpha1.SignInNameAlignment{}, &identityv1alpha1.SyncPlan{}).
+			&identityv1alpha1.SignInNameAlignment{}, &identityv1alpha1.SyncPlan{}, &identityv1alpha1.UserMatchSet{}).
 		WithIndex(&identityv1alpha1.UserMatch{}, indexTenant, func(o client.Object) []string {
 			return []string{o.(*identityv1alpha1.UserMatch).Spec.TenantRef.Name}
 		}).

@@ -113,6 +113,15 @@ const (
 	// forest (Observe reports them; Enforce adds them on this pass).
 	ReasonUPNSuffixesMissing = "UPNSuffixesMissing"
 
+	// UserMatchSet (also ChangesPlanned, ChangesPending, AllAligned).
+
+	// ReasonRolloutPaused: spec.paused holds back UserMatches still to
+	// create.
+	ReasonRolloutPaused = "RolloutPaused"
+	// ReasonNeedsAttention: some pairs are ambiguous or their UserMatch is
+	// blocked; status.attention lists them.
+	ReasonNeedsAttention = "NeedsAttention"
+
 	// SyncPlan.
 
 	// ReasonPlanned: the plan was computed (Ready=True); the status counts
@@ -353,6 +362,11 @@ const (
 	// EventUPNSuffixRemoved: a suffix the operator had added left the spec
 	// and was removed from the forest.
 	EventUPNSuffixRemoved = "UPNSuffixRemoved"
+
+	// UserMatchSet.
+
+	// EventUserMatchCreated: the set created a UserMatch for a pair.
+	EventUserMatchCreated = "UserMatchCreated"
 
 	// SyncPlan.
 

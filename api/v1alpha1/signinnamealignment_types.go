@@ -37,7 +37,7 @@ type SignInNameAlignmentSpec struct {
 	// Scope selects the AD users. Without it, every user under the
 	// ActiveDirectory's baseDN is in scope.
 	// +optional
-	Scope *AlignmentScope `json:"scope,omitempty"`
+	Scope *UserScope `json:"scope,omitempty"`
 
 	// TargetSuffix is the suffix every sign-in name moves to, e.g.
 	// contoso.com. It must be a verified domain of the tenant and (for AD
@@ -95,8 +95,8 @@ type SignInNameAlignmentSpec struct {
 	DeletionPolicy AlignmentDeletionPolicy `json:"deletionPolicy,omitempty"`
 }
 
-// AlignmentScope selects AD users.
-type AlignmentScope struct {
+// UserScope selects AD users.
+type UserScope struct {
 	// BaseDN limits the scope to users under this DN, which must lie under
 	// the ActiveDirectory's baseDN, e.g. OU=Staff,DC=contoso,DC=local.
 	// +optional

@@ -17,7 +17,7 @@ import (
 const module = "github.com/entramatch/entra-match-operator/"
 
 // operator lists the packages (by directory) that make up the manager.
-var operator = []string{"api", "controllers", "cmd/manager", "cmd/entramatch", "internal/alignment", "internal/anchor", "internal/cloud", "internal/syncplan",
+var operator = []string{"api", "controllers", "cmd/manager", "cmd/entramatch", "internal/alignment", "internal/anchor", "internal/cloud", "internal/pairing", "internal/syncplan",
 	"internal/crashpoint", "internal/directory", "internal/graph", "internal/match", "internal/metrics",
 	"internal/privileged", "internal/seal", "internal/syncfeatures", "internal/tenantaccess"}
 

@@ -494,3 +494,26 @@ func TestRoutingIsCaseInsensitive(t *testing.T) {
 	h.mustStatus(h.graph(adminApp, http.MethodGet, "/Users?$top=1", nil), 200)
 	h.mustStatus(h.graph(adminApp, http.MethodGet, "/roleManagement/Directory/RoleDefinitions", nil), 200)
 }
+
+// A cloud-only user cannot be renamed into a federated domain without an
+// immutable ID (Set-MsolUserPrincipalName's -ImmutableId: "required if
+// moving the user from a standard to a federated identity domain"); one
+// that has it can, and renames within the federated domain are free.
+func TestRenameIntoFederatedDomain(t *testing.T) {
+	h := newHarness(t)
+	if err := h.srv.Update(func(s *Snapshot) error {
+		s.Domains = append(s.Domains, Domain{ID: "fed.example", AuthenticationType: "Federated", IsVerified: true})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	id := h.createUser("mover", nil)
+	res := h.graph(adminApp, http.MethodPatch, "/users/"+id, map[string]any{"userPrincipalName": "mover@fed.example"})
+	h.mustStatus(res, http.StatusBadRequest)
+	if !strings.Contains(res.errorMessage(), "onPremisesImmutableId") {
+		t.Errorf("message %q", res.errorMessage())
+	}
+	h.mustStatus(h.graph(adminApp, http.MethodPatch, "/users/"+id, map[string]any{"onPremisesImmutableId": "TW92ZXI="}), http.StatusNoContent)
+	h.mustStatus(h.graph(adminApp, http.MethodPatch, "/users/"+id, map[string]any{"userPrincipalName": "mover@fed.example"}), http.StatusNoContent)
+	h.mustStatus(h.graph(adminApp, http.MethodPatch, "/users/"+id, map[string]any{"userPrincipalName": "mover2@fed.example"}), http.StatusNoContent)
+}

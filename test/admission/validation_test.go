@@ -134,7 +134,7 @@ func TestValidObjectsAccepted(t *testing.T) {
 		{"alignment base", validAlignment()},
 		{"alignment cloud names only, scoped", alignmentOf(func(s *v1.SignInNameAlignmentSpec) {
 			s.ADSuffixes = nil
-			s.Scope = &v1.AlignmentScope{BaseDN: "OU=Staff,DC=contoso,DC=local", Filter: "(department=Sales)"}
+			s.Scope = &v1.UserScope{BaseDN: "OU=Staff,DC=contoso,DC=local", Filter: "(department=Sales)"}
 		})},
 		{"tenant custom cloud", tenant(func(s *v1.EntraTenantSpec) {
 			s.Cloud = v1.CloudCustom
@@ -559,6 +559,21 @@ func TestInvalidObjectsRejected(t *testing.T) {
 			want: `spec.deletionPolicy: Unsupported value: "Revert"`,
 		},
 
+		// UserMatchSet
+		{
+			name: "set pairing rule with two kinds",
+			obj: &v1.UserMatchSet{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "UserMatchSet"}, ObjectMeta: metav1.ObjectMeta{GenerateName: "set-"},
+				Spec: v1.UserMatchSetSpec{TenantRef: v1.TenantReference{Name: "contoso"}, DirectoryRef: v1.DirectoryReference{Name: "corp"},
+					Pairing: []v1.PairingRule{{SameUPN: &v1.SameUPNRule{}, Mail: &v1.MailRule{}}}}},
+			want: "a pairing rule sets exactly one of sameUPN, upnSuffix, mail",
+		},
+		{
+			name: "set without pairing rules",
+			obj: &v1.UserMatchSet{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "UserMatchSet"}, ObjectMeta: metav1.ObjectMeta{GenerateName: "set-"},
+				Spec: v1.UserMatchSetSpec{TenantRef: v1.TenantReference{Name: "contoso"}, DirectoryRef: v1.DirectoryReference{Name: "corp"}}},
+			want: "spec.pairing",
+		},
+
 		// SyncPlan
 		{
 			name: "plan interval too short",
@@ -600,12 +615,12 @@ func TestInvalidObjectsRejected(t *testing.T) {
 		},
 		{
 			name: "alignment filter without parentheses",
-			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.Scope = &v1.AlignmentScope{Filter: "department=Sales"} }),
+			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.Scope = &v1.UserScope{Filter: "department=Sales"} }),
 			want: "scope.filter must be an LDAP filter in parentheses",
 		},
 		{
 			name: "alignment base not a DN",
-			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.Scope = &v1.AlignmentScope{BaseDN: "Staff"} }),
+			obj:  alignmentOf(func(s *v1.SignInNameAlignmentSpec) { s.Scope = &v1.UserScope{BaseDN: "Staff"} }),
 			want: "scope.baseDN must be a DN such as OU=Staff,DC=contoso,DC=local",
 		},
 		{
@@ -884,5 +899,25 @@ func TestStatusTakesWhatSpecRefuses(t *testing.T) {
 	}
 	if diff := cmp.Diff(*want, got.Status); diff != "" {
 		t.Errorf("status round trip (-want +got):\n%s", diff)
+	}
+}
+
+// A UserMatchSet's scope can only change in Observe: in Enforce, a new
+// scope would create UserMatches no one reviewed.
+func TestUserMatchSetScopeChangesOnlyInObserve(t *testing.T) {
+	ctx := testContext(t)
+	set := &v1.UserMatchSet{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "UserMatchSet"}, ObjectMeta: metav1.ObjectMeta{Name: "scoped"},
+		Spec: v1.UserMatchSetSpec{TenantRef: v1.TenantReference{Name: "contoso"}, DirectoryRef: v1.DirectoryReference{Name: "corp"},
+			Pairing: []v1.PairingRule{{SameUPN: &v1.SameUPNRule{}}}, Mode: v1.ModeEnforce,
+			Scope: &v1.UserScope{BaseDN: "OU=Wave1,DC=corp,DC=local"}}}
+	if err := k8sClient.Create(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	deleteOnCleanup(t, set)
+	set.Spec.Scope.BaseDN = "OU=Wave2,DC=corp,DC=local"
+	expectInvalid(t, k8sClient.Update(ctx, set), "scope can only change in Observe", "")
+	set.Spec.Mode = v1.ModeObserve
+	if err := k8sClient.Update(ctx, set); err != nil {
+		t.Fatalf("in Observe the scope may change: %v", err)
 	}
 }

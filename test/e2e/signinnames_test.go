@@ -129,7 +129,7 @@ func TestSignInNameAlignmentOnSamba(t *testing.T) {
 		Spec: identityv1alpha1.SignInNameAlignmentSpec{TenantRef: identityv1alpha1.TenantReference{Name: st.name},
 			DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"}, TargetSuffix: w.dc.DNSDomain,
 			ADSuffixes: []string{legacy}, CloudSuffixes: []string{"fabrikam.onmicrosoft.com"},
-			Scope:          &identityv1alpha1.AlignmentScope{Filter: "(userPrincipalName=*@" + legacy + ")"},
+			Scope:          &identityv1alpha1.UserScope{Filter: "(userPrincipalName=*@" + legacy + ")"},
 			DeletionPolicy: identityv1alpha1.AlignmentDeletionRestore}})
 
 	sa := w.waitAlignment(t, name, identityv1alpha1.ConditionAligned, metav1.ConditionFalse, identityv1alpha1.ReasonChangesPlanned)
@@ -216,7 +216,7 @@ func TestSignInNameAlignmentRefusedBySamba(t *testing.T) {
 		Spec: identityv1alpha1.SignInNameAlignmentSpec{TenantRef: identityv1alpha1.TenantReference{Name: st.name},
 			DirectoryRef: identityv1alpha1.DirectoryReference{Name: adName}, TargetSuffix: w.dc.DNSDomain,
 			ADSuffixes: []string{legacy}, Mode: identityv1alpha1.ModeEnforce,
-			Scope: &identityv1alpha1.AlignmentScope{Filter: "(userPrincipalName=*@" + legacy + ")"}}})
+			Scope: &identityv1alpha1.UserScope{Filter: "(userPrincipalName=*@" + legacy + ")"}}})
 	sa := w.waitAlignment(t, name, identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonNameWriteRefused)
 	if len(sa.Status.Refusals) == 0 || !strings.Contains(sa.Status.Refusals[0].Message, dn) {
 		t.Fatalf("refusals %+v", sa.Status.Refusals)

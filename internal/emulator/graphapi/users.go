@@ -251,6 +251,14 @@ func (s *API) UpdateUser(w http.ResponseWriter, r *http.Request, idOrUPN string)
 		if err := st.CheckUser(&u, old.ID); err != nil {
 			return err
 		}
+		// Moving a user from a managed into a federated domain needs its
+		// immutable ID, as creating one there does (Set-MsolUserPrincipalName:
+		// "required if moving the user from a standard to a federated
+		// identity domain").
+		if d, _ := st.Domain(tenant.UPNDomain(u.UserPrincipalName)); d.AuthenticationType == "Federated" && u.OnPremisesImmutableID == nil &&
+			!strings.EqualFold(tenant.UPNDomain(old.UserPrincipalName), d.ID) {
+			return grapherr.BadRequest("Property 'onPremisesImmutableId' is required for a user whose userPrincipalName is in the federated domain '%s'.", d.ID)
+		}
 		st.PutUser(old, &u)
 		w.WriteHeader(http.StatusNoContent)
 		return nil

@@ -1,0 +1,300 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/cloud"
+	"github.com/entramatch/entra-match-operator/internal/directory"
+	"github.com/entramatch/entra-match-operator/internal/pairing"
+	"github.com/entramatch/entra-match-operator/internal/syncplan"
+)
+
+// UserMatchSetFinalizer holds a UserMatchSet until its deletion policy has
+// run on its UserMatches.
+const UserMatchSetFinalizer = "identity.entramatch.io/usermatchset"
+
+// labelUserMatchSet marks the UserMatches a set owns.
+const labelUserMatchSet = "identity.entramatch.io/usermatchset"
+
+// inFlightRecheck is how soon a set looks again while its UserMatches are
+// at work, to start the next ones.
+const inFlightRecheck = 30 * time.Second
+
+// UserMatchSetReconciler pairs a scope of AD users with their cloud users
+// (internal/pairing decides) and creates a UserMatch for every pair that
+// needs a hard match, at most spec.maxInFlight at work at once.
+type UserMatchSetReconciler struct {
+	Client       client.Client
+	APIReader    client.Reader
+	Cloud        cloud.Factory
+	Directory    directory.Factory
+	Recorder     events.EventRecorder
+	Now          func() time.Time
+	ResyncPeriod time.Duration
+}
+
+// +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatchsets,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatchsets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatchsets/finalizers,verbs=update
+// +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatches,verbs=create;delete
+
+// Reconcile pairs, decides and creates UserMatches within the rollout bounds.
+func (r *UserMatchSetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return skeleton[*identityv1alpha1.UserMatchSet, *setScope]{
+		client:     r.Client,
+		finalizer:  UserMatchSetFinalizer,
+		finalize:   r.finalize,
+		scope:      func(set *identityv1alpha1.UserMatchSet, p pass) *setScope { return &setScope{pass: p, set: set} },
+		phases:     []phase[*setScope]{r.observeReferences, r.observeDirectory, r.observeTenant, r.observeOwned, r.decide, r.create, r.finish},
+		status:     r.status,
+		conditions: func(set *identityv1alpha1.UserMatchSet) []metav1.Condition { return set.Status.Conditions },
+		announce: func(set *identityv1alpha1.UserMatchSet, before []metav1.Condition) {
+			announce(r.Recorder, set, before, set.Status.Conditions, readyTransition)
+		},
+		observed: func(set *identityv1alpha1.UserMatchSet) { set.Status.ObservedGeneration = set.Generation },
+	}.reconcile(ctx, req, &identityv1alpha1.UserMatchSet{})
+}
+
+// setScope is what one pass read and decided.
+type setScope struct {
+	pass
+	set    *identityv1alpha1.UserMatchSet
+	tenant *identityv1alpha1.EntraTenant
+	ad     *identityv1alpha1.ActiveDirectory
+	users  []pairing.ADUser
+	pairs  []pairing.Pair
+	owned  map[string]*identityv1alpha1.UserMatch // by AD objectGUID
+	cloud  syncplan.Tenant
+	// created counts the UserMatches created on this pass.
+	created int
+	decided bool
+}
+
+func (r *UserMatchSetReconciler) observeReferences(ctx context.Context, s *setScope) (ctrl.Result, error) {
+	return observeReferences(ctx, r.Client, &s.pass, r.ResyncPeriod, s.set.Spec.TenantRef.Name, s.set.Spec.DirectoryRef.Name, &s.tenant, &s.ad)
+}
+
+// observeDirectory reads the users in scope and the anchor sync will
+// export for each.
+func (r *UserMatchSetReconciler) observeDirectory(ctx context.Context, s *setScope) (ctrl.Result, error) {
+	cfg, err := directoryConfig(ctx, r.APIReader, s.ad)
+	var d directory.Service
+	if err == nil {
+		d, err = r.Directory.Directory(ctx, cfg)
+	}
+	var base, filter string
+	if sc := s.set.Spec.Scope; sc != nil {
+		base, filter = sc.BaseDN, sc.Filter
+	}
+	var users []directory.User
+	if err == nil {
+		users, err = d.UsersInScope(ctx, base, filter)
+	}
+	if err != nil {
+		return s.fail(classifyScope(err), r.ResyncPeriod)
+	}
+	for _, u := range users {
+		au := pairing.ADUser{DN: u.DN, GUID: u.ObjectGUID.GUID(), UPN: u.UserPrincipalName, Mail: u.Mail, ProxyAddresses: u.ProxyAddresses}
+		if a, _, err := readAnchor(s.ad, u); err == nil {
+			au.Anchor = a.ImmutableID()
+		} else {
+			au.Anchor = u.ObjectGUID.ImmutableID()
+		}
+		s.users = append(s.users, au)
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *UserMatchSetReconciler) observeTenant(ctx context.Context, s *setScope) (ctrl.Result, error) {
+	t, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, false)
+	if err != nil {
+		return s.fail(classifyCloud(err), r.ResyncPeriod)
+	}
+	s.cloud = t
+	return ctrl.Result{}, nil
+}
+
+// decide pairs the users and decides what each needs (internal/pairing).
+func (r *UserMatchSetReconciler) decide(_ context.Context, s *setScope) (ctrl.Result, error) {
+	rules := make([]pairing.Rule, 0, len(s.set.Spec.Pairing))
+	for _, p := range s.set.Spec.Pairing {
+		switch {
+		case p.SameUPN != nil:
+			rules = append(rules, pairing.Rule{SameUPN: true})
+		case p.UPNSuffix != nil:
+			rules = append(rules, pairing.Rule{SuffixFrom: p.UPNSuffix.From, SuffixTo: p.UPNSuffix.To})
+		case p.Mail != nil:
+			rules = append(rules, pairing.Rule{Mail: true})
+		}
+	}
+	s.pairs = pairing.Decide(s.users, s.cloud, rules)
+	s.decided = true
+	return ctrl.Result{}, nil
+}
+
+// observeOwned lists the set's UserMatches.
+func (r *UserMatchSetReconciler) observeOwned(ctx context.Context, s *setScope) (ctrl.Result, error) {
+	var list identityv1alpha1.UserMatchList
+	if err := r.Client.List(ctx, &list, client.MatchingLabels{labelUserMatchSet: s.set.Name}); err != nil {
+		return ctrl.Result{}, err
+	}
+	s.owned = map[string]*identityv1alpha1.UserMatch{}
+	for i := range list.Items {
+		um := &list.Items[i]
+		if metav1.IsControlledBy(um, s.set) {
+			s.owned[strings.ToLower(um.Spec.ADUser.ObjectGUID)] = um
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// create makes the UserMatches the pairs need, in Enforce and unpaused,
+// while fewer than spec.maxInFlight of the set's are at work.
+func (r *UserMatchSetReconciler) create(ctx context.Context, s *setScope) (ctrl.Result, error) {
+	spec := s.set.Spec
+	if spec.Mode != identityv1alpha1.ModeEnforce || spec.Paused {
+		return ctrl.Result{}, nil
+	}
+	limit := int(spec.MaxInFlight)
+	if limit <= 0 {
+		limit = 10
+	}
+	busy := inFlight(s.owned)
+	for _, p := range s.pairs {
+		if p.Outcome != pairing.NeedsUserMatch || s.owned[strings.ToLower(p.AD.GUID)] != nil {
+			continue
+		}
+		if busy >= limit {
+			break
+		}
+		um := r.userMatchFor(s.set, p)
+		if err := r.Client.Create(ctx, um); err != nil {
+			return ctrl.Result{}, fmt.Errorf("creating UserMatch %s for %s: %w", um.Name, p.AD.DN, err)
+		}
+		s.log.Info("created a UserMatch", "userMatch", um.Name, "adUser", p.AD.DN, "cloudUser", p.Cloud.UserPrincipalName)
+		emit(r.Recorder, s.set, corev1.EventTypeNormal, identityv1alpha1.EventUserMatchCreated, "CreateUserMatch",
+			fmt.Sprintf("created UserMatch %s: %s -> %s (%s)", um.Name, p.AD.DN, p.Cloud.UserPrincipalName, p.Message))
+		s.owned[strings.ToLower(p.AD.GUID)] = um
+		busy++
+		s.created++
+	}
+	return ctrl.Result{}, nil
+}
+
+// userMatchFor builds the UserMatch of a pair: named after the set and the
+// AD user's objectGUID (stable across renames), owned by the set.
+func (r *UserMatchSetReconciler) userMatchFor(set *identityv1alpha1.UserMatchSet, p pairing.Pair) *identityv1alpha1.UserMatch {
+	sum := sha256.Sum256([]byte(strings.ToLower(p.AD.GUID)))
+	prefix := set.Name
+	if len(prefix) > 40 {
+		prefix = prefix[:40]
+	}
+	t := set.Spec.Template
+	um := &identityv1alpha1.UserMatch{
+		ObjectMeta: metav1.ObjectMeta{Name: strings.TrimRight(prefix, "-.") + "-" + hex.EncodeToString(sum[:6]), Labels: map[string]string{labelUserMatchSet: set.Name}},
+		Spec: identityv1alpha1.UserMatchSpec{TenantRef: set.Spec.TenantRef, DirectoryRef: set.Spec.DirectoryRef,
+			ADUser:    identityv1alpha1.ADUserSelector{ObjectGUID: p.AD.GUID},
+			CloudUser: &identityv1alpha1.CloudUserSelector{ObjectID: p.Cloud.ID},
+			Mode:      t.Mode, DeletionPolicy: t.DeletionPolicy, PrivilegedRoles: t.PrivilegedRoles, Duplicates: t.Duplicates},
+	}
+	_ = controllerutil.SetControllerReference(set, um, r.Client.Scheme())
+	return um
+}
+
+// inFlight counts the UserMatches at work: not yet Matched (the anchor not
+// written: the writes, and the role workflow, are still ahead) nor
+// Stalled. One that waits only for sync to join is done writing.
+func inFlight(owned map[string]*identityv1alpha1.UserMatch) int {
+	n := 0
+	for _, um := range owned {
+		if !meta.IsStatusConditionTrue(um.Status.Conditions, identityv1alpha1.ConditionMatched) &&
+			!meta.IsStatusConditionTrue(um.Status.Conditions, identityv1alpha1.ConditionStalled) {
+			n++
+		}
+	}
+	return n
+}
+
+// finish comes back soon while UserMatches are at work or wait their turn.
+func (r *UserMatchSetReconciler) finish(_ context.Context, s *setScope) (ctrl.Result, error) {
+	waiting := false
+	for _, p := range s.pairs {
+		if p.Outcome == pairing.NeedsUserMatch && s.owned[strings.ToLower(p.AD.GUID)] == nil {
+			waiting = true
+		}
+	}
+	if inFlight(s.owned) > 0 || waiting && s.set.Spec.Mode == identityv1alpha1.ModeEnforce && !s.set.Spec.Paused {
+		return ctrl.Result{RequeueAfter: min(inFlightRecheck, r.ResyncPeriod)}, nil
+	}
+	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
+}
+
+// finalize applies the deletion policy to the set's UserMatches.
+func (r *UserMatchSetReconciler) finalize(ctx context.Context, set *identityv1alpha1.UserMatchSet) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(set, UserMatchSetFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	var list identityv1alpha1.UserMatchList
+	if err := r.Client.List(ctx, &list, client.MatchingLabels{labelUserMatchSet: set.Name}); err != nil {
+		return ctrl.Result{}, err
+	}
+	left := 0
+	for i := range list.Items {
+		um := &list.Items[i]
+		if !metav1.IsControlledBy(um, set) {
+			continue
+		}
+		if set.Spec.DeletionPolicy == identityv1alpha1.SetDeletionDelete {
+			// Each UserMatch runs its own deletion policy; the set waits.
+			left++
+			if um.DeletionTimestamp.IsZero() {
+				if err := client.IgnoreNotFound(r.Client.Delete(ctx, um)); err != nil {
+					return ctrl.Result{}, err
+				}
+			}
+			continue
+		}
+		patch := client.MergeFrom(um.DeepCopy())
+		refs := um.OwnerReferences[:0]
+		for _, ref := range um.OwnerReferences {
+			if ref.UID != set.UID {
+				refs = append(refs, ref)
+			}
+		}
+		um.OwnerReferences = refs
+		if err := client.IgnoreNotFound(r.Client.Patch(ctx, um, patch)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if left > 0 {
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	return ctrl.Result{}, removeFinalizer(ctx, r.Client, set, UserMatchSetFinalizer)
+}
+
+func (r *UserMatchSetReconciler) now() time.Time { return wallOr(r.Now) }
+
+// SetupWithManager watches UserMatchSets; their UserMatches are looked at
+// on the set's own schedule (every inFlightRecheck while they work), so a
+// burst of UserMatch status changes does not re-read the tenant each time.
+func (r *UserMatchSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&identityv1alpha1.UserMatchSet{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Named("usermatchset").Complete(r)
+}

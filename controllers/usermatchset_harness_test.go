@@ -1,0 +1,203 @@
+//go:build !unit
+
+package controllers
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/fakead"
+	"github.com/entramatch/entra-match-operator/internal/graph"
+)
+
+// A UserMatchSet over a small directory: Observe reports and creates
+// nothing; Enforce creates one UserMatch per pair that needs a hard match,
+// at most maxInFlight at work; the UserMatches write, the emulated sync
+// joins every pair, and the set counts it; deleting the set orphans them.
+func TestUserMatchSetRollsOut(t *testing.T) {
+	h := newUMHarness(t, func(c *emulator.Config) { c.AppOnlySyncFeatures = true })
+	ctx := context.Background()
+	d := umDomain
+	type person struct {
+		dn   string
+		guid fakead.GUID
+	}
+	people := map[string]person{}
+	ad := func(sam, upn, mail string) {
+		u := fakead.User{SAMAccountName: sam, UserPrincipalName: upn}
+		if mail != "" {
+			u.Mail = mail
+		}
+		dn, guid, err := h.dir.AddUser(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		people[sam] = person{dn, guid}
+	}
+	cloud := func(upn, mail string, mut func(*emulator.User)) string {
+		u := emulator.User{UserPrincipalName: upn, DisplayName: upn, MailNickname: strings.Split(upn, "@")[0]}
+		if mail != "" {
+			u.Mail = &mail
+		}
+		if mut != nil {
+			mut(&u)
+		}
+		got, err := h.em.AddUser(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.ID
+	}
+	ad("ana", "ana@"+d, "")
+	ana := cloud("ana@"+d, "", nil)
+	ad("ben", "ben@legacy.local", "")
+	ben := cloud("ben@"+d, "", nil)
+	ad("cal", "cal@"+d, "")
+	stale := "c3RhbGVzdGFsZXN0YWxlIQ=="
+	cal := cloud("cal@"+d, "", func(u *emulator.User) { u.OnPremisesImmutableID = &stale })
+	ad("dee", "dee@legacy.local", "dee@"+d)
+	cloud("dee1@"+d, "dee@"+d, nil)
+	cloud("dee2@"+d, "dee@"+d, nil)
+	ad("eve", "eve@"+d, "")
+
+	r := &UserMatchSetReconciler{Client: h.k8s, APIReader: h.r.APIReader, Cloud: graph.NewFactory(nil).ForConnection(),
+		Directory: h.r.Directory, Recorder: h.rec, ResyncPeriod: time.Minute}
+	set := &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: "staff", Generation: 1, UID: "uid-staff"},
+		Spec: identityv1alpha1.UserMatchSetSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"},
+			DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+			Pairing: []identityv1alpha1.PairingRule{{SameUPN: &identityv1alpha1.SameUPNRule{}},
+				{UPNSuffix: &identityv1alpha1.UPNSuffixRule{From: "legacy.local", To: d}}, {Mail: &identityv1alpha1.MailRule{}}},
+			Mode: identityv1alpha1.ModeObserve, MaxInFlight: 1, DeletionPolicy: identityv1alpha1.SetDeletionOrphan,
+			Template: identityv1alpha1.UserMatchTemplate{Mode: identityv1alpha1.ModeEnforce, DeletionPolicy: identityv1alpha1.UserDeletionOrphan,
+				PrivilegedRoles: identityv1alpha1.PrivilegedRolesRefuse, Duplicates: identityv1alpha1.DuplicatesReport}}}
+	if err := h.k8s.Create(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	pass := func() *identityv1alpha1.UserMatchSet {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "staff"}}); err != nil {
+			t.Fatal(err)
+		}
+		var got identityv1alpha1.UserMatchSet
+		if err := h.k8s.Get(ctx, types.NamespacedName{Name: "staff"}, &got); err != nil {
+			t.Fatal(err)
+		}
+		return &got
+	}
+	owned := func() []identityv1alpha1.UserMatch {
+		t.Helper()
+		var list identityv1alpha1.UserMatchList
+		if err := h.k8s.List(ctx, &list, client.MatchingLabels{labelUserMatchSet: "staff"}); err != nil {
+			t.Fatal(err)
+		}
+		return list.Items
+	}
+
+	got := pass()
+	st := got.Status
+	if st.InScope < 5 || st.WillSoftMatch != 1 || st.NeedsUserMatch != 2 || st.Ambiguous != 1 || st.UserMatches != 0 || len(owned()) != 0 {
+		t.Fatalf("Observe: %+v", st)
+	}
+	if c := meta.FindStatusCondition(st.Conditions, identityv1alpha1.ConditionReady); c == nil || c.Reason != identityv1alpha1.ReasonChangesPlanned {
+		t.Fatalf("Observe: Ready %+v", c)
+	}
+
+	got.Spec.Mode = identityv1alpha1.ModeEnforce
+	got.Generation++
+	if err := h.k8s.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	pass()
+	if ums := owned(); len(ums) != 1 {
+		t.Fatalf("maxInFlight 1: %d UserMatches", len(ums))
+	}
+	pass()
+	if ums := owned(); len(ums) != 1 {
+		t.Fatalf("a second UserMatch while the first is at work: %d", len(ums))
+	}
+	// The UserMatch works (writes the anchor) and becomes Ready: the next
+	// pass starts the second.
+	for round := 0; round < 2; round++ {
+		for _, um := range owned() {
+			if _, err := h.reconcile(um.Name, 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pass()
+	}
+	ums := owned()
+	if len(ums) != 2 {
+		t.Fatalf("%d UserMatches, want 2", len(ums))
+	}
+	targets := map[string]bool{}
+	for _, um := range ums {
+		targets[um.Spec.CloudUser.ObjectID] = true
+		if !metav1.IsControlledBy(&um, got) || um.Spec.ADUser.ObjectGUID == "" {
+			t.Errorf("UserMatch %s: owner %v, adUser %+v", um.Name, um.OwnerReferences, um.Spec.ADUser)
+		}
+	}
+	if !targets[ben] || !targets[cal] || targets[ana] {
+		t.Fatalf("UserMatches for %v; want ben and cal, never ana (who soft-matches)", targets)
+	}
+
+	// The sync joins every pair; the UserMatches see it, and so does the set.
+	req := emulator.SyncRequest{}
+	for _, sam := range []string{"ana", "ben", "cal", "eve"} {
+		p := people[sam]
+		upn := "ben@legacy.local"
+		if sam != "ben" {
+			upn = sam + "@" + d
+		}
+		req.Objects = append(req.Objects, emulator.SyncObject{Type: "user", SourceAnchor: base64.StdEncoding.EncodeToString(p.guid[:]),
+			UserPrincipalName: upn, OnPremisesDistinguishedName: p.dn, OnPremisesSamAccountName: sam})
+	}
+	resp, err := h.em.Sync(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{ana, ben, cal} {
+		if resp.Results[i].ObjectID != want {
+			t.Fatalf("sync %d: %+v", i, resp.Results[i])
+		}
+	}
+	for _, um := range owned() {
+		if _, err := h.reconcile(um.Name, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st = pass().Status
+	if st.Joined != 2 || st.Matched != 2 || st.InFlight != 0 {
+		t.Fatalf("after the sync: %+v", st)
+	}
+	if c := meta.FindStatusCondition(st.Conditions, identityv1alpha1.ConditionReady); c == nil || c.Reason != identityv1alpha1.ReasonNeedsAttention {
+		t.Fatalf("Ready %+v (dee is ambiguous)", c)
+	}
+
+	// Deleting the set orphans its UserMatches.
+	if err := h.k8s.Delete(ctx, pass()); err != nil {
+		t.Fatal(err)
+	}
+	pass2, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "staff"}})
+	if err != nil {
+		t.Fatal(err, pass2)
+	}
+	for _, um := range owned() {
+		if len(um.OwnerReferences) != 0 {
+			t.Errorf("UserMatch %s still owned: %v", um.Name, um.OwnerReferences)
+		}
+	}
+	if len(owned()) != 2 {
+		t.Fatalf("Orphan deleted UserMatches")
+	}
+}

@@ -1,0 +1,64 @@
+package pairing
+
+import (
+	"testing"
+
+	"github.com/entramatch/entra-match-operator/internal/syncplan"
+)
+
+func TestDecide(t *testing.T) {
+	yes := true
+	tenant := syncplan.Tenant{VerifiedDomains: []string{"contoso.com", "contoso.onmicrosoft.com"}, InitialDomain: "contoso.onmicrosoft.com",
+		Flags: syncplan.Flags{SoftMatchOnUPN: true},
+		Objects: []syncplan.CloudObject{
+			{ID: "c-ana", Kind: syncplan.User, UserPrincipalName: "ana@contoso.com"},
+			{ID: "c-ben", Kind: syncplan.User, UserPrincipalName: "ben@contoso.com", ImmutableID: "stale"},
+			{ID: "c-cal", Kind: syncplan.User, UserPrincipalName: "cal@contoso.com"},
+			{ID: "c-cal2", Kind: syncplan.User, UserPrincipalName: "cal2@contoso.com", Mail: "cal@contoso.com"},
+			{ID: "c-dee", Kind: syncplan.User, UserPrincipalName: "dee@contoso.com", ImmutableID: "a-dee", SyncEnabled: &yes},
+			{ID: "c-eve", Kind: syncplan.User, UserPrincipalName: "eve@contoso.com", AdminAssigned: true},
+			{ID: "c-shared", Kind: syncplan.User, UserPrincipalName: "shared@contoso.com", Mail: "team@contoso.com"},
+		},
+	}
+	users := []ADUser{
+		{DN: "CN=ana", UPN: "ana@contoso.local", Anchor: "a-ana"},
+		{DN: "CN=ben", UPN: "ben@contoso.com", Anchor: "a-ben"},
+		{DN: "CN=cal", UPN: "cal@contoso.com", Mail: "cal@contoso.com", Anchor: "a-cal"},
+		{DN: "CN=dee", UPN: "dee@contoso.com", Anchor: "a-dee"},
+		{DN: "CN=eve", UPN: "eve@contoso.com", Anchor: "a-eve"},
+		{DN: "CN=fay", UPN: "fay@contoso.com", Anchor: "a-fay"},
+		{DN: "CN=gus", UPN: "gus@contoso.com", Mail: "team@contoso.com", Anchor: "a-gus"},
+		{DN: "CN=hal", UPN: "hal@contoso.com", Mail: "team@contoso.com", Anchor: "a-hal"},
+		{DN: "CN=ana2", UPN: "ana@contoso.com", Anchor: "a-ana2"},
+	}
+	rules := []Rule{{SameUPN: true}, {SuffixFrom: "contoso.local", SuffixTo: "contoso.com"}, {Mail: true}}
+	got := map[string]Outcome{}
+	for _, p := range Decide(users, tenant, rules) {
+		got[p.AD.DN] = p.Outcome
+		if p.Message == "" {
+			t.Errorf("%s: no message", p.AD.DN)
+		}
+	}
+	want := map[string]Outcome{
+		"CN=ana":  Ambiguous,      // c-ana by suffix rewrite, and ana2 by the same UPN
+		"CN=ana2": Ambiguous,      // the same cloud user
+		"CN=ben":  NeedsUserMatch, // a stale anchor: no soft match
+		"CN=cal":  NeedsUserMatch, // paired on the UPN, but sync would soft-match cal2 on the address first: only a hard match is sure
+		"CN=dee":  Joined,
+		"CN=eve":  NeedsUserMatch, // an admin: sync will not soft-match (the UserMatch then refuses or runs RemoveAndRestore)
+		"CN=fay":  Unpaired,
+		"CN=gus":  Ambiguous, // c-shared pairs with gus and hal
+		"CN=hal":  Ambiguous,
+	}
+	users[2].Mail = ""
+	for _, p := range Decide(users, tenant, rules) {
+		if p.AD.DN == "CN=cal" && p.Outcome != WillSoftMatch {
+			t.Errorf("without the address, cal soft-matches on its UPN: %s %s", p.Outcome, p.Message)
+		}
+	}
+	for dn, w := range want {
+		if got[dn] != w {
+			t.Errorf("%s: %s, want %s", dn, got[dn], w)
+		}
+	}
+}
