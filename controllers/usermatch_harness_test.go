@@ -41,7 +41,7 @@ const (
 )
 
 type umHarness struct {
-	t   *testing.T
+	t   testing.TB
 	k8s client.Client
 	em  *emulator.Server
 	dir *fakead.Server
@@ -52,7 +52,7 @@ type umHarness struct {
 	sealer *seal.Sealer
 }
 
-func newUMHarness(t *testing.T, tune ...func(*emulator.Config)) *umHarness {
+func newUMHarness(t testing.TB, tune ...func(*emulator.Config)) *umHarness {
 	t.Helper()
 	adminPass := "Harness-" + strings.Repeat("x", 8) + "9a"
 	dir, err := fakead.New(fakead.Config{Domain: umDomain, AdminPassword: adminPass})
