@@ -257,33 +257,61 @@ func findByDN(ctx context.Context, d directory.Service, dn string) (directory.Us
 
 // plan decides the renames (internal/alignment).
 func (r *SignInNameAlignmentReconciler) plan(ctx context.Context, s *alignmentScope) (ctrl.Result, error) {
-	in := alignment.SignInInput{
-		TargetSuffix:   s.sa.Spec.TargetSuffix,
-		ADSuffixes:     s.sa.Spec.ADSuffixes,
-		CloudSuffixes:  s.sa.Spec.CloudSuffixes,
-		ForestOffered:  s.forest.Offered,
-		ForestUPNs:     map[string][]string{},
-		BlockSoftMatch: s.flags[cloud.FeatureBlockSoftMatch],
-		SoftMatchOnUPN: s.flags[cloud.FeatureSoftMatchOnUpn],
+	p, err := planAlignment(ctx, s.dir, s.ad, s.sa, s.users, s.forest,
+		alignmentTenant{domains: s.domains, users: s.cloudUsers, withRoles: s.withRoles, flags: s.flags})
+	if err != nil {
+		return s.fail(classifyDirectory(err), r.ResyncPeriod)
 	}
-	for _, d := range s.domains {
+	if p.Blocked == nil && s.flagsUnknown != "" {
+		p.Blocked = &alignment.Refusal{Reason: identityv1alpha1.ReasonSoftMatchBlocked, Message: "the tenant's soft-match flags " +
+			"(blockSoftMatchEnabled, softMatchOnUpnEnabled) could not be read, and the operator writes only when it knows sync will match: " + s.flagsUnknown}
+	}
+	s.plan = &p
+	s.sa.Status.LastPlanTime = &metav1.Time{Time: r.now()}
+	return ctrl.Result{}, nil
+}
+
+// alignmentTenant is what an alignment plan reads of the tenant.
+type alignmentTenant struct {
+	domains   []cloud.Domain
+	users     []cloud.User
+	withRoles map[string]bool
+	flags     map[string]bool
+}
+
+// planAlignment decides a SignInNameAlignment's renames (internal/alignment)
+// from what was read; it asks the directory who holds the new logon names.
+// The SignInNameAlignment and the SyncPlan controllers both use it, so that
+// a plan shows what the alignment will do.
+func planAlignment(ctx context.Context, d directory.Service, ad *identityv1alpha1.ActiveDirectory, sa *identityv1alpha1.SignInNameAlignment,
+	users []directory.User, forest directory.ForestSuffixes, t alignmentTenant) (alignment.SignInPlan, error) {
+	in := alignment.SignInInput{
+		TargetSuffix:   sa.Spec.TargetSuffix,
+		ADSuffixes:     sa.Spec.ADSuffixes,
+		CloudSuffixes:  sa.Spec.CloudSuffixes,
+		ForestOffered:  forest.Offered,
+		ForestUPNs:     map[string][]string{},
+		BlockSoftMatch: t.flags[cloud.FeatureBlockSoftMatch],
+		SoftMatchOnUPN: t.flags[cloud.FeatureSoftMatchOnUpn],
+	}
+	for _, d := range t.domains {
 		in.Domains = append(in.Domains, alignment.Domain{Name: d.ID, Verified: d.IsVerified, Initial: d.IsInitial,
 			Federated: strings.EqualFold(d.AuthenticationType, "Federated")})
 	}
-	for _, u := range s.users {
+	for _, u := range users {
 		au := alignment.ADUser{DN: u.DN, UPN: u.UserPrincipalName, Mail: u.Mail, ProxyAddresses: u.ProxyAddresses,
 			Anchors: []string{u.ObjectGUID.ImmutableID()}, ObjectIdentifier: u.ObjectGUID.GUID()}
 		if u.ConsistencyGUID != nil {
 			au.Anchors = append(au.Anchors, u.ConsistencyGUID.ImmutableID())
 		}
-		if a, _, err := readAnchor(s.ad, u); err == nil {
+		if a, _, err := readAnchor(ad, u); err == nil {
 			au.SourceAnchor = a.ImmutableID()
 		}
 		in.Users = append(in.Users, au)
 	}
-	for _, u := range s.cloudUsers {
+	for _, u := range t.users {
 		in.Cloud = append(in.Cloud, alignment.CloudUser{ID: u.ID, UPN: u.UserPrincipalName, Mail: u.Mail, ProxyAddresses: u.ProxyAddresses,
-			ImmutableID: u.OnPremisesImmutableID, Synced: u.Synced(), HasRoles: s.withRoles[strings.ToLower(u.ID)]})
+			ImmutableID: u.OnPremisesImmutableID, Synced: u.Synced(), HasRoles: t.withRoles[strings.ToLower(u.ID)]})
 	}
 	// Who else holds the new logon names, anywhere in the domain: a first
 	// plan names them, the second decides knowing their holders.
@@ -294,20 +322,13 @@ func (r *SignInNameAlignmentReconciler) plan(ctx context.Context, s *alignmentSc
 		}
 	}
 	if len(names) > 0 {
-		holders, err := s.dir.UPNHolders(ctx, names)
+		holders, err := d.UPNHolders(ctx, names)
 		if err != nil {
-			return s.fail(classifyDirectory(err), r.ResyncPeriod)
+			return alignment.SignInPlan{}, err
 		}
 		in.ForestUPNs = holders
 	}
-	p := alignment.PlanSignIn(in)
-	if p.Blocked == nil && s.flagsUnknown != "" {
-		p.Blocked = &alignment.Refusal{Reason: identityv1alpha1.ReasonSoftMatchBlocked, Message: "the tenant's soft-match flags " +
-			"(blockSoftMatchEnabled, softMatchOnUpnEnabled) could not be read, and the operator writes only when it knows sync will match: " + s.flagsUnknown}
-	}
-	s.plan = &p
-	s.sa.Status.LastPlanTime = &metav1.Time{Time: r.now()}
-	return ctrl.Result{}, nil
+	return alignment.PlanSignIn(in), nil
 }
 
 // act makes the writes: the renames of the plan in Enforce, or the undo.

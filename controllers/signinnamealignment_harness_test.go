@@ -5,10 +5,12 @@ package controllers
 import (
 	"context"
 	"encoding/base64"
+	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -395,5 +397,68 @@ func TestSignInNameAlignmentDeletionRestores(t *testing.T) {
 	var sa identityv1alpha1.SignInNameAlignment
 	if err := h.k8s.Get(context.Background(), types.NamespacedName{Name: "staff"}, &sa); err == nil {
 		t.Fatalf("still there with finalizers %v", sa.Finalizers)
+	}
+}
+
+// A SyncPlan of the same tenant and directory shows what the alignment
+// will change: before it writes, the users it renames will soft-match only
+// "after alignment"; once it has, the plan predicts the match itself.
+func TestSyncPlanShowsTheAlignment(t *testing.T) {
+	h := newSNAHarness(t)
+	jane, janeCloud := h.person("jane", "jane@"+umInitial, nil)
+	h.person("solo", "", nil)
+	h.create("staff", nil)
+	h.pass("staff")
+	plans := &SyncPlanReconciler{Client: h.k8s, APIReader: h.r.APIReader, Reader: h.k8s, Cloud: h.sna.Cloud,
+		Directory: h.r.Directory, Recorder: h.rec, Namespace: umNamespace, ResyncPeriod: time.Minute}
+	sp := &identityv1alpha1.SyncPlan{ObjectMeta: metav1.ObjectMeta{Name: "plan", Generation: 1, UID: "uid-plan"},
+		Spec: identityv1alpha1.SyncPlanSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"}, DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+			Scope: &identityv1alpha1.PlanScope{Kinds: []identityv1alpha1.ObjectKind{identityv1alpha1.ObjectUser}}}}
+	if err := h.k8s.Create(context.Background(), sp); err != nil {
+		t.Fatal(err)
+	}
+	plan := func() (*identityv1alpha1.SyncPlan, map[string][]string) {
+		t.Helper()
+		if _, err := plans.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: "plan"}}); err != nil {
+			t.Fatal(err)
+		}
+		var got identityv1alpha1.SyncPlan
+		if err := h.k8s.Get(context.Background(), types.NamespacedName{Name: "plan"}, &got); err != nil {
+			t.Fatal(err)
+		}
+		rows := map[string][]string{}
+		for _, ref := range got.Status.Report {
+			var cm corev1.ConfigMap
+			ns, n, _ := strings.Cut(ref, "/")
+			if err := h.k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: n}, &cm); err != nil {
+				t.Fatal(err)
+			}
+			lines, err := csv.NewReader(strings.NewReader(cm.Data["report.csv"])).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range lines[1:] {
+				rows[strings.ToLower(l[0])] = l
+			}
+		}
+		return &got, rows
+	}
+	got, rows := plan()
+	row := rows[strings.ToLower(jane)]
+	if row == nil || row[2] != "Created" || !strings.HasPrefix(row[7], "SoftMatchUPN "+janeCloud) || !strings.Contains(row[7], "staff") {
+		t.Fatalf("before the alignment: %v\n%+v\n%v", row, got.Status, rows)
+	}
+	if got.Status.SoftMatchAfterAlignment != 1 {
+		t.Fatalf("softMatchAfterAlignment %d", got.Status.SoftMatchAfterAlignment)
+	}
+
+	h.edit("staff", func(s *identityv1alpha1.SignInNameAlignmentSpec) { s.Mode = identityv1alpha1.ModeEnforce })
+	h.pass("staff")
+	got, rows = plan()
+	if row := rows[strings.ToLower(jane)]; row == nil || row[2] != "SoftMatchUPN" || row[4] != janeCloud || row[7] != "" {
+		t.Fatalf("after the alignment: %v", row)
+	}
+	if got.Status.SoftMatchAfterAlignment != 0 {
+		t.Fatalf("softMatchAfterAlignment %d after the renames", got.Status.SoftMatchAfterAlignment)
 	}
 }

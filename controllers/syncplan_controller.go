@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/alignment"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/directory"
 	"github.com/entramatch/entra-match-operator/internal/privileged"
@@ -57,9 +58,11 @@ type SyncPlanReconciler struct {
 // Reconcile computes the plan and writes its summary and report.
 func (r *SyncPlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	return skeleton[*identityv1alpha1.SyncPlan, *planScope]{
-		client:     r.Client,
-		scope:      func(sp *identityv1alpha1.SyncPlan, p pass) *planScope { return &planScope{pass: p, sp: sp} },
-		phases:     []phase[*planScope]{r.observeReferences, r.observeDirectory, r.observeTenant, r.plan, r.report, r.finish},
+		client: r.Client,
+		scope: func(sp *identityv1alpha1.SyncPlan, p pass) *planScope {
+			return &planScope{pass: p, sp: sp, renamed: map[string]string{}, renamedBy: map[string]string{}, after: map[int]syncplan.Prediction{}}
+		},
+		phases:     []phase[*planScope]{r.observeReferences, r.observeDirectory, r.observeTenant, r.observeAlignments, r.plan, r.report, r.finish},
 		status:     r.status,
 		conditions: func(sp *identityv1alpha1.SyncPlan) []metav1.Condition { return sp.Status.Conditions },
 		announce: func(sp *identityv1alpha1.SyncPlan, before []metav1.Condition) {
@@ -77,6 +80,16 @@ type planScope struct {
 	ad      *identityv1alpha1.ActiveDirectory
 	objects []directory.Object
 	cloud   syncplan.Tenant
+	raw     alignmentTenant
+	dir     directory.Service
+	// renamed maps an AD DN or a cloud object ID (lower-case) to the name a
+	// SignInNameAlignment will give it, renamedBy to that alignment.
+	renamed, renamedBy map[string]string
+	// after is the prediction once the alignments' renames are made, for
+	// the objects it changes.
+	after map[int]syncplan.Prediction
+	// partial says what the plan could not read, when it went on without.
+	partial string
 	exports []syncplan.Export
 	preds   []syncplan.Prediction
 	checks  []syncplan.Problem
@@ -104,6 +117,7 @@ func (r *SyncPlanReconciler) observeDirectory(ctx context.Context, s *planScope)
 			kinds[directory.ObjectKind(k)] = true
 		}
 	}
+	s.dir = d
 	seen := map[string]bool{}
 	for _, base := range bases {
 		if err != nil {
@@ -127,11 +141,68 @@ func (r *SyncPlanReconciler) observeDirectory(ctx context.Context, s *planScope)
 
 // observeTenant reads the tenant with bulk reads only.
 func (r *SyncPlanReconciler) observeTenant(ctx context.Context, s *planScope) (ctrl.Result, error) {
-	t, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, true)
+	// Groups and contacts are required when the scope has them; a plan of
+	// users reads them when it may (an address on a group makes a user's
+	// export fail), and says so when it may not.
+	required := true
+	if sc := s.sp.Spec.Scope; sc != nil && len(sc.Kinds) > 0 {
+		required = false
+		for _, k := range sc.Kinds {
+			required = required || k != identityv1alpha1.ObjectUser
+		}
+	}
+	t, raw, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, true)
+	if err != nil && !required && cloud.ClassOf(err) == cloud.ClassPermission &&
+		(strings.Contains(err.Error(), "ListGroups") || strings.Contains(err.Error(), "ListContacts")) {
+		s.partial = "groups and contacts could not be read (" + err.Error() + "): a user whose address is on one of them is not predicted to fail"
+		t, raw, err = loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, false)
+	}
 	if err != nil {
 		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}
-	s.cloud = t
+	s.cloud, s.raw = t, raw
+	return ctrl.Result{}, nil
+}
+
+// observeAlignments plans the SignInNameAlignments of the same tenant and
+// directory, so that the report shows what sync will do once their
+// renames are made. An alignment that is blocked, undoing or being
+// deleted renames nothing.
+func (r *SyncPlanReconciler) observeAlignments(ctx context.Context, s *planScope) (ctrl.Result, error) {
+	var list identityv1alpha1.SignInNameAlignmentList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return ctrl.Result{}, err
+	}
+	var forest *directory.ForestSuffixes
+	for i := range list.Items {
+		sa := &list.Items[i]
+		if sa.Spec.TenantRef.Name != s.tenant.Name || sa.Spec.DirectoryRef.Name != s.ad.Name || sa.Spec.Undo || !sa.DeletionTimestamp.IsZero() {
+			continue
+		}
+		var base, filter string
+		if sc := sa.Spec.Scope; sc != nil {
+			base, filter = sc.BaseDN, sc.Filter
+		}
+		users, err := s.dir.UsersInScope(ctx, base, filter)
+		if err == nil && forest == nil {
+			var f directory.ForestSuffixes
+			f, err = s.dir.ForestUPNSuffixes(ctx)
+			forest = &f
+		}
+		var p alignment.SignInPlan
+		if err == nil {
+			p, err = planAlignment(ctx, s.dir, s.ad, sa, users, *forest, s.raw)
+		}
+		if err != nil {
+			// The alignment shows its own failure; the plan goes on without it.
+			s.log.V(1).Info("an alignment could not be planned", "signInNameAlignment", sa.Name, "error", err.Error())
+			continue
+		}
+		for _, rn := range p.Renames() {
+			s.renamed[strings.ToLower(rn.Object)] = rn.To
+			s.renamedBy[strings.ToLower(rn.Object)] = sa.Name
+		}
+	}
 	return ctrl.Result{}, nil
 }
 
@@ -140,7 +211,7 @@ func (r *SyncPlanReconciler) observeTenant(ctx context.Context, s *planScope) (c
 // holders, and the synchronization flags, through the tenant's delegated
 // sign-in when it has one (as TenantSyncFeatures reads them).
 func loadPlanTenant(ctx context.Context, factory cloud.Factory, secrets client.Reader, writer client.Client, now func() time.Time,
-	tenant *identityv1alpha1.EntraTenant, objects bool) (syncplan.Tenant, error) {
+	tenant *identityv1alpha1.EntraTenant, objects bool) (syncplan.Tenant, alignmentTenant, error) {
 	conn, err := tenantConnection(ctx, secrets, tenant)
 	var c cloud.Client
 	if err == nil {
@@ -185,9 +256,10 @@ func loadPlanTenant(ctx context.Context, factory cloud.Factory, secrets client.R
 		err = read()
 	}
 	if err != nil {
-		return syncplan.Tenant{}, err
+		return syncplan.Tenant{}, alignmentTenant{}, err
 	}
 	flags := settings.Features
+	raw := alignmentTenant{domains: domains, users: users, withRoles: map[string]bool{}, flags: flags}
 	t := syncplan.Tenant{Flags: syncplan.Flags{BlockSoftMatch: flags[cloud.FeatureBlockSoftMatch], BlockTakeover: flags[cloud.FeatureBlockCloudObjectTakeoverThroughHardMatch],
 		SoftMatchOnUPN: flags[cloud.FeatureSoftMatchOnUpn], AllowObjectIdentifierUpdate: flags[cloud.FeatureAllowOnPremUpdateOfOnPremisesObjectIdentifier]}}
 	for _, d := range domains {
@@ -208,11 +280,13 @@ func loadPlanTenant(ctx context.Context, factory cloud.Factory, secrets client.R
 		return held[id]
 	}
 	for _, a := range assignments {
+		raw.withRoles[strings.ToLower(a.PrincipalID)] = true
 		h := at(a.PrincipalID)
 		h.assigned = true
 		h.privAssigned = h.privAssigned || privileged.IsPrivileged(a.Role, a.RoleDefinitionID)
 	}
 	for _, e := range eligibilities {
+		raw.withRoles[strings.ToLower(e.PrincipalID)] = true
 		h := at(e.PrincipalID)
 		h.eligible = true
 		h.privEligible = h.privEligible || privileged.IsPrivileged(e.Role, e.RoleDefinitionID)
@@ -233,7 +307,7 @@ func loadPlanTenant(ctx context.Context, factory cloud.Factory, secrets client.R
 		t.Objects = append(t.Objects, syncplan.CloudObject{ID: o.ID, Kind: syncplan.Contact, Mail: o.Mail, ProxyAddresses: o.ProxyAddresses,
 			SyncEnabled: o.OnPremisesSyncEnabled, AnchorHidden: true})
 	}
-	return t, nil
+	return t, raw, nil
 }
 
 // plan runs the prediction and the attribute checks.
@@ -260,6 +334,29 @@ func (r *SyncPlanReconciler) plan(_ context.Context, s *planScope) (ctrl.Result,
 	}
 	s.preds = syncplan.Predict(s.cloud, s.exports)
 	s.checks = syncplan.Check(s.cloud, s.exports)
+	if len(s.renamed) > 0 {
+		// The same sync, once the alignments have renamed.
+		t := s.cloud
+		t.Objects = append([]syncplan.CloudObject(nil), s.cloud.Objects...)
+		for i := range t.Objects {
+			if n, ok := s.renamed[strings.ToLower(t.Objects[i].ID)]; ok {
+				t.Objects[i].UserPrincipalName = n
+			}
+		}
+		exports := append([]syncplan.Export(nil), s.exports...)
+		changed := map[int]bool{}
+		for i, o := range s.objects {
+			if n, ok := s.renamed[strings.ToLower(o.DN)]; ok {
+				exports[i].UserPrincipalName = n
+				changed[i] = true
+			}
+		}
+		for i, p := range syncplan.Predict(t, exports) {
+			if changed[i] || p.Outcome != s.preds[i].Outcome || p.CloudID != s.preds[i].CloudID {
+				s.after[i] = p
+			}
+		}
+	}
 	s.planned = true
 	return ctrl.Result{}, nil
 }
@@ -275,10 +372,10 @@ func (r *SyncPlanReconciler) report(ctx context.Context, s *planScope) (ctrl.Res
 	for start, n := 0, 0; start < len(s.objects) || n == 0; start, n = start+reportChunk, n+1 {
 		var b strings.Builder
 		w := csv.NewWriter(&b)
-		_ = w.Write([]string{"object", "kind", "outcome", "code", "cloudObject", "problems", "message"})
+		_ = w.Write([]string{"object", "kind", "outcome", "code", "cloudObject", "problems", "message", "afterAlignment"})
 		for i := start; i < min(start+reportChunk, len(s.objects)); i++ {
 			p := s.preds[i]
-			_ = w.Write([]string{s.objects[i].DN, string(s.objects[i].Kind), string(p.Outcome), p.Code, p.CloudID, strings.Join(problems[i], " "), message(p)})
+			_ = w.Write([]string{s.objects[i].DN, string(s.objects[i].Kind), string(p.Outcome), p.Code, p.CloudID, strings.Join(problems[i], " "), message(p), s.afterAlignment(i)})
 		}
 		w.Flush()
 		name := fmt.Sprintf("syncplan-%s-%d", s.sp.Name, n)
@@ -314,6 +411,25 @@ func (r *SyncPlanReconciler) report(ctx context.Context, s *planScope) (ctrl.Res
 	}
 	s.sp.Status.Report = names
 	return ctrl.Result{}, nil
+}
+
+// afterAlignment says what sync will do with object i once the
+// SignInNameAlignments have renamed, when that differs from now.
+func (s *planScope) afterAlignment(i int) string {
+	p, ok := s.after[i]
+	if !ok {
+		return ""
+	}
+	out := string(p.Outcome)
+	if p.CloudID != "" {
+		out += " " + p.CloudID
+	}
+	if by := s.renamedBy[strings.ToLower(s.objects[i].DN)]; by != "" {
+		out += " (after SignInNameAlignment " + by + ")"
+	} else if p.CloudID != "" && s.renamedBy[strings.ToLower(p.CloudID)] != "" {
+		out += " (after SignInNameAlignment " + s.renamedBy[strings.ToLower(p.CloudID)] + ")"
+	}
+	return out
 }
 
 // message is the prediction in a sentence, with what is quarantined.

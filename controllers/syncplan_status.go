@@ -29,7 +29,13 @@ func (r *SyncPlanReconciler) status(s *planScope) {
 	st := &sp.Status
 	st.LastPlanTime = &metav1.Time{Time: r.now()}
 	st.Objects = int32(len(s.objects))
-	st.Matched, st.Created, st.Refused = 0, 0, 0
+	st.Matched, st.Created, st.Refused, st.SoftMatchAfterAlignment = 0, 0, 0, 0
+	for i, p := range s.after {
+		soft := func(o syncplan.Outcome) bool { return o == syncplan.SoftMatchSMTP || o == syncplan.SoftMatchUPN }
+		if soft(p.Outcome) && !soft(s.preds[i].Outcome) {
+			st.SoftMatchAfterAlignment++
+		}
+	}
 	counts := map[[2]string]int32{}
 	st.Attention = nil
 	for i, p := range s.preds {
@@ -72,6 +78,12 @@ func (r *SyncPlanReconciler) status(s *planScope) {
 	sort.Slice(st.ProblemCounts, func(i, j int) bool { return st.ProblemCounts[i].Rule < st.ProblemCounts[j].Rule })
 	now := summary(*st)
 	msg := fmt.Sprintf("%d objects: %d will match, %d will be created, %d refused, %d break an attribute rule", st.Objects, st.Matched, st.Created, st.Refused, st.Problems)
+	if s.partial != "" {
+		msg += "; " + s.partial
+	}
+	if st.SoftMatchAfterAlignment > 0 {
+		msg += fmt.Sprintf("; %d more will soft-match once the SignInNameAlignments have renamed them", st.SoftMatchAfterAlignment)
+	}
 	set(identityv1alpha1.ConditionReady, cond{true, identityv1alpha1.ReasonPlanned, msg})
 	set(identityv1alpha1.ConditionSynced, cond{true, identityv1alpha1.ReasonReconcileSucceeded, ""})
 	if before != "" && before != now {

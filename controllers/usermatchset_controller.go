@@ -122,7 +122,7 @@ func (r *UserMatchSetReconciler) observeDirectory(ctx context.Context, s *setSco
 }
 
 func (r *UserMatchSetReconciler) observeTenant(ctx context.Context, s *setScope) (ctrl.Result, error) {
-	t, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, false)
+	t, _, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, false)
 	if err != nil {
 		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}

@@ -147,6 +147,11 @@ type SyncPlanStatus struct {
 	// Refused objects will fail to export.
 	// +optional
 	Refused int32 `json:"refused"`
+	// SoftMatchAfterAlignment is how many objects will soft-match only once
+	// the SignInNameAlignments of this tenant and directory have renamed
+	// them (the report's afterAlignment column says which).
+	// +optional
+	SoftMatchAfterAlignment int32 `json:"softMatchAfterAlignment"`
 	// Problems is how many objects break at least one attribute rule.
 	// +optional
 	Problems int32 `json:"problems"`
@@ -177,7 +182,9 @@ type SyncPlanStatus struct {
 	FirstProblems []PlanProblem `json:"firstProblems,omitempty"`
 
 	// Report names the ConfigMaps (namespace/name, in the manager's
-	// namespace) that hold the whole per-object report as CSV, in order.
+	// namespace) that hold the whole per-object report as CSV, in order:
+	// object, kind, outcome, code, cloudObject, problems, message,
+	// afterAlignment.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=200

@@ -39,9 +39,12 @@ type planLine struct {
 	CloudObject string   `json:"cloudObject,omitempty"`
 	Problems    []string `json:"problems,omitempty"`
 	Message     string   `json:"message"`
+	// AfterAlignment is what sync will do once the SignInNameAlignments
+	// of the tenant and directory have renamed, when that differs.
+	AfterAlignment string `json:"afterAlignment,omitempty"`
 }
 
-var reportHeader = []string{"object", "kind", "outcome", "code", "cloudObject", "problems", "message"}
+var reportHeader = []string{"object", "kind", "outcome", "code", "cloudObject", "problems", "message", "afterAlignment"}
 
 func runPlan(ctx context.Context, e *env, args []string) error {
 	fs := e.newFlagSet("plan", "SYNCPLAN [-o table|csv|json] [--refresh] [--attention] [flags]")
@@ -85,7 +88,7 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if *attention {
 		kept := lines[:0]
 		for _, l := range lines {
-			if l.Outcome == "Refused" || l.Code != "" && l.Code != "UPNNotVerified" || len(l.Problems) > 0 || strings.Contains(l.Message, "quarantined") || strings.Contains(l.Message, "dropped") {
+			if l.Outcome == "Refused" || l.Code != "" && l.Code != "UPNNotVerified" || len(l.Problems) > 0 || l.AfterAlignment != "" || strings.Contains(l.Message, "quarantined") || strings.Contains(l.Message, "dropped") {
 				kept = append(kept, l)
 			}
 		}
@@ -165,10 +168,14 @@ func readReport(ctx context.Context, c client.Client, name string) ([]planLine, 
 			return nil, fmt.Errorf("report %s: %w", ref, err)
 		}
 		for i, row := range rows {
-			if i == 0 || len(row) != len(reportHeader) {
+			// Reports written before the afterAlignment column have seven.
+			if i == 0 || len(row) < len(reportHeader)-1 {
 				continue
 			}
 			l := planLine{Object: row[0], Kind: row[1], Outcome: row[2], Code: row[3], CloudObject: row[4], Message: row[6]}
+			if len(row) >= len(reportHeader) {
+				l.AfterAlignment = row[7]
+			}
 			if row[5] != "" {
 				l.Problems = strings.Fields(row[5])
 			}
@@ -184,7 +191,7 @@ func writeCSV(w io.Writer, lines []planLine) error {
 		return err
 	}
 	for _, l := range lines {
-		if err := cw.Write([]string{l.Object, l.Kind, l.Outcome, l.Code, l.CloudObject, strings.Join(l.Problems, " "), l.Message}); err != nil {
+		if err := cw.Write([]string{l.Object, l.Kind, l.Outcome, l.Code, l.CloudObject, strings.Join(l.Problems, " "), l.Message, l.AfterAlignment}); err != nil {
 			return err
 		}
 	}
@@ -194,9 +201,9 @@ func writeCSV(w io.Writer, lines []planLine) error {
 
 func printPlanTable(w io.Writer, lines []planLine) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "OBJECT\tKIND\tOUTCOME\tCODE\tCLOUD OBJECT\tPROBLEMS")
+	fmt.Fprintln(tw, "OBJECT\tKIND\tOUTCOME\tCODE\tCLOUD OBJECT\tPROBLEMS\tAFTER ALIGNMENT")
 	for _, l := range lines {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Object, l.Kind, l.Outcome, l.Code, l.CloudObject, strings.Join(l.Problems, ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Object, l.Kind, l.Outcome, l.Code, l.CloudObject, strings.Join(l.Problems, ","), l.AfterAlignment)
 	}
 	return tw.Flush()
 }
