@@ -88,7 +88,7 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if *attention {
 		kept := lines[:0]
 		for _, l := range lines {
-			if l.Outcome == "Refused" || l.Code != "" && l.Code != "UPNNotVerified" || len(l.Problems) > 0 || l.AfterAlignment != "" || strings.Contains(l.Message, "quarantined") || strings.Contains(l.Message, "dropped") {
+			if l.Outcome == "Refused" || l.Code != "" && l.Code != "UPNNotVerified" && l.Code != "AnchorHidden" || len(l.Problems) > 0 || l.AfterAlignment != "" || strings.Contains(l.Message, "quarantined") || strings.Contains(l.Message, "dropped") {
 				kept = append(kept, l)
 			}
 		}

@@ -334,6 +334,8 @@ func (p progress) hints(w *world, interval time.Duration) {
   kubectl get entratenants,activedirectories,tenantsyncfeatures
   kubectl get usermatches -o wide
   kubectl describe usermatch grace
+  kubectl get syncplan first-sync
+  go run ./cmd/entramatch plan first-sync --attention
   kubectl get events
 
 The emulated tenant as JSON:  curl --cacert %s %s/_emulator/state
