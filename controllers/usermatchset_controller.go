@@ -81,6 +81,8 @@ type setScope struct {
 	pairs  []pairing.Pair
 	owned  map[string]*identityv1alpha1.UserMatch // by AD objectGUID
 	cloud  syncplan.Tenant
+	// cloudAttrs are the cloud users' properties attribute rules read.
+	cloudAttrs map[string]map[string]string
 	// created counts the UserMatches created on this pass.
 	created int
 	decided bool
@@ -102,15 +104,22 @@ func (r *UserMatchSetReconciler) observeDirectory(ctx context.Context, s *setSco
 	if sc := s.set.Spec.Scope; sc != nil {
 		base, filter = sc.BaseDN, sc.Filter
 	}
+	var extra []string
+	for _, p := range s.set.Spec.Pairing {
+		if p.Attribute != nil {
+			extra = append(extra, p.Attribute.AD)
+		}
+	}
 	var users []directory.User
 	if err == nil {
-		users, err = d.UsersInScope(ctx, base, filter)
+		users, err = d.UsersInScope(ctx, base, filter, extra...)
 	}
 	if err != nil {
 		return s.fail(classifyScope(err), r.ResyncPeriod)
 	}
 	for _, u := range users {
-		au := pairing.ADUser{DN: u.DN, GUID: u.ObjectGUID.GUID(), UPN: u.UserPrincipalName, Mail: u.Mail, ProxyAddresses: u.ProxyAddresses}
+		au := pairing.ADUser{DN: u.DN, GUID: u.ObjectGUID.GUID(), UPN: u.UserPrincipalName, Mail: u.Mail, ProxyAddresses: u.ProxyAddresses,
+			Attributes: u.Attributes}
 		if a, _, err := readAnchor(s.ad, u); err == nil {
 			au.Anchor = a.ImmutableID()
 		} else {
@@ -122,11 +131,18 @@ func (r *UserMatchSetReconciler) observeDirectory(ctx context.Context, s *setSco
 }
 
 func (r *UserMatchSetReconciler) observeTenant(ctx context.Context, s *setScope) (ctrl.Result, error) {
-	t, _, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, false)
+	t, raw, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, false)
 	if err != nil {
 		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}
 	s.cloud = t
+	// The properties attribute rules may read (CloudPairingProperty).
+	s.cloudAttrs = map[string]map[string]string{}
+	for _, u := range raw.users {
+		if u.EmployeeID != "" {
+			s.cloudAttrs[u.ID] = map[string]string{"employeeId": u.EmployeeID}
+		}
+	}
 	return ctrl.Result{}, nil
 }
 
@@ -141,9 +157,11 @@ func (r *UserMatchSetReconciler) decide(_ context.Context, s *setScope) (ctrl.Re
 			rules = append(rules, pairing.Rule{SuffixFrom: p.UPNSuffix.From, SuffixTo: p.UPNSuffix.To})
 		case p.Mail != nil:
 			rules = append(rules, pairing.Rule{Mail: true})
+		case p.Attribute != nil:
+			rules = append(rules, pairing.Rule{ADAttribute: p.Attribute.AD, CloudAttribute: string(p.Attribute.Cloud)})
 		}
 	}
-	s.pairs = pairing.Decide(s.users, s.cloud, rules)
+	s.pairs = pairing.Decide(s.users, s.cloud, rules, s.cloudAttrs)
 	s.decided = true
 	return ctrl.Result{}, nil
 }

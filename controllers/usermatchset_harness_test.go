@@ -70,6 +70,15 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 	cloud("dee1@"+d, "dee@"+d, nil)
 	cloud("dee2@"+d, "dee@"+d, nil)
 	ad("eve", "eve@"+d, "")
+	// fay pairs only on employeeID: other names on both sides.
+	fayDN, fayGUID, err := h.dir.AddUser(fakead.User{SAMAccountName: "fay", UserPrincipalName: "fay@legacy.local",
+		Attributes: map[string][]string{"employeeID": {"E-7"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	people["fay"] = person{fayDN, fayGUID}
+	emp := "e-7"
+	fay := cloud("f.jones@"+d, "", func(u *emulator.User) { u.EmployeeID = &emp })
 
 	r := &UserMatchSetReconciler{Client: h.k8s, APIReader: h.r.APIReader, Cloud: graph.NewFactory(nil).ForConnection(),
 		Directory: h.r.Directory, Recorder: h.rec, ResyncPeriod: time.Minute}
@@ -77,7 +86,8 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 		Spec: identityv1alpha1.UserMatchSetSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"},
 			DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
 			Pairing: []identityv1alpha1.PairingRule{{SameUPN: &identityv1alpha1.SameUPNRule{}},
-				{UPNSuffix: &identityv1alpha1.UPNSuffixRule{From: "legacy.local", To: d}}, {Mail: &identityv1alpha1.MailRule{}}},
+				{UPNSuffix: &identityv1alpha1.UPNSuffixRule{From: "legacy.local", To: d}}, {Mail: &identityv1alpha1.MailRule{}},
+				{Attribute: &identityv1alpha1.AttributeRule{AD: "employeeID", Cloud: "employeeId"}}},
 			Mode: identityv1alpha1.ModeObserve, MaxInFlight: 1, DeletionPolicy: identityv1alpha1.SetDeletionOrphan,
 			Template: identityv1alpha1.UserMatchTemplate{Mode: identityv1alpha1.ModeEnforce, DeletionPolicy: identityv1alpha1.UserDeletionOrphan,
 				PrivilegedRoles: identityv1alpha1.PrivilegedRolesRefuse, Duplicates: identityv1alpha1.DuplicatesReport}}}
@@ -106,7 +116,7 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 
 	got := pass()
 	st := got.Status
-	if st.InScope < 5 || st.WillSoftMatch != 1 || st.NeedsUserMatch != 2 || st.Ambiguous != 1 || st.UserMatches != 0 || len(owned()) != 0 {
+	if st.InScope < 6 || st.WillSoftMatch != 1 || st.NeedsUserMatch != 3 || st.Ambiguous != 1 || st.UserMatches != 0 || len(owned()) != 0 {
 		t.Fatalf("Observe: %+v", st)
 	}
 	if c := meta.FindStatusCondition(st.Conditions, identityv1alpha1.ConditionReady); c == nil || c.Reason != identityv1alpha1.ReasonChangesPlanned {
@@ -128,7 +138,7 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 	}
 	// The UserMatch works (writes the anchor) and becomes Ready: the next
 	// pass starts the second.
-	for round := 0; round < 2; round++ {
+	for round := 0; round < 3; round++ {
 		for _, um := range owned() {
 			if _, err := h.reconcile(um.Name, 5); err != nil {
 				t.Fatal(err)
@@ -137,8 +147,8 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 		pass()
 	}
 	ums := owned()
-	if len(ums) != 2 {
-		t.Fatalf("%d UserMatches, want 2", len(ums))
+	if len(ums) != 3 {
+		t.Fatalf("%d UserMatches, want 3", len(ums))
 	}
 	targets := map[string]bool{}
 	for _, um := range ums {
@@ -147,16 +157,16 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 			t.Errorf("UserMatch %s: owner %v, adUser %+v", um.Name, um.OwnerReferences, um.Spec.ADUser)
 		}
 	}
-	if !targets[ben] || !targets[cal] || targets[ana] {
-		t.Fatalf("UserMatches for %v; want ben and cal, never ana (who soft-matches)", targets)
+	if !targets[ben] || !targets[cal] || !targets[fay] || targets[ana] {
+		t.Fatalf("UserMatches for %v; want ben, cal and fay, never ana (who soft-matches)", targets)
 	}
 
 	// The sync joins every pair; the UserMatches see it, and so does the set.
 	req := emulator.SyncRequest{}
-	for _, sam := range []string{"ana", "ben", "cal", "eve"} {
+	for _, sam := range []string{"ana", "ben", "cal", "fay", "eve"} {
 		p := people[sam]
-		upn := "ben@legacy.local"
-		if sam != "ben" {
+		upn := sam + "@legacy.local"
+		if sam != "ben" && sam != "fay" {
 			upn = sam + "@" + d
 		}
 		req.Objects = append(req.Objects, emulator.SyncObject{Type: "user", SourceAnchor: base64.StdEncoding.EncodeToString(p.guid[:]),
@@ -166,7 +176,7 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []string{ana, ben, cal} {
+	for i, want := range []string{ana, ben, cal, fay} {
 		if resp.Results[i].ObjectID != want {
 			t.Fatalf("sync %d: %+v", i, resp.Results[i])
 		}
@@ -177,7 +187,7 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 		}
 	}
 	st = pass().Status
-	if st.Joined != 2 || st.Matched != 2 || st.InFlight != 0 {
+	if st.Joined != 3 || st.Matched != 3 || st.InFlight != 0 {
 		t.Fatalf("after the sync: %+v", st)
 	}
 	if c := meta.FindStatusCondition(st.Conditions, identityv1alpha1.ConditionReady); c == nil || c.Reason != identityv1alpha1.ReasonNeedsAttention {
@@ -197,7 +207,7 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 			t.Errorf("UserMatch %s still owned: %v", um.Name, um.OwnerReferences)
 		}
 	}
-	if len(owned()) != 2 {
+	if len(owned()) != 3 {
 		t.Fatalf("Orphan deleted UserMatches")
 	}
 }

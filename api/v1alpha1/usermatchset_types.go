@@ -19,7 +19,7 @@ const (
 // PairingRule is one way to find an AD user's cloud user; exactly one of
 // its fields is set.
 //
-// +kubebuilder:validation:XValidation:rule="[has(self.sameUPN), has(self.upnSuffix), has(self.mail)].exists_one(x, x)",message="a pairing rule sets exactly one of sameUPN, upnSuffix, mail"
+// +kubebuilder:validation:XValidation:rule="[has(self.sameUPN), has(self.upnSuffix), has(self.mail), has(self.attribute)].exists_one(x, x)",message="a pairing rule sets exactly one of sameUPN, upnSuffix, mail, attribute"
 type PairingRule struct {
 	// SameUPN pairs users with the same userPrincipalName.
 	// +optional
@@ -30,6 +30,26 @@ type PairingRule struct {
 	// Mail pairs users whose mail (or primary SMTP address) is the same.
 	// +optional
 	Mail *MailRule `json:"mail,omitempty"`
+	// Attribute pairs users whose AD attribute equals a cloud property,
+	// e.g. employeeID in AD and employeeId in Entra.
+	// +optional
+	Attribute *AttributeRule `json:"attribute,omitempty"`
+}
+
+// CloudPairingProperty is a cloud user property a pairing rule may read.
+// +kubebuilder:validation:Enum=employeeId
+type CloudPairingProperty string
+
+// AttributeRule pairs on an AD attribute and a cloud property with the
+// same value (case-insensitive); an empty value pairs nothing.
+type AttributeRule struct {
+	// AD is the AD attribute's LDAP name, e.g. employeeID.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9-]*$`
+	AD string `json:"ad"`
+	// Cloud is the cloud user property.
+	Cloud CloudPairingProperty `json:"cloud"`
 }
 
 // SameUPNRule pairs on equal userPrincipalName (case-insensitive).

@@ -17,6 +17,8 @@ type User struct {
 	OnPremisesDistinguishedName string
 	OnPremisesObjectIdentifier  string
 	OnPremisesUserPrincipalName string
+	// EmployeeID is employeeId, which a UserMatchSet may pair on.
+	EmployeeID string
 	// ProvisioningErrors are the values sync quarantined on this object
 	// (onPremisesProvisioningErrors): what collided when it was provisioned.
 	ProvisioningErrors []ProvisioningError

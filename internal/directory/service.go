@@ -25,7 +25,7 @@ type Service interface {
 	// overwrites a value (ErrConsistencyGUIDSet).
 	SetConsistencyGUID(ctx context.Context, dn string, a anchor.Anchor) error
 	// UsersInScope lists the users under base that match filter.
-	UsersInScope(ctx context.Context, base, filter string) ([]User, error)
+	UsersInScope(ctx context.Context, base, filter string, extra ...string) ([]User, error)
 	// ObjectsInScope lists the users, groups and contacts sync would
 	// export from under base that match filter.
 	ObjectsInScope(ctx context.Context, base, filter string) ([]Object, error)

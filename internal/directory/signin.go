@@ -15,16 +15,17 @@ import (
 var ErrNameChanged = errors.New("userPrincipalName changed since it was read")
 
 // UsersInScope returns every user account under base (the search base
-// when empty) that also matches filter (any LDAP filter, or none). A base
+// when empty) that also matches filter (any LDAP filter, or none), with
+// the extra attributes asked for in User.Attributes. A base
 // outside the search base is ErrInvalidLookup: a scope never reaches
 // further than the directory it names.
-func (c *Client) UsersInScope(ctx context.Context, base, filter string) ([]User, error) {
+func (c *Client) UsersInScope(ctx context.Context, base, filter string, extra ...string) ([]User, error) {
 	op := "search users in scope"
 	base, f, err := c.scope(ctx, op, base, "(&(objectCategory=person)(objectClass=user)", filter)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := c.searchUsers(ctx, base, f)
+	entries, err := c.searchUsers(ctx, base, f, extra...)
 	if err != nil {
 		return nil, err
 	}
@@ -33,6 +34,14 @@ func (c *Client) UsersInScope(ctx context.Context, base, filter string) ([]User,
 		u, err := userFromEntry(e)
 		if err != nil {
 			return nil, &Error{Op: op, Class: ErrAnchorMalformed, Err: fmt.Errorf("%s: %w", e.DN, err)}
+		}
+		for _, a := range extra {
+			if v := e.GetEqualFoldAttributeValue(a); v != "" {
+				if u.Attributes == nil {
+					u.Attributes = map[string]string{}
+				}
+				u.Attributes[a] = v
+			}
 		}
 		out = append(out, u)
 	}

@@ -34,6 +34,9 @@ type User struct {
 	// AdminCount is 1 for accounts that are or were in a protected
 	// (administrative) group, as AdminSDHolder marks them.
 	AdminCount int
+	// Attributes holds the extra attributes a search asked for (by the
+	// name asked), first value each.
+	Attributes map[string]string
 }
 
 // Key is the attribute a Lookup matches on.
@@ -132,11 +135,12 @@ func (c *Client) FindUsers(ctx context.Context, lookups []Lookup) (map[Lookup]Us
 	return users, errs
 }
 
-func (c *Client) searchUsers(ctx context.Context, base, filter string) ([]*ldap.Entry, error) {
+func (c *Client) searchUsers(ctx context.Context, base, filter string, extra ...string) ([]*ldap.Entry, error) {
 	var entries []*ldap.Entry
+	attrs := append(append([]string(nil), userAttributes...), extra...)
 	err := c.do(ctx, "search users", func(conn *ldap.Conn) error {
 		req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-			filter, userAttributes, nil)
+			filter, attrs, nil)
 		res, err := conn.SearchWithPaging(req, pageSize)
 		if err != nil {
 			return err

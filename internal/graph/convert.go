@@ -30,6 +30,7 @@ func toUser(u models.Userable) cloud.User {
 		OnPremisesDistinguishedName: deref(u.GetOnPremisesDistinguishedName()),
 		OnPremisesObjectIdentifier:  additionalString(u.GetAdditionalData(), propObjectIdentifier),
 		OnPremisesUserPrincipalName: deref(u.GetOnPremisesUserPrincipalName()),
+		EmployeeID:                  deref(u.GetEmployeeId()),
 		ProvisioningErrors:          toProvisioningErrors(u.GetOnPremisesProvisioningErrors()),
 	}
 }

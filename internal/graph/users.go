@@ -19,7 +19,7 @@ func userProperties() []string {
 	return []string{
 		"id", "userPrincipalName", "displayName", "mail", "proxyAddresses",
 		"onPremisesImmutableId", "onPremisesSyncEnabled", "onPremisesLastSyncDateTime",
-		"onPremisesDistinguishedName", "onPremisesUserPrincipalName", "onPremisesProvisioningErrors",
+		"onPremisesDistinguishedName", "onPremisesUserPrincipalName", "onPremisesProvisioningErrors", "employeeId",
 	}
 }
 

@@ -20,6 +20,9 @@ type Rule struct {
 	// SuffixFrom and SuffixTo rewrite the AD UPN's suffix.
 	SuffixFrom, SuffixTo string
 	Mail                 bool
+	// ADAttribute names an AD attribute (in ADUser.Attributes) whose value
+	// must equal the cloud user's CloudAttribute (in Decide's cloudAttrs).
+	ADAttribute, CloudAttribute string
 }
 
 // ADUser is an AD user in scope.
@@ -31,6 +34,8 @@ type ADUser struct {
 	ProxyAddresses []string
 	// Anchor is the source anchor sync will export.
 	Anchor string
+	// Attributes are the AD attributes attribute rules read.
+	Attributes map[string]string
 }
 
 // Outcome is what the set does with an AD user.
@@ -56,10 +61,14 @@ type Pair struct {
 // Decide pairs every AD user and decides what to do with it. Users are
 // taken in DN order; a cloud user that several AD users pair with makes
 // all of them Ambiguous.
-func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule) []Pair {
+// cloudAttrs gives, per cloud user ID, the properties attribute rules
+// read.
+func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule, cloudAttrs map[string]map[string]string) []Pair {
 	users = append([]ADUser(nil), users...)
 	sort.Slice(users, func(i, j int) bool { return strings.ToLower(users[i].DN) < strings.ToLower(users[j].DN) })
 	byUPN, byMail := map[string][]*syncplan.CloudObject{}, map[string][]*syncplan.CloudObject{}
+	// byAttr indexes the cloud users by "property=value" (lower-case).
+	byAttr := map[string][]*syncplan.CloudObject{}
 	for i := range tenant.Objects {
 		o := &tenant.Objects[i]
 		if o.Kind != syncplan.User || o.Deleted {
@@ -69,13 +78,19 @@ func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule) []Pair {
 		if p := syncplan.CloudPrimarySMTP(o.ProxyAddresses, o.Mail); p != "" {
 			byMail[p] = append(byMail[p], o)
 		}
+		for prop, v := range cloudAttrs[o.ID] {
+			if v != "" {
+				k := low(prop) + "=" + low(v)
+				byAttr[k] = append(byAttr[k], o)
+			}
+		}
 	}
 	pairs := make([]Pair, 0, len(users))
 	claims := map[string][]int{}
 	for _, u := range users {
 		p := Pair{AD: u}
 		for _, r := range rules {
-			cands := candidates(u, r, byUPN, byMail)
+			cands := candidates(u, r, byUPN, byMail, byAttr)
 			if len(cands) > 1 {
 				p.Outcome, p.Message = Ambiguous, fmt.Sprintf("%d cloud users pair with it (%s): the set never guesses", len(cands), upns(cands))
 				break
@@ -139,8 +154,19 @@ func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule) []Pair {
 	return pairs
 }
 
-func candidates(u ADUser, r Rule, byUPN, byMail map[string][]*syncplan.CloudObject) []*syncplan.CloudObject {
+func candidates(u ADUser, r Rule, byUPN, byMail, byAttr map[string][]*syncplan.CloudObject) []*syncplan.CloudObject {
 	switch {
+	case r.ADAttribute != "":
+		v := ""
+		for k, val := range u.Attributes {
+			if strings.EqualFold(k, r.ADAttribute) {
+				v = val
+			}
+		}
+		if low(v) == "" {
+			return nil
+		}
+		return byAttr[low(r.CloudAttribute)+"="+low(v)]
 	case r.SameUPN:
 		return byUPN[low(u.UPN)]
 	case r.SuffixFrom != "":

@@ -33,7 +33,7 @@ func TestDecide(t *testing.T) {
 	}
 	rules := []Rule{{SameUPN: true}, {SuffixFrom: "contoso.local", SuffixTo: "contoso.com"}, {Mail: true}}
 	got := map[string]Outcome{}
-	for _, p := range Decide(users, tenant, rules) {
+	for _, p := range Decide(users, tenant, rules, nil) {
 		got[p.AD.DN] = p.Outcome
 		if p.Message == "" {
 			t.Errorf("%s: no message", p.AD.DN)
@@ -51,7 +51,7 @@ func TestDecide(t *testing.T) {
 		"CN=hal":  Ambiguous,
 	}
 	users[2].Mail = ""
-	for _, p := range Decide(users, tenant, rules) {
+	for _, p := range Decide(users, tenant, rules, nil) {
 		if p.AD.DN == "CN=cal" && p.Outcome != WillSoftMatch {
 			t.Errorf("without the address, cal soft-matches on its UPN: %s %s", p.Outcome, p.Message)
 		}
@@ -60,5 +60,27 @@ func TestDecide(t *testing.T) {
 		if got[dn] != w {
 			t.Errorf("%s: %s, want %s", dn, got[dn], w)
 		}
+	}
+}
+
+func TestDecideOnAnAttribute(t *testing.T) {
+	tenant := syncplan.Tenant{VerifiedDomains: []string{"contoso.com"}, InitialDomain: "contoso.onmicrosoft.com", Flags: syncplan.Flags{SoftMatchOnUPN: true},
+		Objects: []syncplan.CloudObject{{ID: "c1", Kind: syncplan.User, UserPrincipalName: "jdoe@contoso.com"},
+			{ID: "c2", Kind: syncplan.User, UserPrincipalName: "x@contoso.com"}, {ID: "c3", Kind: syncplan.User, UserPrincipalName: "y@contoso.com"}}}
+	attrs := map[string]map[string]string{"c1": {"employeeId": "E100"}, "c2": {"employeeId": "E200"}, "c3": {"employeeId": "e200"}}
+	users := []ADUser{
+		{DN: "CN=jane", UPN: "jane@contoso.local", Anchor: "a1", Attributes: map[string]string{"employeeID": "e100"}},
+		{DN: "CN=twin", UPN: "twin@contoso.local", Anchor: "a2", Attributes: map[string]string{"employeeID": "E200"}},
+		{DN: "CN=none", UPN: "none@contoso.local", Anchor: "a3"},
+	}
+	got := map[string]Pair{}
+	for _, p := range Decide(users, tenant, []Rule{{ADAttribute: "employeeID", CloudAttribute: "employeeId"}}, attrs) {
+		got[p.AD.DN] = p
+	}
+	if p := got["CN=jane"]; p.Outcome != NeedsUserMatch || p.Cloud == nil || p.Cloud.ID != "c1" {
+		t.Errorf("jane: %+v", p)
+	}
+	if got["CN=twin"].Outcome != Ambiguous || got["CN=none"].Outcome != Unpaired {
+		t.Errorf("twin %s, none %s", got["CN=twin"].Outcome, got["CN=none"].Outcome)
 	}
 }
