@@ -117,9 +117,18 @@ func hasAudience(jwt, want string) bool {
 }
 
 func (s secretScope) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if _, ok := obj.(*corev1.Secret); ok {
+	switch obj.(type) {
+	case *corev1.Secret:
 		if err := s.check(key.Namespace, key.Name); err != nil {
 			return err
+		}
+	case *corev1.ConfigMap:
+		// A ConfigMap a resource names (a UserMatchSet's pairs) is read
+		// under the same rule: only where the operator reads Secrets.
+		if !slices.Contains(s.allowed, key.Namespace) {
+			return &secretError{reason: identityv1alpha1.ReasonSecretNotAllowed, msg: fmt.Sprintf(
+				"ConfigMap %s/%s is in a namespace the operator does not read from; move it to %s (the manager's --secret-namespaces)",
+				key.Namespace, key.Name, strings.Join(s.allowed, " or "))}
 		}
 	}
 	return s.Reader.Get(ctx, key, obj, opts...)

@@ -3,14 +3,17 @@ package controllers
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -61,7 +64,7 @@ func (r *UserMatchSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		finalizer:  UserMatchSetFinalizer,
 		finalize:   r.finalize,
 		scope:      func(set *identityv1alpha1.UserMatchSet, p pass) *setScope { return &setScope{pass: p, set: set} },
-		phases:     []phase[*setScope]{r.observeReferences, r.observeDirectory, r.observeTenant, r.observeOwned, r.decide, r.create, r.finish},
+		phases:     []phase[*setScope]{r.observeReferences, r.observeDirectory, r.observeTenant, r.observePairs, r.observeOwned, r.decide, r.create, r.finish},
 		status:     r.status,
 		conditions: func(set *identityv1alpha1.UserMatchSet) []metav1.Condition { return set.Status.Conditions },
 		announce: func(set *identityv1alpha1.UserMatchSet, before []metav1.Condition) {
@@ -83,6 +86,8 @@ type setScope struct {
 	cloud  syncplan.Tenant
 	// cloudAttrs are the cloud users' properties attribute rules read.
 	cloudAttrs map[string]map[string]string
+	// explicit are the pairs of spec.pairs.
+	explicit map[string]string
 	// created counts the UserMatches created on this pass.
 	created int
 	decided bool
@@ -146,9 +151,67 @@ func (r *UserMatchSetReconciler) observeTenant(ctx context.Context, s *setScope)
 	return ctrl.Result{}, nil
 }
 
+// observePairs reads the explicit pairs of spec.pairs, if any.
+func (r *UserMatchSetReconciler) observePairs(ctx context.Context, s *setScope) (ctrl.Result, error) {
+	ref := s.set.Spec.Pairs
+	if ref == nil {
+		return ctrl.Result{}, nil
+	}
+	var cm corev1.ConfigMap
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, &cm); err != nil {
+		o := classifyCloud(err)
+		if apierrors.IsNotFound(err) {
+			o = outcome{reason: identityv1alpha1.ReasonPairsInvalid, message: fmt.Sprintf("ConfigMap %s/%s does not exist", ref.Namespace, ref.Name)}
+		}
+		return s.fail(o, r.ResyncPeriod)
+	}
+	key := ref.Key
+	if key == "" {
+		key = "pairs.csv"
+	}
+	pairs, err := parsePairs(cm.Data[key])
+	if err != nil {
+		return s.fail(outcome{reason: identityv1alpha1.ReasonPairsInvalid, message: fmt.Sprintf("ConfigMap %s/%s key %s: %v", ref.Namespace, ref.Name, key, err)}, r.ResyncPeriod)
+	}
+	s.explicit = pairs
+	return ctrl.Result{}, nil
+}
+
+// parsePairs reads "adUser,cloudUser" lines (a header line is allowed,
+// blank lines and lines starting with # are skipped).
+func parsePairs(data string) (map[string]string, error) {
+	rd := csv.NewReader(strings.NewReader(data))
+	rd.Comment, rd.FieldsPerRecord, rd.TrimLeadingSpace = '#', 2, true
+	rows, err := rd.ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for i, row := range rows {
+		ad, c := strings.ToLower(strings.TrimSpace(row[0])), strings.ToLower(strings.TrimSpace(row[1]))
+		if i == 0 && ad == "aduser" {
+			continue
+		}
+		if ad == "" || c == "" {
+			return nil, fmt.Errorf("line %d: both columns are needed", i+1)
+		}
+		if prev, dup := out[ad]; dup && prev != c {
+			return nil, fmt.Errorf("line %d: %s is paired twice (%s and %s)", i+1, row[0], prev, c)
+		}
+		out[ad] = c
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no pairs")
+	}
+	return out, nil
+}
+
 // decide pairs the users and decides what each needs (internal/pairing).
 func (r *UserMatchSetReconciler) decide(_ context.Context, s *setScope) (ctrl.Result, error) {
-	rules := make([]pairing.Rule, 0, len(s.set.Spec.Pairing))
+	rules := make([]pairing.Rule, 0, len(s.set.Spec.Pairing)+1)
+	if s.explicit != nil {
+		rules = append(rules, pairing.Rule{Explicit: s.explicit})
+	}
 	for _, p := range s.set.Spec.Pairing {
 		switch {
 		case p.SameUPN != nil:

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/anchor"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/fakead"
 	"github.com/entramatch/entra-match-operator/internal/graph"
@@ -210,4 +212,73 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 	if len(owned()) != 3 {
 		t.Fatalf("Orphan deleted UserMatches")
 	}
+}
+
+// Explicit pairs from a ConfigMap: they pair users no rule would, a
+// ConfigMap outside the namespaces the operator reads is refused, and a
+// malformed one is reported.
+func TestUserMatchSetExplicitPairs(t *testing.T) {
+	h := newUMHarness(t, func(c *emulator.Config) { c.AppOnlySyncFeatures = true })
+	ctx := context.Background()
+	_, guid, err := h.dir.AddUser(fakead.User{SAMAccountName: "gil", UserPrincipalName: "gil@legacy.local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.em.AddUser(emulator.User{UserPrincipalName: "gilbert@" + umDomain, DisplayName: "Gilbert", MailNickname: "gilbert"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := anchorGUID(guid)
+	for ns, data := range map[string]string{umNamespace: "adUser,cloudUser\n" + g + ",gilbert@" + umDomain + "\n", "elsewhere": "x,y\n"} {
+		if err := h.k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pairs"}, Data: map[string]string{"pairs.csv": data}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &UserMatchSetReconciler{Client: h.k8s, APIReader: h.r.APIReader, Cloud: graph.NewFactory(nil).ForConnection(),
+		Directory: h.r.Directory, Recorder: h.rec, ResyncPeriod: time.Minute}
+	run := func(name, ns string) *identityv1alpha1.UserMatchSet {
+		t.Helper()
+		set := &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: name, Generation: 1, UID: types.UID("uid-" + name)},
+			Spec: identityv1alpha1.UserMatchSetSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"},
+				DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+				Pairs:        &identityv1alpha1.ConfigMapKeyReference{Namespace: ns, Name: "pairs", Key: "pairs.csv"},
+				Mode:         identityv1alpha1.ModeObserve, MaxInFlight: 5}}
+		if err := h.k8s.Create(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: name}})
+		if err := h.k8s.Get(ctx, types.NamespacedName{Name: name}, set); err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	set := run("listed", umNamespace)
+	if set.Status.NeedsUserMatch != 1 || set.Status.Pairs != 1 {
+		t.Fatalf("explicit pair: %+v", set.Status)
+	}
+	set = run("foreign", "elsewhere")
+	if c := meta.FindStatusCondition(set.Status.Conditions, identityv1alpha1.ConditionReady); c == nil || c.Reason != identityv1alpha1.ReasonSecretNotAllowed {
+		t.Fatalf("a ConfigMap in another namespace: %+v", set.Status.Conditions)
+	}
+	if err := h.k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: umNamespace, Name: "bad"}, Data: map[string]string{"pairs.csv": "only-one-column\n"}}); err != nil {
+		t.Fatal(err)
+	}
+	bad := &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: "bad", Generation: 1, UID: "uid-bad"},
+		Spec: identityv1alpha1.UserMatchSetSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"}, DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+			Pairs: &identityv1alpha1.ConfigMapKeyReference{Namespace: umNamespace, Name: "bad", Key: "pairs.csv"}, Mode: identityv1alpha1.ModeObserve}}
+	if err := h.k8s.Create(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "bad"}})
+	if err := h.k8s.Get(ctx, types.NamespacedName{Name: "bad"}, bad); err != nil {
+		t.Fatal(err)
+	}
+	if c := meta.FindStatusCondition(bad.Status.Conditions, identityv1alpha1.ConditionReady); c == nil || c.Reason != identityv1alpha1.ReasonPairsInvalid {
+		t.Fatalf("malformed pairs: %+v", bad.Status.Conditions)
+	}
+}
+
+func anchorGUID(g fakead.GUID) (string, error) {
+	a, err := anchor.FromBytes(g[:])
+	return a.GUID(), err
 }

@@ -118,6 +118,9 @@ const (
 	// ReasonRolloutPaused: spec.paused holds back UserMatches still to
 	// create.
 	ReasonRolloutPaused = "RolloutPaused"
+	// ReasonPairsInvalid: spec.pairs names a ConfigMap that is missing or
+	// does not hold "adUser,cloudUser" lines.
+	ReasonPairsInvalid = "PairsInvalid"
 	// ReasonNeedsAttention: some pairs are ambiguous or their UserMatch is
 	// blocked; status.attention lists them.
 	ReasonNeedsAttention = "NeedsAttention"

@@ -71,6 +71,23 @@ type UPNSuffixRule struct {
 	To string `json:"to"`
 }
 
+// ConfigMapKeyReference names one key of a ConfigMap.
+type ConfigMapKeyReference struct {
+	// Namespace of the ConfigMap.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace"`
+	// Name of the ConfigMap.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Key in the ConfigMap's data.
+	// +optional
+	// +kubebuilder:default=pairs.csv
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key,omitempty"`
+}
+
 // UserMatchTemplate is what the set's UserMatches are created with.
 type UserMatchTemplate struct {
 	// Mode of the UserMatches; Enforce by default.
@@ -96,6 +113,7 @@ type UserMatchTemplate struct {
 // pair that will not soft-match by itself.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.scope) || !has(oldSelf.scope) || self.scope == oldSelf.scope || self.mode == 'Observe'",message="scope can only change in Observe: switch mode to Observe, change the scope, review, then Enforce again"
+// +kubebuilder:validation:XValidation:rule="(has(self.pairing) && size(self.pairing) > 0) || has(self.pairs)",message="set pairing rules (e.g. sameUPN: {}) or pairs (a ConfigMap of explicit pairs), or both"
 type UserMatchSetSpec struct {
 	// TenantRef names the EntraTenant.
 	// +required
@@ -116,11 +134,19 @@ type UserMatchSetSpec struct {
 	// order: the first that finds exactly one cloud user pairs them. Two
 	// candidates, or a cloud user two AD users pair with, are never
 	// guessed: reported as ambiguous, nothing created.
-	// +required
-	// +kubebuilder:validation:MinItems=1
+	// +optional
 	// +kubebuilder:validation:MaxItems=10
 	// +listType=atomic
-	Pairing []PairingRule `json:"pairing"`
+	Pairing []PairingRule `json:"pairing,omitempty"`
+
+	// Pairs names a ConfigMap with explicit pairs, one per line as CSV
+	// "adUser,cloudUser" (the AD user by objectGUID, distinguishedName or
+	// userPrincipalName; the cloud user by object ID or userPrincipalName),
+	// e.g. exported from a migration tool. An explicit pair wins over the
+	// rules. The ConfigMap must be in a namespace the operator reads
+	// Secrets from.
+	// +optional
+	Pairs *ConfigMapKeyReference `json:"pairs,omitempty"`
 
 	// Template is what each UserMatch is created with.
 	// +optional

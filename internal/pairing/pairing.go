@@ -20,6 +20,9 @@ type Rule struct {
 	// SuffixFrom and SuffixTo rewrite the AD UPN's suffix.
 	SuffixFrom, SuffixTo string
 	Mail                 bool
+	// Explicit maps an AD user (objectGUID, DN or UPN, lower-case) to its
+	// cloud user (object ID or UPN, lower-case), as a person listed them.
+	Explicit map[string]string
 	// ADAttribute names an AD attribute (in ADUser.Attributes) whose value
 	// must equal the cloud user's CloudAttribute (in Decide's cloudAttrs).
 	ADAttribute, CloudAttribute string
@@ -69,12 +72,14 @@ func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule, cloudAttrs map
 	byUPN, byMail := map[string][]*syncplan.CloudObject{}, map[string][]*syncplan.CloudObject{}
 	// byAttr indexes the cloud users by "property=value" (lower-case).
 	byAttr := map[string][]*syncplan.CloudObject{}
+	byID := map[string]*syncplan.CloudObject{}
 	for i := range tenant.Objects {
 		o := &tenant.Objects[i]
 		if o.Kind != syncplan.User || o.Deleted {
 			continue
 		}
 		byUPN[low(o.UserPrincipalName)] = append(byUPN[low(o.UserPrincipalName)], o)
+		byID[low(o.ID)] = o
 		if p := syncplan.CloudPrimarySMTP(o.ProxyAddresses, o.Mail); p != "" {
 			byMail[p] = append(byMail[p], o)
 		}
@@ -91,6 +96,9 @@ func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule, cloudAttrs map
 		p := Pair{AD: u}
 		for _, r := range rules {
 			cands := candidates(u, r, byUPN, byMail, byAttr)
+			if r.Explicit != nil {
+				cands = explicit(u, r.Explicit, byID, byUPN)
+			}
 			if len(cands) > 1 {
 				p.Outcome, p.Message = Ambiguous, fmt.Sprintf("%d cloud users pair with it (%s): the set never guesses", len(cands), upns(cands))
 				break
@@ -187,6 +195,21 @@ func candidates(u ADUser, r Rule, byUPN, byMail, byAttr map[string][]*syncplan.C
 			}
 		}
 		return out
+	}
+	return nil
+}
+
+// explicit finds the cloud user a person listed for u.
+func explicit(u ADUser, pairs map[string]string, byID map[string]*syncplan.CloudObject, byUPN map[string][]*syncplan.CloudObject) []*syncplan.CloudObject {
+	for _, k := range []string{low(u.GUID), low(u.DN), low(u.UPN)} {
+		c, ok := pairs[k]
+		if k == "" || !ok {
+			continue
+		}
+		if o := byID[c]; o != nil {
+			return []*syncplan.CloudObject{o}
+		}
+		return byUPN[c]
 	}
 	return nil
 }

@@ -84,3 +84,30 @@ func TestDecideOnAnAttribute(t *testing.T) {
 		t.Errorf("twin %s, none %s", got["CN=twin"].Outcome, got["CN=none"].Outcome)
 	}
 }
+
+func TestDecideOnExplicitPairs(t *testing.T) {
+	tenant := syncplan.Tenant{VerifiedDomains: []string{"contoso.com"}, InitialDomain: "contoso.onmicrosoft.com", Flags: syncplan.Flags{SoftMatchOnUPN: true},
+		Objects: []syncplan.CloudObject{{ID: "C1", Kind: syncplan.User, UserPrincipalName: "jdoe@contoso.com"},
+			{ID: "c2", Kind: syncplan.User, UserPrincipalName: "bob@contoso.com"}}}
+	users := []ADUser{
+		{DN: "CN=jane", GUID: "3AB39606-c642-489b-84b6-58c038d3ef39", UPN: "jane@contoso.com", Anchor: "a1"},
+		{DN: "CN=bob", UPN: "robert@contoso.local", Anchor: "a2"},
+		{DN: "CN=carl", UPN: "carl@contoso.com", Anchor: "a3"},
+	}
+	// Explicit pairs win over the rules: jane@contoso.com would pair with
+	// nobody by UPN, but the list says jdoe.
+	rules := []Rule{{Explicit: map[string]string{"3ab39606-c642-489b-84b6-58c038d3ef39": "c1", "robert@contoso.local": "bob@contoso.com"}}, {SameUPN: true}}
+	got := map[string]Pair{}
+	for _, p := range Decide(users, tenant, rules, nil) {
+		got[p.AD.DN] = p
+	}
+	if p := got["CN=jane"]; p.Cloud == nil || p.Cloud.ID != "C1" || p.Outcome != NeedsUserMatch {
+		t.Errorf("jane: %+v", p)
+	}
+	if p := got["CN=bob"]; p.Cloud == nil || p.Cloud.ID != "c2" {
+		t.Errorf("bob: %+v", p)
+	}
+	if got["CN=carl"].Outcome != Unpaired {
+		t.Errorf("carl: %+v", got["CN=carl"])
+	}
+}

@@ -571,7 +571,7 @@ func TestInvalidObjectsRejected(t *testing.T) {
 			name: "set without pairing rules",
 			obj: &v1.UserMatchSet{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "UserMatchSet"}, ObjectMeta: metav1.ObjectMeta{GenerateName: "set-"},
 				Spec: v1.UserMatchSetSpec{TenantRef: v1.TenantReference{Name: "contoso"}, DirectoryRef: v1.DirectoryReference{Name: "corp"}}},
-			want: "spec.pairing",
+			want: "set pairing rules (e.g. sameUPN: {}) or pairs",
 		},
 
 		// SyncPlan
