@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -228,4 +230,60 @@ func toLua(L *lua.LState, v any) lua.LValue {
 		return tb
 	}
 	return lua.LString("")
+}
+
+// Every kind of the API has a health check, and the kinds added with the
+// plan and the alignment read right: a computed SyncPlan and a UserMatchSet
+// in Observe are Healthy/Current, a SignInNameAlignment whose target the
+// tenant has not verified is Degraded/Failed with its reason.
+func TestGitOpsHealthOfPlansSetsAndAlignments(t *testing.T) {
+	scripts := argoHealthScripts(t)
+	scheme := runtime.NewScheme()
+	if err := identityv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	apiPkg := reflect.TypeFor[identityv1alpha1.UserMatch]().PkgPath()
+	for kind, typ := range scheme.KnownTypes(identityv1alpha1.GroupVersion) {
+		if typ.PkgPath() == apiPkg && !strings.HasSuffix(kind, "List") && scripts[kind] == "" {
+			t.Errorf("config/argocd/argocd-cm.yaml has no health check for %s", kind)
+		}
+	}
+
+	h := newSNAHarness(t)
+	h.person("jane", "jane@"+umInitial, nil)
+	h.create("staff", func(s *identityv1alpha1.SignInNameAlignmentSpec) { s.TargetSuffix = "fabrikam.example" })
+	h.pass("staff")
+	checkHealth(t, scripts, h.k8s.Scheme(), h.alignment("staff"), "Degraded", status.FailedStatus, identityv1alpha1.ReasonTargetSuffixNotVerified)
+
+	ctx := context.Background()
+	plans := &SyncPlanReconciler{Client: h.k8s, APIReader: h.r.APIReader, Reader: h.k8s, Cloud: h.sna.Cloud,
+		Directory: h.r.Directory, Recorder: h.rec, Namespace: umNamespace, ResyncPeriod: time.Minute}
+	sp := &identityv1alpha1.SyncPlan{ObjectMeta: metav1.ObjectMeta{Name: "plan", Generation: 1, UID: "uid-plan"},
+		Spec: identityv1alpha1.SyncPlanSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"}, DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+			Scope: &identityv1alpha1.PlanScope{Kinds: []identityv1alpha1.ObjectKind{identityv1alpha1.ObjectUser}}}}
+	if err := h.k8s.Create(ctx, sp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plans.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "plan"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.k8s.Get(ctx, types.NamespacedName{Name: "plan"}, sp); err != nil {
+		t.Fatal(err)
+	}
+	checkHealth(t, scripts, h.k8s.Scheme(), sp, "Healthy", status.CurrentStatus, "")
+
+	sets := &UserMatchSetReconciler{Client: h.k8s, APIReader: h.r.APIReader, Cloud: h.sna.Cloud, Directory: h.r.Directory, Recorder: h.rec, ResyncPeriod: time.Minute}
+	set := &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: "set", Generation: 1, UID: "uid-set"},
+		Spec: identityv1alpha1.UserMatchSetSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"}, DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+			Pairing: []identityv1alpha1.PairingRule{{SameUPN: &identityv1alpha1.SameUPNRule{}}}, Mode: identityv1alpha1.ModeObserve}}
+	if err := h.k8s.Create(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sets.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "set"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.k8s.Get(ctx, types.NamespacedName{Name: "set"}, set); err != nil {
+		t.Fatal(err)
+	}
+	checkHealth(t, scripts, h.k8s.Scheme(), set, "Healthy", status.CurrentStatus, "")
 }

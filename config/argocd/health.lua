@@ -1,5 +1,6 @@
--- Argo CD health of entra-match-operator resources (UserMatch, TenantSyncFeatures,
--- EntraTenant, ActiveDirectory). The same reading as kstatus, which Flux uses:
+-- Argo CD health of entra-match-operator resources (every kind: UserMatch,
+-- UserMatchSet, TenantSyncFeatures, EntraTenant, ActiveDirectory, SyncPlan,
+-- SignInNameAlignment). The same reading as kstatus, which Flux uses:
 --   Progressing while the operator has not observed the latest spec,
 --   Degraded while Stalled is True (the operator waits for a person),
 --   Healthy when Ready is True, Progressing otherwise.
