@@ -55,6 +55,9 @@ var cloudErrors = map[cloud.Class]errorPolicy{
 	cloud.ClassTransient:        {reason: identityv1alpha1.ReasonUnreachable, transient: true},
 	cloud.ClassNotFound:         {reason: identityv1alpha1.ReasonCloudUserNotFound},
 	cloud.ClassWrongEndpoint:    {reason: identityv1alpha1.ReasonWrongEndpoint},
+	// The tenant view answers an expired delta link with a full read; one
+	// that still escapes is retried like any passing failure.
+	cloud.ClassDeltaExpired: {reason: identityv1alpha1.ReasonReconcileFailed, transient: true},
 }
 
 // directoryErrors maps every LDAP error of internal/directory likewise.

@@ -12,6 +12,15 @@ type Client interface {
 	UsersByImmutableID(ctx context.Context, immutableID string) ([]User, error)
 	// ListUsers reads every user of the tenant, with the onPremises* properties.
 	ListUsers(ctx context.Context) ([]User, error)
+	// UsersDelta runs one round of Graph's delta query on users. An empty
+	// deltaLink starts a full round (every user, with the properties
+	// ListUsers selects); otherwise deltaLink is the one the previous round
+	// returned and the round brings what changed since. It follows every
+	// page and returns the changes in the order Graph gave them (a user may
+	// show more than once: apply them in order) and the deltaLink of the
+	// next round. A link Graph no longer honours fails with
+	// ClassDeltaExpired (IsDeltaExpired): start again with "".
+	UsersDelta(ctx context.Context, deltaLink string) (changes []UserChange, nextDeltaLink string, err error)
 	// SetImmutableID writes onPremisesImmutableId; nil clears it.
 	SetImmutableID(ctx context.Context, userID string, immutableID *string) error
 	// SetUserPrincipalName renames a cloud-only user's sign-in name.

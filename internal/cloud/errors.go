@@ -24,12 +24,15 @@ const (
 	// ClassWrongEndpoint: what answered is not Microsoft Graph (no OData
 	// JSON), so the configured endpoint is wrong, whatever status it gave.
 	ClassWrongEndpoint Class = "WrongEndpoint"
+	// ClassDeltaExpired: Graph no longer honours a delta link (expired,
+	// unknown, or a resync it asks for); the caller starts a full round.
+	ClassDeltaExpired Class = "DeltaExpired"
 )
 
 // Classes lists every class, for tables that must cover them all.
 func Classes() []Class {
 	return []Class{ClassNotFound, ClassConflict, ClassOnPremMastered, ClassPermission, ClassUnauthenticated,
-		ClassThrottled, ClassTransient, ClassInvalid, ClassUnsupportedQuery, ClassWrongEndpoint}
+		ClassThrottled, ClassTransient, ClassInvalid, ClassUnsupportedQuery, ClassWrongEndpoint, ClassDeltaExpired}
 }
 
 // Error is a classified Graph or token failure.
@@ -83,6 +86,10 @@ func ClassOf(err error) Class {
 	}
 	return ""
 }
+
+// IsDeltaExpired reports whether err says a delta link must be replaced by
+// a full round.
+func IsDeltaExpired(err error) bool { return ClassOf(err) == ClassDeltaExpired }
 
 // RetryAfter returns the server's requested wait for a throttled error.
 func RetryAfter(err error) (time.Duration, bool) {

@@ -24,6 +24,92 @@ type User struct {
 	ProvisioningErrors []ProvisioningError
 }
 
+// UserChange is one entry of a users delta round (Client.UsersDelta).
+type UserChange struct {
+	// User holds the properties the entry carried; the others are zero.
+	User User
+	// Present names the Graph properties the entry carried, "id" always
+	// (the Prop* constants name those of User). In a full round every entry
+	// is a whole user. Later, an updated user may carry only what changed:
+	// a present property with a zero value was cleared, an absent one is
+	// unchanged. Merge applies exactly that.
+	Present map[string]bool
+	// Removed says the user left the users collection. Permanent tells a
+	// permanent deletion from a soft delete, which deleted items can still
+	// restore (Graph's @removed reason "deleted" or "changed").
+	Removed   bool
+	Permanent bool
+}
+
+// Graph property names of User's fields, as UserChange.Present names them.
+const (
+	PropID                           = "id"
+	PropUserPrincipalName            = "userPrincipalName"
+	PropDisplayName                  = "displayName"
+	PropMail                         = "mail"
+	PropProxyAddresses               = "proxyAddresses"
+	PropOnPremisesImmutableID        = "onPremisesImmutableId"
+	PropOnPremisesSyncEnabled        = "onPremisesSyncEnabled"
+	PropOnPremisesLastSyncDateTime   = "onPremisesLastSyncDateTime"
+	PropOnPremisesDistinguishedName  = "onPremisesDistinguishedName"
+	PropOnPremisesObjectIdentifier   = "onPremisesObjectIdentifier"
+	PropOnPremisesUserPrincipalName  = "onPremisesUserPrincipalName"
+	PropEmployeeID                   = "employeeId"
+	PropOnPremisesProvisioningErrors = "onPremisesProvisioningErrors"
+)
+
+// Has reports whether the entry carried the Graph property prop.
+func (c UserChange) Has(prop string) bool { return c.Present[prop] }
+
+// Merge returns known with the entry's present properties applied, so that
+// a partial update never blanks what it did not carry. For a new user pass
+// the zero User. A removal returns known unchanged: dropping the user is
+// the caller's decision.
+func (c UserChange) Merge(known User) User {
+	if c.Removed {
+		return known
+	}
+	out := known
+	out.ID = c.User.ID
+	if c.Has(PropUserPrincipalName) {
+		out.UserPrincipalName = c.User.UserPrincipalName
+	}
+	if c.Has(PropDisplayName) {
+		out.DisplayName = c.User.DisplayName
+	}
+	if c.Has(PropMail) {
+		out.Mail = c.User.Mail
+	}
+	if c.Has(PropProxyAddresses) {
+		out.ProxyAddresses = c.User.ProxyAddresses
+	}
+	if c.Has(PropOnPremisesImmutableID) {
+		out.OnPremisesImmutableID = c.User.OnPremisesImmutableID
+	}
+	if c.Has(PropOnPremisesSyncEnabled) {
+		out.OnPremisesSyncEnabled = c.User.OnPremisesSyncEnabled
+	}
+	if c.Has(PropOnPremisesLastSyncDateTime) {
+		out.OnPremisesLastSyncDateTime = c.User.OnPremisesLastSyncDateTime
+	}
+	if c.Has(PropOnPremisesDistinguishedName) {
+		out.OnPremisesDistinguishedName = c.User.OnPremisesDistinguishedName
+	}
+	if c.Has(PropOnPremisesObjectIdentifier) {
+		out.OnPremisesObjectIdentifier = c.User.OnPremisesObjectIdentifier
+	}
+	if c.Has(PropOnPremisesUserPrincipalName) {
+		out.OnPremisesUserPrincipalName = c.User.OnPremisesUserPrincipalName
+	}
+	if c.Has(PropEmployeeID) {
+		out.EmployeeID = c.User.EmployeeID
+	}
+	if c.Has(PropOnPremisesProvisioningErrors) {
+		out.ProvisioningErrors = c.User.ProvisioningErrors
+	}
+	return out
+}
+
 // ProvisioningError is one onPremisesProvisioningError.
 type ProvisioningError struct {
 	Category             string

@@ -41,6 +41,13 @@ var routes = []route{
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
 			return s.graph.CreateUser(w, r)
 		}},
+	// delta is the documented shortcut of microsoft.graph.delta, the fully
+	// qualified name SDKs use (delta-query-overview); msgraph-sdk-go calls
+	// the function with its parentheses.
+	{method: http.MethodGet, path: "users/delta|microsoft.graph.delta|delta()|microsoft.graph.delta()", perms: permUserDelta, doc: "user-delta",
+		serve: func(s *Server, w http.ResponseWriter, r *http.Request, _ []string) error {
+			return s.graph.UsersDelta(w, r)
+		}},
 	{method: http.MethodGet, path: "users/{id}", perms: permUserRead, doc: "user-get",
 		serve: func(s *Server, w http.ResponseWriter, r *http.Request, p []string) error {
 			return s.graph.GetUser(w, r, p[0])
@@ -186,6 +193,9 @@ var (
 	permUserRead   = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 	permUserWrite  = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
 	permUserDelete = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+	// permUserDelta: User.Read.All is the least privileged; the page's
+	// AgentIdUser.* permissions are not known to the emulator.
+	permUserDelta = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 
 	permGroupRead   = []string{"GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 	permContactRead = []string{"OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}

@@ -36,6 +36,11 @@ const (
 	// assignment or eligibility that is not there (the PIM error table of
 	// governanceRoleAssignmentRequest): the role is already gone.
 	codeRoleAssignmentDoesNotExist = "RoleAssignmentDoesNotExist"
+	// A delta token Graph no longer honours: syncStateNotFound once it has
+	// expired, resyncRequired when the app must reset its sync state (the
+	// code table of https://learn.microsoft.com/graph/errors).
+	codeSyncStateNotFound = "syncStateNotFound"
+	codeResyncRequired    = "resyncRequired"
 )
 
 // onPremMasteredText is how Graph words the refusal to write a property of a
@@ -218,6 +223,10 @@ func classOf(status int, code, message string, detailCodes []string) cloud.Class
 		return cloud.ClassOnPremMastered
 	case is(codeUnsupportedQuery):
 		return cloud.ClassUnsupportedQuery
+	// 410 is how delta asks for a full resync (delta-query-overview,
+	// "Synchronization reset"); no other call the client makes answers it.
+	case is(codeSyncStateNotFound) || is(codeResyncRequired) || status == http.StatusGone:
+		return cloud.ClassDeltaExpired
 	case status == http.StatusTooManyRequests || is(codeTooManyRequests):
 		return cloud.ClassThrottled
 	case status == http.StatusUnauthorized || is(codeInvalidToken):

@@ -58,6 +58,12 @@ func TestClassOf(t *testing.T) {
 		{"gateway timeout", docErrors, 504, "", "", nil, cloud.ClassTransient},
 		{"request timeout", docErrors, 408, "", "", nil, cloud.ClassTransient},
 		{"case-insensitive code", docErrors, 400, "objectconflict", "", nil, cloud.ClassConflict},
+		// An expired delta token is a 400 syncStateNotFound (errors, code
+		// table; delta-query-overview, "Token duration"), a resync request a
+		// 410 (delta-query-overview, "Synchronization reset").
+		{"expired delta token", docErrors, 400, "syncStateNotFound", "The sync state generation is not found.", nil, cloud.ClassDeltaExpired},
+		{"resync required", docErrors, 400, "resyncRequired", "", nil, cloud.ClassDeltaExpired},
+		{"delta reset", docDeltaOverview, 410, "", "", nil, cloud.ClassDeltaExpired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

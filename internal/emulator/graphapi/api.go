@@ -1,6 +1,6 @@
 // Package graphapi serves the Microsoft Graph v1.0 resources the emulator
 // models: users (with the $filter, $select and paging rules of directory
-// objects), role definitions, assignments and PIM schedules, deleted
+// objects, and delta query), role definitions, assignments and PIM schedules, deleted
 // items, domains, the organization and onPremisesSynchronization, and the
 // sensitive-action rules on users. The root package routes requests here
 // after authentication and the permission check.
@@ -46,6 +46,8 @@ type API struct {
 	appOnlySync bool
 	// sensitiveIgnoresEligibility: Config.SensitiveActionsIgnoreEligibility.
 	sensitiveIgnoresEligibility bool
+	// deltas holds the state tokens of users delta (delta.go).
+	deltas *deltaStates
 }
 
 // New returns the Graph surface of the tenant in store.
@@ -58,6 +60,7 @@ func New(cfg Config, store *tenant.Store, apps Apps) *API {
 		appOnlySync: cfg.AppOnlySyncFeatures,
 
 		sensitiveIgnoresEligibility: cfg.SensitiveActionsIgnoreEligibility,
+		deltas:                      newDeltaStates(),
 	}
 }
 

@@ -44,6 +44,9 @@ const (
 	CodeEntityTooLarge      = "Request_EntityTooLarge"
 	CodeMethodNotAllowed    = "Request_BadRequest"
 	CodeInternal            = "UnknownError"
+	// CodeSyncStateNotFound: a delta token Graph no longer holds (the code
+	// table of https://learn.microsoft.com/en-us/graph/errors).
+	CodeSyncStateNotFound = "syncStateNotFound"
 )
 
 // BadRequest is a 400 Request_BadRequest with a formatted message.

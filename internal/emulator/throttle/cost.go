@@ -37,6 +37,9 @@ var baseCosts = map[string]int{
 	"GET serviceprincipals/{id}/approleassignments": 2,
 	"GET subscribedskus":                            3,
 	"GET users":                                     2,
+	// The page does not price delta; a users delta request reads the user
+	// collection, so it costs what GET users does.
+	"GET users/delta": 2,
 }
 
 // Cost returns the resource units a request consumes and whether it also counts against the
@@ -103,16 +106,27 @@ func pathSegments(u *url.URL) []string {
 	return segs
 }
 
-// pattern replaces the key segments (every second segment after a collection) with {id}.
+// pattern replaces the key segments (every second segment after a collection) with {id};
+// a function bound to the collection keeps its (short) name.
 func pattern(segs []string) string {
 	out := make([]string, len(segs))
 	for i, s := range segs {
 		if i%2 == 1 && collections[segs[i-1]] {
-			s = "{id}"
+			if f, ok := functions[s]; ok {
+				s = f
+			} else {
+				s = "{id}"
+			}
 		}
 		out[i] = s
 	}
 	return strings.Join(out, "/")
+}
+
+// functions are the spellings of collection-bound functions in the cost table: the short name,
+// the fully qualified one, each with or without the call's parentheses.
+var functions = map[string]string{
+	"delta": "delta", "delta()": "delta", "microsoft.graph.delta": "delta", "microsoft.graph.delta()": "delta",
 }
 
 // collections are the segments followed by an object key in the listed cost paths.

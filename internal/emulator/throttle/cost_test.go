@@ -28,6 +28,10 @@ func TestCost(t *testing.T) {
 		{"GET", "/users?$top=20", docLimits, cost{2, false}},
 		{"GET", "/users?$expand=manager", docLimits, cost{3, false}},
 		{"GET", "/v1.0/users/8f1c/", docLimits + " (not listed: 1)", cost{1, false}},
+		// Delta is not listed; it reads the user collection and is priced like GET users.
+		{"GET", "/v1.0/users/delta", docLimits + " (delta as GET users)", cost{2, false}},
+		{"GET", "/v1.0/users/microsoft.graph.delta()?$select=id", docLimits + " (delta as GET users, $select -1)", cost{1, false}},
+		{"GET", "/v1.0/users/delta?$deltatoken=abc", docLimits + " (delta as GET users)", cost{2, false}},
 		{"GET", "/v1.0/groups", docLimits, cost{1, false}},
 		{"GET", "/beta/groups/g1/members", docLimits, cost{3, false}},
 		{"GET", "/groups/g1/transitiveMembers?$select=id", docLimits, cost{4, false}},
