@@ -86,5 +86,6 @@ func (s *store) setPassword(k, password string) error {
 	}
 	c.setString("pwdLastSet", strconv.FormatInt(fileTime(s.now()), 10))
 	s.entries[k] = c
+	s.version++
 	return nil
 }

@@ -43,23 +43,34 @@ func (s *store) find(principal string, p searchParams) ([]string, *ldapError) {
 	nc := s.ncOf(baseKey)
 	ev := s.evaluator()
 	var keys []string
-	for k, e := range s.entries {
+	visit := func(k string, e *entry) {
 		switch p.scope {
 		case 0:
 			if k != baseKey {
-				continue
+				return
 			}
 		case 1:
 			if parentKey(k) != baseKey || s.ncOf(k) != nc {
-				continue
+				return
 			}
 		default:
 			if !isUnder(k, baseKey) || s.ncOf(k) != nc {
-				continue
+				return
 			}
 		}
 		if ev.matches(p.filter, e) {
 			keys = append(keys, k)
+		}
+	}
+	if cand, ok := s.index().candidates(s.schema, p.filter); ok {
+		for k := range cand {
+			if e, ok := s.entries[k]; ok {
+				visit(k, e)
+			}
+		}
+	} else {
+		for k, e := range s.entries {
+			visit(k, e)
 		}
 	}
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(s.seq[a], s.seq[b]) })

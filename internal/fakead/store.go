@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,10 @@ type store struct {
 
 	mu      sync.RWMutex
 	entries map[string]*entry
+	// version counts writes to entries, so that the equality index knows
+	// when it is stale.
+	version int64
+	indexes indexCache
 	seq     map[string]int64 // creation order (uSNCreated) per key
 	usn     int64
 	sid     []byte // domain SID prefix S-1-5-21-x-y-z
@@ -291,6 +296,8 @@ func (s *store) add(principal, dn string, attrs []change, opts addOptions) (*ent
 	}
 	s.entries[key] = e
 	s.seq[key] = s.usn
+	s.version++
+	s.indexAdd(key, e)
 	return e, nil
 }
 
@@ -380,12 +387,8 @@ func (s *store) allocSID(rid uint32) []byte {
 }
 
 func (s *store) guidInUse(g GUID) bool {
-	for _, e := range s.entries {
-		if e.first("objectGUID") == string(g[:]) {
-			return true
-		}
-	}
-	return false
+	_, ok := s.index().guids[string(g[:])]
+	return ok
 }
 
 // generatedSAMAccountName mimics the name AD invents for an account created
@@ -416,8 +419,25 @@ func fileTime(t time.Time) int64 {
 // (constraintViolation). skip is the key of the entry being modified.
 func (s *store) checkUnique(e *entry, skip string) *ldapError {
 	sam, upn := e.first("sAMAccountName"), e.first("userPrincipalName")
-	for k, other := range s.entries {
-		if k == skip || k == e.key {
+	// Only the entries the index says may hold either value are compared;
+	// all of them when a value is beyond the index (not ASCII).
+	ix := s.index()
+	var keys []string
+	scan := false
+	for attr, v := range map[string]string{"sAMAccountName": sam, "userPrincipalName": upn} {
+		if v == "" {
+			continue
+		}
+		held, ok := ix.holders(attr, v)
+		scan = scan || !ok
+		keys = append(keys, held...)
+	}
+	if scan {
+		keys = slices.Collect(maps.Keys(s.entries))
+	}
+	for _, k := range keys {
+		other, ok := s.entries[k]
+		if !ok || k == skip || k == e.key {
 			continue
 		}
 		if sam != "" && strings.EqualFold(other.first("sAMAccountName"), sam) {
@@ -480,6 +500,7 @@ func (s *store) modify(principal, dn string, changes []change, permissive bool) 
 	next.setString("uSNChanged", strconv.FormatInt(s.usn, 10))
 	next.setString("whenChanged", formatGeneralizedTime(s.now()))
 	s.entries[key] = next
+	s.version++
 	return nil
 }
 
@@ -509,6 +530,7 @@ func (s *store) remove(principal, dn string) *ldapError {
 	}
 	delete(s.entries, key)
 	delete(s.seq, key)
+	s.version++
 	// Group memberships of the deleted object go too, as AD removes
 	// forward links to a deleted object.
 	for k, g := range s.entries {
