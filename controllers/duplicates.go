@@ -38,7 +38,23 @@ func (r *UserMatchReconciler) cleanDuplicates(ctx context.Context, s *userMatchS
 	if err != nil {
 		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}
-	claimed := claimedCloudIDs(s.others)
+	// Every object the cleanup could touch (only what carries the anchor
+	// can be proven a duplicate) is asked about, not only those
+	// observeMatch saw: the deleted items are read only here.
+	ids := make([]string, 0, len(o.obs.Holders)+len(deleted))
+	for _, h := range o.obs.Holders {
+		ids = append(ids, h.ID)
+	}
+	for _, d := range deleted {
+		if d.OnPremisesImmutableID == anchor {
+			ids = append(ids, d.ID)
+		}
+	}
+	rivals, err := r.claimants(ctx, um, s.adUser.DN, ids...)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	claimed := claimedCloudIDs(append(rivals, s.others...))
 	// The decision the cleanup serves: the match with the proven duplicates
 	// gone, and with privileged roles out of the way when the workflow will
 	// remove them.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -175,12 +176,14 @@ func (r *UserMatchReconciler) roleWorkflow(ctx context.Context, s *userMatchScop
 
 // currentRoles reads, fresh, every role the user holds or is eligible for.
 func currentRoles(ctx context.Context, c cloud.Client, userID string) ([]match.Role, []string, error) {
-	assignments, err := c.RoleAssignments(ctx, userID)
-	if err != nil {
-		return nil, nil, err
-	}
-	eligibilities, err := c.RoleEligibilities(ctx, userID)
-	if err != nil {
+	var (
+		assignments   []cloud.RoleAssignment
+		eligibilities []cloud.RoleEligibility
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { assignments, err = c.RoleAssignments(gctx, userID); return err })
+	g.Go(func() (err error) { eligibilities, err = c.RoleEligibilities(gctx, userID); return err })
+	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
 	roles := make([]match.Role, 0, len(assignments)+len(eligibilities))

@@ -32,6 +32,9 @@ type Options struct {
 	// Namespace is the manager's own: claims on cloud users (Leases) live
 	// there. The first of SecretNamespaces when empty.
 	Namespace string
+	// WriteQuota paces each tenant's immutableId writes (see WriteQuota);
+	// Graph's documented quota when zero, none when negative.
+	WriteQuota WriteQuota
 	// SealKey signs the roles recorded in UserMatch status (see package
 	// seal). Required; it must survive restarts (LoadSealKey), or roles
 	// recorded before a restart cannot be restored by the operator.
@@ -77,7 +80,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud, Directory: o.Directory,
 		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now, Sealer: sealer,
 		claims: claims{reader: mgr.GetAPIReader(), writer: mgr.GetClient(), namespace: o.Namespace},
-		views:  newViews(o.SharedReadTTL, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
+		views:  newViews(o.SharedReadTTL, o.Now).pacing(o.WriteQuota), fair: newFairShare(o.Concurrency, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("UserMatch controller: %w", err)
 	}
 	if err := (&TenantSyncFeaturesReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud,

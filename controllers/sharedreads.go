@@ -2,9 +2,14 @@ package controllers
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
@@ -30,53 +35,122 @@ type directoryView struct {
 	users    map[directory.Lookup]directory.User
 	errs     map[directory.Lookup]error
 	inflight chan struct{}
+	// pending are lookups the fresh view does not know (UserMatches created
+	// since it was read); they are read together, apart from the others,
+	// by whoever finds no partial read running.
+	pending map[directory.Lookup]bool
+	partial chan struct{}
 }
 
-// find returns the user for l, reading it together with every lookup in all
-// when the view is stale or does not know l.
+// find returns the user for l. A stale view is read again whole, with every
+// lookup in all; a lookup the fresh view does not know is read on its own,
+// batched with the other misses of the moment, so that creating UserMatches
+// one by one never reads the whole directory once per UserMatch.
 func (v *directoryView) find(ctx context.Context, d directory.Service, l directory.Lookup, all func() []directory.Lookup) (directory.User, error) {
 	for attempt := 0; ; attempt++ {
 		v.mu.Lock()
-		fresh := v.now().Sub(v.fetched) < v.ttl
-		if fresh {
-			if u, ok := v.users[l]; ok {
+		if v.now().Sub(v.fetched) >= v.ttl {
+			if wait := v.inflight; wait != nil && attempt == 0 {
 				v.mu.Unlock()
-				return u, nil
-			}
-			if err, ok := v.errs[l]; ok {
-				v.mu.Unlock()
-				return directory.User{}, err
-			}
-		}
-		if wait := v.inflight; wait != nil && attempt == 0 {
-			v.mu.Unlock()
-			select {
-			case <-wait:
+				if err := waitFor(ctx, wait); err != nil {
+					return directory.User{}, err
+				}
 				continue
-			case <-ctx.Done():
-				return directory.User{}, ctx.Err()
 			}
+			done := make(chan struct{})
+			v.inflight = done
+			v.mu.Unlock()
+			v.reload(ctx, d, append(all(), l), done)
+			return v.known(l)
 		}
-		done := make(chan struct{})
-		v.inflight = done
-		v.mu.Unlock()
-
-		lookups := append(all(), l)
-		users, errs := d.FindUsers(ctx, dedupe(lookups))
-
-		v.mu.Lock()
-		v.users, v.errs, v.fetched, v.inflight = users, errs, v.now(), nil
-		close(done)
-		u, ok := users[l]
-		err := errs[l]
-		v.mu.Unlock()
-		if ok {
+		if u, ok := v.users[l]; ok {
+			v.mu.Unlock()
 			return u, nil
 		}
-		if err == nil {
-			err = &directory.Error{Op: "find " + l.String(), Class: directory.ErrNotFound}
+		if err, ok := v.errs[l]; ok {
+			v.mu.Unlock()
+			return directory.User{}, err
 		}
+		if attempt > 3 {
+			// The view keeps being replaced under us: read alone.
+			v.mu.Unlock()
+			users, errs := d.FindUsers(ctx, []directory.Lookup{l})
+			return found(l, users, errs)
+		}
+		if v.pending == nil {
+			v.pending = map[directory.Lookup]bool{}
+		}
+		v.pending[l] = true
+		if wait := v.partial; wait != nil {
+			v.mu.Unlock()
+			if err := waitFor(ctx, wait); err != nil {
+				return directory.User{}, err
+			}
+			continue
+		}
+		batch := make([]directory.Lookup, 0, len(v.pending))
+		for p := range v.pending {
+			batch = append(batch, p)
+		}
+		v.pending = nil
+		done := make(chan struct{})
+		v.partial = done
+		v.mu.Unlock()
+
+		users, errs := d.FindUsers(ctx, batch)
+
+		v.mu.Lock()
+		for _, b := range batch {
+			if u, ok := users[b]; ok {
+				v.users[b] = u
+				delete(v.errs, b)
+			} else if err := errs[b]; err != nil && ctx.Err() == nil {
+				v.errs[b] = err
+			}
+		}
+		v.partial = nil
+		close(done)
+		v.mu.Unlock()
+		if ctx.Err() != nil {
+			return directory.User{}, ctx.Err()
+		}
+	}
+}
+
+// reload reads every lookup again and replaces the view; the caller has
+// made done the view's inflight read.
+func (v *directoryView) reload(ctx context.Context, d directory.Service, lookups []directory.Lookup, done chan struct{}) {
+	users, errs := d.FindUsers(ctx, dedupe(lookups))
+
+	v.mu.Lock()
+	v.users, v.errs, v.fetched, v.inflight = users, errs, v.now(), nil
+	close(done)
+	v.mu.Unlock()
+}
+
+// known answers l from the view as it is now.
+func (v *directoryView) known(l directory.Lookup) (directory.User, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return found(l, v.users, v.errs)
+}
+
+func found(l directory.Lookup, users map[directory.Lookup]directory.User, errs map[directory.Lookup]error) (directory.User, error) {
+	if u, ok := users[l]; ok {
+		return u, nil
+	}
+	if err := errs[l]; err != nil {
 		return directory.User{}, err
+	}
+	return directory.User{}, &directory.Error{Op: "find " + l.String(), Class: directory.ErrNotFound}
+}
+
+func waitFor(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -115,6 +189,14 @@ type tenantView struct {
 	takeover match.Takeover
 	inflight chan struct{}
 	err      error
+	// deltaLink continues the users delta query of the last refresh.
+	deltaLink string
+	// onChange is told the ids of users a refresh found changed by someone
+	// else, so that their UserMatches look again without waiting for their
+	// resync (drift is corrected within one shared-read period).
+	onChange func(ids []string)
+	// pacer spends the tenant's write quota (nil: unpaced).
+	pacer *rate.Limiter
 	// writesPausedUntil: Graph throttled a write of this tenant; Microsoft's
 	// guidance is to back off the whole client, so no UserMatch of the
 	// tenant reads or writes for a write before then.
@@ -130,6 +212,37 @@ func (v *tenantView) pauseWrites(d time.Duration) {
 	}
 }
 
+// reserveWrite takes a slot of the tenant's write quota for a write about
+// to be made. When the next slot is further than inline away, nothing is
+// taken and the wait is returned, so that the caller comes back then
+// instead of holding a worker; a shorter wait is slept here.
+func (v *tenantView) reserveWrite(ctx context.Context, inline time.Duration) (time.Duration, error) {
+	if v.pacer == nil {
+		return 0, nil
+	}
+	r := v.pacer.ReserveN(v.now(), 1)
+	if !r.OK() {
+		return 0, nil
+	}
+	d := r.DelayFrom(v.now())
+	if d > inline {
+		r.CancelAt(v.now())
+		return d, nil
+	}
+	if d <= 0 {
+		return 0, nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return 0, nil
+	case <-ctx.Done():
+		r.CancelAt(v.now())
+		return 0, ctx.Err()
+	}
+}
+
 // writesPaused returns how long writes must still wait.
 func (v *tenantView) writesPaused() time.Duration {
 	v.mu.Lock()
@@ -138,6 +251,10 @@ func (v *tenantView) writesPaused() time.Duration {
 }
 
 // load refreshes the view when it is stale; concurrent callers share one read.
+// Users are followed with Graph's delta query: after the first full round, a
+// refresh costs requests in proportion to what changed, not to the number
+// of users. The roles and the takeover flag are read whole each time (a
+// few requests whatever the size of the tenant).
 func (v *tenantView) load(ctx context.Context, c cloud.Client) error {
 	for {
 		v.mu.Lock()
@@ -157,9 +274,19 @@ func (v *tenantView) load(ctx context.Context, c cloud.Client) error {
 		}
 		done := make(chan struct{})
 		v.inflight = done
+		link := v.deltaLink
 		v.mu.Unlock()
 
-		byID, byUPN, byAnchor, roles, err := readTenant(ctx, c)
+		changes, next, err := c.UsersDelta(ctx, link)
+		if cloud.IsDeltaExpired(err) && link != "" {
+			// Graph no longer knows the round: start a full one.
+			link = ""
+			changes, next, err = c.UsersDelta(ctx, "")
+		}
+		var roles map[string][]string
+		if err == nil {
+			roles, err = readRoles(ctx, c)
+		}
 		var takeover match.Takeover
 		if err == nil {
 			takeover, err = readTakeover(ctx, c, v.tenantID)
@@ -168,41 +295,88 @@ func (v *tenantView) load(ctx context.Context, c cloud.Client) error {
 		v.mu.Lock()
 		v.inflight = nil
 		close(done)
+		var changed []string
 		if err == nil {
-			v.byID, v.byUPN, v.byAnchor, v.roles, v.fetched, v.err = byID, byUPN, byAnchor, roles, v.now(), nil
+			changed = v.apply(changes, link == "")
+			v.deltaLink, v.roles, v.fetched, v.err = next, roles, v.now(), nil
 			v.takeover = takeover
 		}
+		onChange := v.onChange
 		v.mu.Unlock()
+		if len(changed) > 0 && onChange != nil {
+			onChange(changed)
+		}
 		return err
 	}
 }
 
-func readTenant(ctx context.Context, c cloud.Client) (map[string]*cloud.User, map[string]*cloud.User, map[string][]*cloud.User, map[string][]string, error) {
-	users, err := c.ListUsers(ctx)
-	if err != nil {
-		return nil, nil, nil, nil, err
+// apply merges a delta round into the view and returns the ids of users
+// whose properties changed (not for a full round, which replaces the view:
+// nothing was known before it). Our own writes, already in the view, do not
+// count as changes. The caller holds the lock.
+func (v *tenantView) apply(changes []cloud.UserChange, full bool) []string {
+	if full || v.byID == nil {
+		v.byID, v.byUPN, v.byAnchor = map[string]*cloud.User{}, map[string]*cloud.User{}, map[string][]*cloud.User{}
 	}
+	var changed []string
+	for _, ch := range changes {
+		id := strings.ToLower(ch.User.ID)
+		old, known := v.byID[id]
+		if ch.Removed {
+			if known {
+				v.unindex(old)
+				changed = append(changed, ch.User.ID)
+			}
+			continue
+		}
+		var base cloud.User
+		if known {
+			base = *old
+		}
+		u := ch.Merge(base)
+		if known {
+			if reflect.DeepEqual(*old, u) {
+				continue
+			}
+			v.unindex(old)
+		}
+		v.index(&u)
+		if !full {
+			changed = append(changed, u.ID)
+		}
+	}
+	return changed
+}
+
+// index adds u to the view's maps; unindex takes it out. The caller holds
+// the lock.
+func (v *tenantView) index(u *cloud.User) {
+	v.byID[strings.ToLower(u.ID)] = u
+	v.byUPN[strings.ToLower(u.UserPrincipalName)] = u
+	if u.OnPremisesImmutableID != "" {
+		v.byAnchor[u.OnPremisesImmutableID] = append(v.byAnchor[u.OnPremisesImmutableID], u)
+	}
+}
+
+func (v *tenantView) unindex(u *cloud.User) {
+	delete(v.byID, strings.ToLower(u.ID))
+	if v.byUPN[strings.ToLower(u.UserPrincipalName)] == u {
+		delete(v.byUPN, strings.ToLower(u.UserPrincipalName))
+	}
+	v.unindexAnchor(u)
+}
+
+// readRoles lists the privileged roles of every principal.
+func readRoles(ctx context.Context, c cloud.Client) (map[string][]string, error) {
 	assignments, err := c.AllRoleAssignments(ctx)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, err
 	}
 	eligibilities, err := c.AllRoleEligibilities(ctx)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, err
 	}
-	byID := make(map[string]*cloud.User, len(users))
-	byUPN := make(map[string]*cloud.User, len(users))
-	byAnchor := map[string][]*cloud.User{}
-	for i := range users {
-		u := &users[i]
-		byID[strings.ToLower(u.ID)] = u
-		byUPN[strings.ToLower(u.UserPrincipalName)] = u
-		if u.OnPremisesImmutableID != "" {
-			byAnchor[u.OnPremisesImmutableID] = append(byAnchor[u.OnPremisesImmutableID], u)
-		}
-	}
-	roles := privilegedByPrincipal(assignments, eligibilities)
-	return byID, byUPN, byAnchor, roles, nil
+	return privilegedByPrincipal(assignments, eligibilities), nil
 }
 
 // readTakeover reads blockCloudObjectTakeoverThroughHardMatchEnabled. A
@@ -304,9 +478,60 @@ func (v *tenantView) wrote(id, value string) {
 	}
 }
 
+// WriteQuota is a number of Graph writes per period, per tenant. Graph
+// documents a write quota of 3,000 writes per 150 s per app and tenant
+// (Microsoft Graph service-specific throttling limits, identity and access);
+// exceeding it costs a 429 and a Retry-After for every worker of the tenant,
+// so the operator spends it at the documented rate instead.
+type WriteQuota struct {
+	Writes int
+	Per    time.Duration
+}
+
+// DefaultWriteQuota is Graph's documented write quota.
+var DefaultWriteQuota = WriteQuota{Writes: 3000, Per: 150 * time.Second}
+
+// limiter is a token bucket of the quota's size refilled at its rate; nil
+// for no pacing.
+func (q WriteQuota) limiter() *rate.Limiter {
+	if q.Writes <= 0 || q.Per <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(float64(q.Writes)/q.Per.Seconds()), q.Writes)
+}
+
+// String is the flag form, e.g. 3000/150s.
+func (q WriteQuota) String() string {
+	if q.Writes <= 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d/%s", q.Writes, q.Per)
+}
+
+// ParseWriteQuota reads N/duration (3000/150s), or 0 for no pacing.
+func ParseWriteQuota(v string) (WriteQuota, error) {
+	if strings.TrimSpace(v) == "0" {
+		return WriteQuota{Writes: -1}, nil
+	}
+	n, per, ok := strings.Cut(v, "/")
+	writes, err := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err != nil || writes <= 0 {
+		return WriteQuota{}, fmt.Errorf("write quota %q: want writes/period, such as 3000/150s, or 0", v)
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(per))
+	if err != nil || d <= 0 {
+		return WriteQuota{}, fmt.Errorf("write quota %q: want writes/period, such as 3000/150s, or 0", v)
+	}
+	return WriteQuota{Writes: writes, Per: d}, nil
+}
+
 // views keeps one view per tenant and per directory.
 type views struct {
+	// changed is told, per EntraTenant name, the users a refresh found
+	// changed by someone else.
+	changed func(tenant string, ids []string)
 	mu      sync.Mutex
+	quota   WriteQuota
 	ttl     time.Duration
 	now     func() time.Time
 	tenants map[string]*tenantView
@@ -320,6 +545,16 @@ func newViews(ttl time.Duration, now func() time.Time) *views {
 	return &views{ttl: ttl, now: now, tenants: map[string]*tenantView{}, dirs: map[string]*directoryView{}}
 }
 
+// pacing sets the write quota of the tenant views made from now on: the
+// documented one for a zero quota, none for a negative one.
+func (s *views) pacing(q WriteQuota) *views {
+	if q.Writes == 0 {
+		q = DefaultWriteQuota
+	}
+	s.quota = q
+	return s
+}
+
 // tenant returns the view for a tenant credential; a new connection
 // (rotated secret, other endpoint) starts a new view.
 func (s *views) tenant(key, tenantID string) *tenantView {
@@ -328,7 +563,11 @@ func (s *views) tenant(key, tenantID string) *tenantView {
 	v, ok := s.tenants[key]
 	if !ok {
 		evict(s.tenants, key)
-		v = &tenantView{ttl: s.ttl, now: s.now, tenantID: tenantID}
+		v = &tenantView{ttl: s.ttl, now: s.now, tenantID: tenantID, pacer: s.quota.limiter()}
+		if s.changed != nil {
+			name, _, _ := strings.Cut(key, "/")
+			v.onChange = func(ids []string) { s.changed(name, ids) }
+		}
 		s.tenants[key] = v
 	}
 	return v
@@ -378,13 +617,9 @@ func (s *views) directory(key string) *directoryView {
 func (v *tenantView) removed(id string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	u, ok := v.byID[strings.ToLower(id)]
-	if !ok {
-		return
+	if u, ok := v.byID[strings.ToLower(id)]; ok {
+		v.unindex(u)
 	}
-	delete(v.byID, strings.ToLower(id))
-	delete(v.byUPN, strings.ToLower(u.UserPrincipalName))
-	v.unindexAnchor(u)
 }
 
 // unindexAnchor drops u from the holders of its current anchor; the caller

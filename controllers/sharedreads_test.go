@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +22,11 @@ type fakeTenant struct {
 	users       []cloud.User
 	assignments []cloud.RoleAssignment
 	reads       atomic.Int32
-	gate        chan struct{} // when set, ListUsers waits for it
+	gate        chan struct{} // when set, UsersDelta waits for it
+	mu          sync.Mutex
+	rounds      map[string]map[string]cloud.User // delta link -> users then
+	full        int                              // full rounds served
+	expired     bool
 	// settings answers SyncSettings; settingsErr refuses it.
 	settings    cloud.SyncSettings
 	settingsErr error
@@ -30,12 +36,54 @@ func (f *fakeTenant) SyncSettings(context.Context, string) (cloud.SyncSettings, 
 	return f.settings, f.settingsErr
 }
 
-func (f *fakeTenant) ListUsers(context.Context) ([]cloud.User, error) {
+// UsersDelta plays Graph's delta query: a full round for "", else every
+// user that differs from the round the link names (whole, as Graph may
+// send) and the ones gone. expired makes every link unknown.
+func (f *fakeTenant) UsersDelta(_ context.Context, link string) ([]cloud.UserChange, string, error) {
 	f.reads.Add(1)
 	if f.gate != nil {
 		<-f.gate
 	}
-	return append([]cloud.User(nil), f.users...), nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	whole := func(u cloud.User) cloud.UserChange {
+		return cloud.UserChange{User: u, Present: map[string]bool{cloud.PropID: true, cloud.PropUserPrincipalName: true,
+			cloud.PropOnPremisesImmutableID: true, cloud.PropMail: true}}
+	}
+	var out []cloud.UserChange
+	before, known := f.rounds[link]
+	switch {
+	case link == "":
+		f.full++
+		for _, u := range f.users {
+			out = append(out, whole(u))
+		}
+	case !known || f.expired:
+		return nil, "", &cloud.Error{Class: cloud.ClassDeltaExpired, Code: "syncStateNotFound"}
+	default:
+		now := map[string]bool{}
+		for _, u := range f.users {
+			now[u.ID] = true
+			if b, ok := before[u.ID]; !ok || !reflect.DeepEqual(b, u) {
+				out = append(out, whole(u))
+			}
+		}
+		for id := range before {
+			if !now[id] {
+				out = append(out, cloud.UserChange{User: cloud.User{ID: id}, Present: map[string]bool{cloud.PropID: true}, Removed: true})
+			}
+		}
+	}
+	if f.rounds == nil {
+		f.rounds = map[string]map[string]cloud.User{}
+	}
+	next := fmt.Sprintf("delta-%d", len(f.rounds)+1)
+	snap := map[string]cloud.User{}
+	for _, u := range f.users {
+		snap[u.ID] = u
+	}
+	f.rounds[next] = snap
+	return out, next, nil
 }
 
 func (f *fakeTenant) AllRoleAssignments(context.Context) ([]cloud.RoleAssignment, error) {
@@ -84,7 +132,7 @@ func TestTenantViewSharesOneReadAndExpires(t *testing.T) {
 	close(f.gate)
 	wg.Wait()
 	if n := f.reads.Load(); n != 1 {
-		t.Fatalf("ListUsers called %d times for 10 concurrent loads, want 1", n)
+		t.Fatalf("users read %d times for 10 concurrent loads, want 1", n)
 	}
 
 	if u, ok := v.user(target{key: "ada@CONTOSO.com"}); !ok || u.ID != "A" {
@@ -116,7 +164,67 @@ func TestTenantViewSharesOneReadAndExpires(t *testing.T) {
 	clk.t = clk.t.Add(2 * time.Second)
 	_ = v.load(context.Background(), f)
 	if n := f.reads.Load(); n != 2 {
-		t.Fatalf("ListUsers called %d times, want 2 (one refresh after the TTL)", n)
+		t.Fatalf("users read %d times, want 2 (one refresh after the TTL)", n)
+	}
+}
+
+// After the first full round, a refresh reads only what changed: changes
+// made outside the operator are merged and reported (so that their
+// UserMatches look again), our own write is not, and an expired round
+// falls back on a full one.
+func TestTenantViewFollowsDelta(t *testing.T) {
+	clk := &clock{t: time.Unix(1000, 0)}
+	f := &fakeTenant{users: []cloud.User{
+		{ID: "A", UserPrincipalName: "ada@contoso.com", OnPremisesImmutableID: "x"},
+		{ID: "B", UserPrincipalName: "bob@contoso.com"},
+		{ID: "C", UserPrincipalName: "cy@contoso.com"},
+	}}
+	var reported [][]string
+	v := &tenantView{ttl: time.Second, now: clk.now, onChange: func(ids []string) { reported = append(reported, ids) }}
+	ctx := context.Background()
+	refresh := func() {
+		t.Helper()
+		clk.t = clk.t.Add(2 * time.Second)
+		if err := v.load(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refresh()
+	if f.full != 1 || len(reported) != 0 {
+		t.Fatalf("first load: %d full rounds, reported %v", f.full, reported)
+	}
+	// Our write, then the same value seen by the next round: no change.
+	v.wrote("B", "b-anchor")
+	f.mu.Lock()
+	f.users[1].OnPremisesImmutableID = "b-anchor"
+	// Someone clears A's anchor and deletes C.
+	f.users[0].OnPremisesImmutableID = ""
+	f.users = f.users[:2]
+	f.mu.Unlock()
+	refresh()
+	if f.full != 1 {
+		t.Fatalf("a refresh read every user again (%d full rounds)", f.full)
+	}
+	if d := cmp.Diff([][]string{{"A", "C"}}, reported); d != "" {
+		t.Errorf("reported changes (-want +got):\n%s", d)
+	}
+	if u, _ := v.user(target{key: "A", byID: true}); u.OnPremisesImmutableID != "" || len(v.holders("x")) != 0 {
+		t.Errorf("A after its anchor was cleared: %+v, holders of x %d", u, len(v.holders("x")))
+	}
+	if _, ok := v.user(target{key: "cy@contoso.com"}); ok {
+		t.Error("the deleted user is still in the view")
+	}
+	if u, _ := v.user(target{key: "B", byID: true}); u.OnPremisesImmutableID != "b-anchor" || len(v.holders("b-anchor")) != 1 {
+		t.Errorf("B after our write: %+v", u)
+	}
+	// Graph forgets the round: a full one replaces the view.
+	f.expired = true
+	refresh()
+	if f.full != 2 {
+		t.Fatalf("an expired delta link did not start a full round (%d full rounds)", f.full)
+	}
+	if u, ok := v.user(target{key: "bob@contoso.com"}); !ok || u.ID != "B" {
+		t.Errorf("after the full round, bob = %+v, %v", u, ok)
 	}
 }
 
@@ -159,10 +267,17 @@ func TestDirectoryViewOneSearchForAll(t *testing.T) {
 	if len(f.searches) != 1 {
 		t.Fatalf("%d searches for three finds of two users, want 1: %v", len(f.searches), f.searches)
 	}
-	// A lookup the view does not know (a new UserMatch) triggers one search.
+	// A lookup the fresh view does not know (a new UserMatch) triggers one
+	// search of that lookup alone: creating UserMatches one by one must not
+	// read the whole directory once each.
 	u, err := v.find(ctx, f, eve, all)
-	if err != nil || u.DN != "CN=eve" || len(f.searches) != 2 {
-		t.Fatalf("new lookup: %+v %v after %d searches", u, err, len(f.searches))
+	if err != nil || u.DN != "CN=eve" || len(f.searches) != 2 || len(f.searches[1]) != 1 || f.searches[1][0] != eve {
+		t.Fatalf("new lookup: %+v %v after searches %v", u, err, f.searches)
+	}
+	// Once stale, the view is read whole again.
+	clk.t = clk.t.Add(11 * time.Second)
+	if _, err := v.find(ctx, f, ada, all); err != nil || len(f.searches) != 3 || len(f.searches[2]) != 2 {
+		t.Fatalf("stale view: %v after searches %v", err, f.searches)
 	}
 	// Not found is remembered for the TTL too, and reported as such.
 	ghost := directory.Lookup{By: directory.KeySAMAccountName, Value: "ghost"}
@@ -172,6 +287,93 @@ func TestDirectoryViewOneSearchForAll(t *testing.T) {
 	n := len(f.searches)
 	if _, err := v.find(ctx, f, ghost, all); err == nil || len(f.searches) != n {
 		t.Fatalf("second ghost lookup searched again (%d searches) or succeeded (%v)", len(f.searches), err)
+	}
+}
+
+// blockingDirectory holds its first search until released, so that the
+// lookups arriving meanwhile pile up.
+type blockingDirectory struct {
+	directory.Service
+	mu       sync.Mutex
+	release  chan struct{}
+	searches [][]directory.Lookup
+}
+
+func (f *blockingDirectory) FindUsers(_ context.Context, ls []directory.Lookup) (map[directory.Lookup]directory.User, map[directory.Lookup]error) {
+	f.mu.Lock()
+	first := len(f.searches) == 1 // the search after the initial load
+	f.searches = append(f.searches, append([]directory.Lookup(nil), ls...))
+	f.mu.Unlock()
+	if first {
+		<-f.release
+	}
+	found := map[directory.Lookup]directory.User{}
+	for _, l := range ls {
+		found[l] = directory.User{DN: "CN=" + l.Value}
+	}
+	return found, map[directory.Lookup]error{}
+}
+
+// Misses that arrive while a partial read runs are read together by the
+// next one: at most one search per burst, whatever the concurrency.
+func TestDirectoryViewBatchesMisses(t *testing.T) {
+	clk := &clock{t: time.Unix(1000, 0)}
+	f := &blockingDirectory{release: make(chan struct{})}
+	v := &directoryView{ttl: time.Hour, now: clk.now}
+	ctx := context.Background()
+	lookup := func(i int) directory.Lookup {
+		return directory.Lookup{By: directory.KeySAMAccountName, Value: fmt.Sprintf("u%d", i)}
+	}
+	if _, err := v.find(ctx, f, lookup(0), func() []directory.Lookup { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { _, err := v.find(ctx, f, lookup(1), nil); first <- err }()
+	for {
+		f.mu.Lock()
+		n := len(f.searches)
+		f.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := 2; i < 22; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, err := v.find(ctx, f, lookup(i), nil)
+			if err == nil && u.DN != "CN="+lookup(i).Value {
+				err = fmt.Errorf("lookup %d found %s", i, u.DN)
+			}
+			errs <- err
+		}()
+	}
+	// Let the twenty queue behind the blocked read, then release it.
+	for {
+		v.mu.Lock()
+		n := len(v.pending)
+		v.mu.Unlock()
+		if n == 20 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(f.release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if len(f.searches) != 3 || len(f.searches[2]) != 20 {
+		t.Fatalf("searches %v: want the initial load, the blocked miss, then one search of the 20 that waited", f.searches)
 	}
 }
 
@@ -263,5 +465,55 @@ func TestViewsAreEvictedOnANewConnection(t *testing.T) {
 	vs.directory("corp/fp2")
 	if len(vs.dirs) != 1 {
 		t.Errorf("directory views after a rotation: %d", len(vs.dirs))
+	}
+}
+
+// The pacer hands out the quota's burst at once, then one slot per
+// period/writes; a slot further than the inline wait is not taken.
+func TestWriteQuotaPacesWrites(t *testing.T) {
+	clk := &clock{t: time.Unix(1000, 0)}
+	v := &tenantView{now: clk.now, pacer: WriteQuota{Writes: 3, Per: 3 * time.Second}.limiter()}
+	ctx := context.Background()
+	for i := range 3 {
+		if wait, err := v.reserveWrite(ctx, 0); err != nil || wait != 0 {
+			t.Fatalf("write %d of the burst waits %s (%v)", i, wait, err)
+		}
+	}
+	wait, err := v.reserveWrite(ctx, 0)
+	if err != nil || wait != time.Second {
+		t.Fatalf("fourth write: wait %s (%v), want 1s", wait, err)
+	}
+	// Refused slots are not taken: a second after, one slot is free.
+	clk.t = clk.t.Add(time.Second)
+	if wait, err := v.reserveWrite(ctx, 0); err != nil || wait != 0 {
+		t.Fatalf("after a second: wait %s (%v), want 0", wait, err)
+	}
+	if wait, _ := v.reserveWrite(ctx, 0); wait != time.Second {
+		t.Fatalf("then: wait %s, want 1s", wait)
+	}
+	if (&tenantView{now: clk.now}).pacer != nil {
+		t.Fatal("a view without a quota paces")
+	}
+}
+
+func TestParseWriteQuota(t *testing.T) {
+	for in, want := range map[string]WriteQuota{
+		"3000/150s": DefaultWriteQuota, "300/15s": {Writes: 300, Per: 15 * time.Second}, "0": {Writes: -1},
+	} {
+		got, err := ParseWriteQuota(in)
+		if err != nil || got != want {
+			t.Errorf("ParseWriteQuota(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "3000", "x/150s", "3000/", "-1/150s", "3000/0s", "3000/-5s"} {
+		if _, err := ParseWriteQuota(bad); err == nil {
+			t.Errorf("ParseWriteQuota(%q) accepted", bad)
+		}
+	}
+	if newViews(time.Second, nil).pacing(WriteQuota{}).quota != DefaultWriteQuota {
+		t.Error("a zero quota is not Graph's documented one")
+	}
+	if newViews(time.Second, nil).pacing(WriteQuota{Writes: -1}).quota.limiter() != nil {
+		t.Error("quota 0 still paces")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -71,6 +72,10 @@ func (r *UserMatchReconciler) stampAnchor(ctx context.Context, s *userMatchScope
 	return ctrl.Result{}, nil
 }
 
+// maxInlineWriteWait is the longest a worker sleeps for a write slot; a
+// longer wait requeues the UserMatch, freeing the worker for other tenants.
+const maxInlineWriteWait = time.Second
+
 // decide applies the match rules. The shared views may be a few seconds
 // old: before a write, what Entra would refuse the match for is read again
 // straight from Graph and decided again, and the claim on the cloud user is
@@ -81,6 +86,15 @@ func (r *UserMatchReconciler) decide(ctx context.Context, s *userMatchScope) (ct
 		if wait := s.view.writesPaused(); wait > 0 {
 			return s.fail(outcome{reason: identityv1alpha1.ReasonThrottled, transient: true, retryAfter: wait,
 				message: "Graph throttled this tenant's writes; waiting for its Retry-After before writing"}, r.ResyncPeriod)
+		}
+		// The slot in the tenant's write quota is taken before the reads
+		// that precede the write, so that no read is spent on a write that
+		// would wait.
+		if wait, err := s.view.reserveWrite(ctx, maxInlineWriteWait); err != nil {
+			return ctrl.Result{}, err
+		} else if wait > 0 {
+			return s.fail(outcome{reason: identityv1alpha1.ReasonThrottled, transient: true, retryAfter: wait,
+				message: "waiting for a slot in this tenant's Graph write quota; the operator keeps its writes within it"}, r.ResyncPeriod)
 		}
 		if err := r.refresh(ctx, s); errors.Is(err, errTargetMoved) {
 			// Observe again from fresh reads before anything is written.
@@ -119,28 +133,38 @@ func (r *UserMatchReconciler) decide(ctx context.Context, s *userMatchScope) (ct
 // refresh re-reads, straight from Graph, the target and the two things
 // Entra would refuse a match for that Graph itself does not stop us from
 // writing over: other holders of the anchor (the advanced query) and
-// privileged roles.
+// privileged roles. The reads are independent of each other (the target's
+// id is known), so they go out together: one round trip before a write
+// instead of four.
 func (r *UserMatchReconciler) refresh(ctx context.Context, s *userMatchScope) error {
+	var (
+		fresh   cloud.User
+		holders []cloud.User
+		roles   []string
+	)
+	g, gctx := errgroup.WithContext(ctx)
 	// The target itself, by id: the view may be seconds old, and a UPN may
 	// have moved to another user since (errTargetMoved).
-	fresh, err := s.cloud.GetUser(ctx, s.user.ID)
-	if err != nil {
+	g.Go(func() (err error) { fresh, err = s.cloud.GetUser(gctx, s.user.ID); return err })
+	g.Go(func() (err error) {
+		holders, err = s.cloud.UsersByImmutableID(gctx, s.anchor.ImmutableID())
+		return err
+	})
+	if !s.rolesFresh {
+		g.Go(func() (err error) { roles, err = privilegedRoles(gctx, s.cloud, s.user.ID); return err })
+	}
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	if !s.target.byID && !strings.EqualFold(fresh.UserPrincipalName, s.target.key) {
 		return errTargetMoved
 	}
 	s.user, s.obs.Cloud = fresh, fresh
-	holders, err := s.cloud.UsersByImmutableID(ctx, s.anchor.ImmutableID())
-	if err != nil {
-		return err
-	}
 	s.obs.Holders = holders
-	if s.rolesFresh {
-		return nil
+	if !s.rolesFresh {
+		s.obs.PrivilegedRoles = roles
 	}
-	s.obs.PrivilegedRoles, err = privilegedRoles(ctx, s.cloud, s.user.ID)
-	return err
+	return nil
 }
 
 // writeImmutableID makes the one write the plan asks for.

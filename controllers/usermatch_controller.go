@@ -14,9 +14,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/anchor"
@@ -36,6 +38,9 @@ const UserMatchFinalizer = "identity.entramatch.io/usermatch"
 const (
 	indexTenant    = "spec.tenantRef.name"
 	indexDirectory = "spec.directoryRef.name"
+	// indexClaims holds what a UserMatch targets (claimKeys), so that the
+	// claim rule finds its rivals without listing the tenant.
+	indexClaims = "identity.entramatch.io/claims"
 )
 
 // UserMatchReconciler makes a cloud user's onPremisesImmutableId equal to the
@@ -58,6 +63,8 @@ type UserMatchReconciler struct {
 	claims claims
 	// views share tenant-wide and directory-wide reads between UserMatches.
 	views *views
+	// fair keeps one tenant from holding every worker (nil: no limit).
+	fair *fairShare
 }
 
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatches,verbs=get;list;watch;update;patch
@@ -67,6 +74,14 @@ type UserMatchReconciler struct {
 
 // Reconcile runs one pass of the UserMatch phases and records the outcome.
 func (r *UserMatchReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var um identityv1alpha1.UserMatch
+	if err := r.Client.Get(ctx, req.NamespacedName, &um); err == nil && um.DeletionTimestamp.IsZero() {
+		release, wait, ok := r.fair.take(um.Spec.TenantRef.Name)
+		if !ok {
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
+		defer release()
+	}
 	return skeleton[*identityv1alpha1.UserMatch, *userMatchScope]{
 		client:    r.Client,
 		finalizer: UserMatchFinalizer,
@@ -126,7 +141,9 @@ type userMatchScope struct {
 	found   bool
 	missing *outcome
 	obs     match.Observation
-	// others are the tenant's other UserMatches (not read for a synced user).
+	// others are the tenant's other UserMatches that target the same AD
+	// user or the target or a holder of the anchor (not read for a synced
+	// user).
 	others []match.Claimant
 	// rolesFresh: the role workflow read the roles from Graph in this pass,
 	// with no write since, so the pre-write refresh need not read them again.
@@ -232,21 +249,44 @@ func (r *UserMatchReconciler) joinedResync() time.Duration {
 	return 10 * r.ResyncPeriod
 }
 
+// wake queues the UserMatches of a tenant that claim the given cloud users.
+func (r *UserMatchReconciler) wake(ctx context.Context, out chan<- event.TypedGenericEvent[*identityv1alpha1.UserMatch], tenant string, ids []string) {
+	for _, id := range ids {
+		var list identityv1alpha1.UserMatchList
+		if err := r.Client.List(ctx, &list, client.MatchingFields{indexClaims: claimKeyCloud(tenant, id)}); err != nil {
+			continue
+		}
+		for i := range list.Items {
+			select {
+			case out <- event.TypedGenericEvent[*identityv1alpha1.UserMatch]{Object: &list.Items[i]}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// userMatchIndexes are the cache's field indexes on UserMatches.
+func userMatchIndexes() map[string]client.IndexerFunc {
+	return map[string]client.IndexerFunc{
+		indexTenant: func(o client.Object) []string { return []string{o.(*identityv1alpha1.UserMatch).Spec.TenantRef.Name} },
+		indexDirectory: func(o client.Object) []string {
+			return []string{o.(*identityv1alpha1.UserMatch).Spec.DirectoryRef.Name}
+		},
+		indexClaims: func(o client.Object) []string { return claimKeys(o.(*identityv1alpha1.UserMatch)) },
+	}
+}
+
 // SetupWithManager registers the reconciler, its indexes, and watches on the
 // referenced tenants and directories so that a fixed credential is picked up
 // without waiting for the resync.
 func (r *UserMatchReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	idx := mgr.GetFieldIndexer()
 	ctx := context.Background()
-	if err := idx.IndexField(ctx, &identityv1alpha1.UserMatch{}, indexTenant, func(o client.Object) []string {
-		return []string{o.(*identityv1alpha1.UserMatch).Spec.TenantRef.Name}
-	}); err != nil {
-		return err
-	}
-	if err := idx.IndexField(ctx, &identityv1alpha1.UserMatch{}, indexDirectory, func(o client.Object) []string {
-		return []string{o.(*identityv1alpha1.UserMatch).Spec.DirectoryRef.Name}
-	}); err != nil {
-		return err
+	for field, fn := range userMatchIndexes() {
+		if err := idx.IndexField(ctx, &identityv1alpha1.UserMatch{}, field, fn); err != nil {
+			return err
+		}
 	}
 	byIndex := func(field string, key func(client.Object) string) handler.EventHandler {
 		return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
@@ -261,7 +301,15 @@ func (r *UserMatchReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int
 			return reqs
 		})
 	}
+	// Users a tenant refresh found changed outside the operator wake their
+	// UserMatches at once: drift is corrected within one shared-read period,
+	// not one resync period later.
+	changed := make(chan event.TypedGenericEvent[*identityv1alpha1.UserMatch], 1024)
+	r.views.changed = func(tenant string, ids []string) {
+		go r.wake(ctx, changed, tenant, ids)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
+		WatchesRawSource(source.Channel(changed, &handler.TypedEnqueueRequestForObject[*identityv1alpha1.UserMatch]{})).
 		// Our own status writes must not wake the UserMatch again: that
 		// would repeat every read (and a throttled write) at once.
 		For(&identityv1alpha1.UserMatch{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

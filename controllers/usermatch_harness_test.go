@@ -112,20 +112,17 @@ func newUMHarness(t testing.TB, tune ...func(*emulator.Config)) *umHarness {
 				PasswordSecretRef: identityv1alpha1.SecretKeyReference{Name: "ad-bind", Namespace: umNamespace, Key: "password"}},
 			TLS: &identityv1alpha1.LDAPTLS{Mode: identityv1alpha1.TLSModeLDAPS, CABundle: string(dir.CAPEM())}},
 	}
-	k8s := fake.NewClientBuilder().WithScheme(scheme).
+	builder := fake.NewClientBuilder().WithScheme(scheme).
 		WithObjects(
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "entra-app", Namespace: umNamespace}, Data: map[string][]byte{"clientSecret": []byte(secret)}},
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ad-bind", Namespace: umNamespace}, Data: map[string][]byte{"password": []byte(adminPass)}},
 			tenant, ad).
 		WithStatusSubresource(&identityv1alpha1.UserMatch{}, &identityv1alpha1.EntraTenant{}, &identityv1alpha1.ActiveDirectory{},
-			&identityv1alpha1.SignInNameAlignment{}, &identityv1alpha1.SyncPlan{}, &identityv1alpha1.UserMatchSet{}).
-		WithIndex(&identityv1alpha1.UserMatch{}, indexTenant, func(o client.Object) []string {
-			return []string{o.(*identityv1alpha1.UserMatch).Spec.TenantRef.Name}
-		}).
-		WithIndex(&identityv1alpha1.UserMatch{}, indexDirectory, func(o client.Object) []string {
-			return []string{o.(*identityv1alpha1.UserMatch).Spec.DirectoryRef.Name}
-		}).
-		Build()
+			&identityv1alpha1.SignInNameAlignment{}, &identityv1alpha1.SyncPlan{}, &identityv1alpha1.UserMatchSet{})
+	for field, fn := range userMatchIndexes() {
+		builder = builder.WithIndex(&identityv1alpha1.UserMatch{}, field, fn)
+	}
+	k8s := builder.Build()
 	key, err := seal.NewKey()
 	if err != nil {
 		t.Fatal(err)

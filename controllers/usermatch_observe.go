@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -127,7 +128,11 @@ func (r *UserMatchReconciler) observeMatch(ctx context.Context, s *userMatchScop
 	if s.user.Synced() {
 		return ctrl.Result{}, nil
 	}
-	others, err := r.claimants(ctx, s.um)
+	ids := []string{s.user.ID}
+	for _, h := range s.view.holders(s.anchor.ImmutableID()) {
+		ids = append(ids, h.ID)
+	}
+	others, err := r.claimants(ctx, s.um, s.adUser.DN, ids...)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -139,10 +144,11 @@ func (r *UserMatchReconciler) observeMatch(ctx context.Context, s *userMatchScop
 }
 
 // lookupsFor lists the AD lookups of every UserMatch of a directory, so that
-// one paged search serves them all.
+// one paged search serves them all. It runs once per shared-read period, not
+// per reconcile, and reads the cache without copying it.
 func (r *UserMatchReconciler) lookupsFor(ctx context.Context, directoryName string) []directory.Lookup {
 	var list identityv1alpha1.UserMatchList
-	if err := r.Client.List(ctx, &list, client.MatchingFields{indexDirectory: directoryName}); err != nil {
+	if err := r.Client.List(ctx, &list, client.MatchingFields{indexDirectory: directoryName}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	out := make([]directory.Lookup, 0, len(list.Items))
@@ -152,26 +158,63 @@ func (r *UserMatchReconciler) lookupsFor(ctx context.Context, directoryName stri
 	return out
 }
 
-// claimants lists the other UserMatches of the tenant as the claim rule
-// (match.ClaimedBy) and the duplicates rule see them.
-func (r *UserMatchReconciler) claimants(ctx context.Context, um *identityv1alpha1.UserMatch) ([]match.Claimant, error) {
-	var list identityv1alpha1.UserMatchList
-	if err := r.Client.List(ctx, &list, client.MatchingFields{indexTenant: um.Spec.TenantRef.Name}); err != nil {
-		return nil, err
+// claimants lists the other UserMatches of the tenant that the claim rule
+// (match.ClaimedBy) and the duplicates rule can see: those naming the same
+// AD user, resolved to the same DN, or resolved to one of cloudIDs. Each is
+// one field-index lookup, so the cost does not grow with the number of
+// UserMatches in the tenant.
+func (r *UserMatchReconciler) claimants(ctx context.Context, um *identityv1alpha1.UserMatch, dn string, cloudIDs ...string) ([]match.Claimant, error) {
+	tenant, dir := um.Spec.TenantRef.Name, um.Spec.DirectoryRef.Name
+	keys := []string{claimKeyAD(tenant, dir, adLookup(um.Spec.ADUser).String())}
+	if dn != "" {
+		keys = append(keys, claimKeyDN(tenant, dir, dn))
 	}
-	out := make([]match.Claimant, 0, len(list.Items))
-	for i := range list.Items {
-		other := &list.Items[i]
-		if other.UID == um.UID {
-			continue
+	for _, id := range cloudIDs {
+		if id != "" {
+			keys = append(keys, claimKeyCloud(tenant, id))
 		}
-		dn := ""
-		if other.Status.AD != nil {
-			dn = other.Status.AD.DistinguishedName
+	}
+	seen := map[types.UID]bool{um.UID: true}
+	var out []match.Claimant
+	for _, key := range keys {
+		var list identityv1alpha1.UserMatchList
+		if err := r.Client.List(ctx, &list, client.MatchingFields{indexClaims: key}, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, err
 		}
-		out = append(out, claimantOf(other, dn, cloudIDOf(other)))
+		for i := range list.Items {
+			other := &list.Items[i]
+			if seen[other.UID] {
+				continue
+			}
+			seen[other.UID] = true
+			odn := ""
+			if other.Status.AD != nil {
+				odn = other.Status.AD.DistinguishedName
+			}
+			out = append(out, claimantOf(other, odn, cloudIDOf(other)))
+		}
 	}
 	return out, nil
+}
+
+// The claim index: what a UserMatch targets, each value prefixed with its
+// tenant, since claims never reach across tenants.
+func claimKeyAD(tenant, dir, selector string) string { return tenant + "/ad/" + dir + "/" + selector }
+func claimKeyDN(tenant, dir, dn string) string {
+	return tenant + "/dn/" + dir + "/" + strings.ToLower(dn)
+}
+func claimKeyCloud(tenant, id string) string { return tenant + "/cloud/" + strings.ToLower(id) }
+
+func claimKeys(um *identityv1alpha1.UserMatch) []string {
+	tenant, dir := um.Spec.TenantRef.Name, um.Spec.DirectoryRef.Name
+	keys := []string{claimKeyAD(tenant, dir, adLookup(um.Spec.ADUser).String())}
+	if um.Status.AD != nil && um.Status.AD.DistinguishedName != "" {
+		keys = append(keys, claimKeyDN(tenant, dir, um.Status.AD.DistinguishedName))
+	}
+	if id := cloudIDOf(um); id != "" {
+		keys = append(keys, claimKeyCloud(tenant, id))
+	}
+	return keys
 }
 
 func claimantOf(um *identityv1alpha1.UserMatch, dn, cloudID string) match.Claimant {

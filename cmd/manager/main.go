@@ -12,6 +12,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -36,15 +37,19 @@ func main() {
 		"Serve /metrics over HTTPS to callers whose token the API server authenticates and authorizes (get on the non-resource URL /metrics). "+
 			"Turn off only with a loopback --metrics-bind-address.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probes bind to.")
+	var pprofAddr string
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0", "Address Go's /debug/pprof profiles are served on (plain HTTP, no authentication: a loopback address only); 0 disables them.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
 	flag.DurationVar(&opts.ResyncPeriod, "resync-period", 5*time.Minute, "How often each resource is looked at again to catch drift made outside Kubernetes.")
-	flag.IntVar(&opts.Concurrency, "concurrency", 4, "UserMatches reconciled at once.")
+	flag.IntVar(&opts.Concurrency, "concurrency", 16, "UserMatches reconciled at once (16: with Graph answering in about 100 ms, enough to outrun the write quota; see docs/performance.md).")
 	var secretNamespaces, tokenDirs string
 	flag.StringVar(&tokenDirs, "token-file-dirs", "/var/run/secrets/azure/tokens,/var/run/secrets/tokens",
 		"Comma-separated directories workload identity token files may be read from (projected federation tokens with audience api://AzureADTokenExchange).")
 	flag.StringVar(&secretNamespaces, "secret-namespaces", "",
 		"Comma-separated namespaces the operator reads Secrets from; default: its own (POD_NAMESPACE, or the service account's namespace). "+
 			"A resource naming a Secret elsewhere gets SecretNotAllowed.")
+	flag.Func("graph-write-quota", "Graph writes per period each tenant's writes are paced at, such as 3000/150s (Graph's documented write quota per app and tenant, the default); 0 turns pacing off.",
+		func(v string) (err error) { opts.WriteQuota, err = controllers.ParseWriteQuota(v); return err })
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -65,8 +70,13 @@ func main() {
 		Scheme:                 scheme,
 		Metrics:                metricsOptions(metricsAddr, metricsSecure),
 		HealthProbeBindAddress: probeAddr,
+		PprofBindAddress:       pprofAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "entra-match-operator.identity.entramatch.io",
+		// managedFields are a large part of every cached object and the
+		// operator never reads them: with 10,000 UserMatches they would
+		// cost tens of MiB.
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {
 		log.Error(err, "Unable to create the manager")

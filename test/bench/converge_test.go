@@ -8,24 +8,32 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/directory"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
 	"github.com/entramatch/entra-match-operator/internal/fakead"
+	"github.com/entramatch/entra-match-operator/internal/graph"
 	"github.com/entramatch/entra-match-operator/internal/testenv/kube"
 	"github.com/entramatch/entra-match-operator/internal/testenv/managerproc"
 )
@@ -39,24 +47,131 @@ const (
 	timeScale = 10 // throttling windows and quotas 10x smaller: limits are hit within seconds
 )
 
+// run is one bench scenario.
+type run struct {
+	users       int           // UserMatches the operator converges
+	baseline    int           // further users the sequential script matches first (0: none)
+	latency     time.Duration // added to every Graph call
+	timeScale   float64       // throttling windows and quotas this many times smaller; 1 = real size
+	throttle    bool
+	concurrency int
+	writeQuota  string // the manager's --graph-write-quota
+	sync        bool   // after Matched, sync every user and wait for Ready
+	coldStart   bool   // then restart the manager and time its first pass
+	atRest      bool   // then count Graph requests over a resync period at rest, and with one drifted user
+	resync      time.Duration
+}
+
+// result is what a run measured.
+type result struct {
+	matched, ready, script time.Duration
+	graphReqs, throttled   float64
+	peakMiB                float64
+}
+
 // BenchmarkConverge1000 creates 1,000 AD users, their cloud twins and a
 // UserMatch for each, with the manager running as its own process; it
 // measures the time until every UserMatch is Matched, runs one emulated sync
-// of all users, and the time until every one is Ready.
+// of all users, and the time until every one is Ready. BENCH_USERMATCHES,
+// BENCH_LATENCY_MS, BENCH_CONCURRENCY and BENCH_TIMESCALE change the
+// scenario.
 func BenchmarkConverge1000(b *testing.B) {
-	n := 1000
-	if v := os.Getenv("BENCH_USERMATCHES"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
+	scale := float64(envInt("BENCH_TIMESCALE", timeScale))
+	r := run{users: envInt("BENCH_USERMATCHES", 1000), latency: time.Duration(envInt("BENCH_LATENCY_MS", 0)) * time.Millisecond,
+		timeScale: scale, throttle: true, concurrency: envInt("BENCH_CONCURRENCY", 16), writeQuota: scaledQuota(scale), sync: true}
 	for i := 0; i < b.N; i++ {
-		converge(b, n)
+		r.measure(b)
 	}
 }
 
-func converge(b *testing.B, n int) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+// BenchmarkLatencyVsScript1000: Graph answers every call after 100 ms, as
+// the real one does; the seed's procedure as a sequential script (LDAP
+// lookup, GET the cloud user, PATCH its immutableId) matches 1,000 users,
+// then the operator matches 1,000 others of the same directory and tenant.
+// Throttling at real size.
+func BenchmarkLatencyVsScript1000(b *testing.B) {
+	n := envInt("BENCH_USERMATCHES", 1000)
+	r := run{users: n, baseline: n, latency: time.Duration(envInt("BENCH_LATENCY_MS", 100)) * time.Millisecond,
+		timeScale: 1, throttle: true, concurrency: envInt("BENCH_CONCURRENCY", 16), writeQuota: scaledQuota(1)}
+	for i := 0; i < b.N; i++ {
+		res := r.measure(b)
+		speedup := res.script.Seconds() / res.matched.Seconds()
+		b.ReportMetric(speedup, "x-faster-than-script")
+		fmt.Printf("latency %s: sequential script %s for %d users, operator %s: %.1fx faster\n",
+			r.latency, res.script.Round(time.Millisecond), n, res.matched.Round(time.Millisecond), speedup)
+	}
+}
+
+// BenchmarkLinearity converges 1,000, 5,000 and 10,000 UserMatches
+// (BENCH_SIZES) with throttling and pacing off, so that the operator's own
+// cost per UserMatch is what is measured: it must stay flat.
+func BenchmarkLinearity(b *testing.B) {
+	sizes := []int{1000, 5000, 10000}
+	if v := os.Getenv("BENCH_SIZES"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, _ := strconv.Atoi(f)
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range sizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			r := run{users: n, concurrency: envInt("BENCH_CONCURRENCY", 16), writeQuota: "0"}
+			for i := 0; i < b.N; i++ {
+				res := r.measure(b)
+				perUM := res.matched / time.Duration(n)
+				b.ReportMetric(float64(perUM.Microseconds())/1000, "ms/um")
+				fmt.Printf("linearity: %d UserMatches Matched in %s, %s per UserMatch\n", n, res.matched.Round(time.Millisecond), perUM.Round(10*time.Microsecond))
+			}
+		})
+	}
+}
+
+// BenchmarkQuota10k converges 10,000 UserMatches with 100 ms per Graph call
+// and throttling at real size: the tenant's write quota is the bound. The
+// floor is what the emulator's write bucket allows (its burst, then its
+// refill rate); the run is compared with it. Then the manager is restarted
+// over the 10,000 matched UserMatches: its cold start and the Graph cost of
+// a pass at rest are printed.
+func BenchmarkQuota10k(b *testing.B) {
+	n := envInt("BENCH_USERMATCHES", 10000)
+	r := run{users: n, latency: time.Duration(envInt("BENCH_LATENCY_MS", 100)) * time.Millisecond, timeScale: 1, throttle: true,
+		concurrency: envInt("BENCH_CONCURRENCY", 16), writeQuota: scaledQuota(1), coldStart: true, atRest: true, resync: time.Minute}
+	// The emulator's write bucket: 3,000 writes, refilled at 3,000 per 150 s.
+	const burst, perSecond = 3000.0, 3000.0 / 150
+	floor := time.Duration(max(0, float64(n)-burst) / perSecond * float64(time.Second))
+	for i := 0; i < b.N; i++ {
+		res := r.measure(b)
+		b.ReportMetric(res.matched.Seconds()/floor.Seconds(), "x-quota-floor")
+		b.ReportMetric(100*res.throttled/res.graphReqs, "%-429")
+		fmt.Printf("quota-bound: %d UserMatches Matched in %s; the write quota's floor is %s (%.2fx); %.0f of %.0f Graph requests answered 429 (%.2f%%)\n",
+			n, res.matched.Round(time.Millisecond), floor, res.matched.Seconds()/floor.Seconds(), res.throttled, res.graphReqs, 100*res.throttled/res.graphReqs)
+	}
+}
+
+// scaledQuota is the manager's write pacing for an emulator whose windows
+// and quotas are scale times smaller (same rate, smaller burst).
+func scaledQuota(scale float64) string {
+	return fmt.Sprintf("%d/%s", int(3000/scale), time.Duration(float64(150*time.Second)/scale))
+}
+
+func init() {
+	// The bench's own watch logs through controller-runtime when it stops.
+	logf.SetLogger(logr.Discard())
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func (r run) measure(b *testing.B) result {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	dir := b.TempDir()
+	var res result
 
 	k, err := kube.Start()
 	if err != nil {
@@ -85,8 +200,9 @@ func converge(b *testing.B, n int) {
 		},
 		Sync: emulator.DefaultSyncState(),
 	}
-	exports := make([]emulator.SyncObject, 0, n)
-	for i := range n {
+	total := r.users + r.baseline
+	exports := make([]emulator.SyncObject, 0, r.users)
+	for i := range total {
 		sam := fmt.Sprintf("user%05d", i)
 		upn := sam + "@" + domain
 		dn, guid, err := ad.AddUser(fakead.User{SAMAccountName: sam, UserPrincipalName: upn, Mail: upn})
@@ -95,14 +211,24 @@ func converge(b *testing.B, n int) {
 		}
 		state.Users = append(state.Users, emulator.User{UserPrincipalName: upn, DisplayName: sam, MailNickname: sam, Mail: &upn,
 			ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)})
-		exports = append(exports, emulator.SyncObject{Type: "user", SourceAnchor: base64.StdEncoding.EncodeToString(guid[:]),
-			UserPrincipalName: upn, Mail: upn, OnPremisesDistinguishedName: dn, OnPremisesSamAccountName: sam})
+		if i < r.users {
+			exports = append(exports, emulator.SyncObject{Type: "user", SourceAnchor: base64.StdEncoding.EncodeToString(guid[:]),
+				UserPrincipalName: upn, Mail: upn, OnPremisesDistinguishedName: dn, OnPremisesSamAccountName: sam})
+		}
+	}
+	profile := emulator.ThrottleOff
+	if r.throttle {
+		profile = emulator.ThrottleAuto
+	}
+	scale := r.timeScale
+	if scale == 0 {
+		scale = 1
 	}
 	em, err := emulator.New(emulator.Config{
 		TenantID: tenantID, InitialDomain: "contoso.onmicrosoft.com", State: &state, OwnAudienceOnly: true,
 		Apps: []emulator.App{{ClientID: clientID, Secret: secret, Permissions: []string{
 			"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All", "RoleManagement.ReadWrite.Directory"}}},
-		Throttle: emulator.ThrottleAuto, TimeScale: timeScale,
+		Throttle: profile, TimeScale: scale,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -111,18 +237,31 @@ func converge(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	defer em.Close()
+	if r.latency > 0 {
+		must(b, em.Faults().Set([]faults.Rule{{PathPrefix: "/v1.0/", LatencyMs: int(r.latency / time.Millisecond)}}))
+	}
+
+	if r.baseline > 0 {
+		res.script = script(ctx, b, ad, em, r.users, total)
+	}
 
 	metricsAddr := freeAddr(b)
 	bin, err := managerproc.Build(ctx, k.Root, dir)
 	if err != nil {
 		b.Fatal(err)
 	}
-	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns},
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=0", "--resync-period=10s", "--concurrency=8")
+	pprofAddr := freeAddr(b)
+	resync := r.resync
+	if resync == 0 {
+		resync = 10 * time.Second
+	}
+	args := []string{"--metrics-bind-address=" + metricsAddr, "--pprof-bind-address=" + pprofAddr, "--metrics-secure=false", "--health-probe-bind-address=0",
+		"--resync-period=" + resync.String(), fmt.Sprintf("--concurrency=%d", r.concurrency), "--graph-write-quota=" + r.writeQuota}
+	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns}, args...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer mgr.Stop()
+	defer func() { mgr.Stop() }()
 
 	c := k.Client
 	must(b, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
@@ -139,46 +278,202 @@ func converge(b *testing.B, n int) {
 		Bind: identityv1alpha1.LDAPBind{DN: ad.AdminDN(), PasswordSecretRef: identityv1alpha1.SecretKeyReference{Name: "ad", Namespace: ns, Key: "p"}},
 		TLS:  &identityv1alpha1.LDAPTLS{Mode: identityv1alpha1.TLSModeLDAPS, CABundle: string(ad.CAPEM())},
 	}}))
+	watch := watchProgress(ctx, b, k)
 
 	b.ResetTimer()
 	start := time.Now()
-	createAll(ctx, b, c, n)
+	createAll(ctx, b, c, r.users)
 	created := time.Since(start)
-	waitAll(ctx, b, c, n, identityv1alpha1.ConditionMatched)
-	matched := time.Since(start)
+	watch.wait(ctx, b, r.users, identityv1alpha1.ConditionMatched)
+	res.matched = time.Since(start)
+	atMatched := scrape(b, metricsAddr)
+	if path := os.Getenv("BENCH_HEAP_PROFILE"); path != "" {
+		saveHeapProfile(b, pprofAddr, path)
+	}
 
-	syncStart := time.Now()
-	resp, err := em.Sync(emulator.SyncRequest{Objects: exports})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, r := range resp.Results {
-		if r.Outcome != emulator.OutcomeHardMatch {
-			b.Fatalf("sync outcome %+v, want HardMatch for every user", r)
+	if r.sync {
+		syncStart := time.Now()
+		resp, err := em.Sync(emulator.SyncRequest{Objects: exports})
+		if err != nil {
+			b.Fatal(err)
 		}
+		for _, x := range resp.Results {
+			if x.Outcome != emulator.OutcomeHardMatch {
+				b.Fatalf("sync outcome %+v, want HardMatch for every user", x)
+			}
+		}
+		watch.wait(ctx, b, r.users, identityv1alpha1.ConditionReady)
+		res.ready = time.Since(syncStart)
 	}
-	waitAll(ctx, b, c, n, identityv1alpha1.ConditionReady)
-	ready := time.Since(syncStart)
 	b.StopTimer()
 
 	m := scrape(b, metricsAddr)
-	graphReqs := m.sum("entramatch_graph_requests_total", "")
-	throttled := m.sum("entramatch_graph_requests_total", `status="429"`)
+	res.graphReqs = atMatched.sum("entramatch_graph_requests_total", "")
+	res.throttled = atMatched.sum("entramatch_graph_requests_total", `status="429"`)
+	writes := atMatched.sum("entramatch_graph_requests_total", `operation="SetImmutableID"`)
 	ldapCalls := m.sum("entramatch_ldap_requests_total", "")
 	ldapLookups := m.sum("entramatch_ldap_lookups_total", "")
-	peak := mgr.PeakRSS()
+	failed := m.sum("controller_runtime_reconcile_total", `result="error"`)
+	res.peakMiB = float64(mgr.PeakRSS()) / (1 << 20)
+	n := r.users
 
-	b.ReportMetric(graphReqs/float64(n), "graph-req/um")
+	b.ReportMetric(res.graphReqs/float64(n), "graph-req/um")
 	b.ReportMetric(ldapCalls/float64(n), "ldap-calls/um")
-	b.ReportMetric(throttled, "429s")
-	b.ReportMetric(matched.Seconds(), "s-to-matched")
-	b.ReportMetric(ready.Seconds(), "s-sync-to-ready")
-	b.ReportMetric(float64(peak)/(1<<20), "manager-peak-MiB")
+	b.ReportMetric(res.throttled, "429s")
+	b.ReportMetric(failed, "failed-reconciles")
+	b.ReportMetric(res.matched.Seconds(), "s-to-matched")
+	if r.sync {
+		b.ReportMetric(res.ready.Seconds(), "s-sync-to-ready")
+	}
+	b.ReportMetric(res.peakMiB, "manager-peak-MiB")
 	// Printed, not logged: the benchmark log keeps only its first lines.
-	fmt.Printf("%d UserMatches created in %s; all Matched after %s; after one sync all Ready in %s\n", n, created.Round(time.Millisecond), matched.Round(time.Millisecond), ready.Round(time.Millisecond))
-	fmt.Printf("Graph requests: %.0f (%.2f per UserMatch), 429 received: %.0f; by operation:\n%s", graphReqs, graphReqs/float64(n), throttled, m.byLabel("entramatch_graph_requests_total"))
+	fmt.Printf("scenario: %d UserMatches, Graph latency %s, throttling %v (time scale %g), concurrency %d, write pacing %s, on %d CPUs\n",
+		n, r.latency, r.throttle, scale, r.concurrency, r.writeQuota, runtime.NumCPU())
+	fmt.Printf("%d UserMatches created in %s; all Matched after %s", n, created.Round(time.Millisecond), res.matched.Round(time.Millisecond))
+	if r.sync {
+		fmt.Printf("; after one sync all Ready in %s", res.ready.Round(time.Millisecond))
+	}
+	fmt.Println()
+	fmt.Printf("until Matched: Graph requests %.0f (%.2f per UserMatch, %.0f writes), 429 received %.0f; by operation:\n%s",
+		res.graphReqs, res.graphReqs/float64(n), writes, res.throttled, atMatched.byLabel("entramatch_graph_requests_total"))
 	fmt.Printf("LDAP calls: %.0f (%.3f per UserMatch) carrying %.0f lookups, by operation:\n%s", ldapCalls, ldapCalls/float64(n), ldapLookups, m.byLabel("entramatch_ldap_requests_total"))
-	fmt.Printf("manager peak RSS %.1f MiB\n", float64(peak)/(1<<20))
+	fmt.Printf("failed reconciles: %.0f; manager peak RSS %.1f MiB\n", failed, res.peakMiB)
+
+	if r.atRest {
+		atRest(ctx, b, em, metricsAddr, resync)
+	}
+	if r.coldStart {
+		mgr.Stop()
+		restart := time.Now()
+		mgr, err = managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns}, args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		first, all := coldStart(ctx, b, metricsAddr, n)
+		at := scrape(b, metricsAddr)
+		fmt.Printf("cold start over %d matched UserMatches: first reconcile %s after the manager started, all reconciled after %s; "+
+			"that pass cost %.0f Graph requests and %.0f LDAP calls; peak RSS %.1f MiB\n", n, first.Sub(restart).Round(time.Millisecond),
+			all.Sub(restart).Round(time.Millisecond), at.sum("entramatch_graph_requests_total", ""), at.sum("entramatch_ldap_requests_total", ""),
+			float64(mgr.PeakRSS())/(1<<20))
+	}
+	return res
+}
+
+// atRest counts the Graph requests of one resync period once every user is
+// matched, then makes one user drift (its immutableId changed outside the
+// operator) and times the correction and counts its requests.
+func atRest(ctx context.Context, b *testing.B, em *emulator.Server, metricsAddr string, resync time.Duration) {
+	// Let the shared reads of the rollout age out first.
+	time.Sleep(resync)
+	before := scrape(b, metricsAddr).sum("entramatch_graph_requests_total", "")
+	time.Sleep(resync)
+	quiet := scrape(b, metricsAddr).sum("entramatch_graph_requests_total", "") - before
+
+	g, err := graph.New(graph.Config{Endpoints: graph.Endpoints{GraphURL: em.URL() + "/v1.0", AuthorityURL: em.URL(), CAPEM: em.CACertPEM()},
+		Credential: graph.Credential{TenantID: tenantID, ClientID: clientID, ClientSecret: secret}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	drifted := "user00042@" + domain
+	u, err := g.GetUser(ctx, drifted)
+	if err != nil {
+		b.Fatal(err)
+	}
+	want := u.OnPremisesImmutableID
+	other := base64.StdEncoding.EncodeToString([]byte("someone-else-set"))
+	start := time.Now()
+	before = scrape(b, metricsAddr).sum("entramatch_graph_requests_total", "")
+	if err := g.SetImmutableID(ctx, u.ID, &other); err != nil {
+		b.Fatal(err)
+	}
+	for {
+		time.Sleep(250 * time.Millisecond)
+		now, err := g.GetUser(ctx, u.ID)
+		if err == nil && now.OnPremisesImmutableID == want {
+			break
+		}
+		if time.Since(start) > 3*resync || ctx.Err() != nil {
+			b.Fatalf("the drifted user was not corrected within %s", 3*resync)
+		}
+	}
+	corrected := time.Since(start)
+	time.Sleep(max(0, resync-corrected))
+	drift := scrape(b, metricsAddr).sum("entramatch_graph_requests_total", "") - before
+	b.ReportMetric(quiet, "graph-req/resync-at-rest")
+	fmt.Printf("at rest: %.0f Graph requests in one resync period (%s); with one drifted user: %.0f, corrected after %s\n",
+		quiet, resync, drift, corrected.Round(time.Millisecond))
+}
+
+// saveHeapProfile writes the manager's heap profile (go tool pprof reads it).
+func saveHeapProfile(b *testing.B, addr, path string) {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// coldStart polls the new manager's metrics until the UserMatch controller
+// has reconciled once, then n times.
+func coldStart(ctx context.Context, b *testing.B, addr string, n int) (first, all time.Time) {
+	for {
+		if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+			resp.Body.Close()
+			done := scrape(b, addr).sum("controller_runtime_reconcile_total", `controller="usermatch"`)
+			if done > 0 && first.IsZero() {
+				first = time.Now()
+			}
+			if done >= float64(n) {
+				return first, time.Now()
+			}
+		}
+		if ctx.Err() != nil {
+			b.Fatal("the restarted manager did not reconcile every UserMatch in time")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// script is the seed's procedure run by hand, one user after another: look
+// the user up in AD, read the cloud user, write its immutableId. It matches
+// users [from, to) and returns how long that took.
+func script(ctx context.Context, b *testing.B, ad *fakead.Server, em *emulator.Server, from, to int) time.Duration {
+	d, err := directory.Dial(ctx, directory.Config{URLs: []string{ad.URL()}, BaseDN: ad.BaseDN(), BindDN: ad.AdminDN(),
+		Password: "Bench-Passw0rd!", CAPEM: ad.CAPEM()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	g, err := graph.New(graph.Config{Endpoints: graph.Endpoints{GraphURL: em.URL() + "/v1.0", AuthorityURL: em.URL(), CAPEM: em.CACertPEM()},
+		Credential: graph.Credential{TenantID: tenantID, ClientID: clientID, ClientSecret: secret}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	for i := from; i < to; i++ {
+		sam := fmt.Sprintf("user%05d", i)
+		u, err := d.FindUser(ctx, directory.Lookup{By: directory.KeySAMAccountName, Value: sam})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cu, err := g.GetUser(ctx, u.UserPrincipalName)
+		if err != nil {
+			b.Fatal(err)
+		}
+		id := base64.StdEncoding.EncodeToString(u.ObjectGUID[:])
+		if err := g.SetImmutableID(ctx, cu.ID, &id); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return time.Since(start)
 }
 
 func createAll(ctx context.Context, b *testing.B, c client.Client, n int) {
@@ -216,27 +511,82 @@ func createAll(ctx context.Context, b *testing.B, c client.Client, n int) {
 	}
 }
 
-func waitAll(ctx context.Context, b *testing.B, c client.Client, n int, condType string) {
-	for {
-		var list identityv1alpha1.UserMatchList
-		if err := c.List(ctx, &list); err != nil {
-			b.Fatal(err)
+// progress follows the UserMatches through a watch, so that waiting costs
+// the bench nothing per object and poll.
+type progress struct {
+	mu      sync.Mutex
+	true    map[string]map[string]bool // condition type -> names with it True
+	reasons map[string]string          // name -> Ready reason while not Ready
+}
+
+func watchProgress(ctx context.Context, b *testing.B, k *kube.Env) *progress {
+	p := &progress{true: map[string]map[string]bool{}, reasons: map[string]string{}}
+	c, err := cache.New(k.Config, cache.Options{Scheme: k.Scheme})
+	if err != nil {
+		b.Fatal(err)
+	}
+	inf, err := c.GetInformer(ctx, &identityv1alpha1.UserMatch{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    p.see,
+		UpdateFunc: func(_, o any) { p.see(o) },
+	}); err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = c.Start(ctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		b.Fatal("the bench's UserMatch watch did not sync")
+	}
+	return p
+}
+
+func (p *progress) see(o any) {
+	um, ok := o.(*identityv1alpha1.UserMatch)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, cnd := range um.Status.Conditions {
+		set := p.true[cnd.Type]
+		if set == nil {
+			set = map[string]bool{}
+			p.true[cnd.Type] = set
 		}
-		ok, reasons := 0, map[string]int{}
-		for _, um := range list.Items {
-			if meta.IsStatusConditionTrue(um.Status.Conditions, condType) {
-				ok++
-			} else if cnd := meta.FindStatusCondition(um.Status.Conditions, identityv1alpha1.ConditionReady); cnd != nil {
-				reasons[cnd.Reason]++
+		if cnd.Status == metav1.ConditionTrue {
+			set[um.Name] = true
+		} else {
+			delete(set, um.Name)
+		}
+		if cnd.Type == identityv1alpha1.ConditionReady {
+			p.reasons[um.Name] = cnd.Reason
+		}
+	}
+}
+
+func (p *progress) wait(ctx context.Context, b *testing.B, n int, condType string) {
+	for {
+		p.mu.Lock()
+		ok := len(p.true[condType])
+		var reasons map[string]int
+		if ctx.Err() != nil {
+			reasons = map[string]int{}
+			for name, r := range p.reasons {
+				if !p.true[condType][name] {
+					reasons[r]++
+				}
 			}
 		}
-		if ok == n {
+		p.mu.Unlock()
+		if ok >= n {
 			return
 		}
 		if ctx.Err() != nil {
 			b.Fatalf("%d of %d UserMatches %s when time ran out; others: %v", ok, n, condType, reasons)
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
