@@ -68,8 +68,8 @@ unit: ## Fast loop: unit and in-process tests, no lint, no Samba, no kube-apiser
 	go test -tags unit $(GO_TEST_FLAGS) ./api/... ./controllers/... ./internal/... ./cmd/...
 
 .PHONY: bench
-bench: envtest ## Benchmarks: UserMatch convergence (1,000, throttling on), the emulator under load, the sync plan over 10,000 objects; figures go in the issue notes.
-	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" go test -run '^$$' -bench . -benchtime=1x -timeout 30m ./test/bench/
+bench: envtest ## Benchmarks (docs/performance.md): convergence, latency against a script, linearity, write quota, many tenants, the emulator under load, the sync plan over 10,000 objects.
+	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" go test -run '^$$' -bench . -benchtime=1x -timeout 120m ./test/bench/
 	go test -run '^$$' -bench . -benchmem -timeout 30m ./internal/...
 	SYNCPLAN_OBJECTS=10000 go test -count=1 -v -run TestPredictionAgreesWithTheEmulatedSync ./internal/syncplan/
 	go test -run '^$$' -bench SyncPlan10k -benchtime=1x -timeout 30m ./controllers/

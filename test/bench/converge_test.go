@@ -282,7 +282,7 @@ func (r run) measure(b *testing.B) result {
 
 	b.ResetTimer()
 	start := time.Now()
-	createAll(ctx, b, c, r.users)
+	createAll(ctx, b, c, r.users, func(i int) (string, string) { return "contoso", fmt.Sprintf("user%05d", i) })
 	created := time.Since(start)
 	watch.wait(ctx, b, r.users, identityv1alpha1.ConditionMatched)
 	res.matched = time.Since(start)
@@ -476,7 +476,9 @@ func script(ctx context.Context, b *testing.B, ad *fakead.Server, em *emulator.S
 	return time.Since(start)
 }
 
-func createAll(ctx context.Context, b *testing.B, c client.Client, n int) {
+// createAll creates n UserMatches, the i-th for the tenant and
+// sAMAccountName (also its name) that who(i) gives, 8 at a time.
+func createAll(ctx context.Context, b *testing.B, c client.Client, n int, who func(i int) (tenant, sam string)) {
 	var wg sync.WaitGroup
 	work := make(chan int)
 	errs := make(chan error, 8)
@@ -485,10 +487,11 @@ func createAll(ctx context.Context, b *testing.B, c client.Client, n int) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				um := &identityv1alpha1.UserMatch{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("user%05d", i)},
+				tenant, sam := who(i)
+				um := &identityv1alpha1.UserMatch{ObjectMeta: metav1.ObjectMeta{Name: sam},
 					Spec: identityv1alpha1.UserMatchSpec{
-						TenantRef: identityv1alpha1.TenantReference{Name: "contoso"}, DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
-						ADUser: identityv1alpha1.ADUserSelector{SAMAccountName: fmt.Sprintf("user%05d", i)},
+						TenantRef: identityv1alpha1.TenantReference{Name: tenant}, DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+						ADUser: identityv1alpha1.ADUserSelector{SAMAccountName: sam},
 					}}
 				if err := c.Create(ctx, um); err != nil {
 					select {
@@ -564,6 +567,20 @@ func (p *progress) see(o any) {
 			p.reasons[um.Name] = cnd.Reason
 		}
 	}
+}
+
+// count returns how many UserMatches whose name starts with prefix have
+// condType True.
+func (p *progress) count(condType, prefix string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for name := range p.true[condType] {
+		if strings.HasPrefix(name, prefix) {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *progress) wait(ctx context.Context, b *testing.B, n int, condType string) {
