@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/anchor"
@@ -619,4 +620,68 @@ func slicesEqualFold(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// A change made outside the operator reaches the UserMatch through the
+// tenant's delta round, whoever's reconcile refreshed the view: the
+// refresh names the changed user, wake finds its UserMatch, and its pass
+// corrects the drift. Our own write is never reported.
+func TestUserMatchHarnessDeltaWakesDriftedUserMatch(t *testing.T) {
+	h := newUMHarness(t)
+	_, a, aliceID := h.twin("alice", nil)
+	h.twin("bob", nil)
+	var reported []string
+	h.r.views.changed = func(tenant string, ids []string) {
+		if tenant != "contoso" {
+			t.Errorf("changes reported for tenant %q", tenant)
+		}
+		reported = append(reported, ids...)
+	}
+	h.userMatch("alice", "alice", nil)
+	h.userMatch("bob", "bob", nil)
+	for _, name := range []string{"alice", "bob", "alice", "bob"} {
+		if _, err := h.reconcile(name, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(reported) != 0 {
+		t.Fatalf("the operator's own writes were reported as changes: %v", reported)
+	}
+	if err := h.em.Update(func(s *emulator.Snapshot) error {
+		for i := range s.Users {
+			if s.Users[i].ID == aliceID {
+				other := "c29tZW9uZS1lbHNl"
+				s.Users[i].OnPremisesImmutableID = &other
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Bob's pass refreshes the shared view.
+	if _, err := h.reconcile("bob", 1); err != nil {
+		t.Fatal(err)
+	}
+	if len(reported) != 1 || !strings.EqualFold(reported[0], aliceID) {
+		t.Fatalf("reported %v, want alice's cloud user %s", reported, aliceID)
+	}
+	woken := make(chan event.TypedGenericEvent[*identityv1alpha1.UserMatch], 4)
+	h.r.wake(context.Background(), woken, "contoso", reported)
+	close(woken)
+	var names []string
+	for e := range woken {
+		names = append(names, e.Object.Name)
+	}
+	if len(names) != 1 || names[0] != "alice" {
+		t.Fatalf("woke %v, want [alice]", names)
+	}
+	if _, err := h.reconcile("alice", 5); err != nil {
+		t.Fatal(err)
+	}
+	if got := immutableIDOf(h.cloud(aliceID)); got != a.ImmutableID() {
+		t.Fatalf("drift not corrected: immutableId %q, want %s", got, a.ImmutableID())
+	}
+	if um := h.get("alice"); um.Status.DriftCorrections != 1 {
+		t.Fatalf("driftCorrections = %d, want 1", um.Status.DriftCorrections)
+	}
 }
