@@ -25,6 +25,11 @@ type fairShare struct {
 	busy map[string]int
 	seen map[string]time.Time
 	took map[string]time.Duration // moving average of a reconcile's duration
+	// waiting are the UserMatches each tenant had refused, by name: the
+	// length of its line, so that each comes back about when its turn may
+	// come, not every reconcile-time (which would make the refusals
+	// themselves grow with the square of the line).
+	waiting map[string]map[string]bool
 }
 
 func newFairShare(workers int, now func() time.Time) *fairShare {
@@ -32,12 +37,14 @@ func newFairShare(workers int, now func() time.Time) *fairShare {
 		now = time.Now
 	}
 	return &fairShare{workers: workers, window: 30 * time.Second, now: now,
-		busy: map[string]int{}, seen: map[string]time.Time{}, took: map[string]time.Duration{}}
+		busy: map[string]int{}, seen: map[string]time.Time{}, took: map[string]time.Duration{}, waiting: map[string]map[string]bool{}}
 }
 
-// take gives tenant a worker if it holds less than its share; the returned
-// func gives it back. When refused, wait says when to try again.
-func (f *fairShare) take(tenant string) (release func(), wait time.Duration, ok bool) {
+// take gives tenant a worker for the UserMatch name if the tenant holds less
+// than its share; the returned func gives it back. When refused, wait says
+// when to try again: about the time the tenant's line ahead of it takes,
+// at most the activity window (by then the shares may have grown).
+func (f *fairShare) take(tenant, name string) (release func(), wait time.Duration, ok bool) {
 	if f == nil || f.workers <= 1 {
 		return func() {}, 0, true
 	}
@@ -50,17 +57,24 @@ func (f *fairShare) take(tenant string) (release func(), wait time.Duration, ok 
 		if now.Sub(at) > f.window && f.busy[t] == 0 {
 			delete(f.seen, t)
 			delete(f.took, t)
+			delete(f.waiting, t)
 			continue
 		}
 		active++
 	}
 	share := max(1, (f.workers+active-1)/active)
 	if f.busy[tenant] >= share {
-		// Back after about one of this tenant's reconciles, spread so
-		// that the refused ones do not all return together.
-		d := max(f.took[tenant], 200*time.Millisecond)
+		line := f.waiting[tenant]
+		if line == nil {
+			line = map[string]bool{}
+			f.waiting[tenant] = line
+		}
+		line[name] = true
+		// Spread so that the refused ones do not all return together.
+		d := min(max(f.took[tenant], 200*time.Millisecond)*time.Duration(len(line))/time.Duration(share), f.window)
 		return nil, d/2 + rand.N(d), false
 	}
+	delete(f.waiting[tenant], name)
 	f.busy[tenant]++
 	start := now
 	return func() {

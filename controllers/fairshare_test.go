@@ -1,16 +1,46 @@
 package controllers
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
+
+// A refused UserMatch comes back about when the line ahead of it may be
+// through, not every reconcile-time: the longer the line, the longer the
+// wait, never beyond the activity window.
+func TestFairShareWaitGrowsWithTheLine(t *testing.T) {
+	clk := &clock{t: time.Unix(1000, 0)}
+	f := newFairShare(2, clk.now)
+	release, _, _ := f.take("slow", "a")
+	clk.t = clk.t.Add(4 * time.Second)
+	release() // the slow tenant's reconciles take 4 s
+	f.take("healthy", "h")
+	f.take("slow", "a")
+	var last time.Duration
+	for i := range 20 {
+		_, wait, ok := f.take("slow", fmt.Sprintf("w%d", i))
+		if ok {
+			t.Fatalf("waiting UserMatch %d got a worker beyond the share", i)
+		}
+		if i == 0 && (wait < 2*time.Second || wait > 6*time.Second) {
+			t.Fatalf("first in line waits %s, want about one 4 s reconcile", wait)
+		}
+		last = wait
+	}
+	if last < 15*time.Second || last >= 45*time.Second {
+		t.Fatalf("twentieth in line waits %s, want the 30 s window, spread by half either way", last)
+	}
+}
 
 func TestFairShareGivesEachActiveTenantItsShare(t *testing.T) {
 	clk := &clock{t: time.Unix(1000, 0)}
 	f := newFairShare(4, clk.now)
 	var held []func()
+	n := 0
 	take := func(tenant string) bool {
-		release, wait, ok := f.take(tenant)
+		n++
+		release, wait, ok := f.take(tenant, fmt.Sprintf("um%d", n))
 		if ok {
 			held = append(held, release)
 		} else if wait <= 0 {
@@ -55,7 +85,7 @@ func TestFairShareGivesEachActiveTenantItsShare(t *testing.T) {
 			t.Fatalf("worker %d refused after the other tenant went idle", i+1)
 		}
 	}
-	if _, _, ok := (*fairShare)(nil).take("x"); !ok {
+	if _, _, ok := (*fairShare)(nil).take("x", "y"); !ok {
 		t.Fatal("no limit refused a worker")
 	}
 }

@@ -197,6 +197,10 @@ type tenantView struct {
 	onChange func(ids []string)
 	// pacer spends the tenant's write quota (nil: unpaced).
 	pacer *rate.Limiter
+	// readsPausedUntil: Graph throttled a refresh; until then load answers
+	// readErr without asking again.
+	readsPausedUntil time.Time
+	readErr          error
 	// writesPausedUntil: Graph throttled a write of this tenant; Microsoft's
 	// guidance is to back off the whole client, so no UserMatch of the
 	// tenant reads or writes for a write before then.
@@ -263,6 +267,13 @@ func (v *tenantView) load(ctx context.Context, c cloud.Client) error {
 			v.mu.Unlock()
 			return err
 		}
+		if v.now().Before(v.readsPausedUntil) {
+			// Graph throttled the last refresh: every UserMatch of the
+			// tenant waits out its Retry-After instead of asking again.
+			err := v.readErr
+			v.mu.Unlock()
+			return err
+		}
 		if wait := v.inflight; wait != nil {
 			v.mu.Unlock()
 			select {
@@ -300,6 +311,8 @@ func (v *tenantView) load(ctx context.Context, c cloud.Client) error {
 			changed = v.apply(changes, link == "")
 			v.deltaLink, v.roles, v.fetched, v.err = next, roles, v.now(), nil
 			v.takeover = takeover
+		} else if ra, ok := cloud.RetryAfter(err); ok {
+			v.readsPausedUntil, v.readErr = v.now().Add(ra), err
 		}
 		onChange := v.onChange
 		v.mu.Unlock()

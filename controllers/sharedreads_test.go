@@ -517,3 +517,35 @@ func TestParseWriteQuota(t *testing.T) {
 		t.Error("quota 0 still paces")
 	}
 }
+
+// throttledTenant answers every users read with a 429.
+type throttledTenant struct {
+	fakeTenant
+}
+
+func (f *throttledTenant) UsersDelta(context.Context, string) ([]cloud.UserChange, string, error) {
+	f.reads.Add(1)
+	return nil, "", &cloud.Error{Class: cloud.ClassThrottled, Status: 429, RetryAfter: 5 * time.Second}
+}
+
+// A throttled refresh pauses the tenant's reads for the Retry-After: the
+// UserMatches of the tenant get the throttling error without each asking
+// Graph again.
+func TestTenantViewWaitsOutThrottledRefresh(t *testing.T) {
+	clk := &clock{t: time.Unix(1000, 0)}
+	f := &throttledTenant{}
+	v := &tenantView{ttl: time.Second, now: clk.now}
+	for range 10 {
+		if err := v.load(context.Background(), f); cloud.ClassOf(err) != cloud.ClassThrottled {
+			t.Fatalf("load = %v, want the throttling error", err)
+		}
+	}
+	if n := f.reads.Load(); n != 1 {
+		t.Fatalf("Graph asked %d times within the Retry-After, want 1", n)
+	}
+	clk.t = clk.t.Add(6 * time.Second)
+	_ = v.load(context.Background(), f)
+	if n := f.reads.Load(); n != 2 {
+		t.Fatalf("Graph asked %d times after the Retry-After, want 2", n)
+	}
+}

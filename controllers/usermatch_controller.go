@@ -76,7 +76,7 @@ type UserMatchReconciler struct {
 func (r *UserMatchReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var um identityv1alpha1.UserMatch
 	if err := r.Client.Get(ctx, req.NamespacedName, &um); err == nil && um.DeletionTimestamp.IsZero() {
-		release, wait, ok := r.fair.take(um.Spec.TenantRef.Name)
+		release, wait, ok := r.fair.take(um.Spec.TenantRef.Name, um.Name)
 		if !ok {
 			return ctrl.Result{RequeueAfter: wait}, nil
 		}

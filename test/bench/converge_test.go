@@ -60,6 +60,10 @@ type run struct {
 	coldStart   bool   // then restart the manager and time its first pass
 	atRest      bool   // then count Graph requests over a resync period at rest, and with one drifted user
 	resync      time.Duration
+	// set: one UserMatchSet in Enforce makes the UserMatches, pairing each
+	// AD user (UPN on contoso.local, which sync cannot match) with its
+	// cloud twin by a suffix rewrite.
+	set bool
 }
 
 // result is what a run measured.
@@ -149,10 +153,36 @@ func BenchmarkQuota10k(b *testing.B) {
 	}
 }
 
+// BenchmarkUserMatchSet10k: one UserMatchSet pairs 10,000 AD users with
+// their cloud twins and rolls out a UserMatch for each, with 100 ms per
+// Graph call and throttling at real size; the time to every pair Matched is
+// compared with the write quota's floor, with the manager's memory.
+func BenchmarkUserMatchSet10k(b *testing.B) {
+	n := envInt("BENCH_USERMATCHES", 10000)
+	r := run{users: n, latency: time.Duration(envInt("BENCH_LATENCY_MS", 100)) * time.Millisecond, timeScale: 1, throttle: true,
+		concurrency: envInt("BENCH_CONCURRENCY", 16), writeQuota: scaledQuota(1), resync: time.Minute, set: true}
+	floor := time.Duration(max(0, float64(n)-3000) / 20 * float64(time.Second))
+	for i := 0; i < b.N; i++ {
+		res := r.measure(b)
+		b.ReportMetric(res.matched.Seconds()/floor.Seconds(), "x-quota-floor")
+		fmt.Printf("UserMatchSet: %d pairs Matched in %s; the write quota's floor is %s (%.2fx); manager peak RSS %.1f MiB\n",
+			n, res.matched.Round(time.Millisecond), floor, res.matched.Seconds()/floor.Seconds(), res.peakMiB)
+	}
+}
+
 // scaledQuota is the manager's write pacing for an emulator whose windows
 // and quotas are scale times smaller (same rate, smaller burst).
 func scaledQuota(scale float64) string {
 	return fmt.Sprintf("%d/%s", int(3000/scale), time.Duration(float64(150*time.Second)/scale))
+}
+
+// memLimit is the manager's GOMEMLIMIT: the Deployment's (config/manager),
+// or BENCH_GOMEMLIMIT.
+func memLimit() string {
+	if v := os.Getenv("BENCH_GOMEMLIMIT"); v != "" {
+		return v
+	}
+	return "200MiB"
 }
 
 func init() {
@@ -205,7 +235,11 @@ func (r run) measure(b *testing.B) result {
 	for i := range total {
 		sam := fmt.Sprintf("user%05d", i)
 		upn := sam + "@" + domain
-		dn, guid, err := ad.AddUser(fakead.User{SAMAccountName: sam, UserPrincipalName: upn, Mail: upn})
+		adUser := fakead.User{SAMAccountName: sam, UserPrincipalName: upn, Mail: upn}
+		if r.set {
+			adUser = fakead.User{SAMAccountName: sam, UserPrincipalName: sam + "@contoso.local"}
+		}
+		dn, guid, err := ad.AddUser(adUser)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -257,7 +291,8 @@ func (r run) measure(b *testing.B) result {
 	}
 	args := []string{"--metrics-bind-address=" + metricsAddr, "--pprof-bind-address=" + pprofAddr, "--metrics-secure=false", "--health-probe-bind-address=0",
 		"--resync-period=" + resync.String(), fmt.Sprintf("--concurrency=%d", r.concurrency), "--graph-write-quota=" + r.writeQuota}
-	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns}, args...)
+	env := []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit()}
+	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), env, args...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -282,7 +317,15 @@ func (r run) measure(b *testing.B) result {
 
 	b.ResetTimer()
 	start := time.Now()
-	createAll(ctx, b, c, r.users, func(i int) (string, string) { return "contoso", fmt.Sprintf("user%05d", i) })
+	if r.set {
+		must(b, c.Create(ctx, &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: "migration"}, Spec: identityv1alpha1.UserMatchSetSpec{
+			TenantRef: identityv1alpha1.TenantReference{Name: "contoso"}, DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+			Pairing: []identityv1alpha1.PairingRule{{UPNSuffix: &identityv1alpha1.UPNSuffixRule{From: "contoso.local", To: domain}}},
+			Mode:    identityv1alpha1.ModeEnforce, MaxInFlight: int32(envInt("BENCH_MAX_IN_FLIGHT", 1000)),
+		}}))
+	} else {
+		createAll(ctx, b, c, r.users, func(i int) (string, string) { return "contoso", fmt.Sprintf("user%05d", i) })
+	}
 	created := time.Since(start)
 	watch.wait(ctx, b, r.users, identityv1alpha1.ConditionMatched)
 	res.matched = time.Since(start)
@@ -327,8 +370,8 @@ func (r run) measure(b *testing.B) result {
 	}
 	b.ReportMetric(res.peakMiB, "manager-peak-MiB")
 	// Printed, not logged: the benchmark log keeps only its first lines.
-	fmt.Printf("scenario: %d UserMatches, Graph latency %s, throttling %v (time scale %g), concurrency %d, write pacing %s, on %d CPUs\n",
-		n, r.latency, r.throttle, scale, r.concurrency, r.writeQuota, runtime.NumCPU())
+	fmt.Printf("scenario: %d UserMatches, Graph latency %s, throttling %v (time scale %g), concurrency %d, write pacing %s, GOMEMLIMIT %s, on %d CPUs\n",
+		n, r.latency, r.throttle, scale, r.concurrency, r.writeQuota, memLimit(), runtime.NumCPU())
 	fmt.Printf("%d UserMatches created in %s; all Matched after %s", n, created.Round(time.Millisecond), res.matched.Round(time.Millisecond))
 	if r.sync {
 		fmt.Printf("; after one sync all Ready in %s", res.ready.Round(time.Millisecond))
@@ -345,7 +388,7 @@ func (r run) measure(b *testing.B) result {
 	if r.coldStart {
 		mgr.Stop()
 		restart := time.Now()
-		mgr, err = managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns}, args...)
+		mgr, err = managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), env, args...)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -131,7 +131,7 @@ func manyTenants(b *testing.B, tenants, users int, bad string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns},
+	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit()},
 		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--resync-period=1m", fmt.Sprintf("--concurrency=%d", envInt("BENCH_CONCURRENCY", 16)))
 	if err != nil {
 		b.Fatal(err)
