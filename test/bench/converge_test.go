@@ -258,11 +258,15 @@ func (r run) measure(b *testing.B) result {
 	if scale == 0 {
 		scale = 1
 	}
+	perms := []string{"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All", "RoleManagement.ReadWrite.Directory"}
+	if r.set {
+		// A set reads the tenant's sync flags to know what sync would do.
+		perms = append(perms, "OnPremDirectorySynchronization.Read.All")
+	}
 	em, err := emulator.New(emulator.Config{
 		TenantID: tenantID, InitialDomain: "contoso.onmicrosoft.com", State: &state, OwnAudienceOnly: true,
-		Apps: []emulator.App{{ClientID: clientID, Secret: secret, Permissions: []string{
-			"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All", "RoleManagement.ReadWrite.Directory"}}},
-		Throttle: profile, TimeScale: scale,
+		Apps:     []emulator.App{{ClientID: clientID, Secret: secret, Permissions: perms}},
+		Throttle: profile, TimeScale: scale, AppOnlySyncFeatures: r.set,
 	})
 	if err != nil {
 		b.Fatal(err)
