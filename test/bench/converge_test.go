@@ -176,8 +176,8 @@ func scaledQuota(scale float64) string {
 	return fmt.Sprintf("%d/%s", int(3000/scale), time.Duration(float64(150*time.Second)/scale))
 }
 
-// memLimit is the manager's GOMEMLIMIT: the Deployment's (config/manager),
-// or BENCH_GOMEMLIMIT.
+// memLimit is the manager's GOMEMLIMIT: BENCH_GOMEMLIMIT, else 200MiB (below
+// the Deployment's 400MiB, to see how far the heap can be held down).
 func memLimit() string {
 	if v := os.Getenv("BENCH_GOMEMLIMIT"); v != "" {
 		return v
