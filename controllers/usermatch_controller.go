@@ -74,8 +74,10 @@ type UserMatchReconciler struct {
 
 // Reconcile runs one pass of the UserMatch phases and records the outcome.
 func (r *UserMatchReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	// Only the tenant and name are read, so the cached object is not
+	// copied: the skeleton below reads it again for the pass.
 	var um identityv1alpha1.UserMatch
-	if err := r.Client.Get(ctx, req.NamespacedName, &um); err == nil && um.DeletionTimestamp.IsZero() {
+	if err := r.Client.Get(ctx, req.NamespacedName, &um, client.UnsafeDisableDeepCopy); err == nil && um.DeletionTimestamp.IsZero() {
 		release, wait, ok := r.fair.take(um.Spec.TenantRef.Name, um.Name)
 		if !ok {
 			return ctrl.Result{RequeueAfter: wait}, nil

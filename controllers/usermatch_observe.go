@@ -128,8 +128,9 @@ func (r *UserMatchReconciler) observeMatch(ctx context.Context, s *userMatchScop
 	if s.user.Synced() {
 		return ctrl.Result{}, nil
 	}
+	holders := s.view.holders(s.anchor.ImmutableID())
 	ids := []string{s.user.ID}
-	for _, h := range s.view.holders(s.anchor.ImmutableID()) {
+	for _, h := range holders {
 		ids = append(ids, h.ID)
 	}
 	others, err := r.claimants(ctx, s.um, s.adUser.DN, ids...)
@@ -138,7 +139,7 @@ func (r *UserMatchReconciler) observeMatch(ctx context.Context, s *userMatchScop
 	}
 	s.others = others
 	s.obs.ClaimedBy = match.ClaimedBy(claimantOf(s.um, s.adUser.DN, s.user.ID), others)
-	s.obs.Holders = s.view.holders(s.anchor.ImmutableID())
+	s.obs.Holders = holders
 	s.obs.PrivilegedRoles = s.view.privileged(s.user.ID)
 	return ctrl.Result{}, nil
 }

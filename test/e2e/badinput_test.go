@@ -257,6 +257,21 @@ func TestBadInput(t *testing.T) {
 				w.waitUM(t, first.sam, "first writes", func(um *identityv1alpha1.UserMatch) bool {
 					return cond(um, identityv1alpha1.ConditionMatched, T, "")
 				})
+				// The first one keeps its claim but, in Observe, does not
+				// set the value back once it is cleared (a change outside
+				// the operator wakes it at once): any write now is the
+				// second UserMatch's.
+				var um identityv1alpha1.UserMatch
+				if err := w.k8s.Get(ctxFor(t), types.NamespacedName{Name: first.sam}, &um); err != nil {
+					t.Fatal(err)
+				}
+				um.Spec.Mode = identityv1alpha1.ModeObserve
+				if err := w.k8s.Update(ctxFor(t), &um); err != nil {
+					t.Fatal(err)
+				}
+				w.waitUM(t, first.sam, "first observes", func(um *identityv1alpha1.UserMatch) bool {
+					return um.Status.ObservedGeneration == um.Generation
+				})
 				w.setCloud(t, tw.cloudID, func(u *emulator.User) { u.OnPremisesImmutableID = nil })
 			},
 			userMatch: func(s *identityv1alpha1.UserMatchSpec, tw twin) {
