@@ -40,6 +40,11 @@ func main() {
 	var pprofAddr string
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "0", "Address Go's /debug/pprof profiles are served on (plain HTTP, no authentication: a loopback address only); 0 disables them.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
+	var leaseDuration, renewDeadline, retryPeriod time.Duration
+	flag.DurationVar(&leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a replica waits, after the leader stopped renewing, before it takes over (a killed leader's work resumes after about this long).")
+	flag.DurationVar(&renewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before it gives up leading.")
+	flag.DurationVar(&retryPeriod, "leader-elect-retry-period", 2*time.Second, "How often replicas try to acquire or renew the lease.")
 	flag.DurationVar(&opts.ResyncPeriod, "resync-period", 5*time.Minute, "How often each resource is looked at again to catch drift made outside Kubernetes.")
 	flag.IntVar(&opts.Concurrency, "concurrency", 16, "UserMatches reconciled at once (16: with Graph answering in about 100 ms, enough to outrun the write quota; see docs/performance.md).")
 	var secretNamespaces, tokenDirs string
@@ -73,6 +78,16 @@ func main() {
 		PprofBindAddress:       pprofAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "entra-match-operator.identity.entramatch.io",
+		// Outside a Pod (a manager run by hand or by the tests) there is no
+		// service account namespace to find the Lease in.
+		LeaderElectionNamespace: ownNamespace(),
+		// The process exits as soon as the manager stops, so handing the
+		// Lease over at once is safe, and a rolling update does not wait a
+		// whole lease duration.
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &leaseDuration,
+		RenewDeadline:                 &renewDeadline,
+		RetryPeriod:                   &retryPeriod,
 		// managedFields are a large part of every cached object and the
 		// operator never reads them: with 10,000 UserMatches they would
 		// cost tens of MiB.

@@ -197,30 +197,45 @@ func envInt(name string, def int) int {
 	return def
 }
 
-func (r run) measure(b *testing.B) result {
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
-	defer cancel()
-	dir := b.TempDir()
-	var res result
+// bed is what a scenario runs against: an API server, the embedded
+// directory and the emulated tenant, with the users of the run on both
+// sides.
+type bed struct {
+	k          *kube.Env
+	kubeconfig string
+	ad         *fakead.Server
+	em         *emulator.Server
+	scale      float64
+	exports    []emulator.SyncObject // what a sync of the matched users sends
+	closers    []func()
+}
 
+// newBed starts the bed; graph middlewares see every Graph request that
+// passed the emulator's throttling.
+func (r run) newBed(b *testing.B, dir string, graphMiddleware ...func(http.Handler) http.Handler) *bed {
+	bd := &bed{}
 	k, err := kube.Start()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer k.Stop()
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := k.Kubeconfig(kubeconfig); err != nil {
+	bd.k = k
+	bd.closers = append(bd.closers, func() { _ = k.Stop() })
+	bd.kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err := k.Kubeconfig(bd.kubeconfig); err != nil {
+		bd.close()
 		b.Fatal(err)
 	}
 
 	ad, err := fakead.New(fakead.Config{Domain: domain, AdminPassword: "Bench-Passw0rd!"})
+	if err == nil {
+		err = ad.Start("127.0.0.1:0")
+	}
 	if err != nil {
+		bd.close()
 		b.Fatal(err)
 	}
-	if err := ad.Start("127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
-	defer ad.Close()
+	bd.ad = ad
+	bd.closers = append(bd.closers, func() { ad.Close() })
 
 	state := emulator.Snapshot{
 		Organization: emulator.Organization{DisplayName: "Contoso"},
@@ -231,7 +246,7 @@ func (r run) measure(b *testing.B) result {
 		Sync: emulator.DefaultSyncState(),
 	}
 	total := r.users + r.baseline
-	exports := make([]emulator.SyncObject, 0, r.users)
+	bd.exports = make([]emulator.SyncObject, 0, r.users)
 	for i := range total {
 		sam := fmt.Sprintf("user%05d", i)
 		upn := sam + "@" + domain
@@ -241,12 +256,13 @@ func (r run) measure(b *testing.B) result {
 		}
 		dn, guid, err := ad.AddUser(adUser)
 		if err != nil {
+			bd.close()
 			b.Fatal(err)
 		}
 		state.Users = append(state.Users, emulator.User{UserPrincipalName: upn, DisplayName: sam, MailNickname: sam, Mail: &upn,
 			ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)})
 		if i < r.users {
-			exports = append(exports, emulator.SyncObject{Type: "user", SourceAnchor: base64.StdEncoding.EncodeToString(guid[:]),
+			bd.exports = append(bd.exports, emulator.SyncObject{Type: "user", SourceAnchor: base64.StdEncoding.EncodeToString(guid[:]),
 				UserPrincipalName: upn, Mail: upn, OnPremisesDistinguishedName: dn, OnPremisesSamAccountName: sam})
 		}
 	}
@@ -254,9 +270,9 @@ func (r run) measure(b *testing.B) result {
 	if r.throttle {
 		profile = emulator.ThrottleAuto
 	}
-	scale := r.timeScale
-	if scale == 0 {
-		scale = 1
+	bd.scale = r.timeScale
+	if bd.scale == 0 {
+		bd.scale = 1
 	}
 	perms := []string{"User.ReadWrite.All", "Domain.Read.All", "Organization.Read.All", "RoleManagement.ReadWrite.Directory"}
 	if r.set {
@@ -266,21 +282,61 @@ func (r run) measure(b *testing.B) result {
 	em, err := emulator.New(emulator.Config{
 		TenantID: tenantID, InitialDomain: "contoso.onmicrosoft.com", State: &state, OwnAudienceOnly: true,
 		Apps:     []emulator.App{{ClientID: clientID, Secret: secret, Permissions: perms}},
-		Throttle: profile, TimeScale: scale, AppOnlySyncFeatures: r.set,
+		Throttle: profile, TimeScale: bd.scale, AppOnlySyncFeatures: r.set, GraphMiddleware: graphMiddleware,
 	})
+	if err == nil {
+		err = em.Start("127.0.0.1:0", filepath.Join(dir, "emulator"))
+	}
 	if err != nil {
+		bd.close()
 		b.Fatal(err)
 	}
-	if err := em.Start("127.0.0.1:0", filepath.Join(dir, "emulator")); err != nil {
-		b.Fatal(err)
-	}
-	defer em.Close()
+	bd.em = em
+	bd.closers = append(bd.closers, func() { em.Close() })
 	if r.latency > 0 {
 		must(b, em.Faults().Set([]faults.Rule{{PathPrefix: "/v1.0/", LatencyMs: int(r.latency / time.Millisecond)}}))
 	}
+	return bd
+}
+
+func (bd *bed) close() {
+	for i := len(bd.closers) - 1; i >= 0; i-- {
+		bd.closers[i]()
+	}
+}
+
+// apply creates the manager's namespace, its Secrets, the EntraTenant
+// "contoso" and the ActiveDirectory "corp".
+func (bd *bed) apply(ctx context.Context, b *testing.B) {
+	c := bd.k.Client
+	must(b, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	must(b, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns}, StringData: map[string]string{"s": secret}}))
+	must(b, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ad", Namespace: ns}, StringData: map[string]string{"p": "Bench-Passw0rd!"}}))
+	must(b, c.Create(ctx, &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: identityv1alpha1.EntraTenantSpec{
+		TenantID: tenantID, Cloud: identityv1alpha1.CloudCustom,
+		Custom: &identityv1alpha1.CustomCloud{GraphURL: bd.em.URL() + "/v1.0", AuthorityURL: bd.em.URL(), CABundle: string(bd.em.CACertPEM())},
+		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
+			ClientID: clientID, SecretRef: identityv1alpha1.SecretKeyReference{Name: "app", Namespace: ns, Key: "s"}}},
+	}}))
+	must(b, c.Create(ctx, &identityv1alpha1.ActiveDirectory{ObjectMeta: metav1.ObjectMeta{Name: "corp"}, Spec: identityv1alpha1.ActiveDirectorySpec{
+		URLs: []string{bd.ad.URL()}, BaseDN: bd.ad.BaseDN(),
+		Bind: identityv1alpha1.LDAPBind{DN: bd.ad.AdminDN(), PasswordSecretRef: identityv1alpha1.SecretKeyReference{Name: "ad", Namespace: ns, Key: "p"}},
+		TLS:  &identityv1alpha1.LDAPTLS{Mode: identityv1alpha1.TLSModeLDAPS, CABundle: string(bd.ad.CAPEM())},
+	}}))
+}
+
+func (r run) measure(b *testing.B) result {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	dir := b.TempDir()
+	var res result
+	bd := r.newBed(b, dir)
+	defer bd.close()
+	k, ad, em, kubeconfig, exports := bd.k, bd.ad, bd.em, bd.kubeconfig, bd.exports
+	scale := bd.scale
 
 	if r.baseline > 0 {
-		res.script = script(ctx, b, ad, em, r.users, total)
+		res.script = script(ctx, b, ad, em, r.users, r.users+r.baseline)
 	}
 
 	metricsAddr := freeAddr(b)
@@ -303,20 +359,7 @@ func (r run) measure(b *testing.B) result {
 	defer func() { mgr.Stop() }()
 
 	c := k.Client
-	must(b, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	must(b, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns}, StringData: map[string]string{"s": secret}}))
-	must(b, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ad", Namespace: ns}, StringData: map[string]string{"p": "Bench-Passw0rd!"}}))
-	must(b, c.Create(ctx, &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: identityv1alpha1.EntraTenantSpec{
-		TenantID: tenantID, Cloud: identityv1alpha1.CloudCustom,
-		Custom: &identityv1alpha1.CustomCloud{GraphURL: em.URL() + "/v1.0", AuthorityURL: em.URL(), CABundle: string(em.CACertPEM())},
-		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
-			ClientID: clientID, SecretRef: identityv1alpha1.SecretKeyReference{Name: "app", Namespace: ns, Key: "s"}}},
-	}}))
-	must(b, c.Create(ctx, &identityv1alpha1.ActiveDirectory{ObjectMeta: metav1.ObjectMeta{Name: "corp"}, Spec: identityv1alpha1.ActiveDirectorySpec{
-		URLs: []string{ad.URL()}, BaseDN: ad.BaseDN(),
-		Bind: identityv1alpha1.LDAPBind{DN: ad.AdminDN(), PasswordSecretRef: identityv1alpha1.SecretKeyReference{Name: "ad", Namespace: ns, Key: "p"}},
-		TLS:  &identityv1alpha1.LDAPTLS{Mode: identityv1alpha1.TLSModeLDAPS, CABundle: string(ad.CAPEM())},
-	}}))
+	bd.apply(ctx, b)
 	watch := watchProgress(ctx, b, k)
 
 	b.ResetTimer()

@@ -85,6 +85,13 @@ func (p *Proc) Stop() {
 	}
 }
 
+// Kill ends the process at once (SIGKILL), as a node failure or an OOM kill
+// would: nothing is released, no Lease handed over.
+func (p *Proc) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
 // PeakRSS reads the process's high-water resident memory from /proc; it
 // must be called while the process runs.
 func (p *Proc) PeakRSS() int64 {
