@@ -11,8 +11,10 @@ import (
 // most workers and stall the healthy tenants of the same manager (the
 // managed-service case: many tenants in one operator). Each tenant is
 // therefore given at most its fair share of the workers while others are
-// active; a UserMatch beyond its tenant's share is put back for about as long
-// as that tenant's reconciles take, without any read or write.
+// active. A UserMatch beyond its tenant's share waits in its tenant's line,
+// without any read or write, and is woken when the tenant gives a worker
+// back: a worker is never left idle while a tenant within its share has
+// work, which a guessed wait alone cannot promise.
 
 // fairShare counts the workers each tenant holds.
 type fairShare struct {
@@ -25,11 +27,39 @@ type fairShare struct {
 	busy map[string]int
 	seen map[string]time.Time
 	took map[string]time.Duration // moving average of a reconcile's duration
-	// waiting are the UserMatches each tenant had refused, by name: the
-	// length of its line, so that each comes back about when its turn may
-	// come, not every reconcile-time (which would make the refusals
-	// themselves grow with the square of the line).
-	waiting map[string]map[string]bool
+	// waiting are the UserMatches each tenant refused, in the order they
+	// were refused.
+	waiting map[string]*line
+	// wake puts a waiting UserMatch back in the work queue at once (nil:
+	// waiting ones come back only after their wait).
+	wake func(name string)
+}
+
+// line is one tenant's refused UserMatches, first refused first.
+type line struct {
+	order []string
+	in    map[string]bool
+}
+
+func (l *line) push(name string) {
+	if !l.in[name] {
+		l.in[name] = true
+		l.order = append(l.order, name)
+	}
+}
+
+// pop takes the first still waiting; names taken since they were refused
+// are dropped on the way.
+func (l *line) pop() (string, bool) {
+	for len(l.order) > 0 {
+		name := l.order[0]
+		l.order = l.order[1:]
+		if l.in[name] {
+			delete(l.in, name)
+			return name, true
+		}
+	}
+	return "", false
 }
 
 func newFairShare(workers int, now func() time.Time) *fairShare {
@@ -37,13 +67,15 @@ func newFairShare(workers int, now func() time.Time) *fairShare {
 		now = time.Now
 	}
 	return &fairShare{workers: workers, window: 30 * time.Second, now: now,
-		busy: map[string]int{}, seen: map[string]time.Time{}, took: map[string]time.Duration{}, waiting: map[string]map[string]bool{}}
+		busy: map[string]int{}, seen: map[string]time.Time{}, took: map[string]time.Duration{}, waiting: map[string]*line{}}
 }
 
 // take gives tenant a worker for the UserMatch name if the tenant holds less
-// than its share; the returned func gives it back. When refused, wait says
-// when to try again: about the time the tenant's line ahead of it takes,
-// at most the activity window (by then the shares may have grown).
+// than its share; the returned func gives it back and wakes the first in
+// the tenant's line. When refused, wait says when to try again should no
+// wake come (the UserMatch ahead was deleted, say): about the time the
+// tenant's line ahead of it takes, at most the activity window (by then
+// the shares may have grown).
 func (f *fairShare) take(tenant, name string) (release func(), wait time.Duration, ok bool) {
 	if f == nil || f.workers <= 1 {
 		return func() {}, 0, true
@@ -64,22 +96,23 @@ func (f *fairShare) take(tenant, name string) (release func(), wait time.Duratio
 	}
 	share := max(1, (f.workers+active-1)/active)
 	if f.busy[tenant] >= share {
-		line := f.waiting[tenant]
-		if line == nil {
-			line = map[string]bool{}
-			f.waiting[tenant] = line
+		l := f.waiting[tenant]
+		if l == nil {
+			l = &line{in: map[string]bool{}}
+			f.waiting[tenant] = l
 		}
-		line[name] = true
+		l.push(name)
 		// Spread so that the refused ones do not all return together.
-		d := min(max(f.took[tenant], 200*time.Millisecond)*time.Duration(len(line))/time.Duration(share), f.window)
+		d := min(max(f.took[tenant], 200*time.Millisecond)*time.Duration(len(l.in))/time.Duration(share), f.window)
 		return nil, d/2 + rand.N(d), false
 	}
-	delete(f.waiting[tenant], name)
+	if l := f.waiting[tenant]; l != nil {
+		delete(l.in, name)
+	}
 	f.busy[tenant]++
 	start := now
 	return func() {
 		f.mu.Lock()
-		defer f.mu.Unlock()
 		f.busy[tenant]--
 		if f.busy[tenant] <= 0 {
 			delete(f.busy, tenant)
@@ -89,5 +122,14 @@ func (f *fairShare) take(tenant, name string) (release func(), wait time.Duratio
 			d = (prev*7 + d) / 8
 		}
 		f.took[tenant] = d
+		var next string
+		woken := false
+		if l := f.waiting[tenant]; l != nil && f.wake != nil {
+			next, woken = l.pop()
+		}
+		f.mu.Unlock()
+		if woken {
+			f.wake(next)
+		}
 	}, 0, true
 }

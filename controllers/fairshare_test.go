@@ -89,3 +89,45 @@ func TestFairShareGivesEachActiveTenantItsShare(t *testing.T) {
 		t.Fatal("no limit refused a worker")
 	}
 }
+
+// A worker given back goes to the first UserMatch its tenant refused, at
+// once; one that got a worker in the meantime is not woken again.
+func TestFairShareWakesTheFirstInLine(t *testing.T) {
+	clk := &clock{t: time.Unix(1000, 0)}
+	f := newFairShare(2, clk.now)
+	var woken []string
+	f.wake = func(name string) { woken = append(woken, name) }
+	releaseA, _, _ := f.take("a", "a0")
+	releaseB, _, _ := f.take("b", "b0")
+	for _, name := range []string{"a1", "a2", "a3", "a1"} {
+		if _, _, ok := f.take("a", name); ok {
+			t.Fatalf("%s got a worker beyond tenant a's share", name)
+		}
+	}
+	releaseB()
+	if len(woken) != 0 {
+		t.Fatalf("tenant b's release woke %v, none of which are b's", woken)
+	}
+	releaseA()
+	if fmt.Sprint(woken) != "[a1]" {
+		t.Fatalf("woken %v, want [a1]: the first refused, once", woken)
+	}
+	// a2 comes back by its own wait and takes the free worker before a1
+	// does: the next release skips it and wakes a3.
+	release2, _, ok := f.take("a", "a2")
+	if !ok {
+		t.Fatal("a2 refused a free worker")
+	}
+	release2()
+	if fmt.Sprint(woken) != "[a1 a3]" {
+		t.Fatalf("woken %v, want [a1 a3]", woken)
+	}
+	release1, _, ok := f.take("a", "a1")
+	if !ok {
+		t.Fatal("woken a1 refused a free worker")
+	}
+	release1()
+	if fmt.Sprint(woken) != "[a1 a3]" {
+		t.Fatalf("woken %v after the line emptied, want no more", woken)
+	}
+}

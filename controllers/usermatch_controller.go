@@ -310,6 +310,23 @@ func (r *UserMatchReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int
 	r.views.changed = func(tenant string, ids []string) {
 		go r.wake(ctx, changed, tenant, ids)
 	}
+	// A UserMatch refused a worker beyond its tenant's share comes back as
+	// soon as its tenant gives one back.
+	if r.fair != nil {
+		r.fair.wake = func(name string) {
+			ev := event.TypedGenericEvent[*identityv1alpha1.UserMatch]{Object: &identityv1alpha1.UserMatch{ObjectMeta: metav1.ObjectMeta{Name: name}}}
+			select {
+			case changed <- ev:
+			default:
+				go func() {
+					select {
+					case changed <- ev:
+					case <-ctx.Done():
+					}
+				}()
+			}
+		}
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		WatchesRawSource(source.Channel(changed, &handler.TypedEnqueueRequestForObject[*identityv1alpha1.UserMatch]{})).
 		// Our own status writes must not wake the UserMatch again: that
