@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,11 +16,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/cloud"
@@ -36,8 +41,12 @@ const UserMatchSetFinalizer = "identity.entramatch.io/usermatchset"
 const labelUserMatchSet = "identity.entramatch.io/usermatchset"
 
 // inFlightRecheck is how soon a set looks again while its UserMatches are
-// at work, to start the next ones.
+// at work, should no UserMatch of its finish writing before then.
 const inFlightRecheck = 30 * time.Second
+
+// topUpDelay gathers the UserMatches of a set that finish writing within it
+// into one pass that starts their successors.
+const topUpDelay = time.Second
 
 // UserMatchSetReconciler pairs a scope of AD users with their cloud users
 // (internal/pairing decides) and creates a UserMatch for every pair that
@@ -50,6 +59,50 @@ type UserMatchSetReconciler struct {
 	Recorder     events.EventRecorder
 	Now          func() time.Time
 	ResyncPeriod time.Duration
+
+	// decided keeps each set's last pairing for the passes that follow.
+	decided setPairs
+}
+
+// setPairs is the last pairing of each set, with the generation and
+// annotations it was decided for.
+type setPairs struct {
+	mu sync.Mutex
+	by map[types.UID]decidedPairs
+}
+
+type decidedPairs struct {
+	generation  int64
+	annotations string
+	at          time.Time
+	pairs       []pairing.Pair
+}
+
+// get returns the pairs decided for this generation and these
+// annotations less than maxAge ago.
+func (d *setPairs) get(set *identityv1alpha1.UserMatchSet, now time.Time, maxAge time.Duration) ([]pairing.Pair, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p, ok := d.by[set.UID]
+	if !ok || p.generation != set.Generation || p.annotations != fmt.Sprint(set.Annotations) || now.Sub(p.at) >= maxAge {
+		return nil, false
+	}
+	return p.pairs, true
+}
+
+func (d *setPairs) put(set *identityv1alpha1.UserMatchSet, pairs []pairing.Pair, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.by == nil {
+		d.by = map[types.UID]decidedPairs{}
+	}
+	d.by[set.UID] = decidedPairs{generation: set.Generation, annotations: fmt.Sprint(set.Annotations), at: now, pairs: pairs}
+}
+
+func (d *setPairs) forget(uid types.UID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.by, uid)
 }
 
 // +kubebuilder:rbac:groups=identity.entramatch.io,resources=usermatchsets,verbs=get;list;watch;update;patch
@@ -60,11 +113,15 @@ type UserMatchSetReconciler struct {
 // Reconcile pairs, decides and creates UserMatches within the rollout bounds.
 func (r *UserMatchSetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	return skeleton[*identityv1alpha1.UserMatchSet, *setScope]{
-		client:     r.Client,
-		finalizer:  UserMatchSetFinalizer,
-		finalize:   r.finalize,
-		scope:      func(set *identityv1alpha1.UserMatchSet, p pass) *setScope { return &setScope{pass: p, set: set} },
-		phases:     []phase[*setScope]{r.observeReferences, r.observeDirectory, r.observeTenant, r.observePairs, r.observeOwned, r.decide, r.create, r.finish},
+		client:    r.Client,
+		finalizer: UserMatchSetFinalizer,
+		finalize:  r.finalize,
+		scope:     func(set *identityv1alpha1.UserMatchSet, p pass) *setScope { return &setScope{pass: p, set: set} },
+		// Between two full reads of the scope and the tenant (one resync
+		// period), a pass reuses the pairs decided last and only counts the
+		// set's UserMatches and starts the next ones.
+		phases: []phase[*setScope]{r.observeReferences, r.recall, r.unlessRecalled(r.observeDirectory), r.unlessRecalled(r.observeTenant),
+			r.unlessRecalled(r.observePairs), r.observeOwned, r.unlessRecalled(r.decide), r.create, r.finish},
 		status:     r.status,
 		conditions: func(set *identityv1alpha1.UserMatchSet) []metav1.Condition { return set.Status.Conditions },
 		announce: func(set *identityv1alpha1.UserMatchSet, before []metav1.Condition) {
@@ -88,9 +145,32 @@ type setScope struct {
 	cloudAttrs map[string]map[string]string
 	// explicit are the pairs of spec.pairs.
 	explicit map[string]string
-	// created counts the UserMatches created on this pass.
-	created int
+	// created are the UserMatches created on this pass.
+	created []string
 	decided bool
+	// recalled: the pairs are those an earlier pass decided.
+	recalled bool
+}
+
+// recall reuses the pairs an earlier pass decided for the same generation
+// less than a resync period ago. Acting on pairs read up to one period
+// earlier is safe: each UserMatch reads its AD user and cloud user again,
+// and checks them, before it writes anything.
+func (r *UserMatchSetReconciler) recall(_ context.Context, s *setScope) (ctrl.Result, error) {
+	if pairs, ok := r.decided.get(s.set, r.now(), r.ResyncPeriod); ok {
+		s.pairs, s.decided, s.recalled = pairs, true, true
+	}
+	return ctrl.Result{}, nil
+}
+
+// unlessRecalled skips a read or decision the recalled pairs stand for.
+func (r *UserMatchSetReconciler) unlessRecalled(p phase[*setScope]) phase[*setScope] {
+	return func(ctx context.Context, s *setScope) (ctrl.Result, error) {
+		if s.recalled {
+			return ctrl.Result{}, nil
+		}
+		return p(ctx, s)
+	}
 }
 
 func (r *UserMatchSetReconciler) observeReferences(ctx context.Context, s *setScope) (ctrl.Result, error) {
@@ -226,13 +306,16 @@ func (r *UserMatchSetReconciler) decide(_ context.Context, s *setScope) (ctrl.Re
 	}
 	s.pairs = pairing.Decide(s.users, s.cloud, rules, s.cloudAttrs)
 	s.decided = true
+	r.decided.put(s.set, s.pairs, r.now())
 	return ctrl.Result{}, nil
 }
 
-// observeOwned lists the set's UserMatches.
+// observeOwned lists the set's UserMatches. They are only read, so the
+// cached objects are not copied: a pass may come every second while a
+// large set rolls out.
 func (r *UserMatchSetReconciler) observeOwned(ctx context.Context, s *setScope) (ctrl.Result, error) {
 	var list identityv1alpha1.UserMatchList
-	if err := r.Client.List(ctx, &list, client.MatchingLabels{labelUserMatchSet: s.set.Name}); err != nil {
+	if err := r.Client.List(ctx, &list, client.MatchingLabels{labelUserMatchSet: s.set.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, err
 	}
 	s.owned = map[string]*identityv1alpha1.UserMatch{}
@@ -269,11 +352,20 @@ func (r *UserMatchSetReconciler) create(ctx context.Context, s *setScope) (ctrl.
 			return ctrl.Result{}, fmt.Errorf("creating UserMatch %s for %s: %w", um.Name, p.AD.DN, err)
 		}
 		s.log.Info("created a UserMatch", "userMatch", um.Name, "adUser", p.AD.DN, "cloudUser", p.Cloud.UserPrincipalName)
-		emit(r.Recorder, s.set, corev1.EventTypeNormal, identityv1alpha1.EventUserMatchCreated, "CreateUserMatch",
-			fmt.Sprintf("created UserMatch %s: %s -> %s (%s)", um.Name, p.AD.DN, p.Cloud.UserPrincipalName, p.Message))
 		s.owned[strings.ToLower(p.AD.GUID)] = um
 		busy++
-		s.created++
+		s.created = append(s.created, fmt.Sprintf("%s (%s -> %s)", um.Name, p.AD.DN, p.Cloud.UserPrincipalName))
+	}
+	// One Event per pass, not per UserMatch: a rollout of thousands would
+	// otherwise bury the set's other Events (each UserMatch has its own).
+	if n := len(s.created); n > 0 {
+		first := s.created[:min(n, 3)]
+		more := ""
+		if n > len(first) {
+			more = fmt.Sprintf(" and %d more", n-len(first))
+		}
+		emit(r.Recorder, s.set, corev1.EventTypeNormal, identityv1alpha1.EventUserMatchCreated, "CreateUserMatch",
+			fmt.Sprintf("created %d UserMatches: %s%s", n, strings.Join(first, ", "), more))
 	}
 	return ctrl.Result{}, nil
 }
@@ -331,6 +423,7 @@ func (r *UserMatchSetReconciler) finalize(ctx context.Context, set *identityv1al
 	if !controllerutil.ContainsFinalizer(set, UserMatchSetFinalizer) {
 		return ctrl.Result{}, nil
 	}
+	r.decided.forget(set.UID)
 	var list identityv1alpha1.UserMatchList
 	if err := r.Client.List(ctx, &list, client.MatchingLabels{labelUserMatchSet: set.Name}); err != nil {
 		return ctrl.Result{}, err
@@ -371,11 +464,39 @@ func (r *UserMatchSetReconciler) finalize(ctx context.Context, set *identityv1al
 
 func (r *UserMatchSetReconciler) now() time.Time { return wallOr(r.Now) }
 
-// SetupWithManager watches UserMatchSets; their UserMatches are looked at
-// on the set's own schedule (every inFlightRecheck while they work), so a
-// burst of UserMatch status changes does not re-read the tenant each time.
+// SetupWithManager watches UserMatchSets, and their UserMatches as they
+// finish writing: the place each held is given to the next pair within
+// topUpDelay, in a pass that reuses the pairs (no read of the scope or the
+// tenant), so a burst of UserMatches finishing costs one pass.
 func (r *UserMatchSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&identityv1alpha1.UserMatchSet{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&identityv1alpha1.UserMatch{}, setMemberDone()).
 		Named("usermatchset").Complete(r)
+}
+
+// setMemberDone wakes a set, topUpDelay later, when one of its UserMatches
+// stops being at work (inFlight) or goes away.
+func setMemberDone() handler.EventHandler {
+	enqueue := func(o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		ref := metav1.GetControllerOf(o)
+		if ref == nil || ref.Kind != "UserMatchSet" || ref.APIVersion != identityv1alpha1.GroupVersion.String() {
+			return
+		}
+		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Name: ref.Name}}, topUpDelay)
+	}
+	atWork := func(o client.Object) bool {
+		um, ok := o.(*identityv1alpha1.UserMatch)
+		return ok && inFlight(map[string]*identityv1alpha1.UserMatch{"": um}) == 1
+	}
+	return handler.Funcs{
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if atWork(e.ObjectOld) && !atWork(e.ObjectNew) {
+				enqueue(e.ObjectNew, q)
+			}
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, q)
+		},
+	}
 }

@@ -196,6 +196,22 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 		t.Fatalf("Ready %+v (dee is ambiguous)", c)
 	}
 
+	// Between full passes (one resync period) the set reuses its pairs:
+	// a user added to the scope is seen only after an annotation change.
+	scope := st.InScope
+	ad("gus", "gus@"+d, "")
+	if st = pass().Status; st.InScope != scope {
+		t.Fatalf("a pass within the resync period re-read the scope: %d users, had %d", st.InScope, scope)
+	}
+	got = pass()
+	got.Annotations = map[string]string{"identity.entramatch.io/replan": "1"}
+	if err := h.k8s.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if st = pass().Status; st.InScope != scope+1 || st.Unpaired < 1 {
+		t.Fatalf("after an annotation change: %d users in scope, want %d (gus, unpaired): %+v", st.InScope, scope+1, st)
+	}
+
 	// Deleting the set orphans its UserMatches.
 	if err := h.k8s.Delete(ctx, pass()); err != nil {
 		t.Fatal(err)

@@ -123,17 +123,26 @@ const maxPages = 1000
 
 // collect reads the first page and follows @odata.nextLink to the end.
 func collect[T any, P page[T]](c *Client, first P, err error, next func(link string) (P, error)) ([]T, error) {
+	return collectAs(c, first, err, next, func(v T) T { return v })
+}
+
+// collectAs is collect turning each item into the operator's own type page
+// by page: the SDK's models of a 10,000-user tenant would otherwise all be
+// alive at once, at several times the size of what is kept.
+func collectAs[T any, P page[T], O any](c *Client, first P, err error, next func(link string) (P, error), conv func(T) O) ([]O, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []T
+	var out []O
 	seen := map[string]bool{}
 	p := first
 	for i := 0; ; i++ {
 		if any(p) == nil {
 			return out, nil
 		}
-		out = append(out, p.GetValue()...)
+		for _, v := range p.GetValue() {
+			out = append(out, conv(v))
+		}
 		link := deref(p.GetOdataNextLink())
 		if link == "" {
 			return out, nil

@@ -19,17 +19,15 @@ func (c *Client) ListGroups(ctx context.Context) ([]cloud.Group, error) {
 	first, err := c.svc.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Select: sel, Top: ptr(int32(999))},
 	})
-	found, err := collect(c, first, err, func(link string) (models.GroupCollectionResponseable, error) {
+	out, err := collectAs(c, first, err, func(link string) (models.GroupCollectionResponseable, error) {
 		return c.svc.Groups().WithUrl(link).Get(ctx, nil)
+	}, func(g models.Groupable) cloud.Group {
+		return cloud.Group{ID: deref(g.GetId()), DisplayName: deref(g.GetDisplayName()), Mail: deref(g.GetMail()),
+			MailEnabled: g.GetMailEnabled() != nil && *g.GetMailEnabled(), ProxyAddresses: g.GetProxyAddresses(),
+			OnPremisesSyncEnabled: g.GetOnPremisesSyncEnabled(), OnPremisesSamAccountName: deref(g.GetOnPremisesSamAccountName())}
 	})
 	if err != nil {
 		return nil, classify(ctx, op, err)
-	}
-	out := make([]cloud.Group, 0, len(found))
-	for _, g := range found {
-		out = append(out, cloud.Group{ID: deref(g.GetId()), DisplayName: deref(g.GetDisplayName()), Mail: deref(g.GetMail()),
-			MailEnabled: g.GetMailEnabled() != nil && *g.GetMailEnabled(), ProxyAddresses: g.GetProxyAddresses(),
-			OnPremisesSyncEnabled: g.GetOnPremisesSyncEnabled(), OnPremisesSamAccountName: deref(g.GetOnPremisesSamAccountName())})
 	}
 	return out, nil
 }
@@ -43,16 +41,14 @@ func (c *Client) ListContacts(ctx context.Context) ([]cloud.Contact, error) {
 	first, err := c.svc.Contacts().Get(ctx, &contacts.ContactsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &contacts.ContactsRequestBuilderGetQueryParameters{Select: sel, Top: ptr(int32(999))},
 	})
-	found, err := collect(c, first, err, func(link string) (models.OrgContactCollectionResponseable, error) {
+	out, err := collectAs(c, first, err, func(link string) (models.OrgContactCollectionResponseable, error) {
 		return c.svc.Contacts().WithUrl(link).Get(ctx, nil)
+	}, func(o models.OrgContactable) cloud.Contact {
+		return cloud.Contact{ID: deref(o.GetId()), DisplayName: deref(o.GetDisplayName()), Mail: deref(o.GetMail()),
+			ProxyAddresses: o.GetProxyAddresses(), OnPremisesSyncEnabled: o.GetOnPremisesSyncEnabled()}
 	})
 	if err != nil {
 		return nil, classify(ctx, op, err)
-	}
-	out := make([]cloud.Contact, 0, len(found))
-	for _, o := range found {
-		out = append(out, cloud.Contact{ID: deref(o.GetId()), DisplayName: deref(o.GetDisplayName()), Mail: deref(o.GetMail()),
-			ProxyAddresses: o.GetProxyAddresses(), OnPremisesSyncEnabled: o.GetOnPremisesSyncEnabled()})
 	}
 	return out, nil
 }

@@ -91,7 +91,7 @@ func (c *Client) UsersByImmutableID(ctx context.Context, immutableID string) ([]
 		h.Add("ConsistencyLevel", "eventual")
 		return h
 	}
-	var found []models.Userable
+	var out []cloud.User
 	err := c.withUserSelect(func(sel []string) error {
 		first, err := c.svc.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
 			Headers: headers(),
@@ -99,17 +99,13 @@ func (c *Client) UsersByImmutableID(ctx context.Context, immutableID string) ([]
 				Filter: &filter, Count: ptr(true), Select: sel,
 			},
 		})
-		found, err = collect(c, first, err, func(link string) (models.UserCollectionResponseable, error) {
+		out, err = collectAs(c, first, err, func(link string) (models.UserCollectionResponseable, error) {
 			return c.svc.Users().WithUrl(link).Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{Headers: headers()})
-		})
+		}, toUser)
 		return err
 	})
 	if err != nil {
 		return nil, classify(ctx, op, err)
-	}
-	out := make([]cloud.User, 0, len(found))
-	for _, u := range found {
-		out = append(out, toUser(u))
 	}
 	return out, nil
 }
@@ -120,22 +116,18 @@ func (c *Client) UsersByImmutableID(ctx context.Context, immutableID string) ([]
 func (c *Client) ListUsers(ctx context.Context) ([]cloud.User, error) {
 	const op = "ListUsers"
 	ctx = withCall(ctx, op)
-	var found []models.Userable
+	var out []cloud.User
 	err := c.withUserSelect(func(sel []string) error {
 		first, err := c.svc.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: sel, Top: ptr(int32(999))},
 		})
-		found, err = collect(c, first, err, func(link string) (models.UserCollectionResponseable, error) {
+		out, err = collectAs(c, first, err, func(link string) (models.UserCollectionResponseable, error) {
 			return c.svc.Users().WithUrl(link).Get(ctx, nil)
-		})
+		}, toUser)
 		return err
 	})
 	if err != nil {
 		return nil, classify(ctx, op, err)
-	}
-	out := make([]cloud.User, 0, len(found))
-	for _, u := range found {
-		out = append(out, toUser(u))
 	}
 	return out, nil
 }
@@ -185,21 +177,17 @@ func (c *Client) DeletedUsers(ctx context.Context) ([]cloud.DeletedUser, error) 
 	const op = "DeletedUsers"
 	ctx = withCall(ctx, op)
 	rb := c.svc.Directory().DeletedItems().GraphUser()
-	var found []models.Userable
+	var out []cloud.DeletedUser
 	err := c.withUserSelect(func(sel []string) error {
 		q := url.Values{"$select": {strings.Join(sel, ",")}}
 		first, err := rb.WithUrl(c.graphURL.String()+"/directory/deletedItems/microsoft.graph.user?"+q.Encode()).Get(ctx, nil)
-		found, err = collect(c, first, err, func(link string) (models.UserCollectionResponseable, error) {
+		out, err = collectAs(c, first, err, func(link string) (models.UserCollectionResponseable, error) {
 			return rb.WithUrl(link).Get(ctx, nil)
-		})
+		}, toDeletedUser)
 		return err
 	}, "deletedDateTime")
 	if err != nil {
 		return nil, classify(ctx, op, err)
-	}
-	out := make([]cloud.DeletedUser, 0, len(found))
-	for _, u := range found {
-		out = append(out, toDeletedUser(u))
 	}
 	return out, nil
 }

@@ -357,6 +357,7 @@ func (r run) measure(b *testing.B) result {
 		b.Fatal(err)
 	}
 	defer func() { mgr.Stop() }()
+	rss := traceRSS(ctx, b, mgr, "starting", pprofAddr)
 
 	c := k.Client
 	bd.apply(ctx, b)
@@ -374,8 +375,10 @@ func (r run) measure(b *testing.B) result {
 		createAll(ctx, b, c, r.users, func(i int) (string, string) { return "contoso", fmt.Sprintf("user%05d", i) })
 	}
 	created := time.Since(start)
+	rss.phase("matching")
 	watch.wait(ctx, b, r.users, identityv1alpha1.ConditionMatched)
 	res.matched = time.Since(start)
+	rss.phase("matched")
 	atMatched := scrape(b, metricsAddr)
 	if path := os.Getenv("BENCH_HEAP_PROFILE"); path != "" {
 		saveHeapProfile(b, pprofAddr, path)
@@ -383,6 +386,7 @@ func (r run) measure(b *testing.B) result {
 
 	if r.sync {
 		syncStart := time.Now()
+		rss.phase("sync")
 		resp, err := em.Sync(emulator.SyncRequest{Objects: exports})
 		if err != nil {
 			b.Fatal(err)
@@ -427,7 +431,7 @@ func (r run) measure(b *testing.B) result {
 	fmt.Printf("until Matched: Graph requests %.0f (%.2f per UserMatch, %.0f writes), 429 received %.0f; by operation:\n%s",
 		res.graphReqs, res.graphReqs/float64(n), writes, res.throttled, atMatched.byLabel("entramatch_graph_requests_total"))
 	fmt.Printf("LDAP calls: %.0f (%.3f per UserMatch) carrying %.0f lookups, by operation:\n%s", ldapCalls, ldapCalls/float64(n), ldapLookups, m.byLabel("entramatch_ldap_requests_total"))
-	fmt.Printf("failed reconciles: %.0f; manager peak RSS %.1f MiB\n", failed, res.peakMiB)
+	fmt.Printf("failed reconciles: %.0f; manager peak RSS %.1f MiB; %s\n", failed, res.peakMiB, rss)
 
 	if r.atRest {
 		atRest(ctx, b, em, metricsAddr, resync)
@@ -494,20 +498,78 @@ func atRest(ctx context.Context, b *testing.B, em *emulator.Server, metricsAddr 
 		quiet, resync, drift, corrected.Round(time.Millisecond))
 }
 
+// rssTrace samples the manager's resident memory, to tell in which phase
+// of a run its peak falls.
+type rssTrace struct {
+	mu     sync.Mutex
+	now    string
+	top    int64
+	at     time.Duration
+	during string
+	start  time.Time
+}
+
+// With BENCH_HEAP_PROFILE set, the heap profile is also written to
+// "<that file>.peak" each time the RSS passes its highest by 16 MiB.
+func traceRSS(ctx context.Context, b *testing.B, p *managerproc.Proc, phase, pprofAddr string) *rssTrace {
+	t := &rssTrace{now: phase, start: time.Now()}
+	profile := os.Getenv("BENCH_HEAP_PROFILE")
+	var saved int64
+	go func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			v := p.RSS()
+			t.mu.Lock()
+			if v > t.top {
+				t.top, t.at, t.during = v, time.Since(t.start), t.now
+			}
+			t.mu.Unlock()
+			if profile != "" && v > saved+16<<20 {
+				saved = v
+				saveProfile(b, pprofAddr, "heap", profile+".peak")
+			}
+		}
+	}()
+	return t
+}
+
+func (t *rssTrace) phase(name string) {
+	t.mu.Lock()
+	t.now = name
+	t.mu.Unlock()
+}
+
+func (t *rssTrace) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return fmt.Sprintf("highest RSS sampled %.1f MiB, %s after the manager started, while %s", float64(t.top)/(1<<20), t.at.Round(time.Second), t.during)
+}
+
 // saveHeapProfile writes the manager's heap profile (go tool pprof reads it).
-func saveHeapProfile(b *testing.B, addr, path string) {
-	resp, err := http.Get("http://" + addr + "/debug/pprof/heap")
+func saveHeapProfile(b *testing.B, addr, path string) { saveProfile(b, addr, "heap", path) }
+
+// saveProfile writes one of the manager's /debug/pprof profiles to path.
+func saveProfile(b *testing.B, addr, profile, path string) {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/" + profile)
 	if err != nil {
-		b.Fatal(err)
+		b.Error(err)
+		return
 	}
 	defer resp.Body.Close()
 	f, err := os.Create(path)
 	if err != nil {
-		b.Fatal(err)
+		b.Error(err)
+		return
 	}
 	defer f.Close()
 	if _, err := io.Copy(f, resp.Body); err != nil {
-		b.Fatal(err)
+		b.Error(err)
 	}
 }
 

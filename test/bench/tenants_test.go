@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -131,8 +132,10 @@ func manyTenants(b *testing.B, tenants, users int, bad string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
+	pprofAddr := freeAddr(b)
 	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit()},
-		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--resync-period=1m", fmt.Sprintf("--concurrency=%d", envInt("BENCH_CONCURRENCY", 16)))
+		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--resync-period=1m", fmt.Sprintf("--concurrency=%d", envInt("BENCH_CONCURRENCY", 16)),
+		"--pprof-bind-address="+pprofAddr)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,6 +147,13 @@ func manyTenants(b *testing.B, tenants, users int, bad string) time.Duration {
 		t := i % tenants // interleaved, as a GitOps sync applies them
 		return fmt.Sprintf("t%02d", t), fmt.Sprintf("t%02du%04d", t, i/tenants)
 	})
+	if path := os.Getenv("BENCH_CPU_PROFILE"); path != "" {
+		// 30 s of the manager's CPU, from a minute into the rollout.
+		go func() {
+			time.Sleep(time.Minute)
+			saveProfile(b, pprofAddr, "profile?seconds=30", fmt.Sprintf("%s.%s", path, cmp.Or(bad, "healthy")))
+		}()
+	}
 	want := (tenants - 1) * users
 	for {
 		healthy := 0

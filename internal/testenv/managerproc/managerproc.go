@@ -94,7 +94,13 @@ func (p *Proc) Kill() {
 
 // PeakRSS reads the process's high-water resident memory from /proc; it
 // must be called while the process runs.
-func (p *Proc) PeakRSS() int64 {
+func (p *Proc) PeakRSS() int64 { return p.status("VmHWM:") }
+
+// RSS reads the process's resident memory now.
+func (p *Proc) RSS() int64 { return p.status("VmRSS:") }
+
+// status reads one of the kB figures of /proc/<pid>/status.
+func (p *Proc) status(field string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0
@@ -102,7 +108,7 @@ func (p *Proc) PeakRSS() int64 {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(s.Text(), field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb << 10
 		}
