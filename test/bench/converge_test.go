@@ -176,13 +176,13 @@ func scaledQuota(scale float64) string {
 	return fmt.Sprintf("%d/%s", int(3000/scale), time.Duration(float64(150*time.Second)/scale))
 }
 
-// memLimit is the manager's GOMEMLIMIT: BENCH_GOMEMLIMIT, else 200MiB (below
-// the Deployment's 400MiB, to see how far the heap can be held down).
+// memLimit is the manager's GOMEMLIMIT: BENCH_GOMEMLIMIT, else 120MiB, as
+// the Deployment sets it.
 func memLimit() string {
 	if v := os.Getenv("BENCH_GOMEMLIMIT"); v != "" {
 		return v
 	}
-	return "200MiB"
+	return "120MiB"
 }
 
 func init() {
@@ -432,6 +432,10 @@ func (r run) measure(b *testing.B) result {
 		res.graphReqs, res.graphReqs/float64(n), writes, res.throttled, atMatched.byLabel("entramatch_graph_requests_total"))
 	fmt.Printf("LDAP calls: %.0f (%.3f per UserMatch) carrying %.0f lookups, by operation:\n%s", ldapCalls, ldapCalls/float64(n), ldapLookups, m.byLabel("entramatch_ldap_requests_total"))
 	fmt.Printf("failed reconciles: %.0f; manager peak RSS %.1f MiB; %s\n", failed, res.peakMiB, rss)
+	mib := func(name string) float64 { return m.sum(name, "") / (1 << 20) }
+	fmt.Printf("Go memory at the end: heap in use %.1f MiB, idle %.1f MiB (released to the OS %.1f MiB), stacks %.1f MiB, from the OS %.1f MiB; GOMEMLIMIT %.0f MiB; %.0f goroutines\n",
+		mib("go_memstats_heap_inuse_bytes"), mib("go_memstats_heap_idle_bytes"), mib("go_memstats_heap_released_bytes"),
+		mib("go_memstats_stack_inuse_bytes"), mib("go_memstats_sys_bytes"), mib("go_gc_gomemlimit_bytes"), m.sum("go_goroutines", ""))
 
 	if r.atRest {
 		atRest(ctx, b, em, metricsAddr, resync)
@@ -501,12 +505,14 @@ func atRest(ctx context.Context, b *testing.B, em *emulator.Server, metricsAddr 
 // rssTrace samples the manager's resident memory, to tell in which phase
 // of a run its peak falls.
 type rssTrace struct {
-	mu     sync.Mutex
-	now    string
-	top    int64
-	at     time.Duration
-	during string
-	start  time.Time
+	mu      sync.Mutex
+	now     string
+	top     int64
+	anon    int64 // the anonymous part of top
+	topAnon int64
+	at      time.Duration
+	during  string
+	start   time.Time
 }
 
 // With BENCH_HEAP_PROFILE set, the heap profile is also written to
@@ -524,11 +530,12 @@ func traceRSS(ctx context.Context, b *testing.B, p *managerproc.Proc, phase, ppr
 				return
 			case <-tick.C:
 			}
-			v := p.RSS()
+			v, anon := p.RSS(), p.RSSAnon()
 			t.mu.Lock()
 			if v > t.top {
-				t.top, t.at, t.during = v, time.Since(t.start), t.now
+				t.top, t.anon, t.at, t.during = v, anon, time.Since(t.start), t.now
 			}
+			t.topAnon = max(t.topAnon, anon)
 			t.mu.Unlock()
 			if profile != "" && v > saved+16<<20 {
 				saved = v
@@ -548,7 +555,8 @@ func (t *rssTrace) phase(name string) {
 func (t *rssTrace) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return fmt.Sprintf("highest RSS sampled %.1f MiB, %s after the manager started, while %s", float64(t.top)/(1<<20), t.at.Round(time.Second), t.during)
+	return fmt.Sprintf("highest RSS sampled %.1f MiB (%.1f MiB of it anonymous, the rest the executable's pages), %s after the manager started, while %s; highest anonymous RSS %.1f MiB",
+		float64(t.top)/(1<<20), float64(t.anon)/(1<<20), t.at.Round(time.Second), t.during, float64(t.topAnon)/(1<<20))
 }
 
 // saveHeapProfile writes the manager's heap profile (go tool pprof reads it).

@@ -99,6 +99,11 @@ func (p *Proc) PeakRSS() int64 { return p.status("VmHWM:") }
 // RSS reads the process's resident memory now.
 func (p *Proc) RSS() int64 { return p.status("VmRSS:") }
 
+// RSSAnon reads the anonymous part of RSS now: the heap, stacks and the
+// runtime's own memory, without the pages of the executable (RssFile),
+// which the kernel can drop and read again.
+func (p *Proc) RSSAnon() int64 { return p.status("RssAnon:") }
+
 // status reads one of the kB figures of /proc/<pid>/status.
 func (p *Proc) status(field string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
