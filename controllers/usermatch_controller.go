@@ -259,12 +259,20 @@ func (r *UserMatchReconciler) wake(ctx context.Context, out chan<- event.TypedGe
 			continue
 		}
 		for i := range list.Items {
-			select {
-			case out <- event.TypedGenericEvent[*identityv1alpha1.UserMatch]{Object: &list.Items[i]}:
-			case <-ctx.Done():
+			if !send(ctx, out, &list.Items[i]) {
 				return
 			}
 		}
+	}
+}
+
+// send queues um through the channel source; false once ctx is done.
+func send(ctx context.Context, out chan<- event.TypedGenericEvent[*identityv1alpha1.UserMatch], um *identityv1alpha1.UserMatch) bool {
+	select {
+	case out <- event.TypedGenericEvent[*identityv1alpha1.UserMatch]{Object: um}:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -314,17 +322,7 @@ func (r *UserMatchReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int
 	// soon as its tenant gives one back.
 	if r.fair != nil {
 		r.fair.wake = func(name string) {
-			ev := event.TypedGenericEvent[*identityv1alpha1.UserMatch]{Object: &identityv1alpha1.UserMatch{ObjectMeta: metav1.ObjectMeta{Name: name}}}
-			select {
-			case changed <- ev:
-			default:
-				go func() {
-					select {
-					case changed <- ev:
-					case <-ctx.Done():
-					}
-				}()
-			}
+			go send(ctx, changed, &identityv1alpha1.UserMatch{ObjectMeta: metav1.ObjectMeta{Name: name}})
 		}
 	}
 	return ctrl.NewControllerManagedBy(mgr).

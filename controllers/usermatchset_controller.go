@@ -145,9 +145,11 @@ type setScope struct {
 	cloudAttrs map[string]map[string]string
 	// explicit are the pairs of spec.pairs.
 	explicit map[string]string
-	// created are the UserMatches created on this pass.
-	created []string
-	decided bool
+	// created counts the UserMatches created on this pass; createdFirst
+	// names the first few, for the pass's Event.
+	created      int
+	createdFirst []string
+	decided      bool
 	// recalled: the pairs are those an earlier pass decided.
 	recalled bool
 }
@@ -354,18 +356,20 @@ func (r *UserMatchSetReconciler) create(ctx context.Context, s *setScope) (ctrl.
 		s.log.Info("created a UserMatch", "userMatch", um.Name, "adUser", p.AD.DN, "cloudUser", p.Cloud.UserPrincipalName)
 		s.owned[strings.ToLower(p.AD.GUID)] = um
 		busy++
-		s.created = append(s.created, fmt.Sprintf("%s (%s -> %s)", um.Name, p.AD.DN, p.Cloud.UserPrincipalName))
+		s.created++
+		if len(s.createdFirst) < 3 {
+			s.createdFirst = append(s.createdFirst, fmt.Sprintf("%s (%s -> %s)", um.Name, p.AD.DN, p.Cloud.UserPrincipalName))
+		}
 	}
 	// One Event per pass, not per UserMatch: a rollout of thousands would
 	// otherwise bury the set's other Events (each UserMatch has its own).
-	if n := len(s.created); n > 0 {
-		first := s.created[:min(n, 3)]
+	if s.created > 0 {
 		more := ""
-		if n > len(first) {
-			more = fmt.Sprintf(" and %d more", n-len(first))
+		if s.created > len(s.createdFirst) {
+			more = fmt.Sprintf(" and %d more", s.created-len(s.createdFirst))
 		}
 		emit(r.Recorder, s.set, corev1.EventTypeNormal, identityv1alpha1.EventUserMatchCreated, "CreateUserMatch",
-			fmt.Sprintf("created %d UserMatches: %s%s", n, strings.Join(first, ", "), more))
+			fmt.Sprintf("created %d UserMatches: %s%s", s.created, strings.Join(s.createdFirst, ", "), more))
 	}
 	return ctrl.Result{}, nil
 }
@@ -396,12 +400,18 @@ func (r *UserMatchSetReconciler) userMatchFor(set *identityv1alpha1.UserMatchSet
 func inFlight(owned map[string]*identityv1alpha1.UserMatch) int {
 	n := 0
 	for _, um := range owned {
-		if !meta.IsStatusConditionTrue(um.Status.Conditions, identityv1alpha1.ConditionMatched) &&
-			!meta.IsStatusConditionTrue(um.Status.Conditions, identityv1alpha1.ConditionStalled) {
+		if atWork(um) {
 			n++
 		}
 	}
 	return n
+}
+
+// atWork says whether a UserMatch of a set still holds one of its
+// maxInFlight places.
+func atWork(um *identityv1alpha1.UserMatch) bool {
+	return !meta.IsStatusConditionTrue(um.Status.Conditions, identityv1alpha1.ConditionMatched) &&
+		!meta.IsStatusConditionTrue(um.Status.Conditions, identityv1alpha1.ConditionStalled)
 }
 
 // finish comes back soon while UserMatches are at work or wait their turn.
@@ -485,13 +495,11 @@ func setMemberDone() handler.EventHandler {
 		}
 		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Name: ref.Name}}, topUpDelay)
 	}
-	atWork := func(o client.Object) bool {
-		um, ok := o.(*identityv1alpha1.UserMatch)
-		return ok && inFlight(map[string]*identityv1alpha1.UserMatch{"": um}) == 1
-	}
 	return handler.Funcs{
 		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			if atWork(e.ObjectOld) && !atWork(e.ObjectNew) {
+			before, ok1 := e.ObjectOld.(*identityv1alpha1.UserMatch)
+			after, ok2 := e.ObjectNew.(*identityv1alpha1.UserMatch)
+			if ok1 && ok2 && atWork(before) && !atWork(after) {
 				enqueue(e.ObjectNew, q)
 			}
 		},
