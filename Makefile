@@ -11,6 +11,7 @@ CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT  := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 GO_TEST_FLAGS  ?= -timeout 30m
 IMG ?= ghcr.io/entramatch/entra-match-operator:dev
+CHART := charts/entra-match-operator
 
 .PHONY: all
 all: build
@@ -31,6 +32,12 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths=./api/... paths=./controllers/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	@# The Helm chart takes its CRDs, RBAC rules, alerts and dashboard from
+	@# config/: one source, copied here and diffed by make verify.
+	rm -f $(CHART)/crds/*.yaml && cp config/crd/bases/*.yaml $(CHART)/crds/
+	cp config/rbac/role.yaml $(CHART)/files/manager-role.yaml
+	cp config/prometheus/rules.yaml $(CHART)/files/prometheus-rules.yaml
+	cp config/grafana/entra-match-operator.json $(CHART)/files/dashboard.json
 
 .PHONY: docs
 docs: ## Regenerate docs/reference.md from the CRDs.
@@ -46,8 +53,8 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint.
 
 .PHONY: verify
 verify: generate manifests docs ## Fail when generated files are stale, code is unformatted or vet/lint complain.
-	@git diff --exit-code -- api config docs/reference.md || { echo "generated files are stale: run 'make generate manifests docs' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain --untracked-files=all -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: run 'make generate manifests' and commit"; exit 1; }
+	@git diff --exit-code -- api config charts docs/reference.md || { echo "generated files are stale: run 'make generate manifests docs' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- api config charts)" || { git status --porcelain -- api config charts; echo "untracked generated files: run 'make generate manifests' and commit"; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 	@hack/tracked-binaries.sh || { echo "remove compiled binaries from git (build into bin/)"; exit 1; }
 	@hack/pinned-images.sh || { echo "pin every base image by digest (see the Dockerfile's header)"; exit 1; }

@@ -5,7 +5,6 @@ package admission_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -23,22 +22,7 @@ const repoRoot = "../.."
 var k8sClient client.Client
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	env, err := kube.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
-		}
-	}()
-	k8sClient = env.Client
-	return m.Run()
+	os.Exit(kube.RunTests(m, func(env *kube.Env) { k8sClient = env.Client }))
 }
 
 // testContext bounds every API call so that a hung server fails the test

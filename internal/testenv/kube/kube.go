@@ -103,3 +103,21 @@ func RepoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// RunTests is a TestMain body for packages that share one control plane:
+// it starts one, hands it to use, runs the tests and stops it, returning
+// the exit code for os.Exit.
+func RunTests(m interface{ Run() int }, use func(*Env)) int {
+	env, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
+		}
+	}()
+	use(env)
+	return m.Run()
+}
