@@ -14,8 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/planreport"
 )
 
 // annotationReplan asks the SyncPlan controller for a plan now: any change
@@ -30,25 +32,15 @@ func init() {
 	})
 }
 
-// planLine is one object of the report; -o json prints a list of them.
-type planLine struct {
-	Object      string   `json:"object"`
-	Kind        string   `json:"kind"`
-	Outcome     string   `json:"outcome"`
-	Code        string   `json:"code,omitempty"`
-	CloudObject string   `json:"cloudObject,omitempty"`
-	Problems    []string `json:"problems,omitempty"`
-	Message     string   `json:"message"`
-	// AfterAlignment is what sync will do once the SignInNameAlignments
-	// of the tenant and directory have renamed, when that differs.
-	AfterAlignment string `json:"afterAlignment,omitempty"`
-}
+// planLine is one object of the report; -o json and yaml print a list of
+// them, -o html a page of them.
+type planLine = planreport.Line
 
 var reportHeader = []string{"object", "kind", "outcome", "code", "cloudObject", "problems", "message", "afterAlignment"}
 
 func runPlan(ctx context.Context, e *env, args []string) error {
-	fs := e.newFlagSet("plan", "SYNCPLAN [-o table|csv|json] [--refresh] [--attention] [flags]")
-	output := fs.String("o", "table", "output format: table, csv or json")
+	fs := e.newFlagSet("plan", "SYNCPLAN [-o table|csv|json|yaml|html] [--refresh] [--attention] [flags]")
+	output := fs.String("o", "table", "output format: table, csv, json, yaml or html (one self-contained page: a chart of the outcomes and a table to filter)")
 	refresh := fs.Bool("refresh", false, "ask the operator for a new plan and wait for it")
 	attention := fs.Bool("attention", false, "only the objects that need a person (refused, not matched as hoped, quarantined values, broken rules)")
 	wait := fs.Duration("timeout", 5*time.Minute, "how long --refresh waits")
@@ -68,8 +60,10 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if len(names) != 1 {
 		return usagef("name one SyncPlan")
 	}
-	if *output != "table" && *output != "csv" && *output != "json" {
-		return usagef("-o must be table, csv or json, not %q", *output)
+	switch *output {
+	case "table", "csv", "json", "yaml", "html":
+	default:
+		return usagef("-o must be table, csv, json, yaml or html, not %q", *output)
 	}
 	c, err := connect()
 	if err != nil {
@@ -81,7 +75,7 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	lines, err := readReport(ctx, c, name)
+	lines, planned, err := readReport(ctx, c, name)
 	if err != nil {
 		return err
 	}
@@ -98,7 +92,16 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	case "json":
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(lines)
+		return enc.Encode(planreport.WithPages(lines))
+	case "yaml":
+		b, err := yaml.Marshal(planreport.WithPages(lines))
+		if err != nil {
+			return err
+		}
+		_, err = e.stdout.Write(b)
+		return err
+	case "html":
+		return planreport.WriteHTML(e.stdout, planreport.Report{Title: name, Planned: planned, Lines: lines})
 	case "csv":
 		return writeCSV(e.stdout, lines)
 	}
@@ -145,27 +148,31 @@ func replan(ctx context.Context, c client.Client, name string, wait time.Duratio
 }
 
 // readReport reads the ConfigMaps the SyncPlan's status names, in order.
-func readReport(ctx context.Context, c client.Client, name string) ([]planLine, error) {
+func readReport(ctx context.Context, c client.Client, name string) ([]planLine, time.Time, error) {
 	var sp identityv1alpha1.SyncPlan
 	if err := c.Get(ctx, types.NamespacedName{Name: name}, &sp); err != nil {
-		return nil, fmt.Errorf("SyncPlan %s: %w", name, err)
+		return nil, time.Time{}, fmt.Errorf("SyncPlan %s: %w", name, err)
+	}
+	var planned time.Time
+	if sp.Status.LastPlanTime != nil {
+		planned = sp.Status.LastPlanTime.Time
 	}
 	if len(sp.Status.Report) == 0 {
-		return nil, fmt.Errorf("SyncPlan %s has no report yet (Ready: %v)", name, meta.FindStatusCondition(sp.Status.Conditions, identityv1alpha1.ConditionReady))
+		return nil, planned, fmt.Errorf("SyncPlan %s has no report yet (Ready: %v)", name, meta.FindStatusCondition(sp.Status.Conditions, identityv1alpha1.ConditionReady))
 	}
 	var out []planLine
 	for _, ref := range sp.Status.Report {
 		ns, n, ok := strings.Cut(ref, "/")
 		if !ok {
-			return nil, fmt.Errorf("status.report entry %q is not namespace/name", ref)
+			return nil, planned, fmt.Errorf("status.report entry %q is not namespace/name", ref)
 		}
 		var cm corev1.ConfigMap
 		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: n}, &cm); err != nil {
-			return nil, fmt.Errorf("report %s: %w", ref, err)
+			return nil, planned, fmt.Errorf("report %s: %w", ref, err)
 		}
 		rows, err := csv.NewReader(strings.NewReader(cm.Data["report.csv"])).ReadAll()
 		if err != nil {
-			return nil, fmt.Errorf("report %s: %w", ref, err)
+			return nil, planned, fmt.Errorf("report %s: %w", ref, err)
 		}
 		for i, row := range rows {
 			// Reports written before the afterAlignment column have seven.
@@ -182,7 +189,7 @@ func readReport(ctx context.Context, c client.Client, name string) ([]planLine, 
 			out = append(out, l)
 		}
 	}
-	return out, nil
+	return out, planned, nil
 }
 
 func writeCSV(w io.Writer, lines []planLine) error {

@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"sigs.k8s.io/yaml"
+
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 )
 
@@ -75,6 +77,21 @@ func TestPlanPrintsTheReport(t *testing.T) {
 	out, code = cli("plan", "first", "-o", "csv")
 	if code != 0 || !strings.HasPrefix(out, "object,kind,outcome") || strings.Count(out, "\n") != 5 {
 		t.Fatalf("csv (%d):\n%s", code, out)
+	}
+	out, code = cli("plan", "first", "-o", "yaml")
+	if code != 0 || yaml.Unmarshal([]byte(out), &lines) != nil || len(lines) != 4 ||
+		lines[1].Page != "https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-sync-errors" {
+		t.Fatalf("yaml (%d):\n%s", code, out)
+	}
+	// -o html: the page internal/planreport's browser test opens, here
+	// made from the SyncPlan's report.
+	out, code = cli("plan", "first", "-o", "html")
+	if code != 0 || !strings.HasPrefix(out, "<!DOCTYPE html>") || strings.Count(out, "<tr class=") != 4 ||
+		!strings.Contains(out, `data-outcome="Created" data-count="3"`) || !strings.Contains(out, "CN=sec,OU=Groups,DC=corp") {
+		t.Fatalf("html (%d):\n%s", code, out)
+	}
+	if _, code := cli("plan", "first", "-o", "pdf"); code != 2 {
+		t.Fatalf("-o pdf exits %d, want 2 (usage)", code)
 	}
 
 	// --refresh: the annotation is set, and the command waits for a plan
