@@ -5,10 +5,12 @@ SHELL := /usr/bin/env bash -o pipefail
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION    ?= v2.15.0
+KREW_VERSION             ?= v0.4.3
 BIN       := $(CURDIR)/bin
 TOOLS     := $(BIN)/tools
 CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT  := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+KREW           := $(TOOLS)/krew-$(KREW_VERSION)
 GO_TEST_FLAGS  ?= -timeout 30m
 IMG ?= ghcr.io/entramatch/entra-match-operator:dev
 CHART := charts/entra-match-operator
@@ -67,8 +69,8 @@ envtest: ## Build kube-apiserver and etcd from source into bin/k8s (cached per v
 	@hack/envtest.sh >/dev/null
 
 .PHONY: test
-test: verify envtest ## Unit, envtest integration and end-to-end tests (Samba AD DC + emulator).
-	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" go test $(GO_TEST_FLAGS) ./...
+test: verify envtest $(KREW) ## Unit, envtest integration and end-to-end tests (Samba AD DC + emulator).
+	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" KREW="$(KREW)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: unit
 unit: ## Fast loop: unit and in-process tests, no lint, no Samba, no kube-apiserver (their test files carry //go:build !unit).
@@ -92,6 +94,11 @@ build: ## Build the manager, the emulator and the CLI into bin/.
 	go build -o $(BIN)/manager ./cmd/manager
 	go build -o $(BIN)/entra-emulator ./cmd/entra-emulator
 	go build -o $(BIN)/entramatch ./cmd/entramatch
+	ln -sf entramatch $(BIN)/kubectl-entramatch
+
+.PHONY: plugin
+plugin: ## Build kubectl-entramatch archives for every platform and their krew manifest into dist/ (VERSION=v0.1.0).
+	hack/plugin-dist.sh $(or $(VERSION),v0.1.0) dist
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
@@ -111,6 +118,11 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS)/tmp-cg go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(TOOLS)/tmp-cg/controller-gen $@ && rmdir $(TOOLS)/tmp-cg
+
+$(KREW):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS)/tmp-krew go install sigs.k8s.io/krew/cmd/krew@$(KREW_VERSION)
+	mv $(TOOLS)/tmp-krew/krew $@ && rmdir $(TOOLS)/tmp-krew
 
 $(GOLANGCI_LINT):
 	@mkdir -p $(TOOLS)

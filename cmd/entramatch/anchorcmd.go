@@ -66,7 +66,7 @@ func runAnchor(ctx context.Context, e *env, args []string) error {
 	insecure := fs.Bool("insecure-skip-tls-verify", false, "do not verify the DC certificate (lab use only)")
 	timeout := fs.Duration("timeout", 15*time.Second, "timeout for connecting and for each request")
 	mode := fs.String("anchor-attribute", directory.AnchorAuto, "source anchor attribute: Auto, objectGUID or mS-DS-ConsistencyGuid")
-	output := fs.String("o", "text", "output format: text or json")
+	output := fs.String("o", "text", "output format: text, json or yaml")
 	keys := []struct {
 		flag string
 		key  directory.Key
@@ -137,8 +137,8 @@ func runAnchor(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	out := anchorReport(user, canonical)
-	if *output == "json" {
-		return writeJSON(e.stdout, out)
+	if *output != "text" {
+		return writeStructured(e.stdout, *output, out)
 	}
 	return writeAnchorText(e.stdout, out)
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/entramatch/entra-match-operator/internal/anchor"
 )
 
@@ -55,8 +57,21 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func checkOutput(format string) error {
-	if format != "text" && format != "json" {
-		return usagef("-o must be text or json, not %q", format)
+	if format != "text" && format != "json" && format != "yaml" {
+		return usagef("-o must be text, json or yaml, not %q", format)
 	}
 	return nil
+}
+
+// writeStructured prints v as -o json or -o yaml asks (kubectl's forms).
+func writeStructured(w io.Writer, format string, v any) error {
+	if format != "yaml" {
+		return writeJSON(w, v)
+	}
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }

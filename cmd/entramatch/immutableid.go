@@ -23,8 +23,8 @@ type immutableIDOutput struct {
 }
 
 func runImmutableID(_ context.Context, e *env, args []string) error {
-	fs := e.newFlagSet("immutableid", "[-o text|json] VALUE")
-	output := fs.String("o", "text", "output format: text or json")
+	fs := e.newFlagSet("immutableid", "[-o text|json|yaml] VALUE")
+	output := fs.String("o", "text", "output format: text, json or yaml")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -38,8 +38,8 @@ func runImmutableID(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *output == "json" {
-		return writeJSON(e.stdout, out)
+	if *output != "text" {
+		return writeStructured(e.stdout, *output, out)
 	}
 	rows := append([][2]string{{"input form", out.Form}}, out.rows("")...)
 	if out.Note != "" {

@@ -96,7 +96,7 @@ func TestExitCodes(t *testing.T) {
 		{"immutableid without value", []string{"immutableid"}, 2, "want exactly one VALUE"},
 		{"immutableid with two values", []string{"immutableid", "a", "b"}, 2, "want exactly one VALUE"},
 		{"immutableid -h", []string{"immutableid", "-h"}, 0, "Usage: entramatch immutableid"},
-		{"immutableid bad format", []string{"immutableid", "-o", "yaml", "x"}, 2, "-o must be text or json"},
+		{"immutableid bad format", []string{"immutableid", "-o", "xml", "x"}, 2, "-o must be text, json or yaml"},
 		{"immutableid unknown flag", []string{"immutableid", "--nope", "x"}, 2, "flag provided but not defined"},
 		{"immutableid garbage", []string{"immutableid", "alice"}, 1, "invalid anchor"},
 		{"anchor without lookup", []string{"anchor", "--url", "ldaps://dc", "--bind-dn", "x", "--password-file", "f"}, 2, "give one of"},

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/planreport"
@@ -89,17 +87,8 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 		lines = kept
 	}
 	switch *output {
-	case "json":
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(planreport.WithPages(lines))
-	case "yaml":
-		b, err := yaml.Marshal(planreport.WithPages(lines))
-		if err != nil {
-			return err
-		}
-		_, err = e.stdout.Write(b)
-		return err
+	case "json", "yaml":
+		return writeStructured(e.stdout, *output, planreport.WithPages(lines))
 	case "html":
 		return planreport.WriteHTML(e.stdout, planreport.Report{Title: name, Planned: planned, Lines: lines})
 	case "csv":
