@@ -1,15 +1,17 @@
+//go:build !unit
+
+// Excluded from make unit (-tags unit) with the SyncPlan and alignment
+// harnesses it uses.
+
 package controllers
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -17,11 +19,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
+	"github.com/entramatch/entra-match-operator/internal/testenv/gitopshealth"
 )
 
 // The health Argo CD (config/argocd) and Flux (kstatus) read from the
@@ -146,30 +148,11 @@ func checkHealth(t *testing.T, scripts map[string]string, scheme *runtime.Scheme
 // kind's script is config/argocd/health.lua.
 func argoHealthScripts(t *testing.T) map[string]string {
 	t.Helper()
-	lua, err := os.ReadFile(filepath.Join("..", "config", "argocd", "health.lua"))
+	scripts, err := gitopshealth.Scripts("..")
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
 	}
-	raw, err := os.ReadFile(filepath.Join("..", "config", "argocd", "argocd-cm.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cm corev1.ConfigMap
-	if err := yaml.Unmarshal(raw, &cm); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	const prefix = "resource.customizations.health.identity.entramatch.io_"
-	for k, v := range cm.Data {
-		if !strings.HasPrefix(k, prefix) {
-			continue
-		}
-		if v != string(lua) {
-			t.Errorf("%s differs from config/argocd/health.lua", k)
-		}
-		out[strings.TrimPrefix(k, prefix)] = v
-	}
-	return out
+	return scripts
 }
 
 func toUnstructured(t *testing.T, scheme *runtime.Scheme, obj client.Object) *unstructured.Unstructured {
@@ -187,49 +170,14 @@ func toUnstructured(t *testing.T, scheme *runtime.Scheme, obj client.Object) *un
 	return u
 }
 
-// runArgoHealth runs a health script as Argo CD does: the object as the
-// global obj, the returned table's status and message.
+// runArgoHealth runs a health script as Argo CD does.
 func runArgoHealth(t *testing.T, script string, obj map[string]any) (string, string) {
 	t.Helper()
-	L := lua.NewState(lua.Options{SkipOpenLibs: false})
-	defer L.Close()
-	L.SetGlobal("obj", toLua(L, obj))
-	if err := L.DoString(script); err != nil {
-		t.Fatalf("health script: %v", err)
+	status, msg, err := gitopshealth.Argo(script, obj)
+	if err != nil {
+		t.Fatal(err)
 	}
-	ret, ok := L.Get(-1).(*lua.LTable)
-	if !ok {
-		t.Fatalf("health script returned %v, want a table", L.Get(-1))
-	}
-	return ret.RawGetString("status").String(), ret.RawGetString("message").String()
-}
-
-func toLua(L *lua.LState, v any) lua.LValue {
-	switch x := v.(type) {
-	case nil:
-		return lua.LNil
-	case string:
-		return lua.LString(x)
-	case bool:
-		return lua.LBool(x)
-	case int64:
-		return lua.LNumber(x)
-	case float64:
-		return lua.LNumber(x)
-	case map[string]any:
-		tb := L.NewTable()
-		for k, e := range x {
-			tb.RawSetString(k, toLua(L, e))
-		}
-		return tb
-	case []any:
-		tb := L.NewTable()
-		for _, e := range x {
-			tb.Append(toLua(L, e))
-		}
-		return tb
-	}
-	return lua.LString("")
+	return status, msg
 }
 
 // Every kind of the API has a health check, and the kinds added with the

@@ -107,6 +107,16 @@ func userMatchReady(s *userMatchScope) (cond, bool) {
 	case s.finished:
 		return cond{s.plan.Joined, s.plan.Reason, s.plan.Message}, true
 	}
+	// A first pass that ended on a workflow step (roles recorded, a
+	// duplicate deleted) has no Ready yet: a reader that goes by Ready,
+	// as kstatus and Flux do, would take the UserMatch for done.
+	if meta.FindStatusCondition(s.um.Status.Conditions, identityv1alpha1.ConditionReady) == nil {
+		msg := "the match is under way"
+		if s.roles != nil {
+			msg = s.roles.message
+		}
+		return cond{false, identityv1alpha1.ReasonProgressing, msg}, true
+	}
 	return cond{}, false
 }
 

@@ -172,6 +172,7 @@ type ActiveDirectoryStatus struct {
 
 	// ObservedGeneration is the spec generation the status reflects.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// NamingContext is the domain's defaultNamingContext from the RootDSE.
@@ -216,6 +217,9 @@ type ActiveDirectory struct {
 
 	// Status is the observed state of the directory connection.
 	// +optional
+	// Until the operator first reports, it is {observedGeneration: 0},
+	// which GitOps tools (kstatus, Flux, Argo CD) read as in progress.
+	// +kubebuilder:default={}
 	Status ActiveDirectoryStatus `json:"status,omitempty"`
 }
 

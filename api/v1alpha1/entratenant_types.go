@@ -244,6 +244,7 @@ type EntraTenantStatus struct {
 
 	// ObservedGeneration is the spec generation the status reflects.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// TenantDisplayName is the organization's display name.
@@ -310,6 +311,9 @@ type EntraTenant struct {
 
 	// Status is the observed state of the tenant connection.
 	// +optional
+	// Until the operator first reports, it is {observedGeneration: 0},
+	// which GitOps tools (kstatus, Flux, Argo CD) read as in progress.
+	// +kubebuilder:default={}
 	Status EntraTenantStatus `json:"status,omitempty"`
 }
 

@@ -193,6 +193,7 @@ type SignInNameAlignmentStatus struct {
 
 	// ObservedGeneration is the spec generation the status reflects.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// Counts summarize the last plan.
@@ -259,6 +260,9 @@ type SignInNameAlignment struct {
 
 	// Status is what was found and changed.
 	// +optional
+	// Until the operator first reports, it is {observedGeneration: 0},
+	// which GitOps tools (kstatus, Flux, Argo CD) read as in progress.
+	// +kubebuilder:default={}
 	Status SignInNameAlignmentStatus `json:"status,omitempty"`
 }
 

@@ -128,6 +128,7 @@ type SyncPlanStatus struct {
 
 	// ObservedGeneration is the spec generation the plan was computed for.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// LastPlanTime is when the plan was computed.
@@ -218,6 +219,9 @@ type SyncPlan struct {
 
 	// Status is the last plan.
 	// +optional
+	// Until the operator first reports, it is {observedGeneration: 0},
+	// which GitOps tools (kstatus, Flux, Argo CD) read as in progress.
+	// +kubebuilder:default={}
 	Status SyncPlanStatus `json:"status,omitempty"`
 }
 

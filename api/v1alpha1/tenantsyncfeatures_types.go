@@ -353,6 +353,7 @@ type TenantSyncFeaturesStatus struct {
 
 	// ObservedGeneration is the spec generation the status reflects.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// Access is the kind of access the last pass used: Application (the
@@ -420,6 +421,9 @@ type TenantSyncFeatures struct {
 
 	// Status is the observed flags.
 	// +optional
+	// Until the operator first reports, it is {observedGeneration: 0},
+	// which GitOps tools (kstatus, Flux, Argo CD) read as in progress.
+	// +kubebuilder:default={}
 	Status TenantSyncFeaturesStatus `json:"status,omitempty"`
 }
 

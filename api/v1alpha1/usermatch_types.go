@@ -334,6 +334,7 @@ type UserMatchStatus struct {
 
 	// ObservedGeneration is the spec generation the status reflects.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// ImmutableID is the value computed from the AD anchor (Base64 of its 16
@@ -417,6 +418,9 @@ type UserMatch struct {
 
 	// Status is the observed state of the match.
 	// +optional
+	// Until the operator first reports, it is {observedGeneration: 0},
+	// which GitOps tools (kstatus, Flux, Argo CD) read as in progress.
+	// +kubebuilder:default={}
 	Status UserMatchStatus `json:"status,omitempty"`
 }
 

@@ -203,6 +203,7 @@ type UserMatchSetStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 	// ObservedGeneration is the spec generation the status reflects.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// InScope is how many AD users the scope selects.
 	// +optional
@@ -273,6 +274,9 @@ type UserMatchSet struct {
 
 	// Status is what was paired and created.
 	// +optional
+	// Until the operator first reports, it is {observedGeneration: 0},
+	// which GitOps tools (kstatus, Flux, Argo CD) read as in progress.
+	// +kubebuilder:default={}
 	Status UserMatchSetStatus `json:"status,omitempty"`
 }
 

@@ -1,10 +1,16 @@
 -- Argo CD health of entra-match-operator resources (every kind: UserMatch,
 -- UserMatchSet, TenantSyncFeatures, EntraTenant, ActiveDirectory, SyncPlan,
 -- SignInNameAlignment). The same reading as kstatus, which Flux uses:
+--   Progressing while it is being deleted (the operator's finalizer runs),
 --   Progressing while the operator has not observed the latest spec,
 --   Degraded while Stalled is True (the operator waits for a person),
 --   Healthy when Ready is True, Progressing otherwise.
 local hs = {}
+if obj.metadata.deletionTimestamp ~= nil then
+  hs.status = "Progressing"
+  hs.message = "Pending deletion: the operator is finalizing it"
+  return hs
+end
 if obj.status == nil then
   hs.status = "Progressing"
   hs.message = "Waiting for the operator to report status"

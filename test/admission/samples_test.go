@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -69,6 +70,21 @@ func TestSamplesAreAccepted(t *testing.T) {
 				t.Fatalf("sample rejected: %v", err)
 			}
 			deleteOnCleanup(t, obj)
+
+			// Before any operator has written, a GitOps tool reads the new
+			// object as in progress (kstatus, as Flux uses it): the CRD
+			// defaults status to observedGeneration 0.
+			got := &unstructured.Unstructured{}
+			got.SetGroupVersionKind(obj.GroupVersionKind())
+			if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), got); err != nil {
+				t.Fatal(err)
+			}
+			if og, found, _ := unstructured.NestedInt64(got.Object, "status", "observedGeneration"); !found || og != 0 {
+				t.Errorf("status.observedGeneration of a new %s: %d (found %v), want 0", obj.GetKind(), og, found)
+			}
+			if res, err := status.Compute(got); err != nil || res.Status != status.InProgressStatus {
+				t.Errorf("kstatus of a new %s: %v %v, want InProgress", obj.GetKind(), res, err)
+			}
 		})
 	}
 

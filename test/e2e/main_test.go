@@ -24,6 +24,7 @@ import (
 	"github.com/entramatch/entra-match-operator/controllers"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/graph"
+	"github.com/entramatch/entra-match-operator/internal/metrics"
 	"github.com/entramatch/entra-match-operator/internal/seal"
 	"github.com/entramatch/entra-match-operator/internal/testenv/kube"
 	"github.com/entramatch/entra-match-operator/internal/testenv/samba"
@@ -50,8 +51,13 @@ type world struct {
 	tokenFile string
 	// scan gathers secrets and what people see, for TestZZNoSecretLeaks.
 	scan *secretScan
-	stop []func()
-	err  error
+	// trail scrapes the manager's /metrics through the run, and health
+	// reads every status the run writes as Argo CD and Flux would, for
+	// the zz tests.
+	trail  *metricsTrail
+	health *healthTrail
+	stop   []func()
+	err    error
 }
 
 var (
@@ -148,7 +154,7 @@ func (w *world) start(dc *samba.DC) error {
 	}
 	if err := controllers.Setup(mgr, controllers.Options{
 		SealKey:          sealKey,
-		Cloud:            graph.NewFactory(nil).ForConnection(),
+		Cloud:            graph.NewFactory(metrics.GraphObserver{}).ForConnection(),
 		Directory:        dirs,
 		ResyncPeriod:     resync,
 		Concurrency:      4,
@@ -167,6 +173,12 @@ func (w *world) start(dc *samba.DC) error {
 		return err
 	}
 	w.scan.watch(ctx, wc)
+	w.health = newHealthTrail()
+	w.health.watch(ctx, wc)
+	if w.trail, err = startMetricsTrail(); err != nil {
+		return err
+	}
+	w.stop = append(w.stop, w.trail.close)
 	return w.applyBase(ctx)
 }
 
