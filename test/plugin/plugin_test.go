@@ -42,7 +42,9 @@ type shell struct {
 
 func (s shell) run(name string, args ...string) (string, error) {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// The release build compiles every package again (-trimpath), which
+	// takes minutes from a cold cache while other suites run.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = s.env
