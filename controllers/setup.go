@@ -77,7 +77,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.SharedReadTTL <= 0 {
 		o.SharedReadTTL = o.ResyncPeriod / 2
 	}
-	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud, Directory: o.Directory,
+	// UserMatches read their credentials on every reconcile and never
+	// write a Secret: a GET of each serves them for secretReuse.
+	userMatchSecrets := newSecretScope(newRecentSecrets(mgr.GetAPIReader(), secretReuse, o.Now), o.SecretNamespaces, o.TokenFileDirs)
+	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: userMatchSecrets, Cloud: o.Cloud, Directory: o.Directory,
 		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now, Sealer: sealer,
 		claims: claims{reader: mgr.GetAPIReader(), writer: mgr.GetClient(), namespace: o.Namespace},
 		views:  newViews(o.SharedReadTTL, o.Now).pacing(o.WriteQuota), fair: newFairShare(o.Concurrency, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
