@@ -529,15 +529,14 @@ func installMonitoringKinds(t *testing.T) {
 	// The API server serves a new kind a moment after its CRD is created.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var l unstructured.UnstructuredList
-		l.SetAPIVersion("monitoring.coreos.com/v1")
-		l.SetKind("PrometheusRuleList")
-		err := k8sClient.List(ctx, &l)
-		var l2 unstructured.UnstructuredList
-		l2.SetAPIVersion("monitoring.coreos.com/v1")
-		l2.SetKind("ServiceMonitorList")
-		if err == nil {
-			err = k8sClient.List(ctx, &l2)
+		var err error
+		for _, kind := range []string{"PrometheusRuleList", "ServiceMonitorList"} {
+			var l unstructured.UnstructuredList
+			l.SetAPIVersion("monitoring.coreos.com/v1")
+			l.SetKind(kind)
+			if err = k8sClient.List(ctx, &l); err != nil {
+				break
+			}
 		}
 		if err == nil {
 			return
