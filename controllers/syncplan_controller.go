@@ -211,7 +211,7 @@ func (r *SyncPlanReconciler) observeAlignments(ctx context.Context, s *planScope
 // holders, and the synchronization flags, through the tenant's delegated
 // sign-in when it has one (as TenantSyncFeatures reads them).
 func loadPlanTenant(ctx context.Context, factory cloud.Factory, secrets client.Reader, writer client.Client, now func() time.Time,
-	tenant *identityv1alpha1.EntraTenant, objects bool) (syncplan.Tenant, alignmentTenant, error) {
+	tenant *identityv1alpha1.EntraTenant, objects bool, userProps ...string) (syncplan.Tenant, alignmentTenant, error) {
 	conn, err := tenantConnection(ctx, secrets, tenant)
 	var c cloud.Client
 	if err == nil {
@@ -227,7 +227,7 @@ func loadPlanTenant(ctx context.Context, factory cloud.Factory, secrets client.R
 		settings      cloud.SyncSettings
 	)
 	reads := []func() error{
-		func() (err error) { users, err = c.ListUsers(ctx); return },
+		func() (err error) { users, err = c.ListUsers(ctx, userProps...); return },
 		func() (err error) { domains, err = c.Domains(ctx); return },
 		func() (err error) { assignments, err = c.AllRoleAssignments(ctx); return },
 		func() (err error) { eligibilities, err = c.AllRoleEligibilities(ctx); return },

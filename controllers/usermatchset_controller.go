@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -218,16 +219,36 @@ func (r *UserMatchSetReconciler) observeDirectory(ctx context.Context, s *setSco
 }
 
 func (r *UserMatchSetReconciler) observeTenant(ctx context.Context, s *setScope) (ctrl.Result, error) {
-	t, raw, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, false)
+	// Only the properties the set's attribute rules read are selected: the
+	// others would make every page of a large tenant heavier for nothing.
+	var props, sel []string
+	for _, p := range s.set.Spec.Pairing {
+		if p.Attribute == nil {
+			continue
+		}
+		g, ok := cloud.PairingSelect(string(p.Attribute.Cloud))
+		if !ok { // admission allows only cloud.PairingProperties (a test keeps them equal)
+			continue
+		}
+		props = append(props, string(p.Attribute.Cloud))
+		if !slices.Contains(sel, g) {
+			sel = append(sel, g)
+		}
+	}
+	t, raw, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, false, sel...)
 	if err != nil {
 		return s.fail(classifyCloud(err), r.ResyncPeriod)
 	}
 	s.cloud = t
-	// The properties attribute rules may read (CloudPairingProperty).
 	s.cloudAttrs = map[string]map[string]string{}
 	for _, u := range raw.users {
-		if u.EmployeeID != "" {
-			s.cloudAttrs[u.ID] = map[string]string{"employeeId": u.EmployeeID}
+		for _, p := range props {
+			if v := u.PairingValue(p); v != "" {
+				if s.cloudAttrs[u.ID] == nil {
+					s.cloudAttrs[u.ID] = map[string]string{}
+				}
+				s.cloudAttrs[u.ID][p] = v
+			}
 		}
 	}
 	return ctrl.Result{}, nil

@@ -48,18 +48,14 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 		people[sam] = person{dn, guid}
 	}
 	cloud := func(upn, mail string, mut func(*emulator.User)) string {
-		u := emulator.User{UserPrincipalName: upn, DisplayName: upn, MailNickname: strings.Split(upn, "@")[0]}
-		if mail != "" {
-			u.Mail = &mail
-		}
-		if mut != nil {
-			mut(&u)
-		}
-		got, err := h.em.AddUser(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got.ID
+		return h.addCloudUser(t, upn, strings.Split(upn, "@")[0], func(u *emulator.User) {
+			if mail != "" {
+				u.Mail = &mail
+			}
+			if mut != nil {
+				mut(u)
+			}
+		})
 	}
 	ad("ana", "ana@"+d, "")
 	ana := cloud("ana@"+d, "", nil)
@@ -292,6 +288,86 @@ func TestUserMatchSetExplicitPairs(t *testing.T) {
 	if c := meta.FindStatusCondition(bad.Status.Conditions, identityv1alpha1.ConditionReady); c == nil || c.Reason != identityv1alpha1.ReasonPairsInvalid {
 		t.Fatalf("malformed pairs: %+v", bad.Status.Conditions)
 	}
+}
+
+// Attribute rules on the cloud properties other than employeeId: the
+// Exchange alias (mailNickname), the sAMAccountName a user kept from a sync
+// of another forest that was stopped (onPremisesSamAccountName), and an
+// Exchange custom attribute (extensionAttribute1..15). Each AD user below
+// pairs by one of them alone; the first rule that finds a cloud user wins.
+func TestUserMatchSetPairsOnCloudProperties(t *testing.T) {
+	h := newUMHarness(t, func(c *emulator.Config) { c.AppOnlySyncFeatures = true })
+	ctx := context.Background()
+	ad := func(sam string, attrs map[string][]string) {
+		if _, _, err := h.dir.AddUser(fakead.User{SAMAccountName: sam, UserPrincipalName: sam + "@legacy.local", Attributes: attrs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cloud := func(name, nick string, mut func(*emulator.User)) string {
+		return h.addCloudUser(t, name+"@"+umDomain, nick, mut)
+	}
+	ad("gil", nil)
+	gil := cloud("g.lopez", "GIL", nil)
+	ad("ivy", nil)
+	old := "b2xkZm9yZXN0YW5jaG9yIQ=="
+	ivy := cloud("i.young", "iyoung", func(u *emulator.User) {
+		sam, off := "ivy", false
+		u.OnPremisesSamAccountName, u.OnPremisesSyncEnabled, u.OnPremisesImmutableID = &sam, &off, &old
+	})
+	ad("hal", map[string][]string{"employeeNumber": {"H-9"}})
+	hal := cloud("h.adams", "hadams", func(u *emulator.User) { u.OnPremisesExtensionAttributes[4] = "h-9" })
+	// jon's number is on two cloud users: never guessed.
+	ad("jon", map[string][]string{"employeeNumber": {"J-1"}})
+	cloud("j.one", "jone", func(u *emulator.User) { u.OnPremisesExtensionAttributes[4] = "J-1" })
+	cloud("j.two", "jtwo", func(u *emulator.User) { u.OnPremisesExtensionAttributes[4] = "J-1" })
+
+	r := &UserMatchSetReconciler{Client: h.k8s, APIReader: h.r.APIReader, Cloud: graph.NewFactory(nil).ForConnection(),
+		Directory: h.r.Directory, Recorder: h.rec, ResyncPeriod: time.Minute}
+	set := &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: "props", Generation: 1, UID: "uid-props"},
+		Spec: identityv1alpha1.UserMatchSetSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"},
+			DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+			Pairing: []identityv1alpha1.PairingRule{
+				{Attribute: &identityv1alpha1.AttributeRule{AD: "sAMAccountName", Cloud: "mailNickname"}},
+				{Attribute: &identityv1alpha1.AttributeRule{AD: "sAMAccountName", Cloud: "onPremisesSamAccountName"}},
+				{Attribute: &identityv1alpha1.AttributeRule{AD: "employeeNumber", Cloud: "extensionAttribute5"}}},
+			Mode: identityv1alpha1.ModeEnforce, MaxInFlight: 10, DeletionPolicy: identityv1alpha1.SetDeletionOrphan,
+			Template: identityv1alpha1.UserMatchTemplate{Mode: identityv1alpha1.ModeObserve, DeletionPolicy: identityv1alpha1.UserDeletionOrphan,
+				PrivilegedRoles: identityv1alpha1.PrivilegedRolesRefuse, Duplicates: identityv1alpha1.DuplicatesReport}}}
+	if err := h.k8s.Create(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: "props"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.k8s.Get(ctx, types.NamespacedName{Name: "props"}, set); err != nil {
+		t.Fatal(err)
+	}
+	var list identityv1alpha1.UserMatchList
+	if err := h.k8s.List(ctx, &list, client.MatchingLabels{labelUserMatchSet: "props"}); err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]bool{}
+	for _, um := range list.Items {
+		targets[um.Spec.CloudUser.ObjectID] = true
+	}
+	if len(targets) != 3 || !targets[gil] || !targets[ivy] || !targets[hal] || set.Status.Ambiguous != 1 {
+		t.Fatalf("UserMatches for %v (want gil %s, ivy %s, hal %s); status %+v", targets, gil, ivy, hal, set.Status)
+	}
+}
+
+// addCloudUser adds a cloud-only user to the emulated tenant, as mut shapes
+// it, and returns its object ID.
+func (h *umHarness) addCloudUser(t *testing.T, upn, nick string, mut func(*emulator.User)) string {
+	t.Helper()
+	u := emulator.User{UserPrincipalName: upn, DisplayName: upn, MailNickname: nick}
+	if mut != nil {
+		mut(&u)
+	}
+	got, err := h.em.AddUser(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.ID
 }
 
 func anchorGUID(g fakead.GUID) (string, error) {

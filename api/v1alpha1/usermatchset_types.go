@@ -31,13 +31,18 @@ type PairingRule struct {
 	// +optional
 	Mail *MailRule `json:"mail,omitempty"`
 	// Attribute pairs users whose AD attribute equals a cloud property,
-	// e.g. employeeID in AD and employeeId in Entra.
+	// e.g. employeeID in AD and employeeId in Entra, or sAMAccountName in AD
+	// and mailNickname in Entra.
 	// +optional
 	Attribute *AttributeRule `json:"attribute,omitempty"`
 }
 
-// CloudPairingProperty is a cloud user property a pairing rule may read.
-// +kubebuilder:validation:Enum=employeeId
+// CloudPairingProperty is a cloud user property a pairing rule may read:
+// employeeId; mailNickname (the Exchange alias); onPremisesSamAccountName
+// (left on users once synced from another forest); or extensionAttribute1
+// to extensionAttribute15 (onPremisesExtensionAttributes, Exchange's custom
+// attributes, which a migration tool may have stamped).
+// +kubebuilder:validation:Enum=employeeId;mailNickname;onPremisesSamAccountName;extensionAttribute1;extensionAttribute2;extensionAttribute3;extensionAttribute4;extensionAttribute5;extensionAttribute6;extensionAttribute7;extensionAttribute8;extensionAttribute9;extensionAttribute10;extensionAttribute11;extensionAttribute12;extensionAttribute13;extensionAttribute14;extensionAttribute15
 type CloudPairingProperty string
 
 // AttributeRule pairs on an AD attribute and a cloud property with the

@@ -10,8 +10,9 @@ type Client interface {
 	// UsersByImmutableID finds every user carrying the value (an advanced,
 	// eventually consistent query).
 	UsersByImmutableID(ctx context.Context, immutableID string) ([]User, error)
-	// ListUsers reads every user of the tenant, with the onPremises* properties.
-	ListUsers(ctx context.Context) ([]User, error)
+	// ListUsers reads every user of the tenant, with the onPremises* properties
+	// and the extra Graph properties named (PairingSelect's).
+	ListUsers(ctx context.Context, extra ...string) ([]User, error)
 	// UsersDelta runs one round of Graph's delta query on users. An empty
 	// deltaLink starts a full round (every user, with the properties
 	// ListUsers selects); otherwise deltaLink is the one the previous round

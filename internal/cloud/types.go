@@ -1,6 +1,10 @@
 package cloud
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // User is the part of a Graph user that matching reads. The onPremises*
 // properties are only returned by Graph when selected, so implementations
@@ -19,6 +23,13 @@ type User struct {
 	OnPremisesUserPrincipalName string
 	// EmployeeID is employeeId, which a UserMatchSet may pair on.
 	EmployeeID string
+	// MailNickname, OnPremisesSamAccountName and ExtensionAttributes
+	// (onPremisesExtensionAttributes, keyed extensionAttribute1..15, only
+	// the non-empty ones) are read only by ListUsers when asked for
+	// (PairingSelect): a UserMatchSet may pair on them.
+	MailNickname             string
+	OnPremisesSamAccountName string
+	ExtensionAttributes      map[string]string
 	// ProvisioningErrors are the values sync quarantined on this object
 	// (onPremisesProvisioningErrors): what collided when it was provisioned.
 	ProvisioningErrors []ProvisioningError
@@ -43,19 +54,22 @@ type UserChange struct {
 
 // Graph property names of User's fields, as UserChange.Present names them.
 const (
-	PropID                           = "id"
-	PropUserPrincipalName            = "userPrincipalName"
-	PropDisplayName                  = "displayName"
-	PropMail                         = "mail"
-	PropProxyAddresses               = "proxyAddresses"
-	PropOnPremisesImmutableID        = "onPremisesImmutableId"
-	PropOnPremisesSyncEnabled        = "onPremisesSyncEnabled"
-	PropOnPremisesLastSyncDateTime   = "onPremisesLastSyncDateTime"
-	PropOnPremisesDistinguishedName  = "onPremisesDistinguishedName"
-	PropOnPremisesObjectIdentifier   = "onPremisesObjectIdentifier"
-	PropOnPremisesUserPrincipalName  = "onPremisesUserPrincipalName"
-	PropEmployeeID                   = "employeeId"
-	PropOnPremisesProvisioningErrors = "onPremisesProvisioningErrors"
+	PropID                            = "id"
+	PropUserPrincipalName             = "userPrincipalName"
+	PropDisplayName                   = "displayName"
+	PropMail                          = "mail"
+	PropProxyAddresses                = "proxyAddresses"
+	PropOnPremisesImmutableID         = "onPremisesImmutableId"
+	PropOnPremisesSyncEnabled         = "onPremisesSyncEnabled"
+	PropOnPremisesLastSyncDateTime    = "onPremisesLastSyncDateTime"
+	PropOnPremisesDistinguishedName   = "onPremisesDistinguishedName"
+	PropOnPremisesObjectIdentifier    = "onPremisesObjectIdentifier"
+	PropOnPremisesUserPrincipalName   = "onPremisesUserPrincipalName"
+	PropEmployeeID                    = "employeeId"
+	PropMailNickname                  = "mailNickname"
+	PropOnPremisesSamAccountName      = "onPremisesSamAccountName"
+	PropOnPremisesExtensionAttributes = "onPremisesExtensionAttributes"
+	PropOnPremisesProvisioningErrors  = "onPremisesProvisioningErrors"
 )
 
 // Has reports whether the entry carried the Graph property prop.
@@ -108,6 +122,53 @@ func (c UserChange) Merge(known User) User {
 		out.ProvisioningErrors = c.User.ProvisioningErrors
 	}
 	return out
+}
+
+// PairingProperties are the cloud user properties a UserMatchSet may pair
+// on, by the names its attribute rules use: extensionAttributeN is
+// onPremisesExtensionAttributes' Nth (Exchange custom attribute N).
+var PairingProperties = func() []string {
+	out := []string{PropEmployeeID, PropMailNickname, PropOnPremisesSamAccountName}
+	for i := 1; i <= 15; i++ {
+		out = append(out, extensionAttributePrefix+strconv.Itoa(i))
+	}
+	return out
+}()
+
+const extensionAttributePrefix = "extensionAttribute"
+
+// PairingSelect is the Graph property ListUsers must select to read the
+// pairing property prop, and false for a property it cannot pair on.
+func PairingSelect(prop string) (string, bool) {
+	switch {
+	case prop == PropEmployeeID || prop == PropMailNickname || prop == PropOnPremisesSamAccountName:
+		return prop, true
+	case isExtensionAttribute(prop):
+		return PropOnPremisesExtensionAttributes, true
+	}
+	return "", false
+}
+
+// PairingValue is the user's value of the pairing property prop ("" when
+// unset or not a pairing property).
+func (u User) PairingValue(prop string) string {
+	switch {
+	case prop == PropEmployeeID:
+		return u.EmployeeID
+	case prop == PropMailNickname:
+		return u.MailNickname
+	case prop == PropOnPremisesSamAccountName:
+		return u.OnPremisesSamAccountName
+	case isExtensionAttribute(prop):
+		return u.ExtensionAttributes[prop]
+	}
+	return ""
+}
+
+func isExtensionAttribute(prop string) bool {
+	n, err := strconv.Atoi(strings.TrimPrefix(prop, extensionAttributePrefix))
+	return strings.HasPrefix(prop, extensionAttributePrefix) && err == nil && n >= 1 && n <= 15 &&
+		prop == extensionAttributePrefix+strconv.Itoa(n)
 }
 
 // ProvisioningError is one onPremisesProvisioningError.

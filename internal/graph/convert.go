@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -31,8 +32,32 @@ func toUser(u models.Userable) cloud.User {
 		OnPremisesObjectIdentifier:  additionalString(u.GetAdditionalData(), propObjectIdentifier),
 		OnPremisesUserPrincipalName: deref(u.GetOnPremisesUserPrincipalName()),
 		EmployeeID:                  deref(u.GetEmployeeId()),
+		MailNickname:                deref(u.GetMailNickname()),
+		OnPremisesSamAccountName:    deref(u.GetOnPremisesSamAccountName()),
+		ExtensionAttributes:         toExtensionAttributes(u.GetOnPremisesExtensionAttributes()),
 		ProvisioningErrors:          toProvisioningErrors(u.GetOnPremisesProvisioningErrors()),
 	}
+}
+
+// toExtensionAttributes keeps the non-empty attributes only: most users
+// have none, and a tenant's list is held whole while a set pairs.
+func toExtensionAttributes(e models.OnPremisesExtensionAttributesable) map[string]string {
+	if e == nil {
+		return nil
+	}
+	var out map[string]string
+	for i, v := range []*string{e.GetExtensionAttribute1(), e.GetExtensionAttribute2(), e.GetExtensionAttribute3(),
+		e.GetExtensionAttribute4(), e.GetExtensionAttribute5(), e.GetExtensionAttribute6(), e.GetExtensionAttribute7(),
+		e.GetExtensionAttribute8(), e.GetExtensionAttribute9(), e.GetExtensionAttribute10(), e.GetExtensionAttribute11(),
+		e.GetExtensionAttribute12(), e.GetExtensionAttribute13(), e.GetExtensionAttribute14(), e.GetExtensionAttribute15()} {
+		if v != nil && *v != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out["extensionAttribute"+strconv.Itoa(i+1)] = *v
+		}
+	}
+	return out
 }
 
 func toProvisioningErrors(es []models.OnPremisesProvisioningErrorable) []cloud.ProvisioningError {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/privileged"
 	"github.com/entramatch/entra-match-operator/internal/testenv/entra"
@@ -30,6 +31,8 @@ func TestEmulatorTenantWideReads(t *testing.T) {
 			OnPremisesImmutableID: sp(fmt.Sprintf("anchor%04d", i)),
 		})
 	}
+	state.Users[3].OnPremisesSamAccountName = sp("jdoe")
+	state.Users[3].OnPremisesExtensionAttributes[6] = "HR-42"
 	state.RoleAssignments = []emulator.RoleAssignment{{ID: "a1", PrincipalID: admin, RoleDefinitionID: emulator.RoleGlobalAdministrator, DirectoryScopeID: "/"}}
 	state.RoleEligibilities = []emulator.RoleEligibility{{ID: "e1", PrincipalID: admin, RoleDefinitionID: emulator.RoleGlobalReader, DirectoryScopeID: "/"}}
 	env := entra.Start(t, entra.WithState(state))
@@ -52,6 +55,43 @@ func TestEmulatorTenantWideReads(t *testing.T) {
 	}
 	if pages := obs.count("ListUsers", 200); pages != 2 {
 		t.Errorf("ListUsers took %d pages, want 2 with $top=999", pages)
+	}
+	// The pairing properties come only when asked for, and then through the
+	// SDK's models (onPremisesExtensionAttributes is a complex value).
+	byUPN := func(us []cloud.User) cloud.User {
+		for _, u := range us {
+			if u.UserPrincipalName == "u0003@contoso.com" {
+				return u
+			}
+		}
+		t.Fatal("u0003 not listed")
+		return cloud.User{}
+	}
+	if u := byUPN(users); u.MailNickname != "" || u.OnPremisesSamAccountName != "" || u.ExtensionAttributes != nil {
+		t.Errorf("pairing properties read without being selected: %+v", u)
+	}
+	var sel []string
+	for _, p := range []string{cloud.PropMailNickname, cloud.PropOnPremisesSamAccountName, "extensionAttribute7"} {
+		g, ok := cloud.PairingSelect(p)
+		if !ok {
+			t.Fatalf("PairingSelect(%s) refused", p)
+		}
+		sel = append(sel, g)
+	}
+	paired, err := c.ListUsers(ctx, sel...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withAttrs int
+	for _, u := range paired {
+		if u.ExtensionAttributes != nil {
+			withAttrs++
+		}
+	}
+	if u := byUPN(paired); len(paired) != n || withAttrs != 1 || u.PairingValue(cloud.PropMailNickname) != "u0003" ||
+		u.PairingValue(cloud.PropOnPremisesSamAccountName) != "jdoe" || u.PairingValue("extensionAttribute7") != "HR-42" ||
+		u.PairingValue("extensionAttribute6") != "" {
+		t.Errorf("with the pairing properties selected: %d users, %d with extension attributes, user 3 %+v", len(paired), withAttrs, u)
 	}
 
 	as, err := c.AllRoleAssignments(ctx)

@@ -113,7 +113,7 @@ func (c *Client) UsersByImmutableID(ctx context.Context, immutableID string) ([]
 // ListUsers reads every user of the tenant with the onPremises* properties,
 // 999 to a page (Graph's maximum), so that a resync of many UserMatches costs
 // a few pages instead of one read per user.
-func (c *Client) ListUsers(ctx context.Context) ([]cloud.User, error) {
+func (c *Client) ListUsers(ctx context.Context, extra ...string) ([]cloud.User, error) {
 	const op = "ListUsers"
 	ctx = withCall(ctx, op)
 	var out []cloud.User
@@ -125,7 +125,7 @@ func (c *Client) ListUsers(ctx context.Context) ([]cloud.User, error) {
 			return c.svc.Users().WithUrl(link).Get(ctx, nil)
 		}, toUser)
 		return err
-	})
+	}, extra...)
 	if err != nil {
 		return nil, classify(ctx, op, err)
 	}

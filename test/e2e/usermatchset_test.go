@@ -19,7 +19,8 @@ import (
 )
 
 // docs/usermatchset.md on Samba: an OU of users whose cloud twins need a
-// hard match (a stale immutableId, a .local UPN) or none (same UPN). In
+// hard match (a stale immutableId, a .local UPN, a twin found only by an
+// attribute rule: sAMAccountName in extensionAttribute1) or none (same UPN). In
 // Observe the set lists what it would do and creates nothing; in Enforce it
 // creates the UserMatches, they write, the emulated sync joins every pair,
 // and the set reports it.
@@ -52,13 +53,17 @@ func TestUserMatchSetOnSamba(t *testing.T) {
 	local := samba.UniqueName(t, "local")
 	w.dc.CreateUser(t, samba.User{Sam: local, UPN: local + "@" + legacy, Parent: ou})
 	localCloud := cloud(local+"@"+d, nil)
+	stamped := samba.UniqueName(t, "stamped")
+	w.dc.CreateUser(t, samba.User{Sam: stamped, UPN: stamped + "@" + d, Parent: ou})
+	stampedCloud := cloud("x."+stamped+"@"+d, func(u *emulator.User) { u.OnPremisesExtensionAttributes[0] = strings.ToUpper(stamped) })
 
 	name := strings.ToLower(samba.UniqueName(t, "set"))
 	w.create(t, &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: identityv1alpha1.UserMatchSetSpec{TenantRef: identityv1alpha1.TenantReference{Name: st.name},
 			DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"}, Scope: &identityv1alpha1.UserScope{BaseDN: ou},
 			Pairing: []identityv1alpha1.PairingRule{{SameUPN: &identityv1alpha1.SameUPNRule{}},
-				{UPNSuffix: &identityv1alpha1.UPNSuffixRule{From: legacy, To: d}}},
+				{UPNSuffix: &identityv1alpha1.UPNSuffixRule{From: legacy, To: d}},
+				{Attribute: &identityv1alpha1.AttributeRule{AD: "sAMAccountName", Cloud: "extensionAttribute1"}}},
 			DeletionPolicy: identityv1alpha1.SetDeletionDelete}})
 	get := func() *identityv1alpha1.UserMatchSet {
 		var set identityv1alpha1.UserMatchSet
@@ -86,10 +91,10 @@ func TestUserMatchSetOnSamba(t *testing.T) {
 
 	waitSet("Observe never reported", func(s *identityv1alpha1.UserMatchSet) bool {
 		c := meta.FindStatusCondition(s.Status.Conditions, identityv1alpha1.ConditionReady)
-		return c != nil && c.Reason == identityv1alpha1.ReasonChangesPlanned && s.Status.InScope == 3
+		return c != nil && c.Reason == identityv1alpha1.ReasonChangesPlanned && s.Status.InScope == 4
 	})
 	set := get()
-	if set.Status.WillSoftMatch != 1 || set.Status.NeedsUserMatch != 2 || len(owned()) != 0 {
+	if set.Status.WillSoftMatch != 1 || set.Status.NeedsUserMatch != 3 || len(owned()) != 0 {
 		t.Fatalf("Observe: %+v, %d UserMatches", set.Status, len(owned()))
 	}
 
@@ -98,13 +103,13 @@ func TestUserMatchSetOnSamba(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitSet("the UserMatches never wrote", func(s *identityv1alpha1.UserMatchSet) bool {
-		return s.Status.UserMatches == 2 && s.Status.Matched == 2
+		return s.Status.UserMatches == 3 && s.Status.Matched == 3
 	})
 	targets := map[string]bool{}
 	for _, um := range owned() {
 		targets[um.Spec.CloudUser.ObjectID] = true
 	}
-	if !targets[staleCloud] || !targets[localCloud] || targets[softCloud] {
+	if !targets[staleCloud] || !targets[localCloud] || !targets[stampedCloud] || targets[softCloud] {
 		t.Fatalf("UserMatches for %v", targets)
 	}
 
@@ -116,7 +121,7 @@ func TestUserMatchSetOnSamba(t *testing.T) {
 	}
 	defer dcl.Close()
 	objs, err := dcl.ObjectsInScope(ctx, ou, "")
-	if err != nil || len(objs) != 3 {
+	if err != nil || len(objs) != 4 {
 		t.Fatalf("%d objects: %v", len(objs), err)
 	}
 	results, err := entra.Export(st.em, objs, directory.AnchorAuto)
@@ -127,14 +132,14 @@ func TestUserMatchSetOnSamba(t *testing.T) {
 	for _, r := range results {
 		joined[r.ObjectID] = true
 	}
-	for _, id := range []string{softCloud, staleCloud, localCloud} {
+	for _, id := range []string{softCloud, staleCloud, localCloud, stampedCloud} {
 		if !joined[id] {
 			t.Fatalf("cloud user %s was not joined: %+v", id, results)
 		}
 	}
 	waitSet("the set never saw the joins", func(s *identityv1alpha1.UserMatchSet) bool {
 		c := meta.FindStatusCondition(s.Status.Conditions, identityv1alpha1.ConditionReady)
-		return s.Status.Joined == 2 && c != nil && c.Status == metav1.ConditionTrue && c.Reason == identityv1alpha1.ReasonAllAligned
+		return s.Status.Joined == 3 && c != nil && c.Status == metav1.ConditionTrue && c.Reason == identityv1alpha1.ReasonAllAligned
 	})
 	w.waitEventOf(t, "UserMatchSet", name, identityv1alpha1.EventUserMatchCreated)
 }

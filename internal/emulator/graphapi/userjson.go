@@ -3,10 +3,12 @@ package graphapi
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/entramatch/entra-match-operator/internal/emulator/grapherr"
 	"github.com/entramatch/entra-match-operator/internal/emulator/tenant"
@@ -171,6 +173,8 @@ var userProps = []userProp{
 	{name: "onPremisesUserPrincipalName", get: func(u *tenant.User) any { return strPtrVal(u.OnPremisesUserPrincipalName) }},
 	{name: "onPremisesObjectIdentifier", get: func(u *tenant.User) any { return strPtrVal(u.OnPremisesObjectIdentifier) }},
 	{name: "onPremisesDomainName", get: func(u *tenant.User) any { return strPtrVal(u.OnPremisesDomainName) }},
+	{name: "onPremisesExtensionAttributes", get: func(u *tenant.User) any { return extensionAttributesVal(u.OnPremisesExtensionAttributes) },
+		set: setExtensionAttributes},
 	{name: "onPremisesProvisioningErrors", get: func(u *tenant.User) any {
 		if u.OnPremisesProvisioningErrors == nil {
 			return []tenant.ProvisioningError{}
@@ -187,7 +191,7 @@ var otherUserProps = []string{
 	"employeeHireDate", "employeeLeaveDateTime", "employeeOrgData", "employeeType", "externalUserState",
 	"externalUserStateChangeDateTime", "faxNumber", "hireDate", "identities", "imAddresses", "interests",
 	"isManagementRestricted", "isResourceAccount", "lastPasswordChangeDateTime", "legalAgeGroupClassification",
-	"licenseAssignmentStates", "mailboxSettings", "mySite", "onPremisesExtensionAttributes",
+	"licenseAssignmentStates", "mailboxSettings", "mySite",
 	"onPremisesSecurityIdentifier", "onPremisesSipInfo", "otherMails", "passwordPolicies", "pastProjects",
 	"postalCode", "preferredDataLocation", "preferredName", "provisionedPlans", "responsibilities", "schools",
 	"securityIdentifier", "serviceProvisioningErrors", "showInAddressList", "signInActivity",
@@ -206,6 +210,59 @@ func init() {
 	for _, n := range otherUserProps {
 		otherUserIndex[strings.ToLower(n)] = n
 	}
+}
+
+// extensionAttributesVal is the complex value Graph returns: all fifteen
+// names, null where unset.
+func extensionAttributesVal(e tenant.ExtensionAttributes) any {
+	m := make(map[string]any, len(e))
+	for i, v := range e {
+		m[tenant.ExtensionAttributeName(i)] = strPtrVal(nonEmpty(v))
+	}
+	return m
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// setExtensionAttributes merges the attributes named (null clears one) into
+// the user's. The resource page: "For a cloud-only user (where
+// onPremisesSyncEnabled is false or null), these properties can be set
+// during creation or update. If a cloud-only user was previously synced
+// from on-premises Active Directory, these properties can't be managed via
+// the Microsoft Graph API." A synced user is refused before this runs (the
+// property is not writable on a mastered user); a user whose
+// onPremisesSyncEnabled is false was synced once, so it is refused here with
+// the same message. Each value is at most 1024 characters.
+func setExtensionAttributes(u *tenant.User, raw json.RawMessage) error {
+	if u.OnPremisesSyncEnabled != nil {
+		return grapherr.BadRequest("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.")
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return invalidUserValue("onPremisesExtensionAttributes")
+	}
+	names := slices.Sorted(maps.Keys(m))
+	for _, k := range names {
+		i, ok := tenant.ExtensionAttributeIndex(k)
+		if !ok {
+			return grapherr.NoSuchProperty(k, "microsoft.graph.onPremisesExtensionAttributes")
+		}
+		if string(m[k]) == "null" {
+			u.OnPremisesExtensionAttributes[i] = ""
+			continue
+		}
+		var v string
+		if err := json.Unmarshal(m[k], &v); err != nil || utf8.RuneCountInString(v) > tenant.MaxExtensionAttributeLength {
+			return grapherr.InvalidValue(k, "onPremisesExtensionAttributes")
+		}
+		u.OnPremisesExtensionAttributes[i] = v
+	}
+	return nil
 }
 
 // proxiesForMail makes mail the primary SMTP address, as Entra does for

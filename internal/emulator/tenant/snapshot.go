@@ -55,35 +55,36 @@ type ProvisioningError struct {
 
 // User is a Graph user with the properties the emulator models.
 type User struct {
-	ID                           string              `json:"id"`
-	UserPrincipalName            string              `json:"userPrincipalName"`
-	DisplayName                  string              `json:"displayName,omitempty"`
-	GivenName                    *string             `json:"givenName,omitempty"`
-	Surname                      *string             `json:"surname,omitempty"`
-	JobTitle                     *string             `json:"jobTitle,omitempty"`
-	Mail                         *string             `json:"mail,omitempty"`
-	MailNickname                 string              `json:"mailNickname,omitempty"`
-	AccountEnabled               *bool               `json:"accountEnabled,omitempty"`
-	UsageLocation                *string             `json:"usageLocation,omitempty"`
-	Department                   *string             `json:"department,omitempty"`
-	EmployeeID                   *string             `json:"employeeId,omitempty"`
-	MobilePhone                  *string             `json:"mobilePhone,omitempty"`
-	OfficeLocation               *string             `json:"officeLocation,omitempty"`
-	PreferredLanguage            *string             `json:"preferredLanguage,omitempty"`
-	BusinessPhones               []string            `json:"businessPhones,omitempty"`
-	ProxyAddresses               []string            `json:"proxyAddresses,omitempty"`
-	UserType                     string              `json:"userType,omitempty"`
-	CreatedDateTime              *time.Time          `json:"createdDateTime,omitempty"`
-	DeletedDateTime              *time.Time          `json:"deletedDateTime,omitempty"`
-	OnPremisesImmutableID        *string             `json:"onPremisesImmutableId,omitempty"`
-	OnPremisesSyncEnabled        *bool               `json:"onPremisesSyncEnabled,omitempty"`
-	OnPremisesLastSyncDateTime   *time.Time          `json:"onPremisesLastSyncDateTime,omitempty"`
-	OnPremisesDistinguishedName  *string             `json:"onPremisesDistinguishedName,omitempty"`
-	OnPremisesSamAccountName     *string             `json:"onPremisesSamAccountName,omitempty"`
-	OnPremisesUserPrincipalName  *string             `json:"onPremisesUserPrincipalName,omitempty"`
-	OnPremisesObjectIdentifier   *string             `json:"onPremisesObjectIdentifier,omitempty"`
-	OnPremisesDomainName         *string             `json:"onPremisesDomainName,omitempty"`
-	OnPremisesProvisioningErrors []ProvisioningError `json:"onPremisesProvisioningErrors,omitempty"`
+	ID                            string              `json:"id"`
+	UserPrincipalName             string              `json:"userPrincipalName"`
+	DisplayName                   string              `json:"displayName,omitempty"`
+	GivenName                     *string             `json:"givenName,omitempty"`
+	Surname                       *string             `json:"surname,omitempty"`
+	JobTitle                      *string             `json:"jobTitle,omitempty"`
+	Mail                          *string             `json:"mail,omitempty"`
+	MailNickname                  string              `json:"mailNickname,omitempty"`
+	AccountEnabled                *bool               `json:"accountEnabled,omitempty"`
+	UsageLocation                 *string             `json:"usageLocation,omitempty"`
+	Department                    *string             `json:"department,omitempty"`
+	EmployeeID                    *string             `json:"employeeId,omitempty"`
+	MobilePhone                   *string             `json:"mobilePhone,omitempty"`
+	OfficeLocation                *string             `json:"officeLocation,omitempty"`
+	PreferredLanguage             *string             `json:"preferredLanguage,omitempty"`
+	BusinessPhones                []string            `json:"businessPhones,omitempty"`
+	ProxyAddresses                []string            `json:"proxyAddresses,omitempty"`
+	UserType                      string              `json:"userType,omitempty"`
+	CreatedDateTime               *time.Time          `json:"createdDateTime,omitempty"`
+	DeletedDateTime               *time.Time          `json:"deletedDateTime,omitempty"`
+	OnPremisesImmutableID         *string             `json:"onPremisesImmutableId,omitempty"`
+	OnPremisesSyncEnabled         *bool               `json:"onPremisesSyncEnabled,omitempty"`
+	OnPremisesLastSyncDateTime    *time.Time          `json:"onPremisesLastSyncDateTime,omitempty"`
+	OnPremisesDistinguishedName   *string             `json:"onPremisesDistinguishedName,omitempty"`
+	OnPremisesSamAccountName      *string             `json:"onPremisesSamAccountName,omitempty"`
+	OnPremisesUserPrincipalName   *string             `json:"onPremisesUserPrincipalName,omitempty"`
+	OnPremisesObjectIdentifier    *string             `json:"onPremisesObjectIdentifier,omitempty"`
+	OnPremisesDomainName          *string             `json:"onPremisesDomainName,omitempty"`
+	OnPremisesProvisioningErrors  []ProvisioningError `json:"onPremisesProvisioningErrors,omitempty"`
+	OnPremisesExtensionAttributes ExtensionAttributes `json:"onPremisesExtensionAttributes,omitzero"`
 	// Password is the initial password from passwordProfile. It is kept so a
 	// snapshot round-trips, never returned by Graph (Graph never returns it either).
 	Password string `json:"password,omitempty"`
