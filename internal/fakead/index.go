@@ -6,7 +6,7 @@ import (
 )
 
 // AD answers equality on indexed attributes (sAMAccountName,
-// userPrincipalName, mail, proxyAddresses) from its indexes, so a search
+// userPrincipalName, mail, proxyAddresses, objectGUID) from its indexes, so a search
 // ORing a hundred names costs little whatever the size of the directory.
 // The store does the same: when every way a filter can be true goes
 // through an equality on one of these attributes, only the entries holding
@@ -121,6 +121,14 @@ func (ix *eqIndex) candidates(sch *schema, f *filter) (map[string]bool, bool) {
 		return out, true
 	case opEqual:
 		def, ok := sch.lookup(f.attr)
+		if ok && strings.EqualFold(def.name, "objectGUID") {
+			// Binary equality is exact: the entry holding those bytes, if any.
+			out := map[string]bool{}
+			if k, held := ix.guids[string(f.value)]; held {
+				out[k] = true
+			}
+			return out, true
+		}
 		if !ok || def.syntax != synString || !isASCII(string(f.value)) {
 			return nil, false
 		}

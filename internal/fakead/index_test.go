@@ -1,7 +1,9 @@
 package fakead
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -56,10 +58,38 @@ func TestIndexedSearchSelectsWhatAScanSelects(t *testing.T) {
 	if _, _, err := f.AddUser(User{SAMAccountName: "élodie", UserPrincipalName: "Élodie@contoso.com"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.AddUser(User{SAMAccountName: "dora"}); err != nil {
+	_, dora, err := f.AddUser(User{SAMAccountName: "dora"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	// objectGUID is indexed too (binary, exact): the lookups a UserMatchSet's
+	// UserMatches make, a hundred GUIDs ORed in one search.
+	escaped := func(b []byte) string {
+		var out strings.Builder
+		for _, c := range b {
+			fmt.Fprintf(&out, "\\%02x", c)
+		}
+		return out.String()
+	}
+	nobody := dora
+	nobody[0] ^= 0xff
+	filters = append(filters,
+		"(objectGUID="+escaped(dora[:])+")",
+		"(&(objectCategory=person)(objectClass=user)(|(objectGUID="+escaped(nobody[:])+")(objectGUID="+escaped(dora[:])+")(sAMAccountName=alice)))",
+		"(objectGUID="+escaped(nobody[:])+")",
+		"(objectGUID="+escaped(dora[:4])+")", // a prefix is not the value
+	)
 	check("after an add")
+	byGUID, err := parseFilter(filters[len(filters)-3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.RLock()
+	cand, indexed := s.index().candidates(s.schema, byGUID)
+	s.mu.RUnlock()
+	if !indexed || len(cand) != 3 {
+		t.Errorf("GUIDs ORed with a name: indexed %v, %d candidates, want the index's 3 (dora, alice, and élodie, whose non-ASCII name is always a candidate)", indexed, len(cand))
+	}
 	if err := f.SetAttribute(f.carol, "sAMAccountName", []byte("caroline")); err != nil {
 		t.Fatal(err)
 	}
