@@ -372,7 +372,24 @@ func (r *UserMatchSetReconciler) create(ctx context.Context, s *setScope) (ctrl.
 		}
 		um := r.userMatchFor(s.set, p)
 		if err := r.Client.Create(ctx, um); err != nil {
-			return ctrl.Result{}, fmt.Errorf("creating UserMatch %s for %s: %w", um.Name, p.AD.DN, err)
+			if !apierrors.IsAlreadyExists(err) {
+				return ctrl.Result{}, fmt.Errorf("creating UserMatch %s for %s: %w", um.Name, p.AD.DN, err)
+			}
+			// The cache the pass listed from had not seen a UserMatch an
+			// earlier pass created (the name is the pair's): it is at work.
+			// One the set does not control is reported, never adopted.
+			var existing identityv1alpha1.UserMatch
+			if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(um), &existing); err != nil {
+				return ctrl.Result{}, fmt.Errorf("reading UserMatch %s for %s: %w", um.Name, p.AD.DN, err)
+			}
+			if !metav1.IsControlledBy(&existing, s.set) {
+				return ctrl.Result{}, fmt.Errorf("UserMatch %s for %s exists and is not this set's: rename or delete it", um.Name, p.AD.DN)
+			}
+			s.owned[strings.ToLower(p.AD.GUID)] = &existing
+			if atWork(&existing) {
+				busy++
+			}
+			continue
 		}
 		s.log.Info("created a UserMatch", "userMatch", um.Name, "adUser", p.AD.DN, "cloudUser", p.Cloud.UserPrincipalName)
 		s.owned[strings.ToLower(p.AD.GUID)] = um

@@ -21,6 +21,8 @@ import (
 	"github.com/entramatch/entra-match-operator/internal/emulator"
 	"github.com/entramatch/entra-match-operator/internal/fakead"
 	"github.com/entramatch/entra-match-operator/internal/graph"
+	"github.com/entramatch/entra-match-operator/internal/pairing"
+	"github.com/entramatch/entra-match-operator/internal/syncplan"
 )
 
 // A UserMatchSet over a small directory: Observe reports and creates
@@ -352,6 +354,62 @@ func TestUserMatchSetPairsOnCloudProperties(t *testing.T) {
 	}
 	if len(targets) != 3 || !targets[gil] || !targets[ivy] || !targets[hal] || set.Status.Ambiguous != 1 {
 		t.Fatalf("UserMatches for %v (want gil %s, ivy %s, hal %s); status %+v", targets, gil, ivy, hal, set.Status)
+	}
+}
+
+// A pass lists the set's UserMatches from the cache, which may not yet hold
+// one an earlier pass created: creating it again is AlreadyExists, and the
+// pass counts it as the set's instead of failing. A UserMatch of that name
+// the set does not control is reported, never adopted.
+func TestUserMatchSetCreateRacesItsCache(t *testing.T) {
+	h := newUMHarness(t, func(c *emulator.Config) { c.AppOnlySyncFeatures = true })
+	ctx := context.Background()
+	_, guid, err := h.dir.AddUser(fakead.User{SAMAccountName: "kim", UserPrincipalName: "kim@legacy.local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloudID := h.addCloudUser(t, "kim@"+umDomain, "kim", nil)
+	r := &UserMatchSetReconciler{Client: h.k8s, APIReader: h.r.APIReader, Cloud: graph.NewFactory(nil).ForConnection(),
+		Directory: h.r.Directory, Recorder: h.rec, ResyncPeriod: time.Minute}
+	set := &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: "race"},
+		Spec: identityv1alpha1.UserMatchSetSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"},
+			DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
+			Pairing:      []identityv1alpha1.PairingRule{{UPNSuffix: &identityv1alpha1.UPNSuffixRule{From: "legacy.local", To: umDomain}}},
+			Mode:         identityv1alpha1.ModeEnforce, MaxInFlight: 5}}
+	if err := h.k8s.Create(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	g, err := anchorGUID(guid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The UserMatch an earlier pass made, as a cache that has not seen it
+	// yet lists it: not at all (here: without the set's label).
+	um := r.userMatchFor(set, pairing.Pair{AD: pairing.ADUser{GUID: g}, Cloud: &syncplan.CloudObject{ID: cloudID}})
+	um.Labels = nil
+	if err := h.k8s.Create(ctx, um); err != nil {
+		t.Fatal(err)
+	}
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: "race"}}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatalf("a UserMatch the cache had not seen failed the pass: %v", err)
+	}
+	var list identityv1alpha1.UserMatchList
+	if err := h.k8s.List(ctx, &list); err != nil || len(list.Items) != 1 {
+		t.Fatalf("%d UserMatches (%v), want the one", len(list.Items), err)
+	}
+
+	um = &list.Items[0]
+	um.OwnerReferences = nil
+	if err := h.k8s.Update(ctx, um); err != nil {
+		t.Fatal(err)
+	}
+	r.decided.forget(set.UID) // a full pass, as after a resync period
+	if _, err := r.Reconcile(ctx, req); err == nil || !strings.Contains(err.Error(), "is not this set's") {
+		t.Fatalf("a foreign UserMatch of the same name: %v", err)
+	}
+	if err := h.k8s.Get(ctx, client.ObjectKeyFromObject(um), um); err != nil || len(um.OwnerReferences) != 0 {
+		t.Fatalf("the foreign UserMatch was adopted: %v %v", um.OwnerReferences, err)
 	}
 }
 
