@@ -219,22 +219,7 @@ func (r *UserMatchSetReconciler) observeDirectory(ctx context.Context, s *setSco
 }
 
 func (r *UserMatchSetReconciler) observeTenant(ctx context.Context, s *setScope) (ctrl.Result, error) {
-	// Only the properties the set's attribute rules read are selected: the
-	// others would make every page of a large tenant heavier for nothing.
-	var props, sel []string
-	for _, p := range s.set.Spec.Pairing {
-		if p.Attribute == nil {
-			continue
-		}
-		g, ok := cloud.PairingSelect(string(p.Attribute.Cloud))
-		if !ok { // admission allows only cloud.PairingProperties (a test keeps them equal)
-			continue
-		}
-		props = append(props, string(p.Attribute.Cloud))
-		if !slices.Contains(sel, g) {
-			sel = append(sel, g)
-		}
-	}
+	props, sel := pairingReads(s.set.Spec.Pairing)
 	t, raw, err := loadPlanTenant(ctx, r.Cloud, r.APIReader, r.Client, r.now, s.tenant, false, sel...)
 	if err != nil {
 		return s.fail(classifyCloud(err), r.ResyncPeriod)
@@ -252,6 +237,26 @@ func (r *UserMatchSetReconciler) observeTenant(ctx context.Context, s *setScope)
 		}
 	}
 	return ctrl.Result{}, nil
+}
+
+// pairingReads names the cloud properties the attribute rules compare and
+// the Graph properties to select for them. Only those are selected: the
+// others would make every page of a large tenant heavier for nothing.
+func pairingReads(rules []identityv1alpha1.PairingRule) (props, selects []string) {
+	for _, p := range rules {
+		if p.Attribute == nil {
+			continue
+		}
+		g, ok := cloud.PairingSelect(string(p.Attribute.Cloud))
+		if !ok { // admission allows only cloud.PairingProperties (a test keeps them equal)
+			continue
+		}
+		props = append(props, string(p.Attribute.Cloud))
+		if !slices.Contains(selects, g) {
+			selects = append(selects, g)
+		}
+	}
+	return props, selects
 }
 
 // observePairs reads the explicit pairs of spec.pairs, if any.

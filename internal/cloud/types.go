@@ -129,13 +129,17 @@ func (c UserChange) Merge(known User) User {
 // onPremisesExtensionAttributes' Nth (Exchange custom attribute N).
 var PairingProperties = func() []string {
 	out := []string{PropEmployeeID, PropMailNickname, PropOnPremisesSamAccountName}
-	for i := 1; i <= 15; i++ {
-		out = append(out, extensionAttributePrefix+strconv.Itoa(i))
+	for n := 1; n <= 15; n++ {
+		out = append(out, ExtensionAttributeName(n))
 	}
 	return out
 }()
 
 const extensionAttributePrefix = "extensionAttribute"
+
+// ExtensionAttributeName is the name of onPremisesExtensionAttributes' Nth
+// attribute, n from 1 to 15.
+func ExtensionAttributeName(n int) string { return extensionAttributePrefix + strconv.Itoa(n) }
 
 // PairingSelect is the Graph property ListUsers must select to read the
 // pairing property prop, and false for a property it cannot pair on.
@@ -168,7 +172,7 @@ func (u User) PairingValue(prop string) string {
 func isExtensionAttribute(prop string) bool {
 	n, err := strconv.Atoi(strings.TrimPrefix(prop, extensionAttributePrefix))
 	return strings.HasPrefix(prop, extensionAttributePrefix) && err == nil && n >= 1 && n <= 15 &&
-		prop == extensionAttributePrefix+strconv.Itoa(n)
+		prop == ExtensionAttributeName(n)
 }
 
 // ProvisioningError is one onPremisesProvisioningError.

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -114,9 +115,11 @@ func TestExtensionAttributes(t *testing.T) {
 
 	// A snapshot keeps them.
 	again := h.srv.Snapshot()
-	for _, u := range again.Users {
-		if u.ID == id && (u.OnPremisesExtensionAttributes[14] != "x" || u.OnPremisesExtensionAttributes[2] != "") {
-			t.Errorf("snapshot: %v", u.OnPremisesExtensionAttributes)
-		}
+	i := slices.IndexFunc(again.Users, func(u User) bool { return u.ID == id })
+	if i < 0 {
+		t.Fatalf("user %s missing from the snapshot", id)
+	}
+	if e := again.Users[i].OnPremisesExtensionAttributes; e[14] != "x" || e[2] != "" {
+		t.Errorf("snapshot: %v", e)
 	}
 }

@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -54,7 +53,7 @@ func toExtensionAttributes(e models.OnPremisesExtensionAttributesable) map[strin
 			if out == nil {
 				out = map[string]string{}
 			}
-			out["extensionAttribute"+strconv.Itoa(i+1)] = *v
+			out[cloud.ExtensionAttributeName(i+1)] = *v
 		}
 	}
 	return out
