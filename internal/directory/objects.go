@@ -54,27 +54,16 @@ func (c *Client) ObjectsInScope(ctx context.Context, base, filter string) ([]Obj
 	if err != nil {
 		return nil, err
 	}
-	var entries []*ldap.Entry
-	err = c.do(ctx, op, func(conn *ldap.Conn) error {
-		res, err := conn.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-			f, objectAttributes, nil), pageSize)
+	out, err := searchEach(c, ctx, op, ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		f, objectAttributes, nil), func(e *ldap.Entry) (Object, error) {
+		u, err := userFromEntry(e)
 		if err != nil {
-			return err
+			return Object{}, &Error{Op: op, Class: ErrAnchorMalformed, Err: err}
 		}
-		entries = res.Entries
-		return nil
+		return Object{User: u, Kind: kindOf(e.GetEqualFoldAttributeValues("objectClass")), MailNickname: e.GetEqualFoldAttributeValue("mailNickname")}, nil
 	})
 	if err = baseMissing(base, err); err != nil {
 		return nil, err
-	}
-	out := make([]Object, 0, len(entries))
-	for _, e := range entries {
-		u, err := userFromEntry(e)
-		if err != nil {
-			return nil, &Error{Op: op, Class: ErrAnchorMalformed, Err: err}
-		}
-		o := Object{User: u, Kind: kindOf(e.GetEqualFoldAttributeValues("objectClass")), MailNickname: e.GetEqualFoldAttributeValue("mailNickname")}
-		out = append(out, o)
 	}
 	return out, nil
 }

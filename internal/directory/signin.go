@@ -25,15 +25,10 @@ func (c *Client) UsersInScope(ctx context.Context, base, filter string, extra ..
 	if err != nil {
 		return nil, err
 	}
-	entries, err := c.searchUsers(ctx, base, f, extra...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]User, 0, len(entries))
-	for _, e := range entries {
+	out, err := searchEach(c, ctx, op, userSearch(base, f, extra...), func(e *ldap.Entry) (User, error) {
 		u, err := userFromEntry(e)
 		if err != nil {
-			return nil, &Error{Op: op, Class: ErrAnchorMalformed, Err: fmt.Errorf("%s: %w", e.DN, err)}
+			return User{}, &Error{Op: op, Class: ErrAnchorMalformed, Err: fmt.Errorf("%s: %w", e.DN, err)}
 		}
 		for _, a := range extra {
 			if v := e.GetEqualFoldAttributeValue(a); v != "" {
@@ -43,7 +38,10 @@ func (c *Client) UsersInScope(ctx context.Context, base, filter string, extra ..
 				u.Attributes[a] = v
 			}
 		}
-		out = append(out, u)
+		return u, nil
+	})
+	if err = baseMissing(base, err); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -115,28 +113,22 @@ func (c *Client) UPNHolders(ctx context.Context, names []string) (map[string][]s
 			}
 		}
 		b.WriteString(")")
-		err := c.do(ctx, "search logon names", func(conn *ldap.Conn) error {
-			res, err := conn.SearchWithPaging(ldap.NewSearchRequest(forest.NamingContext, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-				b.String(), []string{"userPrincipalName", "sAMAccountName"}, nil), pageSize)
-			if err != nil {
-				return err
-			}
-			for _, e := range res.Entries {
-				held := map[string]bool{}
-				if v := strings.ToLower(e.GetEqualFoldAttributeValue("userPrincipalName")); v != "" {
-					held[v] = true
-				}
-				if v, ok := implicit[strings.ToLower(e.GetEqualFoldAttributeValue("sAMAccountName"))]; ok {
-					held[v] = true
-				}
-				for k := range held {
-					out[k] = append(out[k], e.DN)
-				}
-			}
-			return nil
-		})
+		entries, err := searchEach(c, ctx, "search logon names", ldap.NewSearchRequest(forest.NamingContext, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+			b.String(), []string{"userPrincipalName", "sAMAccountName"}, nil), func(e *ldap.Entry) (*ldap.Entry, error) { return e, nil })
 		if err != nil {
 			return nil, err
+		}
+		for _, e := range entries {
+			held := map[string]bool{}
+			if v := strings.ToLower(e.GetEqualFoldAttributeValue("userPrincipalName")); v != "" {
+				held[v] = true
+			}
+			if v, ok := implicit[strings.ToLower(e.GetEqualFoldAttributeValue("sAMAccountName"))]; ok {
+				held[v] = true
+			}
+			for k := range held {
+				out[k] = append(out[k], e.DN)
+			}
 		}
 	}
 	return out, nil

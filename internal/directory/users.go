@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -135,20 +136,16 @@ func (c *Client) FindUsers(ctx context.Context, lookups []Lookup) (map[Lookup]Us
 	return users, errs
 }
 
-func (c *Client) searchUsers(ctx context.Context, base, filter string, extra ...string) ([]*ldap.Entry, error) {
-	var entries []*ldap.Entry
-	attrs := append(append([]string(nil), userAttributes...), extra...)
-	err := c.do(ctx, "search users", func(conn *ldap.Conn) error {
-		req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-			filter, attrs, nil)
-		res, err := conn.SearchWithPaging(req, pageSize)
-		if err != nil {
-			return err
-		}
-		entries = res.Entries
-		return nil
-	})
+// searchUsers returns the raw entries of a search for users: for searches
+// of a bounded size (one batch of lookups), whose entries are read whole.
+func (c *Client) searchUsers(ctx context.Context, base, filter string) ([]*ldap.Entry, error) {
+	entries, err := searchEach(c, ctx, "search users", userSearch(base, filter), func(e *ldap.Entry) (*ldap.Entry, error) { return e, nil })
 	return entries, baseMissing(base, err)
+}
+
+func userSearch(base, filter string, extra ...string) *ldap.SearchRequest {
+	attrs := append(append([]string(nil), userAttributes...), extra...)
+	return ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil)
 }
 
 // userFilter selects user accounts (objectCategory=person excludes
@@ -285,7 +282,7 @@ func userFromEntry(e *ldap.Entry) (User, error) {
 		if a, err := anchor.FromBytes(raw); err == nil {
 			u.ConsistencyGUID = &a
 		} else {
-			u.InvalidConsistencyGUID = raw
+			u.InvalidConsistencyGUID = bytes.Clone(raw) // raw points into the whole reply
 		}
 	}
 	if s := e.GetEqualFoldAttributeValue("userAccountControl"); s != "" {
