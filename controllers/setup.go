@@ -8,6 +8,8 @@ import (
 
 	"github.com/entramatch/entra-match-operator/internal/cloud"
 	"github.com/entramatch/entra-match-operator/internal/directory"
+	"github.com/entramatch/entra-match-operator/internal/metrics"
+	"github.com/entramatch/entra-match-operator/internal/recorder"
 	"github.com/entramatch/entra-match-operator/internal/seal"
 )
 
@@ -65,13 +67,18 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("Options.SealKey: %w", err)
 	}
 	secrets := newSecretScope(mgr.GetAPIReader(), o.SecretNamespaces, o.TokenFileDirs)
-	recorder := mgr.GetEventRecorder("entra-match-operator")
+	// Events go through a recorder of bounded memory (see its package).
+	events := recorder.New(mgr.GetClient(), mgr.GetScheme(), recorder.Options{Controller: "entra-match-operator",
+		Dropped: func(reason string) { metrics.EventsDropped.WithLabelValues(reason).Inc() }})
+	if err := mgr.Add(events); err != nil {
+		return err
+	}
 	if err := (&EntraTenantReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud,
-		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
+		Recorder: events, ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("EntraTenant controller: %w", err)
 	}
 	if err := (&ActiveDirectoryReconciler{Client: mgr.GetClient(), APIReader: secrets, Directory: o.Directory,
-		Recorder: recorder, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
+		Recorder: events, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("ActiveDirectory controller: %w", err)
 	}
 	if o.SharedReadTTL <= 0 {
@@ -81,25 +88,25 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	// write a Secret: a GET of each serves them for secretReuse.
 	userMatchSecrets := newSecretScope(newRecentSecrets(mgr.GetAPIReader(), secretReuse, o.Now), o.SecretNamespaces, o.TokenFileDirs)
 	if err := (&UserMatchReconciler{Client: mgr.GetClient(), APIReader: userMatchSecrets, Cloud: o.Cloud, Directory: o.Directory,
-		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now, Sealer: sealer,
+		Recorder: events, ResyncPeriod: o.ResyncPeriod, Now: o.Now, Sealer: sealer,
 		claims: claims{reader: mgr.GetAPIReader(), writer: mgr.GetClient(), namespace: o.Namespace},
 		views:  newViews(o.SharedReadTTL, o.Now).pacing(o.WriteQuota), fair: newFairShare(o.Concurrency, o.Now)}).SetupWithManager(mgr, o.Concurrency); err != nil {
 		return fmt.Errorf("UserMatch controller: %w", err)
 	}
 	if err := (&TenantSyncFeaturesReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud,
-		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
+		Recorder: events, ResyncPeriod: o.ResyncPeriod, Now: o.Now}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("TenantSyncFeatures controller: %w", err)
 	}
 	if err := (&UserMatchSetReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud, Directory: o.Directory,
-		Recorder: recorder, Now: o.Now, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
+		Recorder: events, Now: o.Now, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("UserMatchSet controller: %w", err)
 	}
 	if err := (&SyncPlanReconciler{Client: mgr.GetClient(), APIReader: secrets, Reader: mgr.GetAPIReader(), Cloud: o.Cloud,
-		Directory: o.Directory, Recorder: recorder, Now: o.Now, Namespace: o.Namespace, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
+		Directory: o.Directory, Recorder: events, Now: o.Now, Namespace: o.Namespace, ResyncPeriod: o.ResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("SyncPlan controller: %w", err)
 	}
 	if err := (&SignInNameAlignmentReconciler{Client: mgr.GetClient(), APIReader: secrets, Cloud: o.Cloud, Directory: o.Directory,
-		Recorder: recorder, ResyncPeriod: o.ResyncPeriod, Now: o.Now, Sealer: sealer}).SetupWithManager(mgr); err != nil {
+		Recorder: events, ResyncPeriod: o.ResyncPeriod, Now: o.Now, Sealer: sealer}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("SignInNameAlignment controller: %w", err)
 	}
 	return nil

@@ -44,10 +44,15 @@ var (
 		Name: "entramatch_immutableid_writes_total",
 		Help: "onPremisesImmutableId writes by result.",
 	}, []string{"result"})
+	// EventsDropped counts Events the manager gave up on.
+	EventsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "entramatch_events_dropped_total",
+		Help: "Events not recorded, by reason: QueueFull (the API server fell 1,000 Events behind) or CreateFailed.",
+	}, []string{"reason"})
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(GraphRequests, GraphLatency, LDAPRequests, LDAPLookups, DriftCorrections, ImmutableIDWrites)
+	ctrlmetrics.Registry.MustRegister(GraphRequests, GraphLatency, LDAPRequests, LDAPLookups, DriftCorrections, ImmutableIDWrites, EventsDropped)
 }
 
 // GraphObserver records Graph calls; it satisfies the Graph client's observer hook.
