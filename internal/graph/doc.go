@@ -8,7 +8,8 @@
 // Deliberate choices, each explained where it is made:
 //   - one *http.Client per Client, trusting the system roots plus an optional
 //     extra CA, shared by the token credential and the Graph adapter;
-//   - kiota's middleware kept, in a fixed order, with a retry policy that never
+//   - kiota's middleware kept, in a fixed order, but for request compression
+//     (bodies go plain, with their length), with a retry policy that never
 //     retries 429 (the reconciler requeues after Retry-After) and retries
 //     503/504 at most twice for idempotent methods only (transport.go);
 //   - errors classified once, in classify.go, into cloud.Error;

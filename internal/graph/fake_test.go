@@ -41,6 +41,8 @@ type recorded struct {
 	Query  string
 	Header http.Header
 	Body   []byte
+	// ContentLength as the server saw it: -1 for a chunked body.
+	ContentLength int64
 }
 
 func newFakeCloud(t *testing.T, graph http.HandlerFunc) *fakeCloud {
@@ -95,7 +97,7 @@ func (f *fakeCloud) serve(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.requests = append(f.requests, recorded{
 			Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, "/v1.0"), Query: r.URL.RawQuery,
-			Header: r.Header.Clone(), Body: body,
+			Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength,
 		})
 		f.mu.Unlock()
 		if r.Header.Get("Authorization") != "Bearer "+fakeToken {
