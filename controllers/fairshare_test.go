@@ -131,3 +131,55 @@ func TestFairShareWakesTheFirstInLine(t *testing.T) {
 		t.Fatalf("woken %v after the line emptied, want no more", woken)
 	}
 }
+
+// A tenant whose shared reads Graph throttled is turned away until its
+// Retry-After ends, without a worker, and leaves its share to the others
+// meanwhile; afterwards it counts again.
+func TestFairSharePausedTenantLeavesItsShare(t *testing.T) {
+	clk := &clock{t: time.Unix(1000, 0)}
+	f := newFairShare(4, clk.now)
+	woken := 0
+	f.wake = func(string) { woken++ }
+	releaseA, _, _ := f.take("throttled", "a0")
+	releaseA()
+	f.pause("throttled", clk.t.Add(10*time.Second))
+	f.pause("throttled", clk.t.Add(2*time.Second)) // an earlier end does not shorten it
+	for i := range 50 {
+		_, wait, ok := f.take("throttled", fmt.Sprintf("a%d", i))
+		if ok {
+			t.Fatal("a UserMatch of a paused tenant got a worker")
+		}
+		if wait < 10*time.Second || wait > 15*time.Second {
+			t.Fatalf("paused for 10 s, told to wait %s; want 10 to 15 s", wait)
+		}
+	}
+	var held []func()
+	for i := range 4 {
+		release, _, ok := f.take("healthy", fmt.Sprintf("h%d", i))
+		if !ok {
+			t.Fatalf("the healthy tenant was refused worker %d of 4 while the other is paused", i+1)
+		}
+		held = append(held, release)
+	}
+	for _, r := range held {
+		r()
+	}
+	if woken != 0 {
+		t.Fatalf("%d UserMatches woken: a paused tenant's are not in a line", woken)
+	}
+	clk.t = clk.t.Add(10 * time.Second)
+	if _, _, ok := f.take("throttled", "a0"); !ok {
+		t.Fatal("the tenant is still turned away after its pause ended")
+	}
+	// Both tenants active again: two workers each.
+	held = held[:0]
+	for i := range 3 {
+		release, _, ok := f.take("healthy", fmt.Sprintf("h%d", i))
+		if ok {
+			held = append(held, release)
+		}
+	}
+	if len(held) != 2 {
+		t.Fatalf("the healthy tenant got %d workers once the other was back, want 2 of 4", len(held))
+	}
+}

@@ -247,6 +247,17 @@ func (v *tenantView) reserveWrite(ctx context.Context, inline time.Duration) (ti
 	}
 }
 
+// readsPaused returns until when Graph's Retry-After holds the tenant's
+// shared reads, or the zero time.
+func (v *tenantView) readsPaused() time.Time {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.now().Before(v.readsPausedUntil) {
+		return v.readsPausedUntil
+	}
+	return time.Time{}
+}
+
 // writesPaused returns how long writes must still wait.
 func (v *tenantView) writesPaused() time.Duration {
 	v.mu.Lock()

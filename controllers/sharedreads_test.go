@@ -543,7 +543,14 @@ func TestTenantViewWaitsOutThrottledRefresh(t *testing.T) {
 	if n := f.reads.Load(); n != 1 {
 		t.Fatalf("Graph asked %d times within the Retry-After, want 1", n)
 	}
+	// What the UserMatch reconciler tells the fair share.
+	if until := v.readsPaused(); !until.Equal(clk.t.Add(5 * time.Second)) {
+		t.Fatalf("reads paused until %v, want the Retry-After's end %v", until, clk.t.Add(5*time.Second))
+	}
 	clk.t = clk.t.Add(6 * time.Second)
+	if until := v.readsPaused(); !until.IsZero() {
+		t.Fatalf("reads paused until %v after the Retry-After", until)
+	}
 	_ = v.load(context.Background(), f)
 	if n := f.reads.Load(); n != 2 {
 		t.Fatalf("Graph asked %d times after the Retry-After, want 2", n)

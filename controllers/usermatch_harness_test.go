@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/internal/anchor"
 	"github.com/entramatch/entra-match-operator/internal/emulator"
+	"github.com/entramatch/entra-match-operator/internal/emulator/faults"
 	"github.com/entramatch/entra-match-operator/internal/fakead"
 	"github.com/entramatch/entra-match-operator/internal/graph"
 	"github.com/entramatch/entra-match-operator/internal/seal"
@@ -683,5 +685,35 @@ func TestUserMatchHarnessDeltaWakesDriftedUserMatch(t *testing.T) {
 	}
 	if um := h.get("alice"); um.Status.DriftCorrections != 1 {
 		t.Fatalf("driftCorrections = %d, want 1", um.Status.DriftCorrections)
+	}
+}
+
+// When Graph throttles the tenant's shared reads, the pass says so and the
+// tenant is paused in the fair share for the Retry-After: its other
+// UserMatches wait without a worker, and the other tenants get its share.
+func TestUserMatchHarnessThrottledReadsPauseTheTenant(t *testing.T) {
+	h := newUMHarness(t)
+	h.r.fair = newFairShare(4, nil)
+	h.twin("alice", nil)
+	h.userMatch("alice", "alice", nil)
+	if err := h.em.Faults().Set([]faults.Rule{{PathPrefix: "/v1.0/users/delta", Status: 429, RetryAfterSeconds: 30}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: "alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCond(t, h.get("alice"), identityv1alpha1.ConditionSynced, metav1.ConditionFalse, identityv1alpha1.ReasonThrottled)
+	if res.RequeueAfter < 25*time.Second {
+		t.Fatalf("requeued after %s, want the 30 s Retry-After", res.RequeueAfter)
+	}
+	_, wait, ok := h.r.fair.take("contoso", "bob")
+	if ok || wait < 25*time.Second {
+		t.Fatalf("another UserMatch of the throttled tenant: worker %v, wait %s; want none until the Retry-After ends", ok, wait)
+	}
+	for i := range 4 {
+		if _, _, ok := h.r.fair.take("fabrikam", fmt.Sprintf("f%d", i)); !ok {
+			t.Fatalf("another tenant was refused worker %d of 4 while contoso is paused", i+1)
+		}
 	}
 }

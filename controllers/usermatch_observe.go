@@ -87,6 +87,9 @@ func (r *UserMatchReconciler) observeCloudUser(ctx context.Context, s *userMatch
 	if err == nil {
 		s.view = r.views.tenant(s.tenant.Name+"/"+fingerprint(conn), s.tenant.Spec.TenantID)
 		err = s.view.load(ctx, s.cloud)
+		if until := s.view.readsPaused(); err != nil && !until.IsZero() {
+			r.fair.pause(s.tenant.Name, until)
+		}
 	}
 	if err == nil {
 		var ok bool
