@@ -5,6 +5,7 @@ package controllers
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,10 @@ func TestUserMatchSetRollsOut(t *testing.T) {
 	pass()
 	if ums := owned(); len(ums) != 1 {
 		t.Fatalf("maxInFlight 1: %d UserMatches", len(ums))
+	} else if fmt.Sprint(ums[0].Finalizers) != fmt.Sprint([]string{UserMatchFinalizer}) {
+		// Created with the UserMatch controller's finalizer, so that its
+		// first pass has no metadata to patch.
+		t.Fatalf("UserMatch %s created with finalizers %v, want [%s]", ums[0].Name, ums[0].Finalizers, UserMatchFinalizer)
 	}
 	pass()
 	if ums := owned(); len(ums) != 1 {

@@ -363,6 +363,7 @@ func (r run) measure(b *testing.B) result {
 	bd.apply(ctx, b)
 	watch := watchProgress(ctx, b, k)
 
+	apiBefore := apiServer(b, k.Config)
 	b.ResetTimer()
 	start := time.Now()
 	if r.set {
@@ -380,6 +381,7 @@ func (r run) measure(b *testing.B) result {
 	res.matched = time.Since(start)
 	rss.phase("matched")
 	atMatched := scrape(b, metricsAddr)
+	apiAtMatched := apiServer(b, k.Config)
 	if path := os.Getenv("BENCH_HEAP_PROFILE"); path != "" {
 		saveHeapProfile(b, pprofAddr, path)
 	}
@@ -432,6 +434,7 @@ func (r run) measure(b *testing.B) result {
 		res.graphReqs, res.graphReqs/float64(n), writes, res.throttled, atMatched.byLabel("entramatch_graph_requests_total"))
 	fmt.Printf("LDAP calls: %.0f (%.3f per UserMatch) carrying %.0f lookups, by operation:\n%s", ldapCalls, ldapCalls/float64(n), ldapLookups, m.byLabel("entramatch_ldap_requests_total"))
 	fmt.Printf("failed reconciles: %.0f; manager peak RSS %.1f MiB; %s\n", failed, res.peakMiB, rss)
+	fmt.Print("until Matched, ", apiServerWork(apiBefore, apiAtMatched, n))
 	mib := func(name string) float64 { return m.sum(name, "") / (1 << 20) }
 	fmt.Printf("Go memory at the end: heap in use %.1f MiB, idle %.1f MiB (released to the OS %.1f MiB), stacks %.1f MiB, from the OS %.1f MiB; GOMEMLIMIT %.0f MiB; %.0f goroutines\n",
 		mib("go_memstats_heap_inuse_bytes"), mib("go_memstats_heap_idle_bytes"), mib("go_memstats_heap_released_bytes"),
