@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -101,6 +102,12 @@ func (k skeleton[T, S]) reconcile(ctx context.Context, req ctrl.Request, obj T) 
 	baseObj := obj.DeepCopyObject().(client.Object)
 	before := append([]metav1.Condition(nil), k.conditions(obj)...)
 	persist := func() error {
+		// A pass that changed nothing sends nothing: an empty patch is
+		// still a request, and at rest every object of every kind is
+		// looked at once per resync period.
+		if equality.Semantic.DeepEqual(baseObj, client.Object(obj)) {
+			return nil
+		}
 		if err := k.client.Status().Patch(ctx, obj, client.MergeFrom(baseObj)); err != nil {
 			return err
 		}

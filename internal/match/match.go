@@ -185,8 +185,11 @@ func Decide(o Observation) Plan {
 		p.Reason = identityv1alpha1.ReasonDriftCorrected
 		p.Message = fmt.Sprintf("immutableId of %s was changed to %q outside the operator; set back to %s", o.Cloud.UserPrincipalName, current, o.Anchor)
 	} else {
+		// Worded as the passes after the write will find it, so that the
+		// next pass has nothing to change in status (the write itself is
+		// told by its Event).
 		p.Reason = identityv1alpha1.ReasonImmutableIDSet
-		p.Message = fmt.Sprintf("set immutableId of %s to %s; waiting for Entra sync to join the user", o.Cloud.UserPrincipalName, o.Anchor) + o.Takeover.caveat()
+		p.Message = fmt.Sprintf("immutableId %s is set on %s; waiting for Entra sync to join the user", o.Anchor, o.Cloud.UserPrincipalName) + o.Takeover.caveat()
 	}
 	return p
 }
