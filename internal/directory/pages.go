@@ -26,20 +26,27 @@ func searchPages(conn *ldap.Conn, req *ldap.SearchRequest, page func([]*ldap.Ent
 		if err != nil {
 			return err
 		}
+		next, _ := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+		more := next != nil && len(next.Cookie) > 0
+		if more {
+			paging.SetCookie(next.Cookie)
+		}
 		if err := page(res.Entries); err != nil {
-			if len(paging.Cookie) > 0 {
+			if more {
 				paging.PagingSize = 0
 				_, _ = conn.Search(&r)
 			}
 			return err
 		}
-		next, _ := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
-		if next == nil || len(next.Cookie) == 0 {
+		if !more {
 			return nil
 		}
-		paging.SetCookie(next.Cookie)
 	}
 }
+
+// rawEntry keeps an entry as it came, for searches of a bounded size
+// whose entries are read whole.
+func rawEntry(e *ldap.Entry) (*ldap.Entry, error) { return e, nil }
 
 // searchEach runs a paged search for op on the bound connection and
 // converts every entry as its page arrives. A redial runs the search again

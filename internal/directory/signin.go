@@ -114,7 +114,7 @@ func (c *Client) UPNHolders(ctx context.Context, names []string) (map[string][]s
 		}
 		b.WriteString(")")
 		entries, err := searchEach(c, ctx, "search logon names", ldap.NewSearchRequest(forest.NamingContext, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-			b.String(), []string{"userPrincipalName", "sAMAccountName"}, nil), func(e *ldap.Entry) (*ldap.Entry, error) { return e, nil })
+			b.String(), []string{"userPrincipalName", "sAMAccountName"}, nil), rawEntry)
 		if err != nil {
 			return nil, err
 		}

@@ -139,7 +139,7 @@ func (c *Client) FindUsers(ctx context.Context, lookups []Lookup) (map[Lookup]Us
 // searchUsers returns the raw entries of a search for users: for searches
 // of a bounded size (one batch of lookups), whose entries are read whole.
 func (c *Client) searchUsers(ctx context.Context, base, filter string) ([]*ldap.Entry, error) {
-	entries, err := searchEach(c, ctx, "search users", userSearch(base, filter), func(e *ldap.Entry) (*ldap.Entry, error) { return e, nil })
+	entries, err := searchEach(c, ctx, "search users", userSearch(base, filter), rawEntry)
 	return entries, baseMissing(base, err)
 }
 

@@ -171,7 +171,7 @@ func Decide(o Observation) Plan {
 	}
 	if current == o.Anchor {
 		p.Reason = identityv1alpha1.ReasonImmutableIDSet
-		p.Message = fmt.Sprintf("immutableId %s is set on %s; waiting for Entra sync to join the user", o.Anchor, o.Cloud.UserPrincipalName) + o.Takeover.caveat()
+		p.Message = waitingForJoin(o)
 		return p
 	}
 	if o.Mode == Observe {
@@ -189,9 +189,15 @@ func Decide(o Observation) Plan {
 		// next pass has nothing to change in status (the write itself is
 		// told by its Event).
 		p.Reason = identityv1alpha1.ReasonImmutableIDSet
-		p.Message = fmt.Sprintf("immutableId %s is set on %s; waiting for Entra sync to join the user", o.Anchor, o.Cloud.UserPrincipalName) + o.Takeover.caveat()
+		p.Message = waitingForJoin(o)
 	}
 	return p
+}
+
+// waitingForJoin says the anchor is on the cloud user and sync has yet to
+// join the two.
+func waitingForJoin(o Observation) string {
+	return fmt.Sprintf("immutableId %s is set on %s; waiting for Entra sync to join the user", o.Anchor, o.Cloud.UserPrincipalName) + o.Takeover.caveat()
 }
 
 // remap reports a cloud user that already names another on-premises object

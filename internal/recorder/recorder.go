@@ -29,6 +29,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
+var log = logf.Log.WithName("events")
+
 // Creator creates one Event; a controller-runtime client is one.
 type Creator interface {
 	Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error
@@ -88,7 +90,6 @@ func New(c Creator, scheme *runtime.Scheme, o Options) *Recorder {
 // Eventf queues one Event about regarding; it never blocks. An object the
 // scheme cannot name, or an unknown type, is logged and not recorded.
 func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
-	log := logf.Log.WithName("events")
 	if eventtype != corev1.EventTypeNormal && eventtype != corev1.EventTypeWarning {
 		log.Error(nil, "Event type is neither Normal nor Warning; not recorded", "type", eventtype, "reason", reason)
 		return
@@ -181,7 +182,7 @@ func (r *Recorder) send(ctx context.Context, ev *eventsv1.Event) {
 		// gone): trying again cannot help.
 		refused := apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsNotFound(err) || apierrors.IsBadRequest(err)
 		if refused || attempt >= r.o.Attempts || ctx.Err() != nil {
-			logf.Log.WithName("events").Error(err, "Event not recorded", "regarding", ev.Regarding.Name, "reason", ev.Reason)
+			log.Error(err, "Event not recorded", "regarding", ev.Regarding.Name, "reason", ev.Reason)
 			r.drop("CreateFailed")
 			return
 		}
@@ -190,8 +191,6 @@ func (r *Recorder) send(ctx context.Context, ev *eventsv1.Event) {
 		case <-ctx.Done():
 		}
 		wait *= 2
-		// A retried create must not carry what the failed one was given.
-		ev.ResourceVersion = ""
 	}
 }
 

@@ -1,9 +1,7 @@
 package bench_test
 
 import (
-	"bufio"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -20,23 +18,7 @@ func apiServer(b *testing.B, cfg *rest.Config) samples {
 	if err != nil {
 		b.Fatal(err)
 	}
-	resp, err := hc.Get(strings.TrimRight(cfg.Host, "/") + "/metrics")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b.Fatalf("API server /metrics: %s", resp.Status)
-	}
-	var out samples
-	s := bufio.NewScanner(resp.Body)
-	s.Buffer(make([]byte, 1<<20), 1<<20)
-	for s.Scan() {
-		if line := s.Text(); strings.HasPrefix(line, "apiserver_request_total{") || strings.HasPrefix(line, "process_cpu_seconds_total") {
-			out = append(out, line)
-		}
-	}
-	return out
+	return scrapeWith(b, hc, strings.TrimRight(cfg.Host, "/")+"/metrics")
 }
 
 // label returns one label's value from a sample line.
@@ -66,7 +48,7 @@ func apiServerWork(before, after samples, n int) string {
 			if sub := label(line, "subresource"); sub != "" {
 				res += "/" + sub
 			}
-			counts[label(line, "verb")+" "+res] += pair.sign * samples{line}.sum("apiserver_request_total", "")
+			counts[label(line, "verb")+" "+res] += pair.sign * value(line)
 		}
 	}
 	keys := make([]string, 0, len(counts))

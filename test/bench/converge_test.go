@@ -773,11 +773,20 @@ func (p *progress) wait(ctx context.Context, b *testing.B, n int, condType strin
 type samples []string
 
 func scrape(b *testing.B, addr string) samples {
-	resp, err := http.Get("http://" + addr + "/metrics")
+	return scrapeWith(b, http.DefaultClient, "http://"+addr+"/metrics")
+}
+
+// scrapeWith reads the samples of a Prometheus text endpoint.
+func scrapeWith(b *testing.B, hc *http.Client, url string) samples {
+	b.Helper()
+	resp, err := hc.Get(url)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("%s: %s", url, resp.Status)
+	}
 	var out samples
 	s := bufio.NewScanner(resp.Body)
 	s.Buffer(make([]byte, 1<<20), 1<<20)
@@ -799,12 +808,19 @@ func (s samples) sum(name, match string) float64 {
 		if match != "" && !strings.Contains(line, match) {
 			continue
 		}
-		if i := strings.LastIndexByte(line, ' '); i > 0 {
-			v, _ := strconv.ParseFloat(line[i+1:], 64)
-			total += v
-		}
+		total += value(line)
 	}
 	return total
+}
+
+// value is a sample line's value.
+func value(line string) float64 {
+	i := strings.LastIndexByte(line, ' ')
+	if i < 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(line[i+1:], 64)
+	return v
 }
 
 func (s samples) byLabel(name string) string {
