@@ -11,7 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	kiotaauth "github.com/microsoft/kiota-authentication-azure-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/entramatch/entra-match-operator/internal/cloud"
@@ -20,8 +20,8 @@ import (
 // Client is a cloud.Client for one tenant and one credential. It is safe for
 // concurrent use.
 type Client struct {
-	svc      *msgraphsdk.GraphServiceClient
-	adapter  *msgraphsdk.GraphRequestAdapter
+	svc      service
+	adapter  *msgraphcore.GraphRequestAdapterBase
 	graphURL *url.URL
 	tenantID string
 	clientID string
@@ -65,19 +65,19 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authentication provider: %w", err)
 	}
-	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, graphHTTP)
+	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, clientOptions(), nil, nil, graphHTTP)
 	if err != nil {
 		return nil, fmt.Errorf("graph request adapter: %w", err)
 	}
-	// The base URL must be set before the service client is built: the
-	// client copies it into every request builder.
+	// The base URL must be set before the service is built: it copies the
+	// URL into every request builder.
 	adapter.SetBaseUrl(ep.graphURL)
 	gu, err := url.Parse(ep.graphURL)
 	if err != nil {
 		return nil, fmt.Errorf("graph url: %w", err)
 	}
 	return &Client{
-		svc:         msgraphsdk.NewGraphServiceClient(adapter),
+		svc:         newService(adapter),
 		adapter:     adapter,
 		graphURL:    gu,
 		tenantID:    cfg.Credential.TenantID,

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	khttp "github.com/microsoft/kiota-http-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 )
 
@@ -181,7 +180,7 @@ func shouldRetry(_ time.Duration, _ int, req *http.Request, resp *http.Response)
 // plainBody. plainBody sits outside retry so that a retried attempt
 // re-sends the same seekable body.
 func middlewares() []khttp.Middleware {
-	opts := msgraphsdk.GetDefaultClientOptions()
+	opts := clientOptions()
 	return []khttp.Middleware{
 		msgraphcore.NewGraphTelemetryHandler(&opts),
 		khttp.NewUserAgentHandler(),
@@ -220,6 +219,27 @@ func (plainBody) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Re
 	return p.Next(req, i)
 }
 
+// ownBody gives each attempt of a request its own copy of the body. kiota's
+// retry handler re-sends the same request after seeking its body back to
+// the start, but net/http may still be reading the previous attempt's body
+// after RoundTrip has returned (a server may answer before it has read the
+// body), and then the retry finds it consumed: "ContentLength=52 with Body
+// length 0". plainBody sets GetBody on every request with a body.
+type ownBody struct{ next http.RoundTripper }
+
+func (o ownBody) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.GetBody == nil || req.Body == nil || req.Body == http.NoBody {
+		return o.next.RoundTrip(req)
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	attempt := req.WithContext(req.Context())
+	attempt.Body = body
+	return o.next.RoundTrip(attempt)
+}
+
 // httpClients builds the Graph client (middleware + observed TLS transport)
 // and the token client (observed TLS transport only: azidentity has its own
 // retry policy and must not be compressed or redirected by kiota).
@@ -229,7 +249,7 @@ func httpClients(ep Endpoints, obs Observer, timeout time.Duration) (graph, toke
 		return nil, nil, err
 	}
 	graph = &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(&observed{next: base, observer: obs}, middlewares()...),
+		Transport: khttp.NewCustomTransportWithParentTransport(&observed{next: ownBody{base}, observer: obs}, middlewares()...),
 		// The redirect middleware follows redirects itself (dropping the
 		// Authorization header across hosts); net/http must not do it again.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
