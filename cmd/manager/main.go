@@ -16,13 +16,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/entramatch/entra-match-operator/api/v1alpha1"
 	"github.com/entramatch/entra-match-operator/controllers"
 	"github.com/entramatch/entra-match-operator/internal/graph"
 	"github.com/entramatch/entra-match-operator/internal/metrics"
+	"github.com/entramatch/entra-match-operator/internal/metricsauth"
 )
 
 func main() {
@@ -164,7 +164,7 @@ func ownNamespace() string {
 func metricsOptions(addr string, secure bool) metricsserver.Options {
 	o := metricsserver.Options{BindAddress: addr, SecureServing: secure}
 	if secure {
-		o.FilterProvider = filters.WithAuthenticationAndAuthorization
+		o.FilterProvider = metricsauth.Provider
 	}
 	return o
 }

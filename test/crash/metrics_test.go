@@ -19,8 +19,9 @@ import (
 )
 
 // The manager binary serves /metrics over HTTPS to callers the API server
-// authenticates and authorizes (kubebuilder's filter): no token is 401, a
-// token without the right is 403, a scraper bound to metrics-reader reads.
+// authenticates and authorizes (TokenReview, SubjectAccessReview): no token
+// or a bad one is 401, a token without the right is 403, a scraper bound to
+// metrics-reader reads.
 func TestMetricsNeedAnAuthorizedToken(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
@@ -82,6 +83,7 @@ func TestMetricsNeedAnAuthorizedToken(t *testing.T) {
 		want  int
 	}{
 		{"no token", "", http.StatusUnauthorized},
+		{"a token the API server does not accept", "not-a-token", http.StatusUnauthorized},
 		{"a service account without the right", stranger, http.StatusForbidden},
 		{"a scraper bound to metrics-reader", scraper, http.StatusOK},
 	} {
