@@ -24,10 +24,10 @@ import (
 // the seven request builders the operator calls. The SDK's root package
 // imports the request builders of every Graph resource (Teams, Intune,
 // SharePoint and hundreds more): linking it made the manager's executable
-// about 60 MB larger, and those pages count in its resident memory. The
-// builders below are the same constructors the root client calls, with the
-// same path parameters and adapter, so the requests on the wire are
-// unchanged.
+// 78 MB larger (227 MB against 149 MB), and those pages count in its
+// resident memory. The builders below are the same constructors the root
+// client calls, with the same path parameters and adapter, so the requests
+// on the wire are unchanged.
 type service struct {
 	params  map[string]string
 	adapter abs.RequestAdapter
