@@ -76,12 +76,48 @@ type decidedPairs struct {
 	generation  int64
 	annotations string
 	at          time.Time
-	pairs       []pairing.Pair
+	pairs       []setPair
+}
+
+// setPair is what a set keeps of one pairing decision: what creating the
+// UserMatch and counting need. Not the pairing.Pair itself: its cloud user
+// points into the tenant read for the pass, so keeping it for a resync
+// period would keep every AD and cloud user read alongside.
+type setPair struct {
+	adGUID string
+	// key is adGUID in lower case, the key of setScope.owned.
+	key      string
+	adDN     string
+	cloudID  string // empty when no single cloud user pairs
+	cloudUPN string
+	outcome  pairing.Outcome
+	// message is kept for Ambiguous pairs only: status.attention lists them.
+	message string
+}
+
+func (p setPair) paired() bool { return p.cloudID != "" }
+
+// keepPairs makes the setPairs of pairs, with copies of the strings it
+// keeps so that none holds a larger buffer it was cut from.
+func keepPairs(pairs []pairing.Pair) []setPair {
+	out := make([]setPair, len(pairs))
+	for i, p := range pairs {
+		k := setPair{adGUID: strings.Clone(p.AD.GUID), adDN: strings.Clone(p.AD.DN), outcome: p.Outcome}
+		k.key = strings.ToLower(k.adGUID)
+		if p.Cloud != nil {
+			k.cloudID, k.cloudUPN = strings.Clone(p.Cloud.ID), strings.Clone(p.Cloud.UserPrincipalName)
+		}
+		if p.Outcome == pairing.Ambiguous {
+			k.message = p.Message
+		}
+		out[i] = k
+	}
+	return out
 }
 
 // get returns the pairs decided for this generation and these
 // annotations less than maxAge ago.
-func (d *setPairs) get(set *identityv1alpha1.UserMatchSet, now time.Time, maxAge time.Duration) ([]pairing.Pair, bool) {
+func (d *setPairs) get(set *identityv1alpha1.UserMatchSet, now time.Time, maxAge time.Duration) ([]setPair, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p, ok := d.by[set.UID]
@@ -91,7 +127,7 @@ func (d *setPairs) get(set *identityv1alpha1.UserMatchSet, now time.Time, maxAge
 	return p.pairs, true
 }
 
-func (d *setPairs) put(set *identityv1alpha1.UserMatchSet, pairs []pairing.Pair, now time.Time) {
+func (d *setPairs) put(set *identityv1alpha1.UserMatchSet, pairs []setPair, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.by == nil {
@@ -139,7 +175,7 @@ type setScope struct {
 	tenant *identityv1alpha1.EntraTenant
 	ad     *identityv1alpha1.ActiveDirectory
 	users  []pairing.ADUser
-	pairs  []pairing.Pair
+	pairs  []setPair
 	owned  map[string]*identityv1alpha1.UserMatch // by AD objectGUID
 	cloud  syncplan.Tenant
 	// cloudAttrs are the cloud users' properties attribute rules read.
@@ -332,7 +368,10 @@ func (r *UserMatchSetReconciler) decide(_ context.Context, s *setScope) (ctrl.Re
 			rules = append(rules, pairing.Rule{ADAttribute: p.Attribute.AD, CloudAttribute: string(p.Attribute.Cloud)})
 		}
 	}
-	s.pairs = pairing.Decide(s.users, s.cloud, rules, s.cloudAttrs)
+	// The users and the tenant read for the decision are let go before
+	// the pass creates anything: at 10,000 pairs they are several MB.
+	s.pairs = keepPairs(pairing.Decide(s.users, s.cloud, rules, s.cloudAttrs))
+	s.users, s.cloud, s.cloudAttrs = nil, syncplan.Tenant{}, nil
 	s.decided = true
 	r.decided.put(s.set, s.pairs, r.now())
 	return ctrl.Result{}, nil
@@ -369,7 +408,7 @@ func (r *UserMatchSetReconciler) create(ctx context.Context, s *setScope) (ctrl.
 	}
 	busy := inFlight(s.owned)
 	for _, p := range s.pairs {
-		if p.Outcome != pairing.NeedsUserMatch || s.owned[strings.ToLower(p.AD.GUID)] != nil {
+		if p.outcome != pairing.NeedsUserMatch || s.owned[p.key] != nil {
 			continue
 		}
 		if busy >= limit {
@@ -378,30 +417,30 @@ func (r *UserMatchSetReconciler) create(ctx context.Context, s *setScope) (ctrl.
 		um := r.userMatchFor(s.set, p)
 		if err := r.Client.Create(ctx, um); err != nil {
 			if !apierrors.IsAlreadyExists(err) {
-				return ctrl.Result{}, fmt.Errorf("creating UserMatch %s for %s: %w", um.Name, p.AD.DN, err)
+				return ctrl.Result{}, fmt.Errorf("creating UserMatch %s for %s: %w", um.Name, p.adDN, err)
 			}
 			// The cache the pass listed from had not seen a UserMatch an
 			// earlier pass created (the name is the pair's): it is at work.
 			// One the set does not control is reported, never adopted.
 			var existing identityv1alpha1.UserMatch
 			if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(um), &existing); err != nil {
-				return ctrl.Result{}, fmt.Errorf("reading UserMatch %s for %s: %w", um.Name, p.AD.DN, err)
+				return ctrl.Result{}, fmt.Errorf("reading UserMatch %s for %s: %w", um.Name, p.adDN, err)
 			}
 			if !metav1.IsControlledBy(&existing, s.set) {
-				return ctrl.Result{}, fmt.Errorf("UserMatch %s for %s exists and is not this set's: rename or delete it", um.Name, p.AD.DN)
+				return ctrl.Result{}, fmt.Errorf("UserMatch %s for %s exists and is not this set's: rename or delete it", um.Name, p.adDN)
 			}
-			s.owned[strings.ToLower(p.AD.GUID)] = &existing
+			s.owned[p.key] = &existing
 			if atWork(&existing) {
 				busy++
 			}
 			continue
 		}
-		s.log.Info("created a UserMatch", "userMatch", um.Name, "adUser", p.AD.DN, "cloudUser", p.Cloud.UserPrincipalName)
-		s.owned[strings.ToLower(p.AD.GUID)] = um
+		s.log.Info("created a UserMatch", "userMatch", um.Name, "adUser", p.adDN, "cloudUser", p.cloudUPN)
+		s.owned[p.key] = um
 		busy++
 		s.created++
 		if len(s.createdFirst) < 3 {
-			s.createdFirst = append(s.createdFirst, fmt.Sprintf("%s (%s -> %s)", um.Name, p.AD.DN, p.Cloud.UserPrincipalName))
+			s.createdFirst = append(s.createdFirst, fmt.Sprintf("%s (%s -> %s)", um.Name, p.adDN, p.cloudUPN))
 		}
 	}
 	// One Event per pass, not per UserMatch: a rollout of thousands would
@@ -419,8 +458,8 @@ func (r *UserMatchSetReconciler) create(ctx context.Context, s *setScope) (ctrl.
 
 // userMatchFor builds the UserMatch of a pair: named after the set and the
 // AD user's objectGUID (stable across renames), owned by the set.
-func (r *UserMatchSetReconciler) userMatchFor(set *identityv1alpha1.UserMatchSet, p pairing.Pair) *identityv1alpha1.UserMatch {
-	sum := sha256.Sum256([]byte(strings.ToLower(p.AD.GUID)))
+func (r *UserMatchSetReconciler) userMatchFor(set *identityv1alpha1.UserMatchSet, p setPair) *identityv1alpha1.UserMatch {
+	sum := sha256.Sum256([]byte(p.key))
 	prefix := set.Name
 	if len(prefix) > 40 {
 		prefix = prefix[:40]
@@ -433,8 +472,8 @@ func (r *UserMatchSetReconciler) userMatchFor(set *identityv1alpha1.UserMatchSet
 			// API request of five per pair, at 10,000 pairs.
 			Finalizers: []string{UserMatchFinalizer}},
 		Spec: identityv1alpha1.UserMatchSpec{TenantRef: set.Spec.TenantRef, DirectoryRef: set.Spec.DirectoryRef,
-			ADUser:    identityv1alpha1.ADUserSelector{ObjectGUID: p.AD.GUID},
-			CloudUser: &identityv1alpha1.CloudUserSelector{ObjectID: p.Cloud.ID},
+			ADUser:    identityv1alpha1.ADUserSelector{ObjectGUID: p.adGUID},
+			CloudUser: &identityv1alpha1.CloudUserSelector{ObjectID: p.cloudID},
 			Mode:      t.Mode, DeletionPolicy: t.DeletionPolicy, PrivilegedRoles: t.PrivilegedRoles, Duplicates: t.Duplicates},
 	}
 	_ = controllerutil.SetControllerReference(set, um, r.Client.Scheme())
@@ -465,7 +504,7 @@ func atWork(um *identityv1alpha1.UserMatch) bool {
 func (r *UserMatchSetReconciler) finish(_ context.Context, s *setScope) (ctrl.Result, error) {
 	waiting := false
 	for _, p := range s.pairs {
-		if p.Outcome == pairing.NeedsUserMatch && s.owned[strings.ToLower(p.AD.GUID)] == nil {
+		if p.outcome == pairing.NeedsUserMatch && s.owned[p.key] == nil {
 			waiting = true
 		}
 	}

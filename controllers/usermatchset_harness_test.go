@@ -390,7 +390,7 @@ func TestUserMatchSetCreateRacesItsCache(t *testing.T) {
 	}
 	// The UserMatch an earlier pass made, as a cache that has not seen it
 	// yet lists it: not at all (here: without the set's label).
-	um := r.userMatchFor(set, pairing.Pair{AD: pairing.ADUser{GUID: g}, Cloud: &syncplan.CloudObject{ID: cloudID}})
+	um := r.userMatchFor(set, keepPairs([]pairing.Pair{{AD: pairing.ADUser{GUID: g}, Cloud: &syncplan.CloudObject{ID: cloudID}}})[0])
 	um.Labels = nil
 	if err := h.k8s.Create(ctx, um); err != nil {
 		t.Fatal(err)

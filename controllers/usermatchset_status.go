@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"fmt"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -26,34 +25,30 @@ func (r *UserMatchSetReconciler) status(s *setScope) {
 	st := &set.Status
 	st.InScope, st.Pairs, st.WillSoftMatch, st.NeedsUserMatch, st.Ambiguous, st.Unpaired = int32(len(s.pairs)), 0, 0, 0, 0, 0
 	st.Attention = nil
-	attention := func(p pairing.Pair, msg string) {
+	attention := func(p setPair, msg string) {
 		if len(st.Attention) < maxListed {
-			cloud := ""
-			if p.Cloud != nil {
-				cloud = p.Cloud.UserPrincipalName
-			}
-			st.Attention = append(st.Attention, identityv1alpha1.SetPair{ADUser: p.AD.DN, CloudUser: cloud, Outcome: string(p.Outcome), Message: bounded(msg, 1024)})
+			st.Attention = append(st.Attention, identityv1alpha1.SetPair{ADUser: p.adDN, CloudUser: p.cloudUPN, Outcome: string(p.outcome), Message: bounded(msg, 1024)})
 		}
 	}
 	for _, p := range s.pairs {
-		if p.Cloud != nil && p.Outcome != pairing.Ambiguous {
+		if p.paired() && p.outcome != pairing.Ambiguous {
 			st.Pairs++
 		}
-		switch p.Outcome {
+		switch p.outcome {
 		case pairing.WillSoftMatch:
 			st.WillSoftMatch++
 		case pairing.NeedsUserMatch:
 			st.NeedsUserMatch++
 		case pairing.Ambiguous:
 			st.Ambiguous++
-			attention(p, p.Message)
+			attention(p, p.message)
 		case pairing.Unpaired:
 			st.Unpaired++
 		}
 	}
 	st.UserMatches, st.Matched, st.Joined, st.Blocked = int32(len(s.owned)), 0, 0, 0
 	for _, p := range s.pairs {
-		um := s.owned[strings.ToLower(p.AD.GUID)]
+		um := s.owned[p.key]
 		if um == nil {
 			continue
 		}
@@ -74,7 +69,7 @@ func (r *UserMatchSetReconciler) status(s *setScope) {
 	setCondition(conds, set.Generation, identityv1alpha1.ConditionSynced, true, identityv1alpha1.ReasonReconcileSucceeded, "")
 	missing := 0
 	for _, p := range s.pairs {
-		if p.Outcome == pairing.NeedsUserMatch && s.owned[strings.ToLower(p.AD.GUID)] == nil {
+		if p.outcome == pairing.NeedsUserMatch && s.owned[p.key] == nil {
 			missing++
 		}
 	}

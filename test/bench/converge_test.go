@@ -5,6 +5,7 @@ package bench_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -185,6 +186,19 @@ func memLimit() string {
 	return "120MiB"
 }
 
+// goGC is the manager's GOGC: BENCH_GOGC, else what the Deployment sets
+// (nothing: the runtime's 100).
+func goGC() string { return cmp.Or(os.Getenv("BENCH_GOGC"), "100") }
+
+// managerEnv is the environment a bench starts the manager with, beside
+// its own.
+func managerEnv(ns string) []string {
+	return []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit(), "GOGC=" + goGC()}
+}
+
+// memSettings names the manager's memory settings, for the output.
+func memSettings() string { return "GOMEMLIMIT " + memLimit() + ", GOGC " + goGC() }
+
 func init() {
 	// The bench's own watch logs through controller-runtime when it stops.
 	logf.SetLogger(logr.Discard())
@@ -351,7 +365,7 @@ func (r run) measure(b *testing.B) result {
 	}
 	args := []string{"--metrics-bind-address=" + metricsAddr, "--pprof-bind-address=" + pprofAddr, "--metrics-secure=false", "--health-probe-bind-address=0",
 		"--resync-period=" + resync.String(), fmt.Sprintf("--concurrency=%d", r.concurrency), "--graph-write-quota=" + r.writeQuota}
-	env := []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit()}
+	env := managerEnv(ns)
 	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), env, args...)
 	if err != nil {
 		b.Fatal(err)
@@ -423,8 +437,8 @@ func (r run) measure(b *testing.B) result {
 	}
 	b.ReportMetric(res.peakMiB, "manager-peak-MiB")
 	// Printed, not logged: the benchmark log keeps only its first lines.
-	fmt.Printf("scenario: %d UserMatches, Graph latency %s, throttling %v (time scale %g), concurrency %d, write pacing %s, GOMEMLIMIT %s, on %d CPUs\n",
-		n, r.latency, r.throttle, scale, r.concurrency, r.writeQuota, memLimit(), runtime.NumCPU())
+	fmt.Printf("scenario: %d UserMatches, Graph latency %s, throttling %v (time scale %g), concurrency %d, write pacing %s, %s, on %d CPUs\n",
+		n, r.latency, r.throttle, scale, r.concurrency, r.writeQuota, memSettings(), runtime.NumCPU())
 	fmt.Printf("%d UserMatches created in %s; all Matched after %s", n, created.Round(time.Millisecond), res.matched.Round(time.Millisecond))
 	if r.sync {
 		fmt.Printf("; after one sync all Ready in %s", res.ready.Round(time.Millisecond))

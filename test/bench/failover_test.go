@@ -47,7 +47,7 @@ func (r run) failover(b *testing.B) {
 	}
 	start := func(name string) (*managerproc.Proc, string) {
 		log := filepath.Join(dir, name+".log")
-		p, err := managerproc.Start(bin, bd.kubeconfig, log, []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit()},
+		p, err := managerproc.Start(bin, bd.kubeconfig, log, managerEnv(ns),
 			"--leader-elect", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--resync-period=1m",
 			fmt.Sprintf("--concurrency=%d", r.concurrency), "--graph-write-quota="+r.writeQuota)
 		if err != nil {

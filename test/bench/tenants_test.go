@@ -137,7 +137,7 @@ func manyTenants(b *testing.B, tenants, users int, bad string) time.Duration {
 		b.Fatal(err)
 	}
 	pprofAddr := freeAddr(b)
-	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit()},
+	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), managerEnv(ns),
 		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--resync-period=1m", fmt.Sprintf("--concurrency=%d", envInt("BENCH_CONCURRENCY", 16)),
 		"--pprof-bind-address="+pprofAddr)
 	if err != nil {
@@ -166,7 +166,7 @@ func manyTenants(b *testing.B, tenants, users int, bad string) time.Duration {
 		}
 		if healthy >= want {
 			d := time.Since(start)
-			fmt.Printf("many tenants (%s): manager peak RSS %.1f MiB, GOMEMLIMIT %s\n", cmp.Or(bad, "healthy"), float64(mgr.PeakRSS())/(1<<20), memLimit())
+			fmt.Printf("many tenants (%s): manager peak RSS %.1f MiB, %s\n", cmp.Or(bad, "healthy"), float64(mgr.PeakRSS())/(1<<20), memSettings())
 			return d
 		}
 		if ctx.Err() != nil {
