@@ -90,8 +90,8 @@ func main() {
 		RetryPeriod:                   &retryPeriod,
 		// managedFields are a large part of every cached object and the
 		// operator never reads them: with 10,000 UserMatches they would
-		// cost tens of MiB.
-		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		// cost tens of MiB. The UserMatches' repeated strings are shared.
+		Cache: cache.Options{DefaultTransform: controllers.CacheTransform()},
 	})
 	if err != nil {
 		log.Error(err, "Unable to create the manager")

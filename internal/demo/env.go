@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -153,6 +154,7 @@ func (w *world) startManager(log logr.Logger, o controllers.Options) error {
 		// Controller names are unique per process, and a test may run the
 		// demo (and so a new manager) more than once.
 		Controller: config.Controller{SkipNameValidation: &skipNameCheck},
+		Cache:      cache.Options{DefaultTransform: controllers.CacheTransform()},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
