@@ -19,8 +19,9 @@ import (
 )
 
 // cachedUserMatch is the JSON of the i-th UserMatch of a set, matched, as
-// the API server sends it: a rollout's UserMatches differ in their names,
-// IDs and messages and repeat everything else.
+// the API server sends it (its conditions and messages as the controller
+// writes them): a rollout's UserMatches differ in their names, IDs and
+// messages and repeat everything else.
 func cachedUserMatch(t testing.TB, i int) []byte {
 	t.Helper()
 	now := metav1.NewTime(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
@@ -30,6 +31,8 @@ func cachedUserMatch(t testing.TB, i int) []byte {
 	guid := fmt.Sprintf("6f1c3b0e-0000-4000-8000-%012d", i)
 	cloud := fmt.Sprintf("0a4e2d91-0000-4000-8000-%012d", i)
 	dn := fmt.Sprintf("CN=user%05d,OU=Users,DC=corp,DC=contoso,DC=local", i)
+	upn := fmt.Sprintf("user%05d@contoso.com", i)
+	anchor := fmt.Sprintf("DjsccAAAAECAAAAA%08d", i)
 	yes := true
 	um := identityv1alpha1.UserMatch{
 		TypeMeta: metav1.TypeMeta{APIVersion: identityv1alpha1.GroupVersion.String(), Kind: "UserMatch"},
@@ -40,19 +43,18 @@ func cachedUserMatch(t testing.TB, i int) []byte {
 		Spec: identityv1alpha1.UserMatchSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"}, DirectoryRef: identityv1alpha1.DirectoryReference{Name: "corp"},
 			ADUser: identityv1alpha1.ADUserSelector{ObjectGUID: guid}, CloudUser: &identityv1alpha1.CloudUserSelector{ObjectID: cloud},
 			Mode: identityv1alpha1.ModeEnforce, DeletionPolicy: "Orphan", PrivilegedRoles: identityv1alpha1.PrivilegedRolesRefuse, Duplicates: "Report"},
-		Status: identityv1alpha1.UserMatchStatus{ObservedGeneration: 1, ImmutableID: fmt.Sprintf("DjsccAAAAECAAAAA%08d", i),
+		Status: identityv1alpha1.UserMatchStatus{ObservedGeneration: 1, ImmutableID: anchor,
 			AD:    &identityv1alpha1.ADUserStatus{DistinguishedName: dn, ObjectGUID: guid, UserPrincipalName: fmt.Sprintf("user%05d@contoso.local", i), AnchorSource: identityv1alpha1.AnchorSourceObjectGUID},
-			Cloud: &identityv1alpha1.CloudUserStatus{ObjectID: cloud, UserPrincipalName: fmt.Sprintf("user%05d@contoso.com", i)},
+			Cloud: &identityv1alpha1.CloudUserStatus{ObjectID: cloud, UserPrincipalName: upn},
 			Conditions: []metav1.Condition{
-				cond(identityv1alpha1.ConditionAnchorResolved, "True", identityv1alpha1.ReasonResolved, dn+" has anchor ..."),
-				cond(identityv1alpha1.ConditionCloudUserFound, "True", identityv1alpha1.ReasonFound, "cloud user "+cloud),
+				cond(identityv1alpha1.ConditionAnchorResolved, "True", identityv1alpha1.ReasonResolved, dn+" has anchor "+anchor+" (objectGUID)"),
+				cond(identityv1alpha1.ConditionCloudUserFound, "True", identityv1alpha1.ReasonFound, "cloud user "+upn+" ("+cloud+")"),
+				cond(identityv1alpha1.ConditionDuplicatesFound, "False", identityv1alpha1.ReasonNoDuplicates, ""),
 				cond(identityv1alpha1.ConditionUPNSuffixMismatch, "False", identityv1alpha1.ReasonUPNSuffixVerified, ""),
-				cond(identityv1alpha1.ConditionMatched, "True", "AnchorWritten", "onPremisesImmutableId written on "+cloud),
+				cond(identityv1alpha1.ConditionMatched, "True", identityv1alpha1.ReasonImmutableIDSet, "onPremisesImmutableId of "+upn+" is "+anchor),
 				cond(identityv1alpha1.ConditionBlocked, "False", identityv1alpha1.ReasonNotBlocked, ""),
-				cond(identityv1alpha1.ConditionDuplicatesFound, "False", "NoDuplicates", ""),
-				cond(identityv1alpha1.ConditionReady, "False", "WaitingForSync", "the anchor is written; sync has not joined "+guid+" yet"),
+				cond(identityv1alpha1.ConditionReady, "False", identityv1alpha1.ReasonImmutableIDSet, "immutableId "+anchor+" is set on "+upn+"; waiting for Entra sync to join the user"),
 				cond(identityv1alpha1.ConditionSynced, "True", identityv1alpha1.ReasonReconcileSucceeded, ""),
-				cond(identityv1alpha1.ConditionStalled, "False", "NotStalled", ""),
 			}},
 	}
 	data, err := json.Marshal(&um)
@@ -108,7 +110,7 @@ func TestCacheTransformSharesRepeatedStrings(t *testing.T) {
 		"mode":                  {string(a.Spec.Mode), string(b.Spec.Mode)},
 		"condition type":        {a.Status.Conditions[3].Type, b.Status.Conditions[3].Type},
 		"condition status":      {string(a.Status.Conditions[3].Status), string(b.Status.Conditions[3].Status)},
-		"condition reason":      {a.Status.Conditions[6].Reason, b.Status.Conditions[6].Reason},
+		"condition reason":      {a.Status.Conditions[4].Reason, b.Status.Conditions[4].Reason},
 		"anchor source":         {string(a.Status.AD.AnchorSource), string(b.Status.AD.AnchorSource)},
 		"privileged role rules": {string(a.Spec.PrivilegedRoles), string(b.Spec.PrivilegedRoles)},
 	}
