@@ -81,7 +81,7 @@ bench: envtest ## Benchmarks (docs/performance.md): convergence, latency against
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" go test -run '^$$' -bench . -benchtime=1x -timeout 120m ./test/bench/
 	go test -run '^$$' -bench . -benchmem -timeout 30m ./internal/...
 	SYNCPLAN_OBJECTS=10000 go test -count=1 -v -run TestPredictionAgreesWithTheEmulatedSync ./internal/syncplan/
-	go test -run '^$$' -bench SyncPlan10k -benchtime=1x -timeout 30m ./controllers/
+	go test -run '^$$' -bench 'SyncPlan10k|CachedUserMatch' -benchtime=1x -timeout 30m ./controllers/
 
 .PHONY: demo
 demo: envtest ## Run the operator on an embedded default (local control plane, emulated tenant, embedded directory).

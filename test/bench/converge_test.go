@@ -177,13 +177,13 @@ func scaledQuota(scale float64) string {
 	return fmt.Sprintf("%d/%s", int(3000/scale), time.Duration(float64(150*time.Second)/scale))
 }
 
-// memLimit is the manager's GOMEMLIMIT: BENCH_GOMEMLIMIT, else 120MiB, as
-// the Deployment sets it.
+// memLimit is the manager's GOMEMLIMIT: BENCH_GOMEMLIMIT, else the
+// Deployment's (a test keeps them equal).
 func memLimit() string {
 	if v := os.Getenv("BENCH_GOMEMLIMIT"); v != "" {
 		return v
 	}
-	return "120MiB"
+	return "100MiB"
 }
 
 // goGC is the manager's GOGC: BENCH_GOGC, else what the Deployment sets
