@@ -140,8 +140,8 @@ func TestCacheTransformSharesRepeatedStrings(t *testing.T) {
 	}
 }
 
-// The transform passes other objects and tombstones through (with their
-// managedFields stripped).
+// The transform passes other objects through (with their managedFields
+// stripped), and values that are not objects unchanged.
 func TestCacheTransformLeavesOtherObjects(t *testing.T) {
 	set := &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: "s", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "m"}}}}
 	out, err := CacheTransform()(set)

@@ -85,7 +85,7 @@ type decidedPairs struct {
 // period would keep every AD and cloud user read alongside.
 type setPair struct {
 	adGUID string
-	// key is adGUID in lower case, the key of setScope.owned.
+	// key is ownedKey(adGUID), kept: every pass looks each pair up by it.
 	key      string
 	adDN     string
 	cloudID  string // empty when no single cloud user pairs
@@ -97,15 +97,18 @@ type setPair struct {
 
 func (p setPair) paired() bool { return p.cloudID != "" }
 
-// keepPairs makes the setPairs of pairs, with copies of the strings it
-// keeps so that none holds a larger buffer it was cut from.
+// ownedKey is how a set finds the UserMatch of an AD user: by its
+// objectGUID in lower case.
+func ownedKey(objectGUID string) string { return strings.ToLower(objectGUID) }
+
+// keepPairs makes the setPairs of pairs: it keeps their strings, not the
+// users and cloud objects they came from.
 func keepPairs(pairs []pairing.Pair) []setPair {
 	out := make([]setPair, len(pairs))
 	for i, p := range pairs {
-		k := setPair{adGUID: strings.Clone(p.AD.GUID), adDN: strings.Clone(p.AD.DN), outcome: p.Outcome}
-		k.key = strings.ToLower(k.adGUID)
+		k := setPair{adGUID: p.AD.GUID, key: ownedKey(p.AD.GUID), adDN: p.AD.DN, outcome: p.Outcome}
 		if p.Cloud != nil {
-			k.cloudID, k.cloudUPN = strings.Clone(p.Cloud.ID), strings.Clone(p.Cloud.UserPrincipalName)
+			k.cloudID, k.cloudUPN = p.Cloud.ID, p.Cloud.UserPrincipalName
 		}
 		if p.Outcome == pairing.Ambiguous {
 			k.message = p.Message
@@ -389,7 +392,7 @@ func (r *UserMatchSetReconciler) observeOwned(ctx context.Context, s *setScope) 
 	for i := range list.Items {
 		um := &list.Items[i]
 		if metav1.IsControlledBy(um, s.set) {
-			s.owned[strings.ToLower(um.Spec.ADUser.ObjectGUID)] = um
+			s.owned[ownedKey(um.Spec.ADUser.ObjectGUID)] = um
 		}
 	}
 	return ctrl.Result{}, nil
