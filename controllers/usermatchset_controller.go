@@ -63,6 +63,9 @@ type UserMatchSetReconciler struct {
 
 	// decided keeps each set's last pairing for the passes that follow.
 	decided setPairs
+	// members finds a set's UserMatches; SetupWithManager reads them
+	// through the informer's index, without copies.
+	members setMembers
 }
 
 // setPairs is the last pairing of each set, with the generation and
@@ -159,9 +162,11 @@ func (r *UserMatchSetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		scope:     func(set *identityv1alpha1.UserMatchSet, p pass) *setScope { return &setScope{pass: p, set: set} },
 		// Between two full reads of the scope and the tenant (one resync
 		// period), a pass reuses the pairs decided last and only counts the
-		// set's UserMatches and starts the next ones.
+		// set's UserMatches and starts the next ones. The UserMatches are
+		// looked at after the decision, which lets the users and the
+		// tenant go first: the two are never held at once.
 		phases: []phase[*setScope]{r.observeReferences, r.recall, r.unlessRecalled(r.observeDirectory), r.unlessRecalled(r.observeTenant),
-			r.unlessRecalled(r.observePairs), r.observeOwned, r.unlessRecalled(r.decide), r.create, r.finish},
+			r.unlessRecalled(r.observePairs), r.unlessRecalled(r.decide), r.observeOwned, r.create, r.finish},
 		status:     r.status,
 		conditions: func(set *identityv1alpha1.UserMatchSet) []metav1.Condition { return set.Status.Conditions },
 		announce: func(set *identityv1alpha1.UserMatchSet, before []metav1.Condition) {
@@ -380,21 +385,17 @@ func (r *UserMatchSetReconciler) decide(_ context.Context, s *setScope) (ctrl.Re
 	return ctrl.Result{}, nil
 }
 
-// observeOwned lists the set's UserMatches. They are only read, so the
-// cached objects are not copied: a pass may come every second while a
-// large set rolls out.
+// observeOwned finds the set's UserMatches. They are only read.
 func (r *UserMatchSetReconciler) observeOwned(ctx context.Context, s *setScope) (ctrl.Result, error) {
-	var list identityv1alpha1.UserMatchList
-	if err := r.Client.List(ctx, &list, client.MatchingLabels{labelUserMatchSet: s.set.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	m := r.members
+	if m.client == nil {
+		m.client = r.Client
+	}
+	owned, err := m.of(ctx, s.set)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	s.owned = map[string]*identityv1alpha1.UserMatch{}
-	for i := range list.Items {
-		um := &list.Items[i]
-		if metav1.IsControlledBy(um, s.set) {
-			s.owned[ownedKey(um.Spec.ADUser.ObjectGUID)] = um
-		}
-	}
+	s.owned = owned
 	return ctrl.Result{}, nil
 }
 
@@ -568,6 +569,11 @@ func (r *UserMatchSetReconciler) now() time.Time { return wallOr(r.Now) }
 // topUpDelay, in a pass that reuses the pairs (no read of the scope or the
 // tenant), so a burst of UserMatches finishing costs one pass.
 func (r *UserMatchSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	m, err := newSetMembers(context.Background(), mgr.GetCache())
+	if err != nil {
+		return err
+	}
+	r.members = m
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&identityv1alpha1.UserMatchSet{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&identityv1alpha1.UserMatch{}, setMemberDone()).
