@@ -7,8 +7,9 @@
 package pairing
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/entramatch/entra-match-operator/internal/syncplan"
@@ -67,8 +68,13 @@ type Pair struct {
 // cloudAttrs gives, per cloud user ID, the properties attribute rules
 // read.
 func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule, cloudAttrs map[string]map[string]string) []Pair {
-	users = append([]ADUser(nil), users...)
-	sort.Slice(users, func(i, j int) bool { return strings.ToLower(users[i].DN) < strings.ToLower(users[j].DN) })
+	// The order is sorted, not the users: no copy of them, and each DN is
+	// lowered once rather than at every comparison.
+	order, dns := make([]int, len(users)), make([]string, len(users))
+	for i := range users {
+		order[i], dns[i] = i, strings.ToLower(users[i].DN)
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(dns[a], dns[b]) })
 	byUPN, byMail := map[string][]*syncplan.CloudObject{}, map[string][]*syncplan.CloudObject{}
 	// byAttr indexes the cloud users by "property=value" (lower-case).
 	byAttr := map[string][]*syncplan.CloudObject{}
@@ -92,8 +98,9 @@ func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule, cloudAttrs map
 	}
 	pairs := make([]Pair, 0, len(users))
 	claims := map[string][]int{}
-	for _, u := range users {
-		p := Pair{AD: u}
+	for _, i := range order {
+		u := &users[i]
+		p := Pair{AD: *u}
 		for _, r := range rules {
 			cands := candidates(u, r, byUPN, byMail, byAttr)
 			if r.Explicit != nil {
@@ -162,7 +169,7 @@ func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule, cloudAttrs map
 	return pairs
 }
 
-func candidates(u ADUser, r Rule, byUPN, byMail, byAttr map[string][]*syncplan.CloudObject) []*syncplan.CloudObject {
+func candidates(u *ADUser, r Rule, byUPN, byMail, byAttr map[string][]*syncplan.CloudObject) []*syncplan.CloudObject {
 	switch {
 	case r.ADAttribute != "":
 		v := ""
@@ -200,7 +207,7 @@ func candidates(u ADUser, r Rule, byUPN, byMail, byAttr map[string][]*syncplan.C
 }
 
 // explicit finds the cloud user a person listed for u.
-func explicit(u ADUser, pairs map[string]string, byID map[string]*syncplan.CloudObject, byUPN map[string][]*syncplan.CloudObject) []*syncplan.CloudObject {
+func explicit(u *ADUser, pairs map[string]string, byID map[string]*syncplan.CloudObject, byUPN map[string][]*syncplan.CloudObject) []*syncplan.CloudObject {
 	for _, k := range []string{low(u.GUID), low(u.DN), low(u.UPN)} {
 		c, ok := pairs[k]
 		if k == "" || !ok {
@@ -219,7 +226,7 @@ func upns(cs []*syncplan.CloudObject) string {
 	for _, c := range cs {
 		out = append(out, c.UserPrincipalName)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return strings.Join(out, ", ")
 }
 

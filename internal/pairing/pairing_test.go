@@ -1,6 +1,7 @@
 package pairing
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/entramatch/entra-match-operator/internal/syncplan"
@@ -109,5 +110,31 @@ func TestDecideOnExplicitPairs(t *testing.T) {
 	}
 	if got["CN=carl"].Outcome != Unpaired {
 		t.Errorf("carl: %+v", got["CN=carl"])
+	}
+}
+
+// BenchmarkDecide10k pairs 10,000 AD users (DNs in upper case, in reverse
+// order) with their 10,000 cloud twins by the same UPN, half of which
+// carry a stale anchor: a UserMatchSet's decision over a large scope.
+func BenchmarkDecide10k(b *testing.B) {
+	const n = 10000
+	tenant := syncplan.Tenant{VerifiedDomains: []string{"contoso.com"}, InitialDomain: "contoso.onmicrosoft.com",
+		Flags: syncplan.Flags{SoftMatchOnUPN: true}}
+	users := make([]ADUser, 0, n)
+	for i := range n {
+		upn := fmt.Sprintf("user%05d@contoso.com", i)
+		o := syncplan.CloudObject{ID: fmt.Sprintf("c-%05d", i), Kind: syncplan.User, UserPrincipalName: upn}
+		if i%2 == 0 { // half need a hard match, half will soft-match
+			o.ImmutableID = fmt.Sprintf("stale-%05d", i)
+		}
+		tenant.Objects = append(tenant.Objects, o)
+		users = append(users, ADUser{DN: fmt.Sprintf("CN=User %05d,OU=Staff,DC=CONTOSO,DC=COM", n-i), UPN: upn, Anchor: fmt.Sprintf("a-%05d", i)})
+	}
+	rules := []Rule{{SameUPN: true}, {Mail: true}}
+	b.ResetTimer()
+	for range b.N {
+		if got := Decide(users, tenant, rules, nil); len(got) != n || got[0].Outcome != WillSoftMatch || got[1].Outcome != NeedsUserMatch {
+			b.Fatalf("%d pairs, the first two %s, %s", len(got), got[0].Outcome, got[1].Outcome)
+		}
 	}
 }

@@ -175,8 +175,11 @@ func Predict(t Tenant, exports []Export) []Prediction {
 }
 
 type state struct {
-	t        Tenant
-	objs     []*CloudObject
+	t    Tenant
+	objs []*CloudObject
+	// byID finds the object a prediction names: looking through objs for
+	// each export made a plan of n exports cost n*n.
+	byID     map[string]*CloudObject
 	byAnchor map[string][]*CloudObject
 	verified map[string]bool
 	next     int
@@ -189,7 +192,7 @@ type state struct {
 }
 
 func newState(t Tenant) *state {
-	s := &state{t: t, byAnchor: map[string][]*CloudObject{}, verified: map[string]bool{},
+	s := &state{t: t, byID: make(map[string]*CloudObject, len(t.Objects)), byAnchor: map[string][]*CloudObject{}, verified: map[string]bool{},
 		byPrimary: map[string][]*CloudObject{}, byAddress: map[string][]*CloudObject{}, byUPN: map[string]*CloudObject{}}
 	for i := range t.Objects {
 		o := t.Objects[i]
@@ -204,6 +207,9 @@ func newState(t Tenant) *state {
 
 func (s *state) add(o *CloudObject) {
 	s.objs = append(s.objs, o)
+	if _, ok := s.byID[o.ID]; !ok {
+		s.byID[o.ID] = o
+	}
 	if o.ImmutableID != "" {
 		s.byAnchor[o.ImmutableID] = append(s.byAnchor[o.ImmutableID], o)
 	}
@@ -431,13 +437,7 @@ func (s *state) apply(e Export, p Prediction) {
 	var o *CloudObject
 	switch p.Outcome {
 	case HardMatch, SoftMatchSMTP, SoftMatchUPN, Updated:
-		for _, x := range s.objs {
-			if x.ID == p.CloudID {
-				o = x
-				break
-			}
-		}
-		if o == nil {
+		if o = s.byID[p.CloudID]; o == nil {
 			return
 		}
 		s.unindex(o)
@@ -450,6 +450,7 @@ func (s *state) apply(e Export, p Prediction) {
 		s.next++
 		o = &CloudObject{ID: fmt.Sprintf("new-%d", s.next), Kind: e.Kind, ImmutableID: e.Anchor, SyncEnabled: &on, MailEnabled: e.MailEnabled}
 		s.objs = append(s.objs, o)
+		s.byID[o.ID] = o
 		s.byAnchor[e.Anchor] = append(s.byAnchor[e.Anchor], o)
 	default:
 		return
