@@ -192,8 +192,19 @@ func goGC() string { return cmp.Or(os.Getenv("BENCH_GOGC"), "100") }
 
 // managerEnv is the environment a bench starts the manager with, beside
 // its own.
+// BENCH_GODEBUG (gctrace=1, say) goes to the manager as its GODEBUG.
 func managerEnv(ns string) []string {
-	return []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit(), "GOGC=" + goGC()}
+	env := []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit(), "GOGC=" + goGC()}
+	if v := os.Getenv("BENCH_GODEBUG"); v != "" {
+		env = append(env, "GODEBUG="+v)
+	}
+	return env
+}
+
+// managerLog is where the manager's output goes: BENCH_MANAGER_LOG, to
+// keep it, else a file of the run's temporary directory.
+func managerLog(dir string) string {
+	return cmp.Or(os.Getenv("BENCH_MANAGER_LOG"), filepath.Join(dir, "manager.log"))
 }
 
 // memSettings names the manager's memory settings, for the output.
@@ -366,7 +377,7 @@ func (r run) measure(b *testing.B) result {
 	args := []string{"--metrics-bind-address=" + metricsAddr, "--pprof-bind-address=" + pprofAddr, "--metrics-secure=false", "--health-probe-bind-address=0",
 		"--resync-period=" + resync.String(), fmt.Sprintf("--concurrency=%d", r.concurrency), "--graph-write-quota=" + r.writeQuota}
 	env := managerEnv(ns)
-	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), env, args...)
+	mgr, err := managerproc.Start(bin, kubeconfig, managerLog(dir), env, args...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -460,7 +471,7 @@ func (r run) measure(b *testing.B) result {
 	if r.coldStart {
 		mgr.Stop()
 		restart := time.Now()
-		mgr, err = managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), env, args...)
+		mgr, err = managerproc.Start(bin, kubeconfig, managerLog(dir), env, args...)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -137,7 +137,7 @@ func manyTenants(b *testing.B, tenants, users int, bad string) time.Duration {
 		b.Fatal(err)
 	}
 	pprofAddr := freeAddr(b)
-	mgr, err := managerproc.Start(bin, kubeconfig, filepath.Join(dir, "manager.log"), managerEnv(ns),
+	mgr, err := managerproc.Start(bin, kubeconfig, managerLog(dir), managerEnv(ns),
 		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--resync-period=1m", fmt.Sprintf("--concurrency=%d", envInt("BENCH_CONCURRENCY", 16)),
 		"--pprof-bind-address="+pprofAddr)
 	if err != nil {
