@@ -392,12 +392,14 @@ func (r run) measure(b *testing.B) result {
 	}
 	defer func() { mgr.Stop() }()
 	rss := traceRSS(ctx, b, mgr, "starting", pprofAddr)
+	defer cpuProfile(b, pprofAddr, fmt.Sprintf("%d", r.users))()
 
 	c := k.Client
 	bd.apply(ctx, b)
 	watch := watchProgress(ctx, b, k)
 
 	apiBefore := apiServer(b, k.Config)
+	cpuBefore := mgr.CPU()
 	b.ResetTimer()
 	start := time.Now()
 	if r.set {
@@ -416,6 +418,7 @@ func (r run) measure(b *testing.B) result {
 	rss.phase("matched")
 	atMatched := scrape(b, metricsAddr)
 	apiAtMatched := apiServer(b, k.Config)
+	mgrCPU := mgr.CPU() - cpuBefore
 	if path := os.Getenv("BENCH_HEAP_PROFILE"); path != "" {
 		saveHeapProfile(b, pprofAddr, path)
 	}
@@ -456,6 +459,7 @@ func (r run) measure(b *testing.B) result {
 		b.ReportMetric(res.ready.Seconds(), "s-sync-to-ready")
 	}
 	b.ReportMetric(res.peakMiB, "manager-peak-MiB")
+	b.ReportMetric(float64(mgrCPU.Microseconds())/1000/float64(n), "manager-cpu-ms/um")
 	// Printed, not logged: the benchmark log keeps only its first lines.
 	fmt.Printf("scenario: %d UserMatches, Graph latency %s, throttling %v (time scale %g), concurrency %d, write pacing %s, %s, on %d CPUs\n",
 		n, r.latency, r.throttle, scale, r.concurrency, r.writeQuota, memSettings(), runtime.NumCPU())
@@ -468,6 +472,7 @@ func (r run) measure(b *testing.B) result {
 		res.graphReqs, res.graphReqs/float64(n), writes, res.throttled, atMatched.byLabel("entramatch_graph_requests_total"))
 	fmt.Printf("LDAP calls: %.0f (%.3f per UserMatch) carrying %.0f lookups, by operation:\n%s", ldapCalls, ldapCalls/float64(n), ldapLookups, m.byLabel("entramatch_ldap_requests_total"))
 	fmt.Printf("failed reconciles: %.0f; manager peak RSS %.1f MiB; %s\n", failed, res.peakMiB, rss)
+	fmt.Printf("until Matched, the manager: %s of CPU (%s per UserMatch)\n", mgrCPU.Round(10*time.Millisecond), (mgrCPU / time.Duration(n)).Round(10*time.Microsecond))
 	fmt.Print("until Matched, ", apiServerWork(apiBefore, apiAtMatched, n))
 	mib := func(name string) float64 { return m.sum(name, "") / (1 << 20) }
 	fmt.Printf("Go memory at the end: heap in use %.1f MiB, idle %.1f MiB (released to the OS %.1f MiB), stacks %.1f MiB, from the OS %.1f MiB; GOMEMLIMIT %.0f MiB; %.0f goroutines\n",
@@ -600,6 +605,27 @@ func (t *rssTrace) String() string {
 func saveHeapProfile(b *testing.B, addr, path string) { saveProfile(b, addr, "heap", path) }
 
 // saveProfile writes one of the manager's /debug/pprof profiles to path.
+// cpuProfile saves 30 s of the manager's CPU profile to
+// "$BENCH_CPU_PROFILE.<name>", BENCH_CPU_PROFILE_AFTER (1m unless set)
+// after it is called, unless the run ends first. Call what it returns
+// before the manager stops: it waits for a profile under way.
+func cpuProfile(b *testing.B, pprofAddr, name string) (wait func()) {
+	path := os.Getenv("BENCH_CPU_PROFILE")
+	if path == "" {
+		return func() {}
+	}
+	ended, saved := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(saved)
+		select {
+		case <-time.After(cmp.Or(envDuration("BENCH_CPU_PROFILE_AFTER"), time.Minute)):
+			saveProfile(b, pprofAddr, "profile?seconds=30", path+"."+name)
+		case <-ended:
+		}
+	}()
+	return func() { close(ended); <-saved }
+}
+
 func saveProfile(b *testing.B, addr, profile, path string) {
 	resp, err := http.Get("http://" + addr + "/debug/pprof/" + profile)
 	if err != nil {

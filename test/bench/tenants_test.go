@@ -151,13 +151,8 @@ func manyTenants(b *testing.B, tenants, users int, bad string) time.Duration {
 		t := i % tenants // interleaved, as a GitOps sync applies them
 		return fmt.Sprintf("t%02d", t), fmt.Sprintf("t%02du%04d", t, i/tenants)
 	})
-	if path := os.Getenv("BENCH_CPU_PROFILE"); path != "" {
-		// 30 s of the manager's CPU, from a minute into the rollout.
-		go func() {
-			time.Sleep(time.Minute)
-			saveProfile(b, pprofAddr, "profile?seconds=30", fmt.Sprintf("%s.%s", path, cmp.Or(bad, "healthy")))
-		}()
-	}
+	// 30 s of the manager's CPU, from a minute into the rollout.
+	defer cpuProfile(b, pprofAddr, cmp.Or(bad, "healthy"))()
 	want := (tenants - 1) * users
 	for {
 		healthy := 0

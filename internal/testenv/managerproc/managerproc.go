@@ -104,6 +104,35 @@ func (p *Proc) RSS() int64 { return p.status("VmRSS:") }
 // which the kernel can drop and read again.
 func (p *Proc) RSSAnon() int64 { return p.status("RssAnon:") }
 
+// CPU reads the processor time the process has used so far (user and
+// system, from /proc/<pid>/stat); zero once it has exited.
+func (p *Proc) CPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	return statCPU(string(b))
+}
+
+// statCPU reads utime and stime off a /proc/<pid>/stat line. The fields
+// are counted after the command name, which is in parentheses and may hold
+// spaces and parentheses itself: state is the first, utime the 12th,
+// stime the 13th.
+func statCPU(stat string) time.Duration {
+	i := strings.LastIndex(stat, ") ")
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(stat[i+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	// Clock ticks: USER_HZ is 100 on every Linux architecture Go runs on.
+	return time.Duration(utime+stime) * (time.Second / 100)
+}
+
 // status reads one of the kB figures of /proc/<pid>/status.
 func (p *Proc) status(field string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
