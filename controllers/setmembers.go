@@ -17,14 +17,15 @@ import (
 const indexSetMembers = "identity.entramatch.io/usermatchset-uid"
 
 // setMemberKeys is indexSetMembers' function: a UserMatch is a member of
-// the set that controls it, and of no other.
+// the set that controls it and whose label it carries, as the set's
+// finalizer, which lists by label, sees its members.
 func setMemberKeys(obj any) ([]string, error) {
 	um, ok := obj.(*identityv1alpha1.UserMatch)
 	if !ok {
 		return nil, nil
 	}
 	ref := metav1.GetControllerOfNoCopy(um)
-	if ref == nil || ref.Kind != "UserMatchSet" || ref.APIVersion != identityv1alpha1.GroupVersion.String() {
+	if ref == nil || um.Labels[labelUserMatchSet] != ref.Name {
 		return nil, nil
 	}
 	return []string{string(ref.UID)}, nil
@@ -41,8 +42,9 @@ type setMembers struct {
 	client client.Reader
 }
 
-// indexedInformer is what a client-go SharedIndexInformer offers beyond
-// controller-runtime's Informer.
+// indexedInformer is the part of client-go's SharedIndexInformer that
+// controller-runtime's Informer interface hides: its store, whose ByIndex
+// returns the stored objects instead of copies.
 type indexedInformer interface {
 	GetIndexer() toolscache.Indexer
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"maps"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -16,9 +17,10 @@ import (
 )
 
 // The informer's index and the client's list find the same members: the
-// UserMatches the set controls, by their AD user's objectGUID in lower
-// case; not those of another set of the same name, nor those the set only
-// owns without controlling. The index hands out the stored objects
+// UserMatches the set controls and labels, by their AD user's objectGUID
+// in lower case; not those of another set of the same name, those the set
+// only owns without controlling, nor those without the set's label (the
+// set's finalizer lists by label). The index hands out the stored objects
 // themselves.
 func TestSetMembersIndexAndListAgree(t *testing.T) {
 	set := &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: "staff", UID: "uid-staff"}}
@@ -36,7 +38,9 @@ func TestSetMembersIndexAndListAgree(t *testing.T) {
 		um("b", "bbbb-2", "uid-staff", &yes),
 		um("c", "cccc-3", "uid-earlier-staff", &yes), // a deleted set's, same name
 		um("d", "dddd-4", "uid-staff", &no),          // owned, not controlled
+		um("e", "eeee-5", "uid-staff", &yes),         // its label removed below
 	}
+	delete(objs[4].Labels, labelUserMatchSet)
 	want := []string{"aaaa-1", "bbbb-2"}
 
 	index := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{indexSetMembers: setMemberKeys})
@@ -70,5 +74,25 @@ func TestSetMembersIndexAndListAgree(t *testing.T) {
 	}
 	if keys := slices.Sorted(maps.Keys(listed)); !slices.Equal(keys, want) {
 		t.Fatalf("list: members %v, want %v", keys, want)
+	}
+}
+
+// A pass that decided but could not read the set's members leaves the
+// counts as they were: without members, every UserMatch would count as
+// missing.
+func TestSetStatusWithoutMembersKeepsCounts(t *testing.T) {
+	set := &identityv1alpha1.UserMatchSet{ObjectMeta: metav1.ObjectMeta{Name: "staff", Generation: 2},
+		Spec:   identityv1alpha1.UserMatchSetSpec{Mode: identityv1alpha1.ModeEnforce},
+		Status: identityv1alpha1.UserMatchSetStatus{UserMatches: 7, Matched: 5, InFlight: 2}}
+	before := set.Status.DeepCopy()
+	s := &setScope{set: set, decided: true, pairs: []setPair{{adGUID: "a", key: "a", cloudID: "c", outcome: "NeedsUserMatch"}}}
+	(&UserMatchSetReconciler{}).status(s)
+	if !reflect.DeepEqual(set.Status, *before) {
+		t.Fatalf("status changed without members: %+v", set.Status)
+	}
+	s.owned = map[string]*identityv1alpha1.UserMatch{}
+	(&UserMatchSetReconciler{}).status(s)
+	if set.Status.UserMatches != 0 || set.Status.NeedsUserMatch != 1 {
+		t.Fatalf("with members read (none): %+v", set.Status)
 	}
 }

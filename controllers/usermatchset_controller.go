@@ -385,7 +385,8 @@ func (r *UserMatchSetReconciler) decide(_ context.Context, s *setScope) (ctrl.Re
 	return ctrl.Result{}, nil
 }
 
-// observeOwned finds the set's UserMatches. They are only read.
+// observeOwned finds the set's UserMatches. They are the cache's own
+// objects: a pass only reads them.
 func (r *UserMatchSetReconciler) observeOwned(ctx context.Context, s *setScope) (ctrl.Result, error) {
 	m := r.members
 	if m.client == nil {

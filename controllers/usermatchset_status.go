@@ -19,7 +19,10 @@ func (r *UserMatchSetReconciler) status(s *setScope) {
 		setCondition(conds, set.Generation, identityv1alpha1.ConditionSynced, false, s.failed.reason, s.failed.message)
 		return
 	}
-	if !s.decided {
+	// Without its members read (the pass failed after deciding), the
+	// counts would say every UserMatch is missing: the status stays as the
+	// last pass left it, as when nothing was decided.
+	if !s.decided || s.owned == nil {
 		return
 	}
 	st := &set.Status

@@ -74,7 +74,7 @@ func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule, cloudAttrs map
 	for i := range users {
 		order[i], dns[i] = i, strings.ToLower(users[i].DN)
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(dns[a], dns[b]) })
+	slices.SortFunc(order, func(a, b int) int { return cmp.Or(cmp.Compare(dns[a], dns[b]), cmp.Compare(a, b)) })
 	byUPN, byMail := map[string][]*syncplan.CloudObject{}, map[string][]*syncplan.CloudObject{}
 	// byAttr indexes the cloud users by "property=value" (lower-case).
 	byAttr := map[string][]*syncplan.CloudObject{}
@@ -124,13 +124,13 @@ func Decide(users []ADUser, tenant syncplan.Tenant, rules []Rule, cloudAttrs map
 		if len(idx) < 2 {
 			continue
 		}
-		var dns []string
+		var claimDNs []string
 		for _, i := range idx {
-			dns = append(dns, pairs[i].AD.DN)
+			claimDNs = append(claimDNs, pairs[i].AD.DN)
 		}
 		for _, i := range idx {
 			pairs[i].Outcome = Ambiguous
-			pairs[i].Message = fmt.Sprintf("cloud user %s pairs with %d AD users (%s): the set never guesses", pairs[i].Cloud.UserPrincipalName, len(idx), strings.Join(dns, "; "))
+			pairs[i].Message = fmt.Sprintf("cloud user %s pairs with %d AD users (%s): the set never guesses", pairs[i].Cloud.UserPrincipalName, len(idx), strings.Join(claimDNs, "; "))
 		}
 	}
 

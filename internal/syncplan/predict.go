@@ -450,7 +450,9 @@ func (s *state) apply(e Export, p Prediction) {
 		s.next++
 		o = &CloudObject{ID: fmt.Sprintf("new-%d", s.next), Kind: e.Kind, ImmutableID: e.Anchor, SyncEnabled: &on, MailEnabled: e.MailEnabled}
 		s.objs = append(s.objs, o)
-		s.byID[o.ID] = o
+		if _, ok := s.byID[o.ID]; !ok {
+			s.byID[o.ID] = o
+		}
 		s.byAnchor[e.Anchor] = append(s.byAnchor[e.Anchor], o)
 	default:
 		return

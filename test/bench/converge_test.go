@@ -197,8 +197,7 @@ func memLimit() string {
 func goGC() string { return cmp.Or(os.Getenv("BENCH_GOGC"), "100") }
 
 // managerEnv is the environment a bench starts the manager with, beside
-// its own.
-// BENCH_GODEBUG (gctrace=1, say) goes to the manager as its GODEBUG.
+// its own; BENCH_GODEBUG (gctrace=1, say) becomes its GODEBUG.
 func managerEnv(ns string) []string {
 	env := []string{"POD_NAMESPACE=" + ns, "GOMEMLIMIT=" + memLimit(), "GOGC=" + goGC()}
 	if v := os.Getenv("BENCH_GODEBUG"); v != "" {
@@ -221,9 +220,17 @@ func init() {
 	logf.SetLogger(logr.Discard())
 }
 
-// envDuration is the duration in name, zero when unset or not one.
-func envDuration(name string) time.Duration {
-	d, _ := time.ParseDuration(os.Getenv(name))
+// envDuration is the duration in name, zero when unset; a value that is
+// not a positive duration ends the run.
+func envDuration(b *testing.B, name string) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		b.Fatalf("%s=%q: want a positive duration such as 90s or 5m", name, v)
+	}
 	return d
 }
 
@@ -382,7 +389,7 @@ func (r run) measure(b *testing.B) result {
 		b.Fatal(err)
 	}
 	pprofAddr := freeAddr(b)
-	resync := cmp.Or(envDuration("BENCH_RESYNC"), r.resync, 10*time.Second)
+	resync := cmp.Or(envDuration(b, "BENCH_RESYNC"), r.resync, 10*time.Second)
 	args := []string{"--metrics-bind-address=" + metricsAddr, "--pprof-bind-address=" + pprofAddr, "--metrics-secure=false", "--health-probe-bind-address=0",
 		"--resync-period=" + resync.String(), fmt.Sprintf("--concurrency=%d", r.concurrency), "--graph-write-quota=" + r.writeQuota}
 	env := managerEnv(ns)
@@ -392,7 +399,8 @@ func (r run) measure(b *testing.B) result {
 	}
 	defer func() { mgr.Stop() }()
 	rss := traceRSS(ctx, b, mgr, "starting", pprofAddr)
-	defer cpuProfile(b, pprofAddr, fmt.Sprintf("%d", r.users))()
+	profiled := cpuProfile(b, pprofAddr, fmt.Sprintf("%d", r.users))
+	defer profiled()
 
 	c := k.Client
 	bd.apply(ctx, b)
@@ -418,7 +426,7 @@ func (r run) measure(b *testing.B) result {
 	rss.phase("matched")
 	atMatched := scrape(b, metricsAddr)
 	apiAtMatched := apiServer(b, k.Config)
-	mgrCPU := mgr.CPU() - cpuBefore
+	mgrCPU := max(0, mgr.CPU()-cpuBefore) // zero if the manager has exited
 	if path := os.Getenv("BENCH_HEAP_PROFILE"); path != "" {
 		saveHeapProfile(b, pprofAddr, path)
 	}
@@ -483,6 +491,8 @@ func (r run) measure(b *testing.B) result {
 		atRest(ctx, b, em, metricsAddr, resync)
 	}
 	if r.coldStart {
+		// The profile is of this manager, not of the one started next.
+		profiled()
 		mgr.Stop()
 		restart := time.Now()
 		mgr, err = managerproc.Start(bin, kubeconfig, managerLog(dir), env, args...)
@@ -608,23 +618,27 @@ func saveHeapProfile(b *testing.B, addr, path string) { saveProfile(b, addr, "he
 // cpuProfile saves 30 s of the manager's CPU profile to
 // "$BENCH_CPU_PROFILE.<name>", BENCH_CPU_PROFILE_AFTER (1m unless set)
 // after it is called, unless the run ends first. Call what it returns
-// before the manager stops: it waits for a profile under way.
-func cpuProfile(b *testing.B, pprofAddr, name string) (wait func()) {
+// (once or more) before the manager stops: a profile cut short by the
+// manager's exit would fail the run.
+func cpuProfile(b *testing.B, pprofAddr, name string) (done func()) {
 	path := os.Getenv("BENCH_CPU_PROFILE")
 	if path == "" {
 		return func() {}
 	}
+	after := cmp.Or(envDuration(b, "BENCH_CPU_PROFILE_AFTER"), time.Minute)
 	ended, saved := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(saved)
 		select {
-		case <-time.After(cmp.Or(envDuration("BENCH_CPU_PROFILE_AFTER"), time.Minute)):
+		case <-time.After(after):
 			saveProfile(b, pprofAddr, "profile?seconds=30", path+"."+name)
 		case <-ended:
 		}
 	}()
-	return func() { close(ended); <-saved }
+	return sync.OnceFunc(func() { close(ended); <-saved })
 }
+
+// saveProfile writes one of the manager's pprof profiles to path.
 
 func saveProfile(b *testing.B, addr, profile, path string) {
 	resp, err := http.Get("http://" + addr + "/debug/pprof/" + profile)

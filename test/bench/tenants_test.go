@@ -151,7 +151,7 @@ func manyTenants(b *testing.B, tenants, users int, bad string) time.Duration {
 		t := i % tenants // interleaved, as a GitOps sync applies them
 		return fmt.Sprintf("t%02d", t), fmt.Sprintf("t%02du%04d", t, i/tenants)
 	})
-	// 30 s of the manager's CPU, from a minute into the rollout.
+	// With BENCH_CPU_PROFILE, 30 s of the manager's CPU during the rollout.
 	defer cpuProfile(b, pprofAddr, cmp.Or(bad, "healthy"))()
 	want := (tenants - 1) * users
 	for {
